@@ -1,0 +1,540 @@
+"""The engine: `plan(holdings, settings, as_of=...) -> Plan`. No I/O, no clock.
+
+The plan is made in stages, each a small step over plain values:
+1. judge every position by the rulebook in order of precedence (exit signals, caps,
+   reversion floor, drift strategy), with locks, company events, emergency-only runs
+   and the crash check deciding what may actually trade;
+2. fund a withdrawal (cash above target first, then the most overweight positions);
+3. fund the buys the rules call for, trimming over-target positions if money is short;
+4. top up under-target positions whose thesis is intact, in proportion to shortfall;
+5. send what is left to cash or to the index fund named in Leftover To;
+6. round to whole (or fractional) shares without ever spending money that isn't there;
+then trades below the minimum are dropped and the money is allocated again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from rebalancer_xl.model import (
+    CASH,
+    ONE,
+    ZERO,
+    Action,
+    Decision,
+    Flag,
+    HistoryEntry,
+    Holding,
+    InputError,
+    Lot,
+    PastTrade,
+    Plan,
+    Problem,
+    SellMode,
+    TaxSummary,
+    Trade,
+    Where,
+    cents,
+    pp,
+)
+from rebalancer_xl.rules import floor as floor_rule
+from rebalancer_xl.rules.caps import cap_breach
+from rebalancer_xl.rules.drift import drift_call
+from rebalancer_xl.rules.exits import exit_signals
+from rebalancer_xl.rules.schedule import crash_check, next_rebalance_date, schedule_check
+from rebalancer_xl.settings import Settings
+
+WHOLE = Decimal(1)
+FRACTION = Decimal("0.000001")  # fractional shares: brokers take up to six decimals
+
+FUNDING = "Funding trim"
+WITHDRAWAL = "Withdrawal"
+TOP_UP = "Top-up (proceeds)"
+
+
+def money(x: Decimal) -> str:
+    return f"${x:,.2f}"
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What the rulebook says about one position before any money is allocated."""
+
+    holding: Holding
+    weight: Decimal
+    rule: str
+    why: str
+    flags: frozenset[Flag] = frozenset()
+    sell: Decimal = ZERO  # exact sale the rules call for
+    buy: Decimal = ZERO  # exact buy the rules call for (floor, strategy)
+    rule_sale: bool = False  # sold by exit signals, caps or the floor
+    exit_sale: bool = False  # a SELL rather than a TRIM
+    full_exit: bool = False
+    may_top_up: bool = False
+    may_fund: bool = False  # may be trimmed to fund buys
+    may_withdraw: bool = True  # may be trimmed to fund a withdrawal
+
+
+@dataclass(slots=True)
+class _Allocation:
+    """Money moved for one position while allocating; mutable, private to one pass."""
+
+    sell: Decimal = ZERO
+    buy: Decimal = ZERO
+    withdrawal: Decimal = ZERO
+    funding: Decimal = ZERO
+    top_up: Decimal = ZERO
+    leftover: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    settings: Settings
+    as_of: date
+    value: Decimal  # V: holdings + new capital − withdrawal
+    cash: Decimal  # cash after new capital and withdrawal (may be negative)
+    cash_target: Decimal
+    restricted: str | None  # why only emergency rules act, if they alone do
+
+    @property
+    def rules_only(self) -> bool:
+        return self.settings.sell_mode is SellMode.RULES_ONLY
+
+
+def plan(
+    holdings: Sequence[Holding],
+    settings: Settings,
+    *,
+    as_of: date,
+    history: Sequence[HistoryEntry] = (),
+    lots: Sequence[Lot] = (),
+    past_trades: Sequence[PastTrade] = (),
+    warnings: Sequence[Problem] = (),
+) -> Plan:
+    """Plan one rebalance of validated holdings. See the module docstring for the stages."""
+    cash_row = next((h for h in holdings if h.is_cash), None)
+    if cash_row is None:
+        cash_row = Holding(CASH, ZERO, ONE, ZERO, row=len(holdings))
+    positions = [h for h in holdings if not h.is_cash]
+    market_value = sum((h.value for h in holdings), ZERO)
+    cash = cash_row.value + settings.new_capital - settings.withdrawal
+    value = market_value + settings.new_capital - settings.withdrawal
+    if value <= 0:
+        raise InputError([Problem("withdrawal-too-large",
+                                  "the withdrawal leaves nothing to rebalance",
+                                  Where("Settings", column="Withdrawal"))])
+
+    notes: list[str] = []
+    sched = schedule_check(as_of, settings)
+    crash = crash_check(history, as_of, market_value)
+    notes.append(sched.why)
+    notes.append(crash.why)
+    restricted = None
+    if crash.crashed:
+        restricted = "Crash check"
+    elif sched.emergency_only:
+        restricted = "Emergency-only run"
+    ctx = _Context(settings, as_of, value, cash, cash_row.target, restricted)
+    why_restricted = crash.why if crash.crashed else sched.why
+
+    judged = [_judge(h, ctx, why_restricted, crash.crashed) for h in positions]
+
+    excluded: dict[str, str] = {}
+    for _ in range(len(judged) + 1):
+        allocation, shares, trade_notes = _allocate_and_round(judged, ctx, excluded)
+        small = {
+            j.holding.ticker: f"{money(cents(abs(shares[j.holding.ticker]) * j.holding.price))} "
+                              f"< minimum trade {money(settings.minimum_trade)}: not placed"
+            for j in judged
+            if j.holding.ticker not in excluded
+            and shares[j.holding.ticker] != 0
+            and cents(abs(shares[j.holding.ticker]) * j.holding.price) < settings.minimum_trade
+        }
+        if not small:
+            break
+        excluded.update(small)
+    notes.extend(trade_notes)
+
+    decisions, trades, cash_left = _render(judged, allocation, shares, excluded, ctx, cash_row)
+    gross = sum((t.amount for t in trades), ZERO)
+    return Plan(
+        decisions=tuple(decisions),
+        trades=tuple(trades),
+        portfolio_value=cents(value),
+        cash_left=cash_left,
+        as_of=as_of,
+        next_rebalance_date=next_rebalance_date(as_of, settings, not sched.emergency_only),
+        emergency_only=restricted is not None,
+        notes=tuple(n for n in notes if n),
+        problems=tuple(warnings),
+        tax=TaxSummary(applies=False),
+        turnover=(gross / 2 / value) if value else ZERO,
+        crash=crash.crashed,
+    )
+
+
+# --- stage 1: judge each position -------------------------------------------------------
+
+
+def _judge(h: Holding, ctx: _Context, why_restricted: str, crashed: bool) -> Judgement:
+    s = ctx.settings
+    value, weight = h.value, h.value / ctx.value
+    flags: set[Flag] = set()
+    if crashed:
+        flags.add(Flag.REVIEW)
+
+    exits = exit_signals(h)
+    if exits.monitor:
+        flags.add(Flag.MONITOR)
+    cap = cap_breach(weight, s)
+    waiting_cap = ""
+    if cap is not None and ctx.restricted and not cap.urgent:
+        waiting_cap = f"; {cap.why} waits for the full run"
+        cap = None
+
+    exit_amount = value * exits.sell_fraction
+    cap_amount = max(ZERO, value - cap.trim_to * ctx.value) if cap else ZERO
+    j: Judgement
+    if exit_amount > 0 or cap_amount > 0:
+        if cap is not None and cap.urgent:
+            flags.add(Flag.URGENT)
+        if exit_amount >= cap_amount:
+            share = "sell all" if exits.sell_fraction == 1 else "sell half"
+            why = f"{exits.why} → {share}"
+            if cap is not None:
+                why += f" (also {cap.rule}: {cap.why})"
+            j = Judgement(h, weight, exits.rule, why, sell=exit_amount, rule_sale=True,
+                          exit_sale=True, full_exit=exits.sell_fraction == 1)
+        else:
+            assert cap is not None
+            why = cap.why + (f" (also exit signals: {exits.why})" if exits.count else "")
+            j = Judgement(h, weight, cap.rule, why, sell=cap_amount, rule_sale=True)
+    elif ctx.restricted:
+        why = why_restricted + waiting_cap
+        if exits.why:
+            why = f"{exits.why}; {why}"
+        j = Judgement(h, weight, ctx.restricted, why, may_withdraw=True)
+    else:
+        j = _judge_floor_and_drift(h, weight, ctx, exits.why)
+
+    if h.company_event:
+        flags.add(Flag.REVIEW)
+        if not j.rule_sale and (j.sell or j.buy):
+            j = _blocked(j, "company event: reassess by hand before trading")
+        j = replace(j, may_top_up=False, may_fund=False,
+                    why=j.why + ("" if "company event" in j.why else
+                                 "; company event: reassess by hand"))
+    if h.lock:
+        if j.sell or j.buy:
+            flags.add(Flag.REVIEW)
+            j = _blocked(j, "locked: not traded")
+        else:
+            j = replace(j, why=j.why + "; locked")
+        j = replace(j, may_top_up=False, may_fund=False, may_withdraw=False)
+    return replace(j, flags=frozenset(flags | set(j.flags)))
+
+
+def _judge_floor_and_drift(h: Holding, weight: Decimal, ctx: _Context, exit_why: str) -> Judgement:
+    s, value = ctx.settings, h.value
+    prefix = f"{exit_why}; " if exit_why else ""
+    intact = h.thesis_intact
+    floor = floor_rule.floor_breach(h, weight, s)
+    if floor is not None:
+        if floor.restore:
+            return Judgement(h, weight, floor_rule.RULE, prefix + floor.why,
+                             buy=max(ZERO, h.target * ctx.value - value), may_top_up=True)
+        return Judgement(h, weight, floor_rule.RULE, prefix + floor.why, sell=value,
+                         rule_sale=True, exit_sale=True, full_exit=True)
+
+    call = drift_call(weight, h.target, s)
+    why = prefix + call.why
+    base = Judgement(h, weight, call.rule, why, may_top_up=intact and h.target > 0,
+                     may_fund=True)
+    if call.goal is None:
+        return base
+    amount = value - call.goal * ctx.value
+    if amount > 0:
+        if ctx.rules_only:
+            return replace(base, why=why + f"; Sell Mode Rules Only: trim of {money(cents(amount))}"
+                                           " not placed")
+        return replace(base, sell=amount)
+    if amount < 0:
+        if not intact:
+            return replace(base, why=why + f"; thesis broken ({floor_rule.thesis_words(h)}): "
+                                           "no buy", may_top_up=False)
+        return replace(base, buy=-amount, may_fund=False)
+    return base
+
+
+def _blocked(j: Judgement, because: str) -> Judgement:
+    wanted = f"sell {money(cents(j.sell))}" if j.sell else f"buy {money(cents(j.buy))}"
+    return replace(j, why=f"{j.why}; wanted to {wanted}, {because}", sell=ZERO, buy=ZERO,
+                   rule_sale=False, exit_sale=False, full_exit=False)
+
+
+# --- stages 2–6: allocate money, then round to shares ------------------------------------
+
+
+def _allocate_and_round(
+    judged: Sequence[Judgement], ctx: _Context, excluded: dict[str, str]
+) -> tuple[dict[str, _Allocation], dict[str, Decimal], list[str]]:
+    s = ctx.settings
+    alloc = {j.holding.ticker: _Allocation() for j in judged}
+    live = [j for j in judged if j.holding.ticker not in excluded]
+    notes: list[str] = []
+
+    for j in live:
+        alloc[j.holding.ticker].sell = j.sell
+
+    def post(j: Judgement) -> Decimal:
+        a = alloc[j.holding.ticker]
+        return j.holding.value - a.sell + a.buy
+
+    proceeds = sum((a.sell for a in alloc.values()), ZERO)
+    money_in = proceeds + ctx.cash - ctx.cash_target * ctx.value
+
+    # Stage 2: a withdrawal is paid from cash above target, then from the most overweight.
+    if s.withdrawal > 0 and money_in < 0:
+        need = min(s.withdrawal, -money_in)
+        sources = [j for j in live if j.may_withdraw and not j.full_exit and post(j) > 0]
+        by_drift = sorted(sources, key=lambda j: (-(post(j) / ctx.value - j.holding.target),
+                                                  j.holding.row))
+        for j in by_drift:
+            excess = post(j) - j.holding.target * ctx.value
+            take = min(need, excess)
+            if take > 0:
+                alloc[j.holding.ticker].withdrawal += take
+                alloc[j.holding.ticker].sell += take
+                need -= take
+        if need > 0:  # everything is at target: take the rest in proportion to value
+            left = {j.holding.ticker: post(j) for j in sources if post(j) > 0}
+            for ticker, take in _in_proportion(need, left).items():
+                alloc[ticker].withdrawal += take
+                alloc[ticker].sell += take
+                need -= take
+        if need > Decimal("0.005"):
+            raise InputError([Problem(
+                "withdrawal-unfunded",
+                f"the withdrawal is short by {money(cents(need))}: locked rows cannot be sold",
+                Where("Settings", column="Withdrawal"))])
+        money_in = sum((a.sell for a in alloc.values()), ZERO) + ctx.cash \
+            - ctx.cash_target * ctx.value
+    available = max(ZERO, money_in)
+
+    # Stage 3: the buys the rules call for, funded by trims if money is short.
+    required = {j.holding.ticker: j.buy for j in live if j.buy > 0}
+    wanted = sum(required.values(), ZERO)
+    if wanted > available and not ctx.restricted and not ctx.rules_only:
+        excess = {j.holding.ticker: post(j) - j.holding.target * ctx.value
+                  for j in live if j.may_fund and not j.rule_sale and j.buy == 0
+                  and post(j) > j.holding.target * ctx.value}
+        for ticker, take in _in_proportion(wanted - available, excess).items():
+            alloc[ticker].funding += take
+            alloc[ticker].sell += take
+            available += take
+    if wanted > available:
+        scale = available / wanted if wanted else ZERO
+        notes.append(f"buys the rules call for ({money(cents(wanted))}) exceed the money "
+                     f"available ({money(cents(available))}): each scaled to {scale:.1%}")
+        required = {t: b * scale for t, b in required.items()}
+    for ticker, b in required.items():
+        alloc[ticker].buy = b
+    available -= sum(required.values(), ZERO)
+
+    # Stage 4: top up under-target positions with an intact thesis, in proportion to need.
+    if not ctx.restricted and available > 0:
+        shortfall = {j.holding.ticker: j.holding.target * ctx.value - post(j)
+                     for j in live if j.may_top_up and alloc[j.holding.ticker].sell == 0
+                     and post(j) < j.holding.target * ctx.value}
+        for ticker, add in _in_proportion(available, shortfall).items():
+            alloc[ticker].top_up += add
+            alloc[ticker].buy += add
+            available -= add
+
+    # Stage 5: the leftover goes to cash, or to the index fund named in Leftover To.
+    leftover = next((j for j in live if j.holding.ticker == s.leftover_to), None)
+    if (leftover is not None and not ctx.restricted and available > 0
+            and not leftover.holding.lock and alloc[leftover.holding.ticker].sell == 0):
+        alloc[leftover.holding.ticker].buy += available
+        alloc[leftover.holding.ticker].leftover = True
+
+    return alloc, _round_shares(judged, alloc, ctx, excluded), notes
+
+
+def _in_proportion(amount: Decimal, weights: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Split `amount` in proportion to `weights`, giving no key more than its weight."""
+    weights = {k: w for k, w in weights.items() if w > 0}
+    total = sum(weights.values(), ZERO)
+    if total <= 0 or amount <= 0:
+        return {}
+    if amount >= total:
+        return dict(weights)
+    return {k: amount * w / total for k, w in weights.items()}
+
+
+def _round_shares(
+    judged: Sequence[Judgement],
+    alloc: dict[str, _Allocation],
+    ctx: _Context,
+    excluded: dict[str, str],
+) -> dict[str, Decimal]:
+    """Signed shares per ticker: sells rounded to the nearest share (a withdrawal rounds
+    up, so the cash is really there), buys rounded down so cash is never overspent."""
+    s = ctx.settings
+    step = WHOLE if s.whole_shares else FRACTION
+    shares: dict[str, Decimal] = {}
+    proceeds = ZERO
+    planned_sells = planned_buys = ZERO
+    for j in judged:
+        h, a = j.holding, alloc[j.holding.ticker]
+        shares[h.ticker] = ZERO
+        if h.ticker in excluded or a.sell <= 0:
+            continue
+        planned_sells += a.sell
+        if j.full_exit or a.sell >= h.value:
+            n = h.shares
+        else:
+            mode = ROUND_CEILING if a.withdrawal > 0 else ROUND_HALF_UP
+            n = min(h.shares, (a.sell / h.price).quantize(step, rounding=mode))
+        shares[h.ticker] = -n
+        proceeds += cents(n * h.price)
+
+    buys = [j for j in judged if alloc[j.holding.ticker].buy > 0
+            and j.holding.ticker not in excluded]
+    planned_buys = sum((alloc[j.holding.ticker].buy for j in buys), ZERO)
+    # Cash the plan meant to keep stays kept, even when sells rounded down.
+    planned_cash = ctx.cash + planned_sells - planned_buys
+    keep = max(ZERO, min(planned_cash, ctx.cash_target * ctx.value))
+    spendable = max(ZERO, ctx.cash + proceeds - keep)
+    scale = min(ONE, spendable / planned_buys) if planned_buys else ONE
+    spent = ZERO
+    # The index fund buys last and takes what rounding left over from the others.
+    for j in sorted(buys, key=lambda j: alloc[j.holding.ticker].leftover):
+        h, a = j.holding, alloc[j.holding.ticker]
+        budget = a.buy * scale
+        if a.leftover:
+            budget = spendable - spent
+        budget = min(budget, spendable - spent).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        n = (budget / h.price).quantize(step, rounding=ROUND_DOWN)
+        while n > 0 and cents(n * h.price) > budget:
+            n -= step
+        shares[h.ticker] = max(ZERO, n)
+        spent += cents(shares[h.ticker] * h.price)
+    return shares
+
+
+# --- rendering: decisions, trades, reasons -----------------------------------------------
+
+
+def _render(
+    judged: Sequence[Judgement],
+    alloc: dict[str, _Allocation],
+    shares: dict[str, Decimal],
+    excluded: dict[str, str],
+    ctx: _Context,
+    cash_row: Holding,
+) -> tuple[list[Decision], list[Trade], Decimal]:
+    s = ctx.settings
+    cash_left = ctx.cash
+    trades: list[Trade] = []
+    rows: list[tuple[Judgement, Action, Decimal, Decimal, str, str]] = []
+    for j in judged:
+        h, a = j.holding, alloc[h_ticker := j.holding.ticker]
+        n = shares[h_ticker]
+        amount = cents(abs(n) * h.price)
+        rule, why = j.rule, j.why
+        extra: list[str] = []
+        if h_ticker in excluded:
+            action = Action.HOLD
+            why = f"{why}; {excluded[h_ticker]}"
+        elif n < 0:
+            action = Action.SELL if j.exit_sale else Action.TRIM
+            if a.withdrawal > 0:
+                if j.sell == 0:
+                    rule = WITHDRAWAL
+                extra.append(f"{money(cents(a.withdrawal))} toward the "
+                             f"{money(s.withdrawal)} withdrawal")
+            if a.funding > 0:
+                if j.sell == 0 and a.withdrawal == 0:
+                    rule = FUNDING
+                extra.append(f"{money(cents(a.funding))} trimmed to fund the buys the rules "
+                             "call for")
+            extra.append(f"sell {_qty(-n)} sh ≈ {money(amount)}")
+            cash_left += amount
+        elif n > 0:
+            action = Action.BUY if (h.shares == 0 or a.leftover) else Action.ADD
+            if a.leftover:
+                rule = f"Leftover to {h_ticker}"
+                why = "money left after top-ups goes to the index fund"
+            elif j.buy == 0 and a.top_up > 0:
+                rule = TOP_UP
+                why = (f"{pp(j.weight)}% below target {pp(h.target)}%, thesis intact → "
+                       "top up with proceeds")
+            elif a.top_up > 0:
+                extra.append("topped up toward target with proceeds")
+            if a.buy < j.buy:
+                extra.append(f"scaled to the money available ({money(cents(a.buy))} of "
+                             f"{money(cents(j.buy))})")
+            extra.append(f"buy {_qty(n)} sh ≈ {money(amount)}")
+            cash_left -= amount
+        else:
+            action = Action.HOLD
+            if a.sell > 0 or a.buy > 0:
+                side = "sale" if a.sell > 0 else "buy"
+                why += f"; the {side} of {money(cents(a.sell or a.buy))} rounds to 0 shares"
+        if extra:
+            why = f"{why}: {'; '.join(extra)}" if action is not Action.HOLD else why
+        rows.append((j, action, amount, abs(n), rule, why))
+        if action is not Action.HOLD:
+            trades.append(Trade(h_ticker, action, abs(n), h.price, amount, rule))
+
+    post_values = {j.holding.ticker: j.holding.value + shares[j.holding.ticker] * j.holding.price
+                   for j in judged}
+    total_after = sum(post_values.values(), ZERO) + cash_left
+    decisions = [
+        Decision(
+            ticker=j.holding.ticker, action=action, amount=amount, shares=n,
+            post_trade_weight=post_values[j.holding.ticker] / total_after if total_after
+            else ZERO,
+            rule=rule, reason=why, flags=j.flags, weight=j.weight, target=j.holding.target,
+            drift_pp=pp(j.weight - j.holding.target), value=j.holding.value, row=j.holding.row,
+        )
+        for j, action, amount, n, rule, why in rows
+    ]
+    decisions.append(_cash_decision(cash_row, ctx, cash_left, total_after))
+    decisions.sort(key=lambda d: d.row)
+    trades.sort(key=lambda t: (not t.action.is_sale, _order(judged, t.ticker)))
+    return decisions, trades, cash_left
+
+
+def _cash_decision(cash_row: Holding, ctx: _Context, cash_left: Decimal,
+                   total_after: Decimal) -> Decision:
+    s = ctx.settings
+    weight = ctx.cash / ctx.value
+    flows = []
+    if s.new_capital:
+        flows.append(f"{money(s.new_capital)} new capital")
+    if s.withdrawal:
+        flows.append(f"{money(s.withdrawal)} withdrawn")
+    why = f"cash {money(cents(cash_row.value))}"
+    if flows:
+        why += f" with {' and '.join(flows)}"
+    why += f" → {money(cents(cash_left))} after trades (target {pp(cash_row.target)}%)"
+    return Decision(
+        ticker=CASH, action=Action.HOLD, amount=ZERO, shares=ZERO,
+        post_trade_weight=cash_left / total_after if total_after else ZERO,
+        rule="Cash", reason=why, weight=weight, target=cash_row.target,
+        drift_pp=pp(weight - cash_row.target), value=ctx.cash, row=cash_row.row,
+    )
+
+
+def _order(judged: Iterable[Judgement], ticker: str) -> int:
+    return next(j.holding.row for j in judged if j.holding.ticker == ticker)
+
+
+def _qty(n: Decimal) -> str:
+    return f"{n.normalize():,f}" if n != n.to_integral_value() else f"{int(n):,}"

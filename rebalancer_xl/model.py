@@ -1,0 +1,343 @@
+"""The vocabulary of the rulebook: small immutable values shared by every layer.
+
+Money and weights are `Decimal` everywhere inside the core. Weights are fractions
+(0.30 is 30%); drift and bands are compared in percentage points rounded to 0.01 pp,
+so that 30% − 25% is exactly 5 and a 5-point band acts on it. Floats from Excel or
+pandas are converted once, at the edge, by `to_decimal`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
+CASH = "CASH"
+
+
+def pp(weight: Decimal) -> Decimal:
+    """A weight in percentage points rounded to 0.01 pp: the form every band test uses.
+
+    Rounding first makes 30% − 25% exactly 5.00, so a 5-point band acts on it.
+    """
+    return (weight * HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def cents(amount: Decimal) -> Decimal:
+    """Money rounded to the cent, halves away from zero (as a broker statement does)."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Action(enum.Enum):
+    HOLD = "HOLD"
+    TRIM = "TRIM"  # a rebalancing sale (strategy, cap)
+    SELL = "SELL"  # a rule sale: exit signals or a broken thesis
+    ADD = "ADD"  # buy more of a position already held
+    BUY = "BUY"  # a new position, or the index fund that takes the leftover
+
+    @property
+    def is_sale(self) -> bool:
+        return self in (Action.TRIM, Action.SELL)
+
+    @property
+    def is_buy(self) -> bool:
+        return self in (Action.ADD, Action.BUY)
+
+
+class Flag(enum.Enum):
+    URGENT = "URGENT"
+    MONITOR = "MONITOR"
+    REVIEW = "REVIEW"
+    WASH_SALE = "WASH-SALE"
+
+
+class Strategy(enum.Enum):
+    HYBRID = "Hybrid"
+    THRESHOLD = "Threshold"
+    CALENDAR = "Calendar"
+
+
+class SellMode(enum.Enum):
+    ALLOWED = "Allowed"
+    RULES_ONLY = "Rules Only"
+
+
+class AccountType(enum.Enum):
+    TAXABLE = "Taxable"
+    RETIREMENT = "Retirement"
+
+
+class LotMethod(enum.Enum):
+    MIN_TAX = "Min Tax"
+    HIFO = "HIFO"
+    FIFO = "FIFO"
+
+
+class Schedule(enum.Enum):
+    QUARTER_END = "Quarter End"
+    THREE_MONTHS = "3 Months"
+
+
+class Tier(enum.Enum):
+    """The score ladder; `value` is the ladder index (Weak 0 … Exceptional 4)."""
+
+    WEAK = 0
+    MODERATE = 1
+    STRONG = 2
+    VERY_STRONG = 3
+    EXCEPTIONAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ").title()
+
+    @classmethod
+    def of(cls, score: Decimal) -> Tier:
+        if score >= 75:
+            return cls.EXCEPTIONAL
+        if score >= 65:
+            return cls.VERY_STRONG
+        if score >= 50:
+            return cls.STRONG
+        if score >= 35:
+            return cls.MODERATE
+        return cls.WEAK
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class CellRef:
+    sheet: str
+    cell: str  # "C7"
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.cell}"
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a problem came from, in the workbook's words.
+
+    `row` is the 0-based index of the holding among the input rows; `column` is the
+    header text (or the setting name for the Settings sheet). Adapters that know the
+    grid turn this into a `CellRef`.
+    """
+
+    sheet: str
+    row: int | None = None
+    column: str | None = None
+    ticker: str | None = None
+    cell: CellRef | None = None
+
+    def __str__(self) -> str:
+        if self.cell is not None:
+            return str(self.cell)
+        parts = [self.sheet]
+        if self.ticker:
+            parts.append(self.ticker)
+        elif self.row is not None:
+            parts.append(f"row {self.row + 1}")
+        if self.column:
+            parts.append(self.column)
+        return " / ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A fault in the user's data: a stable code, where it is, and what was found."""
+
+    code: str
+    message: str
+    where: Where
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.code}: {self.message}"
+
+
+class InputError(ValueError):
+    """Raised by the API when the input has errors; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the input:\n{lines}")
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """One row of the Holdings sheet, parsed. The CASH row has price 1."""
+
+    ticker: str
+    shares: Decimal
+    price: Decimal
+    target: Decimal
+    score: Decimal | None = None
+    previous_score: Decimal | None = None
+    exit_triggers: int = 0
+    company_event: bool = False
+    lock: bool = False
+    purchase_price: Decimal | None = None
+    last_price: Decimal | None = None  # price at the last rebalance (Performance sheet)
+    row: int = 0  # position among the input rows
+
+    @property
+    def value(self) -> Decimal:
+        return self.shares * self.price
+
+    @property
+    def is_cash(self) -> bool:
+        return self.ticker == CASH
+
+    @property
+    def tier(self) -> Tier | None:
+        return None if self.score is None else Tier.of(self.score)
+
+    @property
+    def previous_tier(self) -> Tier | None:
+        return None if self.previous_score is None else Tier.of(self.previous_score)
+
+    @property
+    def thesis_intact(self) -> bool:
+        """Strong or better (or unscored, like an index fund) and no exit trigger hit."""
+        scored_ok = self.score is None or self.score >= 50
+        return scored_ok and self.exit_triggers == 0
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One row of the History sheet: what the portfolio was worth on a run date."""
+
+    date: date
+    portfolio_value: Decimal
+    full_run: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    """A tax lot (SPEC §6): shares of one ticker bought on one day at one cost."""
+
+    ticker: str
+    acquired: date
+    shares: Decimal
+    cost_per_share: Decimal
+    row: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PastTrade:
+    """A trade already made, from the Trades sheet fills or an earlier Log (wash sales)."""
+
+    date: date
+    ticker: str
+    side: Action  # ADD/BUY = purchase, TRIM/SELL = sale
+    shares: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What one position should do, and the rule that says so."""
+
+    ticker: str
+    action: Action
+    amount: Decimal  # currency, positive, rounded to cents
+    shares: Decimal  # positive
+    post_trade_weight: Decimal
+    rule: str
+    reason: str
+    flags: frozenset[Flag] = frozenset()
+    weight: Decimal = ZERO  # weight before trading
+    target: Decimal = ZERO
+    drift_pp: Decimal = ZERO
+    value: Decimal = ZERO
+    row: int = 0
+
+    @property
+    def flag_text(self) -> str:
+        return ", ".join(f.value for f in sorted(self.flags, key=_FLAG_ORDER.index))
+
+
+_FLAG_ORDER = list(Flag)
+
+
+@dataclass(frozen=True, slots=True)
+class LotSale:
+    """Shares taken from one lot by a sale, and the gain they realise."""
+
+    acquired: date
+    shares: Decimal
+    cost_per_share: Decimal
+    proceeds: Decimal
+    gain: Decimal
+    long_term: bool
+    disallowed_loss: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """An order to place. Sells come before buys in `Plan.trades`."""
+
+    ticker: str
+    action: Action
+    shares: Decimal
+    price: Decimal
+    amount: Decimal
+    rule: str
+    lots: tuple[LotSale, ...] = ()
+    short_term_gain: Decimal = ZERO
+    long_term_gain: Decimal = ZERO
+    estimated_tax: Decimal = ZERO
+
+    @property
+    def side(self) -> str:
+        return "SELL" if self.action.is_sale else "BUY"
+
+
+@dataclass(frozen=True, slots=True)
+class TaxSummary:
+    """Realised gains and estimated tax of a plan (SPEC §6)."""
+
+    applies: bool
+    short_term_gain: Decimal = ZERO
+    long_term_gain: Decimal = ZERO
+    estimated_tax: Decimal = ZERO
+    disallowed_loss: Decimal = ZERO
+    harvest: tuple[tuple[str, Decimal, Decimal], ...] = ()  # (ticker, unrealised loss, tax saved)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The engine's answer: one decision per holding, the orders, and the totals."""
+
+    decisions: tuple[Decision, ...]
+    trades: tuple[Trade, ...]
+    portfolio_value: Decimal
+    cash_left: Decimal
+    as_of: date
+    next_rebalance_date: date
+    emergency_only: bool
+    notes: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()  # warnings only; errors stop before planning
+    tax: TaxSummary = field(default_factory=lambda: TaxSummary(applies=False))
+    turnover: Decimal = ZERO  # (buys + sells) / 2 / portfolio value
+    crash: bool = False
+
+    def decision(self, ticker: str) -> Decision:
+        for d in self.decisions:
+            if d.ticker == ticker:
+                return d
+        raise KeyError(ticker)

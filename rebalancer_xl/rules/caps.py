@@ -1,0 +1,41 @@
+"""Concentration caps (guide rules 1 and 2): no position may dominate the portfolio.
+
+Above the urgent cap (50%) a position is trimmed to 40% at once, even between
+quarters, and flagged URGENT; above the cap (40%) it is trimmed to 35%. Both tests
+are strict and made on the weight rounded to 0.01 pp. Example: PLTR is $45,000 of
+$100,000 = 45% > 40%, so it is trimmed to 35%: sell $10,000.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rebalancer_xl.model import pp
+from rebalancer_xl.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class CapBreach:
+    trim_to: Decimal
+    urgent: bool
+    rule: str
+    why: str
+
+
+def cap_breach(weight: Decimal, settings: Settings) -> CapBreach | None:
+    w = pp(weight)
+    if w > pp(settings.urgent_cap):
+        return CapBreach(
+            settings.urgent_trim_to, True,
+            f"Rule 2 ({settings.urgent_cap:.0%} urgent cap)",
+            f"{w}% > {settings.urgent_cap:.0%} → trim to {settings.urgent_trim_to:.0%} "
+            "within a week",
+        )
+    if w > pp(settings.cap):
+        return CapBreach(
+            settings.cap_trim_to, False,
+            f"Rule 1 ({settings.cap:.0%} cap)",
+            f"{w}% > {settings.cap:.0%} → trim to {settings.cap_trim_to:.0%}",
+        )
+    return None

@@ -1,0 +1,68 @@
+"""Exit signals (guide rules 3 and 5): sell half on one signal, everything on two or more.
+
+Each exit trigger hit counts one signal. A tier drop of two or more rungs counts one
+signal when it lands on Moderate and two when it lands on Weak; landing on Strong or
+better keeps the thesis and only flags MONITOR, as does a drop of a single rung.
+Example: CRWV's score falls 65.2 → 45.0 (Very Strong → Moderate: one signal) and a
+trigger fires (one more): two signals, so SELL 100%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rebalancer_xl.model import Holding, Tier
+
+
+@dataclass(frozen=True, slots=True)
+class ExitSignals:
+    count: int
+    monitor: bool
+    rule: str
+    why: str  # "score 65.2 → 45.0 (Very Strong → Moderate, 2 tiers: 1 signal); 1 exit trigger"
+
+    @property
+    def sell_fraction(self) -> Decimal:
+        if self.count >= 2:
+            return Decimal(1)
+        return Decimal("0.5") if self.count == 1 else Decimal(0)
+
+
+def _fmt(score: Decimal) -> str:
+    return f"{score.normalize():f}"
+
+
+def exit_signals(h: Holding) -> ExitSignals:
+    """Count the exit signals on one position (a blank score means no tier rules)."""
+    tier_signals = 0
+    monitor = False
+    parts: list[str] = []
+    tier, before = h.tier, h.previous_tier
+    if tier is not None and before is not None and h.score is not None \
+            and h.previous_score is not None:
+        drop = before.value - tier.value
+        move = (f"score {_fmt(h.previous_score)} → {_fmt(h.score)} "
+                f"({before.label} → {tier.label}")
+        if drop >= 2:
+            if tier is Tier.WEAK:
+                tier_signals = 2
+            elif tier is Tier.MODERATE:
+                tier_signals = 1
+            else:
+                monitor = True
+            plural = "signal" if tier_signals == 1 else "signals"
+            parts.append(f"{move}, {drop} tiers down: {tier_signals} {plural})")
+        elif drop == 1:
+            monitor = True
+            parts.append(f"{move}, 1 tier down: monitor)")
+    if h.exit_triggers:
+        parts.append(f"{h.exit_triggers} exit trigger{'s' if h.exit_triggers > 1 else ''} hit")
+    count = tier_signals + h.exit_triggers
+    if tier_signals and h.exit_triggers:
+        rule = "Rules 3+5 (exit signals)"
+    elif h.exit_triggers:
+        rule = "Rule 5 (exit triggers)"
+    else:
+        rule = "Rule 3 (tier downgrade)"
+    return ExitSignals(count=count, monitor=monitor, rule=rule, why="; ".join(parts))

@@ -1,0 +1,136 @@
+"""Turning what a person typed into a cell into a value, or a clear complaint.
+
+The one place where floats become `Decimal`: `Decimal(repr(x))` keeps the shortest
+decimal that round-trips (0.3, not 0.299999…), so a 30% typed in Excel is exactly 0.30.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+EXCEL_ERRORS = (
+    "#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+    "#GETTING_DATA",
+)
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+class BadValue(ValueError):
+    """A cell value that cannot be read as what its column holds."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _shown(raw: object) -> str:
+    text = str(raw)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def excel_error(raw: object) -> str | None:
+    """The Excel error text (#N/A, #REF! …) a cell holds, if any."""
+    if isinstance(raw, str) and raw.strip().upper() in EXCEL_ERRORS:
+        return raw.strip().upper()
+    return None
+
+
+def to_decimal(x: float | int | Decimal) -> Decimal:
+    if isinstance(x, Decimal):
+        return x
+    if isinstance(x, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(x, int):
+        return Decimal(x)
+    return Decimal(repr(float(x)))
+
+
+_NUMBER_TEXT = re.compile(r"^\(?[-+]?[$€£]?\s*[-+]?[\d,]*\.?\d+(?:[eE][-+]?\d+)?\s*%?\)?$")
+
+
+def parse_decimal(raw: object, what: str, *, percent: bool = False) -> Decimal:
+    """A number from a cell: numbers as they are; text like '1,200', '$45.10', '30%'.
+
+    With `percent`, a value typed as text with a % sign is divided by 100, and a bare
+    number above 1 (someone typed 30 meaning 30%) is refused rather than guessed.
+    """
+    err = excel_error(raw)
+    if err:
+        return _raise("excel-error", f"{what} holds the Excel error {err}")
+    if isinstance(raw, bool):
+        return _raise("not-a-number", f"{what} is {raw!r}, not a number")
+    if isinstance(raw, int | float | Decimal):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            return _raise("not-a-number", f"{what} is {raw!r}, not a number")
+        return to_decimal(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if _NUMBER_TEXT.match(text):
+            negative = text.startswith("(") and text.endswith(")")
+            cleaned = re.sub(r"[()$€£,\s]", "", text)
+            is_pct = cleaned.endswith("%")
+            cleaned = cleaned.rstrip("%")
+            try:
+                value = Decimal(cleaned)
+            except InvalidOperation:
+                pass
+            else:
+                if negative:
+                    value = -value
+                if is_pct:
+                    value /= 100
+                return value
+    return _raise("not-a-number", f"{what} is {_shown(raw)}, not a number")
+
+
+def _raise(code: str, message: str) -> Decimal:
+    raise BadValue(code, message)
+
+
+_TRUE = {"yes", "y", "true", "1", "x"}
+_FALSE = {"no", "n", "false", "0"}
+
+
+def parse_yes_no(raw: object, what: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int | float) and raw in (0, 1):
+        return bool(raw)
+    text = str(raw).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise BadValue("not-yes-no", f"{what} is {_shown(raw)}; expected Yes or No")
+
+
+# Only the unambiguous ISO form is read from text: 09/10/2026 is a different day in
+# New York and in London, and guessing wrong would move money on the wrong schedule.
+_DATE_FORMATS = ("%Y-%m-%d",)
+
+
+def parse_date(raw: object, what: str) -> date:
+    """A date cell: a real date, an Excel serial number, or ISO text (2026-09-30)."""
+    err = excel_error(raw)
+    if err:
+        raise BadValue("excel-error", f"{what} holds the Excel error {err}")
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if hasattr(raw, "to_pydatetime"):  # pandas Timestamp
+        return raw.to_pydatetime().date()  # type: ignore[no-any-return]
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and 1 <= raw < 2958466:
+        return _EXCEL_EPOCH + timedelta(days=int(raw))  # an Excel serial day number
+    if isinstance(raw, str):
+        text = raw.strip()
+        for fmt in _DATE_FORMATS:
+            try:
+                return datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+    raise BadValue("not-a-date", f"{what} is {_shown(raw)}, not a date; enter a real date or YYYY-MM-DD")
