@@ -76,6 +76,7 @@ class Judgement:
     may_top_up: bool = False
     may_fund: bool = False  # may be trimmed to fund buys
     may_withdraw: bool = True  # may be trimmed to fund a withdrawal
+    suppressed: str = ""  # why this position's own trade is not placed (minimum trade)
 
 
 @dataclass(slots=True)
@@ -143,23 +144,26 @@ def plan(
 
     judged = [_judge(h, ctx, why_restricted, crash.crashed) for h in positions]
 
-    excluded: dict[str, str] = {}
+    # Trades below the minimum are suppressed and the money allocated again, until none is.
     for _ in range(len(judged) + 1):
-        allocation, shares, trade_notes = _allocate_and_round(judged, ctx, excluded)
+        allocation, shares, trade_notes = _allocate_and_round(judged, ctx)
         small = {
             j.holding.ticker: f"{money(cents(abs(shares[j.holding.ticker]) * j.holding.price))} "
                               f"< minimum trade {money(settings.minimum_trade)}: not placed"
             for j in judged
-            if j.holding.ticker not in excluded
+            if not j.suppressed
             and shares[j.holding.ticker] != 0
+            # A withdrawal is owed to the user: its sales are placed however small.
+            and allocation[j.holding.ticker].withdrawal == 0
             and cents(abs(shares[j.holding.ticker]) * j.holding.price) < settings.minimum_trade
         }
         if not small:
             break
-        excluded.update(small)
+        judged = [_suppress(j, small[j.holding.ticker]) if j.holding.ticker in small else j
+                  for j in judged]
     notes.extend(trade_notes)
 
-    decisions, trades, cash_left = _render(judged, allocation, shares, excluded, ctx, cash_row)
+    decisions, trades, cash_left = _render(judged, allocation, shares, ctx, cash_row)
     gross = sum((t.amount for t in trades), ZERO)
     return Plan(
         decisions=tuple(decisions),
@@ -270,6 +274,12 @@ def _judge_floor_and_drift(h: Holding, weight: Decimal, ctx: _Context, exit_why:
     return base
 
 
+def _suppress(j: Judgement, because: str) -> Judgement:
+    """No trade of its own for this position; it may still pay toward a withdrawal."""
+    return replace(j, sell=ZERO, buy=ZERO, rule_sale=False, exit_sale=False, full_exit=False,
+                   may_top_up=False, may_fund=False, suppressed=because)
+
+
 def _blocked(j: Judgement, because: str) -> Judgement:
     wanted = f"sell {money(cents(j.sell))}" if j.sell else f"buy {money(cents(j.buy))}"
     return replace(j, why=f"{j.why}; wanted to {wanted}, {because}", sell=ZERO, buy=ZERO,
@@ -280,11 +290,11 @@ def _blocked(j: Judgement, because: str) -> Judgement:
 
 
 def _allocate_and_round(
-    judged: Sequence[Judgement], ctx: _Context, excluded: dict[str, str]
+    judged: Sequence[Judgement], ctx: _Context
 ) -> tuple[dict[str, _Allocation], dict[str, Decimal], list[str]]:
     s = ctx.settings
     alloc = {j.holding.ticker: _Allocation() for j in judged}
-    live = [j for j in judged if j.holding.ticker not in excluded]
+    live = judged
     notes: list[str] = []
 
     for j in live:
@@ -316,10 +326,12 @@ def _allocate_and_round(
                 alloc[ticker].withdrawal += take
                 alloc[ticker].sell += take
                 need -= take
-        if need > Decimal("0.005"):
+        # Restoring cash to its target is a wish; cash below zero is impossible.
+        short = -(ctx.cash + sum((a.sell for a in alloc.values()), ZERO))
+        if short > Decimal("0.005"):
             raise InputError([Problem(
                 "withdrawal-unfunded",
-                f"the withdrawal is short by {money(cents(need))}: locked rows cannot be sold",
+                f"the withdrawal is short by {money(cents(short))}: locked rows cannot be sold",
                 Where("Settings", column="Withdrawal"))])
         money_in = sum((a.sell for a in alloc.values()), ZERO) + ctx.cash \
             - ctx.cash_target * ctx.value
@@ -357,12 +369,12 @@ def _allocate_and_round(
 
     # Stage 5: the leftover goes to cash, or to the index fund named in Leftover To.
     leftover = next((j for j in live if j.holding.ticker == s.leftover_to), None)
-    if (leftover is not None and not ctx.restricted and available > 0
+    if (leftover is not None and not ctx.restricted and available > 0 and not leftover.suppressed
             and not leftover.holding.lock and alloc[leftover.holding.ticker].sell == 0):
         alloc[leftover.holding.ticker].buy += available
         alloc[leftover.holding.ticker].leftover = True
 
-    return alloc, _round_shares(judged, alloc, ctx, excluded), notes
+    return alloc, _round_shares(judged, alloc, ctx), notes
 
 
 def _in_proportion(amount: Decimal, weights: dict[str, Decimal]) -> dict[str, Decimal]:
@@ -377,10 +389,7 @@ def _in_proportion(amount: Decimal, weights: dict[str, Decimal]) -> dict[str, De
 
 
 def _round_shares(
-    judged: Sequence[Judgement],
-    alloc: dict[str, _Allocation],
-    ctx: _Context,
-    excluded: dict[str, str],
+    judged: Sequence[Judgement], alloc: dict[str, _Allocation], ctx: _Context
 ) -> dict[str, Decimal]:
     """Signed shares per ticker: sells rounded to the nearest share (a withdrawal rounds
     up, so the cash is really there), buys rounded down so cash is never overspent."""
@@ -392,7 +401,7 @@ def _round_shares(
     for j in judged:
         h, a = j.holding, alloc[j.holding.ticker]
         shares[h.ticker] = ZERO
-        if h.ticker in excluded or a.sell <= 0:
+        if a.sell <= 0:
             continue
         planned_sells += a.sell
         if j.full_exit or a.sell >= h.value:
@@ -400,11 +409,12 @@ def _round_shares(
         else:
             mode = ROUND_CEILING if a.withdrawal > 0 else ROUND_HALF_UP
             n = min(h.shares, (a.sell / h.price).quantize(step, rounding=mode))
+        if cents(n * h.price) == 0:  # worth less than a cent: nothing to place
+            continue
         shares[h.ticker] = -n
         proceeds += cents(n * h.price)
 
-    buys = [j for j in judged if alloc[j.holding.ticker].buy > 0
-            and j.holding.ticker not in excluded]
+    buys = [j for j in judged if alloc[j.holding.ticker].buy > 0]
     planned_buys = sum((alloc[j.holding.ticker].buy for j in buys), ZERO)
     # Cash the plan meant to keep stays kept, even when sells rounded down.
     planned_cash = ctx.cash + planned_sells - planned_buys
@@ -422,7 +432,7 @@ def _round_shares(
         n = (budget / h.price).quantize(step, rounding=ROUND_DOWN)
         while n > 0 and cents(n * h.price) > budget:
             n -= step
-        shares[h.ticker] = max(ZERO, n)
+        shares[h.ticker] = n if n > 0 and cents(n * h.price) > 0 else ZERO
         spent += cents(shares[h.ticker] * h.price)
     return shares
 
@@ -434,7 +444,6 @@ def _render(
     judged: Sequence[Judgement],
     alloc: dict[str, _Allocation],
     shares: dict[str, Decimal],
-    excluded: dict[str, str],
     ctx: _Context,
     cash_row: Holding,
 ) -> tuple[list[Decision], list[Trade], Decimal]:
@@ -448,10 +457,9 @@ def _render(
         amount = cents(abs(n) * h.price)
         rule, why = j.rule, j.why
         extra: list[str] = []
-        if h_ticker in excluded:
-            action = Action.HOLD
-            why = f"{why}; {excluded[h_ticker]}"
-        elif n < 0:
+        if j.suppressed:
+            why = f"{why}; {j.suppressed}"
+        if n < 0:
             action = Action.SELL if j.exit_sale else Action.TRIM
             if a.withdrawal > 0:
                 if j.sell == 0:

@@ -95,18 +95,20 @@ def parse_holdings(
             continue
         holding, row_problems = _parse_row(index, row, locate)
         problems.extend(row_problems)
-        if holding is None:
-            continue
-        if holding.ticker in first_row:
+        raw = row.get(TICKER)
+        ticker = "" if is_blank(raw) else str(raw).strip().upper()
+        if ticker in first_row:
             problems.append(Problem(
                 "duplicate-ticker",
-                f"{holding.ticker} appears again (first on row {first_row[holding.ticker] + 1} "
+                f"{ticker} appears again (first on row {first_row[ticker] + 1} "
                 "of the table); keep one row per position",
-                _where(locate, index, TICKER, holding.ticker),
+                _where(locate, index, TICKER, ticker),
             ))
             continue
-        first_row[holding.ticker] = index
-        holdings.append(holding)
+        if ticker:
+            first_row[ticker] = index
+        if holding is not None:
+            holdings.append(holding)
     return ParsedHoldings(tuple(holdings), tuple(problems))
 
 

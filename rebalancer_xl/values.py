@@ -133,4 +133,5 @@ def parse_date(raw: object, what: str) -> date:
                 return datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
-    raise BadValue("not-a-date", f"{what} is {_shown(raw)}, not a date; enter a real date or YYYY-MM-DD")
+    raise BadValue("not-a-date",
+                   f"{what} is {_shown(raw)}, not a date; enter a real date or YYYY-MM-DD")

@@ -1,0 +1,142 @@
+"""Properties that must hold for any portfolio and any settings (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rebalancer_xl import Action, Holding, InputError, Settings, plan
+from rebalancer_xl.model import CASH, LotMethod, SellMode, Strategy
+
+AS_OF = date(2026, 12, 31)
+
+money = st.decimals(min_value=Decimal("0.50"), max_value=Decimal("2000"), places=2)
+scores = st.one_of(st.none(), st.decimals(min_value=0, max_value=100, places=1))
+
+
+@st.composite
+def portfolios(draw: st.DrawFn) -> tuple[list[Holding], Settings]:
+    n = draw(st.integers(min_value=1, max_value=8))
+    raw_targets = draw(st.lists(st.integers(min_value=0, max_value=100), min_size=n + 1,
+                                max_size=n + 1))
+    total = sum(raw_targets) or 1
+    targets = [Decimal(t * 10000 // total) / 10000 for t in raw_targets]
+    targets[-1] += 1 - sum(targets)  # exactly 100%
+    fractional = draw(st.booleans())
+    holdings = []
+    for i in range(n):
+        shares = draw(st.decimals(min_value=0, max_value=5000, places=3 if fractional else 0))
+        holdings.append(Holding(
+            ticker=f"T{i}",
+            shares=shares,
+            price=draw(money),
+            target=targets[i],
+            score=draw(scores),
+            previous_score=draw(scores),
+            exit_triggers=draw(st.integers(min_value=0, max_value=2)),
+            company_event=draw(st.booleans()) and draw(st.booleans()),
+            lock=draw(st.booleans()) and draw(st.booleans()),
+            row=i,
+        ))
+    cash = draw(st.decimals(min_value=0, max_value=50000, places=2))
+    holdings.append(Holding(CASH, cash, Decimal(1), targets[-1], row=n))
+    value = sum((h.value for h in holdings), Decimal(0))
+    leftover = draw(st.sampled_from([CASH, "T0"]))
+    config = Settings(
+        strategy=draw(st.sampled_from(list(Strategy))),
+        whole_shares=not fractional,
+        new_capital=draw(st.sampled_from([Decimal(0), Decimal(5000)])),
+        withdrawal=draw(st.sampled_from([Decimal(0), (value / 10).quantize(Decimal("0.01"))])),
+        sell_mode=draw(st.sampled_from(list(SellMode))),
+        leftover_to=leftover,
+        minimum_trade=draw(st.sampled_from([Decimal(0), Decimal(250)])),
+        relative_band=draw(st.sampled_from([None, Decimal("0.25")])),
+        last_rebalance_date=draw(st.sampled_from([None, date(2026, 9, 30), date(2026, 12, 1)])),
+        lot_method=LotMethod.MIN_TAX,
+    )
+    return holdings, config
+
+
+def make(case: tuple[list[Holding], Settings]):
+    holdings, config = case
+    if sum((h.value for h in holdings), Decimal(0)) + config.new_capital <= config.withdrawal:
+        return None
+    try:
+        return plan(holdings, config, as_of=AS_OF)
+    except InputError as err:
+        # Only honest when the unlocked positions and cash really cannot pay it.
+        assert [p.code for p in err.problems] == ["withdrawal-unfunded"]
+        free = sum((h.value for h in holdings if not h.lock), Decimal(0)) + config.new_capital
+        assert free < config.withdrawal + Decimal("0.01")
+        return None
+
+
+PROPERTY = settings(max_examples=300, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(portfolios())
+def test_cash_is_conserved_to_the_cent_and_never_overspent(case):
+    p = make(case)
+    if p is None:
+        return
+    holdings, config = case
+    cash = next(h for h in holdings if h.is_cash).value + config.new_capital - config.withdrawal
+    sells = sum((t.amount for t in p.trades if t.action.is_sale), Decimal(0))
+    buys = sum((t.amount for t in p.trades if t.action.is_buy), Decimal(0))
+    assert p.cash_left == cash + sells - buys
+    assert p.cash_left >= 0
+    for t in p.trades:
+        assert t.amount == (t.shares * t.price).quantize(Decimal("0.01"))
+
+
+@PROPERTY
+@given(portfolios())
+def test_nothing_sells_more_than_is_held_and_locked_rows_never_trade(case):
+    p = make(case)
+    if p is None:
+        return
+    held = {h.ticker: h for h in case[0]}
+    for t in p.trades:
+        assert t.shares > 0
+        assert not held[t.ticker].lock
+        if t.action.is_sale:
+            assert t.shares <= held[t.ticker].shares
+
+
+@PROPERTY
+@given(portfolios())
+def test_every_trade_has_a_rule_and_a_reason_and_weights_sum_to_100(case):
+    p = make(case)
+    if p is None:
+        return
+    for d in p.decisions:
+        assert d.rule
+        assert d.reason
+        if d.action is not Action.HOLD:
+            assert d.amount > 0
+            assert str(d.amount) in d.reason.replace(",", "")
+    total = sum((d.post_trade_weight for d in p.decisions), Decimal(0))
+    assert abs(total - 1) < Decimal("1e-20")
+    sells_first = [t.action.is_sale for t in p.trades]
+    assert sells_first == sorted(sells_first, reverse=True)
+
+
+@PROPERTY
+@given(portfolios())
+def test_the_same_input_gives_the_same_plan(case):
+    assert make(case) == make(case)
+
+
+@PROPERTY
+@given(portfolios())
+def test_no_position_is_both_bought_and_sold(case):
+    p = make(case)
+    if p is None:
+        return
+    tickers = [t.ticker for t in p.trades]
+    assert len(tickers) == len(set(tickers))
