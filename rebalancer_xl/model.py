@@ -120,7 +120,7 @@ class CellRef:
     cell: str  # "C7"
 
     def __str__(self) -> str:
-        return f"{self.sheet}!{self.cell}"
+        return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,200 @@
+"""One pipeline for every way in: read a grid → build the model → plan → render writes.
+
+`plan_book` is the shared middle. The batch path (`process_file`) wraps it with
+openpyxl: it refuses files it cannot read safely, never writes a workbook with
+errors, checks what a save would lose, and replaces the file atomically. The Excel
+button (`rebalancer_xl.xl`) wraps the same middle with xlwings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from rebalancer_xl import __version__
+from rebalancer_xl.engine import plan as make_plan
+from rebalancer_xl.model import CellRef, InputError, Plan, Problem, Severity, Where
+from rebalancer_xl.rules import tax as tax_rules
+from rebalancer_xl.workbook.grid import Book, Op
+from rebalancer_xl.workbook.inputs import BookInputs, read_inputs
+from rebalancer_xl.workbook.render import RunInfo, render_plan
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls files and encrypted .xlsx files
+RUN_LABEL = f"rebalancer-xl {__version__}"
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What planning a workbook produced: the plan and its writes, or the problems."""
+
+    inputs: BookInputs
+    plan: Plan | None = None
+    ops: list[Op] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None
+
+
+def plan_book(book: Book, *, as_of: date | None = None, today: date | None = None) -> Outcome:
+    """Read inputs from `book`, plan, and render the writes. Pure apart from the clock."""
+    inputs = read_inputs(book)
+    outcome = Outcome(inputs, problems=list(inputs.problems))
+    if inputs.errors:
+        return outcome
+    run_date = as_of or inputs.settings.as_of_date or today or date.today()
+    try:
+        plan = make_plan(inputs.holdings, inputs.settings, as_of=run_date,
+                         history=inputs.history, lots=inputs.lots,
+                         past_trades=inputs.past_trades,
+                         warnings=[p for p in inputs.problems if not p.is_error])
+    except InputError as err:
+        outcome.problems.extend(err.problems)
+        return outcome
+    _ = tax_rules  # taxes are applied inside the engine
+    outcome.plan = plan
+    outcome.ops = render_plan(plan, inputs, book, RunInfo(run_date, RUN_LABEL))
+    return outcome
+
+
+# --- the batch path: one file ------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FileResult:
+    path: str
+    status: str  # "ok" | "error"
+    problems: list[Problem] = field(default_factory=list)
+    plan: Plan | None = None
+    written: str | None = None
+    losses: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _file_problem(path: Path, code: str, message: str) -> Problem:
+    return Problem(code, message, Where("", cell=CellRef("", "")))  # the whole file
+
+
+def check_file(path: Path) -> Problem | None:
+    """Refuse what openpyxl cannot read, before trying: with a message a person can act on."""
+    if not path.exists():
+        return _file_problem(path, "file-not-found", f"{path} does not exist")
+    if path.is_dir():
+        return _file_problem(path, "not-a-file", f"{path} is a folder, not a workbook")
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".csv", ".ods", ".numbers", ".xlsb"):
+        return _file_problem(path, "unsupported-format",
+                             f"{path.name} is a {suffix} file; save it as an Excel workbook "
+                             "(.xlsx) first")
+    if suffix not in (".xlsx", ".xlsm"):
+        return _file_problem(path, "unsupported-format",
+                             f"{path.name} is not an .xlsx or .xlsm workbook")
+    if path.stat().st_size == 0:
+        return _file_problem(path, "empty-file", f"{path.name} is empty (0 bytes)")
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head == OLE_MAGIC:
+        return _file_problem(path, "password-protected",
+                             f"{path.name} is encrypted (password-protected) or an old .xls "
+                             "saved with a new name; remove the password in Excel first")
+    if not zipfile.is_zipfile(path):
+        return _file_problem(path, "corrupt-file",
+                             f"{path.name} is not a valid workbook (not a zip package); it may "
+                             "be truncated or damaged")
+    return None
+
+
+def process_file(
+    path: str | os.PathLike[str],
+    *,
+    dry_run: bool = False,
+    output_dir: str | os.PathLike[str] | None = None,
+    as_of: date | None = None,
+    force: bool = False,
+    today: date | None = None,
+) -> FileResult:
+    """Plan one workbook and write the results (in place, or into `output_dir`)."""
+    from openpyxl import load_workbook
+
+    from rebalancer_xl.workbook import guard
+    from rebalancer_xl.workbook.xlsx import apply_ops, book_from_openpyxl
+
+    src = Path(path)
+    result = FileResult(str(path), "error")
+    bad = check_file(src)
+    if bad is not None:
+        result.problems.append(bad)
+        return result
+    macro = src.suffix.lower() == ".xlsm"
+    try:
+        wb = load_workbook(src, keep_vba=macro, keep_links=True)
+    except Exception as err:  # openpyxl raises many kinds on a damaged package
+        result.problems.append(_file_problem(
+            src, "corrupt-file", f"{src.name} could not be read as a workbook: "
+            f"{type(err).__name__}: {err}"))
+        return result
+
+    outcome = plan_book(book_from_openpyxl(wb, src), as_of=as_of, today=today)
+    result.problems = outcome.problems
+    if not outcome.ok:
+        return result
+    result.plan = outcome.plan
+    if dry_run:
+        result.status = "ok"
+        return result
+
+    dest = Path(output_dir) / src.name if output_dir is not None else src
+    in_place = dest.resolve() == src.resolve()
+    predicted = [str(loss) for loss in guard.predict_losses(src, keep_vba=macro)]
+    if predicted and in_place and not force:
+        result.problems.append(_lossy(src, predicted))
+        return result
+
+    apply_ops(wb, outcome.ops)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=dest.suffix + ".tmp",
+                                    dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        wb.save(tmp)
+        # A safety net under the prediction: compare what was written with the original.
+        lost = [str(loss) for loss in guard.check_save(src, tmp)]
+        if lost and in_place and not force:
+            result.problems.append(_lossy(src, lost))
+            return result
+        if in_place:
+            _keep_mode(src, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    result.losses = sorted(set(predicted) | set(lost))
+    result.written = str(dest)
+    result.status = "ok"
+    return result
+
+
+def _lossy(src: Path, losses: list[str]) -> Problem:
+    listing = "; ".join(losses)
+    return _file_problem(
+        src, "would-lose-content",
+        f"saving {src.name} would lose content the writer cannot keep: {listing}. Nothing was "
+        "written. Use --output-dir to write a processed copy, or --force to overwrite anyway")
+
+
+def _keep_mode(src: Path, tmp: Path) -> None:
+    with contextlib.suppress(OSError):  # a mode we cannot copy is not worth failing for
+        os.chmod(tmp, src.stat().st_mode & 0o7777)
+
+
+def warnings_of(result: FileResult) -> list[Problem]:
+    return [p for p in result.problems if p.severity is Severity.WARNING]

@@ -1,0 +1,153 @@
+"""Results as people and programs read them: the --json document and the terminal report."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rebalancer_xl.model import Plan, Problem
+
+if TYPE_CHECKING:
+    from rebalancer_xl.pipeline import FileResult
+
+
+def problem_to_dict(p: Problem) -> dict[str, str]:
+    cell = p.where.cell
+    return {
+        "sheet": cell.sheet if cell else p.where.sheet,
+        "cell": cell.cell if cell else "",
+        "code": p.code,
+        "message": p.message,
+        "severity": p.severity.value,
+    }
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    tax = plan.tax
+    return {
+        "actions": [{
+            "ticker": d.ticker,
+            "action": d.action.value,
+            "amount": float(d.amount),
+            "shares": float(d.shares),
+            "post_trade_pct": float(d.post_trade_weight),
+            "rule": d.rule,
+            "reason": d.reason,
+            "flags": d.flag_text,
+        } for d in plan.decisions],
+        "trades": [{
+            "side": t.side, "ticker": t.ticker, "shares": float(t.shares),
+            "price": float(t.price), "amount": float(t.amount), "rule": t.rule,
+            "lots": [{"acquired": s.acquired.isoformat(), "shares": float(s.shares),
+                      "cost_per_share": float(s.cost_per_share), "gain": float(s.gain),
+                      "long_term": s.long_term} for s in t.lots],
+            "short_term_gain": float(t.short_term_gain),
+            "long_term_gain": float(t.long_term_gain),
+            "estimated_tax": float(t.estimated_tax),
+        } for t in plan.trades],
+        "portfolio_value": float(plan.portfolio_value),
+        "cash_left": float(plan.cash_left),
+        "as_of": plan.as_of.isoformat(),
+        "next_rebalance_date": plan.next_rebalance_date.isoformat(),
+        "emergency_only": plan.emergency_only,
+        "notes": list(plan.notes),
+        "tax": {
+            "applies": tax.applies,
+            "short_term_gain": float(tax.short_term_gain),
+            "long_term_gain": float(tax.long_term_gain),
+            "estimated_tax": float(tax.estimated_tax),
+            "disallowed_loss": float(tax.disallowed_loss),
+            "harvest": [{"ticker": t, "unrealised_loss": float(loss), "tax_saved": float(s)}
+                        for t, loss, s in tax.harvest],
+            "notes": list(tax.notes),
+        },
+    }
+
+
+def result_to_dict(result: FileResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "path": result.path,
+        "status": result.status,
+        "problems": [problem_to_dict(p) for p in result.problems],
+        "actions": [],
+    }
+    if result.plan is not None:
+        out.update(plan_to_dict(result.plan))
+    if result.written:
+        out["written"] = result.written
+    if result.losses:
+        out["content_lost"] = result.losses
+    return out
+
+
+def problem_line(path: str, p: dict[str, str]) -> str:
+    where = f"{p['sheet']}!{p['cell']}" if p["cell"] else p["sheet"]
+    return f"{path}: {where + ': ' if where else ''}{p['code']}: {p['message']}"
+
+
+def print_human(results: list[dict[str, Any]], *, quiet: bool, dry_run: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Console()
+    err = Console(stderr=True)
+    for r in results:
+        for p in r["problems"]:
+            style = "yellow" if p.get("severity") == "warning" else "red"
+            err.print(problem_line(r["path"], p), style=style, markup=False, highlight=False,
+                      soft_wrap=True)
+    if len(results) == 1 and results[0]["status"] == "ok" and not quiet:
+        _print_plan(out, results[0], dry_run)
+        return
+    table = Table(title="rebalancer-xl run" + (" (dry run)" if dry_run else ""))
+    for col in ("file", "status", "value", "trades", "cash left", "next rebalance", "problems"):
+        table.add_column(col, justify="right" if col in ("value", "trades", "cash left")
+                         else "left")
+    for r in results:
+        ok = r["status"] == "ok"
+        table.add_row(
+            r["path"], "[green]ok[/]" if ok else "[red]error[/]",
+            f"{r['portfolio_value']:,.2f}" if ok else "",
+            str(len(r.get("trades", []))) if ok else "",
+            f"{r['cash_left']:,.2f}" if ok else "",
+            r.get("next_rebalance_date", "") if ok else "",
+            str(len(r["problems"])),
+        )
+    out.print(table)
+    failed = sum(r["status"] != "ok" for r in results)
+    out.print(f"{len(results) - failed} ok, {failed} failed")
+
+
+def _print_plan(out: Any, r: dict[str, Any], dry_run: bool) -> None:
+    from rich.table import Table
+
+    title = (f"{r['path']} — as of {r['as_of']}: portfolio {r['portfolio_value']:,.2f}"
+             + (" — EMERGENCY-ONLY RUN" if r["emergency_only"] else ""))
+    table = Table(title=title, show_lines=False)
+    for col in ("Ticker", "Action", "Amount", "Shares", "Post-Trade %", "Rule", "Flags"):
+        table.add_column(col, justify="right" if col in ("Amount", "Shares", "Post-Trade %")
+                         else "left")
+    for a in r["actions"]:
+        colour = {"SELL": "red", "TRIM": "yellow", "ADD": "green", "BUY": "green"}.get(
+            a["action"], "white")
+        table.add_row(a["ticker"], f"[{colour}]{a['action']}[/]", f"{a['amount']:,.2f}",
+                      f"{a['shares']:g}", f"{a['post_trade_pct']:.2%}", a["rule"], a["flags"])
+    out.print(table)
+    for a in r["actions"]:
+        if a["action"] != "HOLD" or a["flags"]:
+            out.print(f"  {a['ticker']}: {a['reason']}", markup=False, highlight=False,
+                      soft_wrap=True)
+    tax = r["tax"]
+    if tax["applies"]:
+        out.print(f"Tax: short-term gain {tax['short_term_gain']:,.2f}, long-term gain "
+                  f"{tax['long_term_gain']:,.2f}, estimated tax {tax['estimated_tax']:,.2f}")
+    for note in tax["notes"]:
+        out.print(f"  {note}", markup=False, highlight=False)
+    out.print(f"Cash after trades: {r['cash_left']:,.2f}.  Next rebalance: "
+              f"{r['next_rebalance_date']}.")
+    if dry_run:
+        out.print("Dry run: nothing was written.")
+    elif r.get("written"):
+        out.print(f"Written to {r['written']} (Holdings outputs, Trades, History, "
+                  f"Log {r['as_of']}, Checklist).")
+    for lost in r.get("content_lost", []):
+        out.print(f"[yellow]warning:[/] the written copy lost: {lost}")

@@ -1,0 +1,134 @@
+"""What every way into a workbook shares: a grid of cell values in, a list of writes out.
+
+Reading a workbook (openpyxl for batch runs, xlwings for the Excel button) ends in a
+`Book` of plain values; planning produces `Op`s that say what to write. Only those two
+ends differ between the paths, so the button and the batch run cannot disagree. The
+ops are deliberately the few things every xlwings client can carry out: set values,
+number formats and colours, add, delete or clear sheets and ranges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+Value = object  # str, int, float, bool, datetime/date, None, or Formula
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A formula found in a cell, with the value Excel last calculated for it, if any."""
+
+    text: str
+    cached: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """Cell values of one sheet; rows[0] is Excel row 1, rows[r][0] column A."""
+
+    name: str
+    rows: tuple[tuple[Value, ...], ...]
+    merged: tuple[tuple[int, int, int, int], ...] = ()  # (min_row, min_col, max_row, max_col)
+
+    def value(self, row: int, col: int) -> Value:
+        """The value at 1-based (row, col), None outside the grid."""
+        if 1 <= row <= len(self.rows):
+            cells = self.rows[row - 1]
+            if 1 <= col <= len(cells):
+                return cells[col - 1]
+        return None
+
+    @property
+    def max_row(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    """The sheets a run reads, by name, in workbook order."""
+
+    sheets: dict[str, Sheet]
+    macro_enabled: bool = False
+    sheet_order: tuple[str, ...] = field(default=())
+
+    def get(self, name: str) -> Sheet | None:
+        return self.sheets.get(name)
+
+
+def column_letter(col: int) -> str:
+    """1 -> A, 27 -> AA."""
+    letters = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    return f"{column_letter(col)}{row}"
+
+
+# --- writes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetValues:
+    """Write a block of values with its top-left at 1-based (row, col). Text is text:
+    a string is never turned into a formula."""
+
+    sheet: str
+    row: int
+    col: int
+    values: tuple[tuple[Value, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetFormat:
+    sheet: str
+    row: int
+    col: int
+    rows: int
+    cols: int
+    number_format: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetColor:
+    sheet: str
+    row: int
+    col: int
+    rows: int
+    cols: int
+    color: str | None  # "RRGGBB", or None to clear
+
+
+@dataclass(frozen=True, slots=True)
+class ClearContents:
+    sheet: str
+    row: int
+    col: int
+    rows: int
+    cols: int
+
+
+@dataclass(frozen=True, slots=True)
+class AddSheet:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteSheet:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Autofit:
+    sheet: str
+
+
+Op = SetValues | SetFormat | SetColor | ClearContents | AddSheet | DeleteSheet | Autofit
+
+
+def column_block(values: Sequence[Value]) -> tuple[tuple[Value, ...], ...]:
+    return tuple((v,) for v in values)

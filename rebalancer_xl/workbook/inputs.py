@@ -1,0 +1,431 @@
+"""From a workbook's grid to the engine's inputs, with every problem located by cell.
+
+Pure: it sees only a `Book` of values, never openpyxl or xlwings, so the Excel button
+and the batch run read a workbook the same way. Columns are found by their header text;
+formula columns (Current Value, % of Portfolio …) are never read: the engine computes
+what it needs from the inputs, so a workbook no spreadsheet ever recalculated works
+exactly like one saved by Excel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from rebalancer_xl.model import (
+    ZERO,
+    Action,
+    CellRef,
+    HistoryEntry,
+    Holding,
+    Lot,
+    PastTrade,
+    Problem,
+    Severity,
+    Where,
+)
+from rebalancer_xl.parse import (
+    INPUT_COLUMNS,
+    LAST_PRICE,
+    REQUIRED_COLUMNS,
+    parse_holdings,
+    validate,
+)
+from rebalancer_xl.settings import Settings, is_blank, parse_settings
+from rebalancer_xl.values import BadValue, excel_error, parse_date, parse_decimal
+from rebalancer_xl.workbook import schema as S
+from rebalancer_xl.workbook.grid import Book, Formula, Sheet, a1, column_letter
+
+HEADER_SCAN_ROWS = 20  # a title or notes above the header row are fine
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A header row found on a sheet: where it is and which column holds each header."""
+
+    sheet: Sheet
+    header_row: int
+    columns: dict[str, int]  # header text -> 1-based column
+
+    @property
+    def first_row(self) -> int:
+        return self.header_row + 1
+
+    def last_row(self) -> int:
+        """The last row with anything in one of the table's columns."""
+        cols = list(self.columns.values())
+        for r in range(self.sheet.max_row, self.header_row, -1):
+            if any(not is_blank(_plain(self.sheet.value(r, c))) for c in cols):
+                return r
+        return self.header_row
+
+    def cell(self, row: int, header: str) -> str:
+        return a1(row, self.columns[header])
+
+    def get(self, row: int, header: str) -> object:
+        col = self.columns.get(header)
+        return None if col is None else self.sheet.value(row, col)
+
+
+def find_table(sheet: Sheet, key: str) -> Table | None:
+    """The first row (of the top 20) holding `key` as a cell; its cells name the columns."""
+    for r in range(1, min(sheet.max_row, HEADER_SCAN_ROWS) + 1):
+        row = sheet.rows[r - 1]
+        texts = [v.strip() if isinstance(v, str) else None for v in row]
+        if key in texts:
+            columns: dict[str, int] = {}
+            for c, text in enumerate(texts, start=1):
+                if text and text not in columns:
+                    columns[text] = c
+            return Table(sheet, r, columns)
+    return None
+
+
+def _plain(v: object) -> object:
+    """A formula's cached value (the value a person sees), else the value itself."""
+    return v.cached if isinstance(v, Formula) else v
+
+
+@dataclass(slots=True)
+class BookInputs:
+    """Everything a run reads from a workbook, or the problems that stop it."""
+
+    holdings: tuple[Holding, ...] = ()
+    settings: Settings = field(default_factory=Settings)
+    lots: tuple[Lot, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
+    past_trades: tuple[PastTrade, ...] = ()
+    problems: list[Problem] = field(default_factory=list)
+    holdings_table: Table | None = None
+    holding_rows: dict[str, int] = field(default_factory=dict)  # ticker -> Excel row
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+
+def _problem(code: str, message: str, sheet: str, cell: str = "",
+             severity: Severity = Severity.ERROR, **where: object) -> Problem:
+    return Problem(code, message, Where(sheet, cell=CellRef(sheet, cell), **where),  # type: ignore[arg-type]
+                   severity)
+
+
+def read_inputs(book: Book) -> BookInputs:
+    """Read Holdings, Settings, Performance, Lots, History and trade fills from `book`."""
+    out = BookInputs()
+    holdings_sheet = book.get(S.HOLDINGS)
+    settings_sheet = book.get(S.SETTINGS_SHEET)
+    for name, sheet in ((S.HOLDINGS, holdings_sheet), (S.SETTINGS_SHEET, settings_sheet)):
+        if sheet is None:
+            out.problems.append(_problem(
+                "missing-sheet", f"the workbook has no {name!r} sheet "
+                f"(sheets: {', '.join(book.sheet_order) or 'none'})", name))
+    settings_raw, locate_setting = _read_settings(settings_sheet, out) if settings_sheet \
+        else ({}, None)
+    settings, setting_problems = parse_settings(settings_raw, locate_setting)
+    out.settings = settings
+    out.problems.extend(setting_problems)
+    if holdings_sheet is None:
+        return out
+    table = find_table(holdings_sheet, S.HoldingsHeader.TICKER)
+    if table is None:
+        out.problems.append(_problem(
+            "missing-column", f"no header row with a {S.HoldingsHeader.TICKER!r} column in "
+            f"the first {HEADER_SCAN_ROWS} rows", S.HOLDINGS, "A1"))
+        return out
+    out.holdings_table = table
+    last_prices, price_cells = _read_performance(book.get(S.PERFORMANCE), out)
+    _check_output_columns(table, out)
+    _check_merged(table, out)
+
+    first, last = table.first_row, table.last_row()
+    rows: list[dict[str, object]] = []
+    for r in range(first, last + 1):
+        row: dict[str, object] = {}
+        for header in INPUT_COLUMNS:
+            if header in table.columns:
+                row[header] = _input_value(table, r, header, out)
+        ticker = row.get(S.HoldingsHeader.TICKER)
+        key = str(ticker).strip().upper() if isinstance(ticker, str) else ticker
+        if key in last_prices:
+            row[LAST_PRICE] = last_prices[key]
+        rows.append(row)
+
+    def locate(index: int, header: str) -> CellRef | None:
+        if header == LAST_PRICE:
+            ticker = str(rows[index].get(S.HoldingsHeader.TICKER, "")).strip().upper()
+            return CellRef(S.PERFORMANCE, price_cells.get(ticker, ""))
+        if header not in table.columns:
+            return CellRef(S.HOLDINGS, f"{table.header_row}:{table.header_row}")
+        return CellRef(S.HOLDINGS, table.cell(first + index, header))
+
+    parsed = parse_holdings(rows, table.columns.keys(), locate)
+    problems = [_header_problem(p, table) for p in parsed.problems]
+    out.problems.extend(problems)
+    out.holdings = parsed.holdings
+    out.holding_rows = {h.ticker: first + h.row for h in parsed.holdings}
+    if not parsed.problems:
+        out.problems.extend(_locate_validation(
+            validate(parsed.holdings, settings, locate, locate_setting), table))
+    out.lots = _read_lots(book.get(S.LOTS), out)
+    out.history = _read_history(book.get(S.HISTORY), out)
+    out.past_trades = _read_fills(book)
+    return out
+
+
+def _header_problem(p: Problem, table: Table) -> Problem:
+    if p.code == "missing-column" and p.where.cell is None:
+        return Problem(p.code, p.message, Where(
+            S.HOLDINGS, column=p.where.column,
+            cell=CellRef(S.HOLDINGS, f"{table.header_row}:{table.header_row}")))
+    return p
+
+
+def _locate_validation(problems: list[Problem], table: Table) -> list[Problem]:
+    """Give whole-table problems (targets not adding up) the Target % column's cells."""
+    out = []
+    for p in problems:
+        if p.where.cell is None and p.where.sheet == S.HOLDINGS and p.where.column:
+            col = table.columns.get(p.where.column)
+            if col is not None:
+                letter = column_letter(col)
+                rng = f"{letter}{table.first_row}:{letter}{table.last_row()}"
+                p = Problem(p.code, p.message, Where(S.HOLDINGS, column=p.where.column,
+                                                     cell=CellRef(S.HOLDINGS, rng)), p.severity)
+        out.append(p)
+    return out
+
+
+def _input_value(table: Table, row: int, header: str, out: BookInputs) -> object:
+    value = table.get(row, header)
+    if isinstance(value, Formula):
+        if is_blank(value.cached) or excel_error(value.cached):
+            out.problems.append(_problem(
+                "formula-not-calculated",
+                f"{header} holds the formula {value.text[:60]!r} and no calculated value; "
+                "type the value, or open and save the file in Excel first",
+                S.HOLDINGS, table.cell(row, header)))
+            return None
+        return value.cached
+    return value
+
+
+def _check_output_columns(table: Table, out: BookInputs) -> None:
+    for col in S.HOLDINGS_COLUMNS:
+        if col.kind is S.Kind.OUTPUT and col.header not in table.columns:
+            out.problems.append(_problem(
+                "missing-column",
+                f"the Holdings table has no {col.header!r} column for the run to write to",
+                S.HOLDINGS, f"{table.header_row}:{table.header_row}", column=col.header))
+
+
+def _check_merged(table: Table, out: BookInputs) -> None:
+    last = table.last_row()
+    cols = table.columns.values()
+    lo, hi = min(cols), max(cols)
+    for r1, c1, r2, c2 in table.sheet.merged:
+        if r2 >= table.header_row and r1 <= last and c2 >= lo and c1 <= hi:
+            out.problems.append(_problem(
+                "merged-cells",
+                f"cells {a1(r1, c1)}:{a1(r2, c2)} are merged inside the Holdings table; "
+                "unmerge them so each row holds one position",
+                S.HOLDINGS, f"{a1(r1, c1)}:{a1(r2, c2)}"))
+
+
+def _read_settings(
+    sheet: Sheet, out: BookInputs
+) -> tuple[dict[str, object], Callable[[str], Where]]:
+    table = find_table(sheet, S.SettingsHeader.SETTING)
+    raw: dict[str, object] = {}
+    cells: dict[str, str] = {}
+    if table is None or S.SettingsHeader.VALUE not in table.columns:
+        out.problems.append(_problem(
+            "missing-column", "the Settings sheet needs 'Setting' and 'Value' header cells",
+            S.SETTINGS_SHEET, "A1"))
+        return raw, lambda name: Where(S.SETTINGS_SHEET, column=name)
+    for r in range(table.first_row, table.last_row() + 1):
+        name = _plain(table.get(r, S.SettingsHeader.SETTING))
+        if is_blank(name):
+            continue
+        key = str(name).strip()
+        value = table.get(r, S.SettingsHeader.VALUE)
+        if isinstance(value, Formula):
+            value = value.cached
+        raw[key] = value
+        cells[key.casefold()] = table.cell(r, S.SettingsHeader.VALUE)
+
+    def locate(name: str) -> Where:
+        cell = cells.get(name.strip().casefold(), "")
+        return Where(S.SETTINGS_SHEET, column=name, cell=CellRef(S.SETTINGS_SHEET, cell))
+
+    return raw, locate
+
+
+def _read_performance(
+    sheet: Sheet | None, out: BookInputs
+) -> tuple[dict[str, object], dict[str, str]]:
+    prices: dict[str, object] = {}
+    cells: dict[str, str] = {}
+    if sheet is None:
+        return prices, cells
+    table = find_table(sheet, S.PerformanceHeader.TICKER)
+    if table is None or S.PerformanceHeader.LAST_PRICE not in table.columns:
+        return prices, cells
+    for r in range(table.first_row, table.last_row() + 1):
+        ticker = _plain(table.get(r, S.PerformanceHeader.TICKER))
+        price = _plain(table.get(r, S.PerformanceHeader.LAST_PRICE))
+        if is_blank(ticker) or is_blank(price):
+            continue
+        key = str(ticker).strip().upper()
+        prices[key] = price
+        cells[key] = table.cell(r, S.PerformanceHeader.LAST_PRICE)
+    return prices, cells
+
+
+def _read_lots(sheet: Sheet | None, out: BookInputs) -> tuple[Lot, ...]:
+    if sheet is None:
+        return ()
+    table = find_table(sheet, S.LotsHeader.TICKER)
+    if table is None:
+        return ()
+    lots: list[Lot] = []
+    for r in range(table.first_row, table.last_row() + 1):
+        values = {h: _plain(table.get(r, h)) for h in S.headers(S.LOTS_COLUMNS)}
+        if all(is_blank(v) for v in values.values()):
+            continue
+        bad = False
+
+        def fail(header: str, code: str, message: str, r: int = r) -> None:
+            nonlocal bad
+            bad = True
+            cell = table.cell(r, header) if header in table.columns else f"{r}:{r}"
+            out.problems.append(_problem(code, message, S.LOTS, cell))
+
+        ticker = values[S.LotsHeader.TICKER]
+        if is_blank(ticker):
+            fail(S.LotsHeader.TICKER, "missing-ticker", "this lot has no ticker")
+        parsed: dict[str, object] = {}
+        for header, reader in ((S.LotsHeader.ACQUIRED, parse_date),
+                               (S.LotsHeader.SHARES, parse_decimal),
+                               (S.LotsHeader.COST, parse_decimal)):
+            raw = values[header]
+            if is_blank(raw):
+                fail(header, "missing-value", f"{header} is blank")
+                continue
+            try:
+                parsed[header] = reader(raw, header)
+            except BadValue as err:
+                fail(header, err.code, err.message)
+        shares = parsed.get(S.LotsHeader.SHARES)
+        if isinstance(shares, Decimal) and shares <= 0:
+            fail(S.LotsHeader.SHARES, "bad-shares", f"Shares is {shares}; a lot holds > 0")
+        cost = parsed.get(S.LotsHeader.COST)
+        if isinstance(cost, Decimal) and cost < 0:
+            fail(S.LotsHeader.COST, "bad-price", f"Cost per Share is {cost}; it cannot be < 0")
+        if not bad:
+            lots.append(Lot(str(ticker).strip().upper(), parsed[S.LotsHeader.ACQUIRED],  # type: ignore[arg-type]
+                            parsed[S.LotsHeader.SHARES], parsed[S.LotsHeader.COST], row=r))  # type: ignore[arg-type]
+    _check_lot_totals(lots, out)
+    return tuple(lots)
+
+
+def _check_lot_totals(lots: list[Lot], out: BookInputs) -> None:
+    """Lots of a ticker must add up to the shares Holdings says are held."""
+    if not lots or out.holdings_table is None:
+        return
+    totals: dict[str, Decimal] = {}
+    for lot in lots:
+        totals[lot.ticker] = totals.get(lot.ticker, ZERO) + lot.shares
+    held = {h.ticker: h for h in out.holdings}
+    table = out.holdings_table
+    for ticker, total in totals.items():
+        h = held.get(ticker)
+        if h is None:
+            row = next(lot.row for lot in lots if lot.ticker == ticker)
+            out.problems.append(_problem(
+                "lot-without-holding", f"lots of {ticker} add up to {total} shares, but "
+                "Holdings has no such ticker", S.LOTS, f"A{row}"))
+        elif total != h.shares:
+            out.problems.append(_problem(
+                "lots-mismatch", f"lots of {ticker} add up to {total:f} shares, but Holdings "
+                f"says {h.shares:f}", S.HOLDINGS,
+                table.cell(out.holding_rows[ticker], S.HoldingsHeader.SHARES), ticker=ticker))
+
+
+def _read_history(sheet: Sheet | None, out: BookInputs) -> tuple[HistoryEntry, ...]:
+    if sheet is None:
+        return ()
+    table = find_table(sheet, S.HistoryHeader.DATE)
+    if table is None or S.HistoryHeader.VALUE not in table.columns:
+        return ()
+    entries = []
+    for r in range(table.first_row, table.last_row() + 1):
+        raw_date = _plain(table.get(r, S.HistoryHeader.DATE))
+        raw_value = _plain(table.get(r, S.HistoryHeader.VALUE))
+        if is_blank(raw_date) and is_blank(raw_value):
+            continue
+        try:
+            when = parse_date(raw_date, S.HistoryHeader.DATE)
+            value = parse_decimal(raw_value, S.HistoryHeader.VALUE)
+        except BadValue as err:
+            out.problems.append(_problem(err.code, err.message, S.HISTORY, f"A{r}",
+                                         Severity.WARNING))
+            continue
+        run_type = _plain(table.get(r, S.HistoryHeader.RUN_TYPE))
+        entries.append(HistoryEntry(when, value, run_type != S.RUN_EMERGENCY))
+    return tuple(entries)
+
+
+_SIDES = {"BUY": Action.BUY, "ADD": Action.ADD, "SELL": Action.SELL, "TRIM": Action.TRIM}
+
+
+def _read_fills(book: Book) -> tuple[PastTrade, ...]:
+    """Trades actually made: filled rows of the Trades sheet and of every Log's archive."""
+    trades: list[PastTrade] = []
+    sheets = [book.get(S.TRADES)] + [book.get(n) for n in book.sheet_order
+                                      if S.log_date(n) is not None]
+    for sheet in sheets:
+        if sheet is None:
+            continue
+        for table in _fill_tables(sheet):
+            for r in range(table.first_row, table.last_row() + 1):
+                side = _plain(table.get(r, S.TradesHeader.SIDE))
+                if not isinstance(side, str) or side.strip().upper() not in _SIDES:
+                    if is_blank(side):
+                        break  # the end of this block
+                    continue
+                try:
+                    shares = parse_decimal(_plain(table.get(r, S.TradesHeader.FILLED_SHARES)),
+                                           "Filled Shares")
+                    when = parse_date(_plain(table.get(r, S.TradesHeader.DATE)), "Date")
+                except BadValue:
+                    continue  # not filled (yet)
+                ticker = str(_plain(table.get(r, S.TradesHeader.TICKER))).strip().upper()
+                trades.append(PastTrade(when, ticker, _SIDES[side.strip().upper()], shares))
+    return tuple(trades)
+
+
+def _fill_tables(sheet: Sheet) -> list[Table]:
+    """Every header row on the sheet that has Side, Ticker, Filled Shares and Date."""
+    tables = []
+    need = (S.TradesHeader.SIDE, S.TradesHeader.TICKER, S.TradesHeader.FILLED_SHARES,
+            S.TradesHeader.DATE)
+    for r, row in enumerate(sheet.rows, start=1):
+        texts = {v.strip(): c for c, v in enumerate(row, start=1) if isinstance(v, str)}
+        if all(h in texts for h in need):
+            tables.append(Table(sheet, r, texts))
+    return tables
+
+
+def is_formula_text(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+def as_of_for(inputs: BookInputs, override: date | None, today: date) -> date:
+    return override or inputs.settings.as_of_date or today
+
+
+__all__ = ["REQUIRED_COLUMNS", "BookInputs", "Table", "find_table", "read_inputs"]

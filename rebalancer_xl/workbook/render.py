@@ -1,0 +1,368 @@
+"""A plan, rendered as the writes that put it into the workbook. Pure: no openpyxl.
+
+What a run writes: the Holdings output columns (Action … Flags), the Trades sheet (sells
+first), one History row per run date, a `Log YYYY-MM-DD` sheet laid out like the
+guide's quarterly log, and ticks on the Checklist for the steps the run did itself. A
+second run on the same date replaces that date's Log sheet and History row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from rebalancer_xl.model import CASH, AccountType, Action, Plan
+from rebalancer_xl.workbook import schema as S
+from rebalancer_xl.workbook.grid import (
+    AddSheet,
+    Autofit,
+    Book,
+    ClearContents,
+    DeleteSheet,
+    Op,
+    SetColor,
+    SetFormat,
+    SetValues,
+    column_block,
+)
+from rebalancer_xl.workbook.inputs import BookInputs, Table, find_table
+
+HEADER_COLOR = S.HEADER_FILL[S.Kind.OUTPUT]
+LABEL_COLOR = S.BODY_FILL[S.Kind.OUTPUT]
+
+
+def num(x: Decimal) -> float:
+    """Excel stores doubles; Decimals leave the core here."""
+    return float(x)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    as_of: date
+    run_label: str  # "rebalancer-xl 0.1.0"
+
+
+def render_plan(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
+    ops: list[Op] = []
+    ops += _holdings(plan, inputs)
+    ops += _archive_fills(book, inputs, info)
+    ops += _trades(plan, book)
+    ops += _history(plan, inputs, book)
+    ops += _log(plan, inputs, book, info)
+    ops += _checklist(plan, inputs, book, info)
+    return ops
+
+
+# --- Holdings --------------------------------------------------------------------------
+
+
+_OUTPUTS: tuple[tuple[str, str], ...] = (
+    (S.HoldingsHeader.ACTION, S.GENERAL),
+    (S.HoldingsHeader.AMOUNT, S.MONEY),
+    (S.HoldingsHeader.SHARES_TO_TRADE, S.GENERAL),
+    (S.HoldingsHeader.POST_TRADE, S.PERCENT),
+    (S.HoldingsHeader.RULE, S.GENERAL),
+    (S.HoldingsHeader.REASON, S.GENERAL),
+    (S.HoldingsHeader.FLAGS, S.GENERAL),
+)
+
+
+def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
+    table = inputs.holdings_table
+    assert table is not None
+    first, last = table.first_row, table.last_row()
+    by_row = {inputs.holding_rows[d.ticker]: d for d in plan.decisions
+              if d.ticker in inputs.holding_rows}
+    ops: list[Op] = []
+    for header, fmt in _OUTPUTS:
+        col = table.columns[header]
+        values = []
+        for r in range(first, last + 1):
+            d = by_row.get(r)
+            if d is None:
+                values.append(None)  # a blank row: clear what an earlier run left
+                continue
+            values.append({
+                S.HoldingsHeader.ACTION: d.action.value,
+                S.HoldingsHeader.AMOUNT: num(d.amount),
+                S.HoldingsHeader.SHARES_TO_TRADE: num(d.shares),
+                S.HoldingsHeader.POST_TRADE: num(d.post_trade_weight),
+                S.HoldingsHeader.RULE: d.rule,
+                S.HoldingsHeader.REASON: d.reason,
+                S.HoldingsHeader.FLAGS: d.flag_text or None,
+            }[header])
+        if values:
+            ops.append(SetValues(S.HOLDINGS, first, col, column_block(values)))
+            if fmt != S.GENERAL:
+                ops.append(SetFormat(S.HOLDINGS, first, col, len(values), 1, fmt))
+    return ops
+
+
+# --- Trades ----------------------------------------------------------------------------
+
+
+def _lots_text(trade) -> str:  # type: ignore[no-untyped-def]
+    return "; ".join(f"{s.shares.normalize():f} sh of {s.acquired.isoformat()} @ "
+                     f"{s.cost_per_share:,.2f} ({'LT' if s.long_term else 'ST'})"
+                     for s in trade.lots)
+
+
+def trade_rows(plan: Plan) -> list[tuple[object, ...]]:
+    """Trades as rows in TRADES_COLUMNS order (fills blank)."""
+    return [(t.side, t.ticker, num(t.shares), num(t.price), num(t.amount), t.rule,
+             _lots_text(t) or None, None, None, None) for t in plan.trades]
+
+
+def _sheet_table(book: Book, sheet: str, key: str) -> Table | None:
+    s = book.get(sheet)
+    return None if s is None else find_table(s, key)
+
+
+def _trades(plan: Plan, book: Book) -> list[Op]:
+    ops: list[Op] = []
+    table = _sheet_table(book, S.TRADES, S.TradesHeader.SIDE)
+    headers = S.headers(S.TRADES_COLUMNS)
+    if table is None:
+        ops.append(AddSheet(S.TRADES))
+        ops.append(SetValues(S.TRADES, 1, 1, (headers,)))
+        ops.append(SetColor(S.TRADES, 1, 1, 1, len(headers), HEADER_COLOR))
+        cols = {h: i + 1 for i, h in enumerate(headers)}
+        first, old_last, width = 2, 1, len(headers)
+    else:
+        cols = table.columns
+        first, old_last = table.first_row, table.last_row()
+        width = max(cols.values())
+    if old_last >= first:
+        ops.append(ClearContents(S.TRADES, first, 1, old_last - first + 1, width))
+    rows = trade_rows(plan)
+    for header, values in zip(headers, zip(*rows, strict=True) if rows else (), strict=False):
+        if header in cols:
+            ops.append(SetValues(S.TRADES, first, cols[header], column_block(values)))
+    for header, fmt in ((S.TradesHeader.LIMIT_PRICE, S.MONEY),
+                        (S.TradesHeader.EST_AMOUNT, S.MONEY)):
+        if rows and header in cols:
+            ops.append(SetFormat(S.TRADES, first, cols[header], len(rows), 1, fmt))
+    return ops
+
+
+def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
+    """Before Trades is replaced, copy filled rows into the Log of the run that proposed
+    them (the latest earlier run), so the trade history survives for wash-sale checks."""
+    table = _sheet_table(book, S.TRADES, S.TradesHeader.SIDE)
+    if table is None or S.TradesHeader.FILLED_SHARES not in table.columns:
+        return []
+    filled = []
+    for r in range(table.first_row, table.last_row() + 1):
+        row = tuple(table.get(r, h) for h in S.headers(S.TRADES_COLUMNS))
+        if row[7] not in (None, "") and row[9] not in (None, ""):
+            filled.append(row)
+    earlier = sorted(e.date for e in inputs.history if e.date < info.as_of)
+    target = S.log_sheet_name(earlier[-1]) if earlier else None
+    if not filled or target is None or book.get(target) is None:
+        return []
+    log = book.get(target)
+    assert log is not None
+    if any(isinstance(v, str) and v == _EXECUTED for row in log.rows for v in row):
+        return []  # archived by an earlier run already
+    start = log.max_row + 2
+    header = S.headers(S.TRADES_COLUMNS)
+    return [
+        SetValues(target, start, 1, ((_EXECUTED,),)),
+        SetValues(target, start + 1, 1, (header, *filled)),
+        SetColor(target, start + 1, 1, 1, len(header), HEADER_COLOR),
+    ]
+
+
+_EXECUTED = "Executed trades (fills copied from the Trades sheet)"
+
+
+# --- History ---------------------------------------------------------------------------
+
+
+def quarter_return(plan: Plan, inputs: BookInputs) -> float | None:
+    earlier = [e for e in inputs.history if e.date < plan.as_of and e.portfolio_value > 0]
+    if not earlier:
+        return None
+    last = max(earlier, key=lambda e: e.date)
+    return num(plan.portfolio_value / last.portfolio_value - 1)
+
+
+def _history(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
+    table = _sheet_table(book, S.HISTORY, S.HistoryHeader.DATE)
+    headers = S.headers(S.HISTORY_COLUMNS)
+    ops: list[Op] = []
+    if table is None:
+        ops.append(AddSheet(S.HISTORY))
+        ops.append(SetValues(S.HISTORY, 1, 1, (headers,)))
+        cols = {h: i + 1 for i, h in enumerate(headers)}
+        row = 2
+    else:
+        cols = table.columns
+        row = table.last_row() + 1
+        for r in range(table.first_row, table.last_row() + 1):
+            when = table.get(r, S.HistoryHeader.DATE)
+            if hasattr(when, "date") and callable(when.date):
+                when = when.date()
+            if when == plan.as_of:
+                row = r  # a second run on the same date replaces its row
+                break
+    values = {
+        S.HistoryHeader.DATE: plan.as_of,
+        S.HistoryHeader.VALUE: num(plan.portfolio_value),
+        S.HistoryHeader.RETURN: quarter_return(plan, inputs),
+        S.HistoryHeader.STRATEGY: inputs.settings.strategy.value,
+        S.HistoryHeader.TRADES: len(plan.trades),
+        S.HistoryHeader.TURNOVER: num(plan.turnover),
+        S.HistoryHeader.NEXT_DATE: plan.next_rebalance_date,
+        S.HistoryHeader.RUN_TYPE: S.RUN_EMERGENCY if plan.emergency_only else S.RUN_FULL,
+    }
+    for column in S.HISTORY_COLUMNS:
+        if column.header in cols:
+            col = cols[column.header]
+            ops.append(SetValues(S.HISTORY, row, col, ((values[column.header],),)))
+            ops.append(SetFormat(S.HISTORY, row, col, 1, 1, column.number_format))
+    return ops
+
+
+# --- the dated Log sheet ---------------------------------------------------------------
+
+
+def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
+    name = S.log_sheet_name(plan.as_of)
+    ops: list[Op] = []
+    if name in book.sheet_order:
+        ops.append(DeleteSheet(name))
+    ops.append(AddSheet(name))
+    w = _Writer(name)
+    w.title("Quarterly rebalancing log")
+    qr = quarter_return(plan, inputs)
+    w.pair("Date", plan.as_of, S.DATE)
+    w.pair("Portfolio Value", num(plan.portfolio_value), S.MONEY)
+    w.pair("Quarter Performance", qr if qr is not None else "n/a (no earlier History row)",
+           S.SIGNED_PERCENT)
+    w.pair("Strategy", inputs.settings.strategy.value)
+    w.pair("Run Type", "Emergency only" if plan.emergency_only else "Full")
+    w.pair("Written by", info.run_label)
+    w.gap()
+
+    w.title("Holdings analysis")
+    w.header((*S.headers(S.LOG_ANALYSIS_COLUMNS), "Post-Trade %", "Rule", "Flags"))
+    for d in plan.decisions:
+        w.row((d.ticker, num(d.value), num(d.weight), num(d.target),
+               num(d.drift_pp / 100), d.action.value if d.ticker != CASH else "CASH",
+               num(d.amount), num(d.post_trade_weight), d.rule, d.flag_text or None),
+              (None, S.MONEY, S.PERCENT, S.PERCENT, S.SIGNED_PERCENT, None, S.MONEY,
+               S.PERCENT, None, None))
+    w.gap()
+
+    w.title("Trades")
+    if plan.trades:
+        w.header(S.headers(S.TRADES_COLUMNS))
+        for row in trade_rows(plan):
+            w.row(row, (None, None, None, S.MONEY, S.MONEY, None, None, None, S.MONEY, S.DATE))
+    else:
+        w.line("No trades this run.")
+    w.pair("Cash after trades", num(plan.cash_left), S.MONEY)
+    w.gap()
+
+    w.title("Rationale")
+    for d in plan.decisions:
+        if d.action is not Action.HOLD or d.flags:
+            w.line(f"{d.ticker} {d.action.value}: {d.rule}. {d.reason}")
+    for note in plan.notes:
+        w.line(f"Note: {note}")
+    for p in plan.problems:
+        w.line(f"Warning: {p}")
+    w.gap()
+
+    tax = plan.tax
+    w.title("Tax summary")
+    if tax.applies:
+        w.pair("Short-term gain", num(tax.short_term_gain), S.MONEY)
+        w.pair("Long-term gain", num(tax.long_term_gain), S.MONEY)
+        w.pair("Estimated tax", num(tax.estimated_tax), S.MONEY)
+        if tax.disallowed_loss:
+            w.pair("Loss disallowed (wash sales)", num(tax.disallowed_loss), S.MONEY)
+        for ticker, loss, saved in tax.harvest:
+            w.line(f"Harvest: selling {ticker} would realise a {loss:,.2f} loss and save "
+                   f"about {saved:,.2f} in tax")
+    for note in tax.notes:
+        w.line(note)
+    if not tax.applies and not tax.notes:
+        w.line("Taxes not estimated.")
+    w.gap()
+    w.pair("Next Rebalance Date", plan.next_rebalance_date, S.DATE)
+    ops += w.ops
+    ops.append(Autofit(name))
+    return ops
+
+
+class _Writer:
+    """Lays out the log top to bottom, one block after another."""
+
+    def __init__(self, sheet: str) -> None:
+        self.sheet = sheet
+        self.r = 1
+        self.ops: list[Op] = []
+
+    def title(self, text: str) -> None:
+        self.ops.append(SetValues(self.sheet, self.r, 1, ((text,),)))
+        self.ops.append(SetColor(self.sheet, self.r, 1, 1, 1, LABEL_COLOR))
+        self.r += 1
+
+    def pair(self, label: str, value: object, fmt: str | None = None) -> None:
+        self.ops.append(SetValues(self.sheet, self.r, 1, ((label, value),)))
+        if fmt and not isinstance(value, str):
+            self.ops.append(SetFormat(self.sheet, self.r, 2, 1, 1, fmt))
+        self.r += 1
+
+    def header(self, headers: tuple[str, ...]) -> None:
+        self.ops.append(SetValues(self.sheet, self.r, 1, (headers,)))
+        self.ops.append(SetColor(self.sheet, self.r, 1, 1, len(headers), HEADER_COLOR))
+        self.r += 1
+
+    def row(self, values: tuple[object, ...], formats: tuple[str | None, ...]) -> None:
+        self.ops.append(SetValues(self.sheet, self.r, 1, (values,)))
+        for c, fmt in enumerate(formats, start=1):
+            if fmt:
+                self.ops.append(SetFormat(self.sheet, self.r, c, 1, 1, fmt))
+        self.r += 1
+
+    def line(self, text: str) -> None:
+        self.ops.append(SetValues(self.sheet, self.r, 1, ((text,),)))
+        self.r += 1
+
+    def gap(self) -> None:
+        self.r += 1
+
+
+# --- Checklist -------------------------------------------------------------------------
+
+
+def checklist_keys(plan: Plan, inputs: BookInputs) -> list[str]:
+    """The steps the run did itself."""
+    keys = ["analysis.allocations", "analysis.tiers", "decision.caps", "decision.drift",
+            "decision.downgrades", "decision.trades", "execution.orders",
+            "documentation.rationale", "documentation.allocations", "documentation.reminder"]
+    if any(h.last_price is not None for h in inputs.holdings):
+        keys.append("analysis.returns")
+    if plan.tax.applies and inputs.settings.account_type is AccountType.TAXABLE:
+        keys.append("execution.taxes")
+    return keys
+
+
+def _checklist(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
+    table = _sheet_table(book, S.CHECKLIST, S.ChecklistHeader.KEY)
+    if table is None or S.ChecklistHeader.DONE not in table.columns:
+        return []
+    keys = set(checklist_keys(plan, inputs))
+    ops: list[Op] = []
+    for r in range(table.first_row, table.last_row() + 1):
+        if table.get(r, S.ChecklistHeader.KEY) in keys:
+            ops.append(SetValues(S.CHECKLIST, r, table.columns[S.ChecklistHeader.DONE],
+                                 ((S.DONE,),)))
+            if S.ChecklistHeader.NOTE in table.columns:
+                ops.append(SetValues(S.CHECKLIST, r, table.columns[S.ChecklistHeader.NOTE],
+                                     ((f"ticked by the run of {plan.as_of.isoformat()}",),)))
+    return ops

@@ -1,0 +1,149 @@
+"""The openpyxl ends of the batch path: a loaded workbook to a `Book`, `Op`s back onto it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl.styles import PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from rebalancer_xl.workbook import schema as S
+from rebalancer_xl.workbook.grid import (
+    AddSheet,
+    Autofit,
+    Book,
+    ClearContents,
+    DeleteSheet,
+    Formula,
+    Op,
+    SetColor,
+    SetFormat,
+    SetValues,
+    Sheet,
+)
+
+#: Sheets a run reads. Log sheets are read too (for past fills); others are left alone.
+READ_SHEETS = (S.HOLDINGS, S.SETTINGS_SHEET, S.PERFORMANCE, S.LOTS, S.HISTORY, S.TRADES,
+               S.CHECKLIST)
+
+
+def book_from_openpyxl(wb: Workbook, path: Path | None = None) -> Book:
+    """Read the sheets a run needs. Formula cells become `Formula`s; if any input holds
+    one, Excel's cached values are fetched (with calamine) so it can be used."""
+    sheets: dict[str, Sheet] = {}
+    has_formula = False
+    for ws in wb.worksheets:
+        if ws.title not in READ_SHEETS and S.log_date(ws.title) is None:
+            continue
+        rows = []
+        for row in ws.iter_rows(values_only=True):
+            cells = []
+            for v in row:
+                if isinstance(v, str) and v.startswith("="):
+                    v = Formula(v)
+                    has_formula = True
+                elif isinstance(v, datetime) and v.time() == datetime.min.time():
+                    v = v.date()
+                cells.append(v)
+            rows.append(tuple(cells))
+        merged = tuple((m.min_row, m.min_col, m.max_row, m.max_col)
+                       for m in ws.merged_cells.ranges)
+        sheets[ws.title] = Sheet(ws.title, _trim(rows), merged)
+    book = Book(sheets, macro_enabled=bool(getattr(wb, "vba_archive", None)),
+                sheet_order=tuple(wb.sheetnames))
+    if has_formula and path is not None:
+        book = _with_cached_values(book, path)
+    return book
+
+
+def _trim(rows: list[tuple[object, ...]]) -> tuple[tuple[object, ...], ...]:
+    """Drop trailing empty rows (a sheet formatted down to row 100,000 has no data there)."""
+    end = len(rows)
+    while end and all(v is None or v == "" for v in rows[end - 1]):
+        end -= 1
+    return tuple(rows[:end])
+
+
+def _with_cached_values(book: Book, path: Path) -> Book:
+    """Attach the values Excel last calculated to each Formula (None if never calculated)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        cal = CalamineWorkbook.from_path(str(path))
+    except Exception:  # an unreadable cache only means formulas have no cached values
+        return book
+    sheets = {}
+    for name, sheet in book.sheets.items():
+        if not any(isinstance(v, Formula) for row in sheet.rows for v in row):
+            sheets[name] = sheet
+            continue
+        try:
+            cached = cal.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception:
+            cached = []
+        rows = []
+        for r, row in enumerate(sheet.rows):
+            cells = []
+            for c, v in enumerate(row):
+                if isinstance(v, Formula):
+                    value = cached[r][c] if r < len(cached) and c < len(cached[r]) else None
+                    v = Formula(v.text, None if value == "" else value)
+                cells.append(v)
+            rows.append(tuple(cells))
+        sheets[name] = Sheet(name, tuple(rows), sheet.merged)
+    return Book(sheets, book.macro_enabled, book.sheet_order)
+
+
+def apply_ops(wb: Workbook, ops: Iterable[Op]) -> None:
+    """Carry out the writes on an openpyxl workbook (the batch path's 'apply')."""
+    for op in ops:
+        if isinstance(op, SetValues):
+            ws = wb[op.sheet]
+            for dr, row in enumerate(op.values):
+                for dc, value in enumerate(row):
+                    cell = ws.cell(row=op.row + dr, column=op.col + dc)
+                    cell.value = value
+                    if isinstance(value, str):
+                        cell.data_type = "s"  # text stays text, never a formula
+        elif isinstance(op, SetFormat):
+            ws = wb[op.sheet]
+            for cell in _cells(ws, op.row, op.col, op.rows, op.cols):
+                cell.number_format = op.number_format
+        elif isinstance(op, SetColor):
+            ws = wb[op.sheet]
+            fill = PatternFill("solid", fgColor=op.color) if op.color else PatternFill()
+            for cell in _cells(ws, op.row, op.col, op.rows, op.cols):
+                cell.fill = fill
+        elif isinstance(op, ClearContents):
+            ws = wb[op.sheet]
+            for cell in _cells(ws, op.row, op.col, op.rows, op.cols):
+                cell.value = None
+        elif isinstance(op, AddSheet):
+            wb.create_sheet(op.name)
+        elif isinstance(op, DeleteSheet):
+            del wb[op.name]
+        elif isinstance(op, Autofit):
+            _autofit(wb[op.sheet])
+
+
+def _cells(ws: Worksheet, row: int, col: int, rows: int, cols: int) -> Iterable:  # type: ignore[type-arg]
+    for r in range(row, row + rows):
+        for c in range(col, col + cols):
+            yield ws.cell(row=r, column=c)
+
+
+def _autofit(ws: Worksheet) -> None:
+    """Column widths from the longest text in each column, as Excel's autofit roughly does."""
+    widths: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None:
+                continue
+            text = cell.value.isoformat() if isinstance(cell.value, date) else str(cell.value)
+            widths[cell.column] = max(widths.get(cell.column, 0), len(text))
+    for col, width in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = min(80, max(8, width + 2))
