@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from rebalancer_xl.model import (
     CASH,
+    AccountType,
     ONE,
     ZERO,
     Action,
@@ -41,6 +42,7 @@ from rebalancer_xl.model import (
     pp,
 )
 from rebalancer_xl.rules import floor as floor_rule
+from rebalancer_xl.rules import tax as tax_rules
 from rebalancer_xl.rules.caps import cap_breach
 from rebalancer_xl.rules.drift import drift_call
 from rebalancer_xl.rules.exits import exit_signals
@@ -143,6 +145,8 @@ def plan(
     why_restricted = crash.why if crash.crashed else sched.why
 
     judged = [_judge(h, ctx, why_restricted, crash.crashed) for h in positions]
+    if settings.account_type is AccountType.TAXABLE:
+        judged = [_avoid_washing(j, past_trades, as_of) for j in judged]
 
     # Trades below the minimum are suppressed and the money allocated again, until none is.
     for _ in range(len(judged) + 1):
@@ -164,6 +168,8 @@ def plan(
     notes.extend(trade_notes)
 
     decisions, trades, cash_left = _render(judged, allocation, shares, ctx, cash_row)
+    decisions, trades, tax = _taxes(decisions, trades, holdings, settings, as_of, lots,
+                                    past_trades)
     gross = sum((t.amount for t in trades), ZERO)
     return Plan(
         decisions=tuple(decisions),
@@ -175,7 +181,7 @@ def plan(
         emergency_only=restricted is not None,
         notes=tuple(n for n in notes if n),
         problems=tuple(warnings),
-        tax=TaxSummary(applies=False),
+        tax=tax,
         turnover=(gross / 2 / value) if value else ZERO,
         crash=crash.crashed,
     )
@@ -272,6 +278,27 @@ def _judge_floor_and_drift(h: Holding, weight: Decimal, ctx: _Context, exit_why:
                                            "no buy", may_top_up=False)
         return replace(base, buy=-amount, may_fund=False)
     return base
+
+
+def _avoid_washing(j: Judgement, past: Sequence[PastTrade], as_of: date) -> Judgement:
+    """Where the plan has a choice, it does not buy back what was just sold at a loss.
+
+    A top-up is optional; buying within 30 days of a loss sale of the same ticker would
+    disallow that loss (a wash sale), so the top-up waits. Buys the rules require stay.
+    """
+    h = j.holding
+    basis = h.purchase_price
+    for t in past:
+        if (t.ticker == h.ticker and t.side.is_sale and 0 <= (as_of - t.date).days
+                <= tax_rules.WASH_WINDOW_DAYS and t.price is not None
+                and basis is not None and t.price < basis):
+            if not j.may_top_up:
+                return j
+            first_safe = t.date + timedelta(days=tax_rules.WASH_WINDOW_DAYS + 1)
+            return replace(j, may_top_up=False, why=(
+                f"{j.why}; top-up waits until {first_safe}: {h.ticker} was sold at a loss "
+                f"on {t.date}, and buying back within 30 days would be a wash sale"))
+    return j
 
 
 def _suppress(j: Judgement, because: str) -> Judgement:
@@ -546,3 +573,60 @@ def _order(judged: Iterable[Judgement], ticker: str) -> int:
 
 def _qty(n: Decimal) -> str:
     return f"{n.normalize():,f}" if n != n.to_integral_value() else f"{int(n):,}"
+
+
+# --- taxes (SPEC §6) -----------------------------------------------------------------------
+
+
+def _taxes(
+    decisions: list[Decision],
+    trades: list[Trade],
+    holdings: Sequence[Holding],
+    settings: Settings,
+    as_of: date,
+    lots: Sequence[Lot],
+    past_trades: Sequence[PastTrade],
+) -> tuple[list[Decision], list[Trade], TaxSummary]:
+    """Pick each sale's lots, estimate its tax, flag wash sales, and sum up the plan."""
+    if settings.account_type is AccountType.RETIREMENT:
+        return decisions, trades, tax_rules.summarise([], settings, as_of)
+    if not lots:
+        return decisions, trades, TaxSummary(applies=False, notes=(
+            "No tax lots on the Lots sheet: taxes not estimated. Add lots to see which "
+            "shares each sale takes and the tax it costs.",))
+    purchases = [*past_trades, *tax_rules.planned_purchases(
+        [t for t in trades if t.action.is_buy], as_of)]
+    picks = []
+    by_ticker = {d.ticker: d for d in decisions}
+    new_trades = []
+    for t in trades:
+        if not t.action.is_sale:
+            new_trades.append(t)
+            continue
+        pick = tax_rules.sell_from_lots(t.ticker, lots, t.shares, t.price, as_of, settings,
+                                        purchases)
+        picks.append(pick)
+        new_trades.append(replace(t, lots=pick.sales, short_term_gain=pick.short_term_gain,
+                                  long_term_gain=pick.long_term_gain,
+                                  estimated_tax=pick.estimated_tax))
+        d = by_ticker[t.ticker]
+        words = _gain_words(pick)
+        flags = d.flags | {Flag.WASH_SALE} if pick.wash_sale else d.flags
+        extra = "; ".join(n.removeprefix(f"{t.ticker}: ") for n in pick.notes
+                          if "wash sale" in n or "turns long-term" in n)
+        reason = f"{d.reason}; {words}" + (f"; {extra}" if extra else "")
+        by_ticker[t.ticker] = replace(d, reason=reason, flags=frozenset(flags))
+    summary = tax_rules.summarise(picks, settings, as_of, holdings, lots, purchases)
+    return [by_ticker[d.ticker] for d in decisions], new_trades, summary
+
+
+def _gain_words(pick: tax_rules.LotPick) -> str:
+    if not pick.sales:
+        return "no tax lots: tax not estimated"
+    parts = []
+    if pick.short_term_gain:
+        parts.append(f"{pick.short_term_gain:+,.2f} short-term")
+    if pick.long_term_gain:
+        parts.append(f"{pick.long_term_gain:+,.2f} long-term")
+    gains = " and ".join(parts) or "no gain"
+    return f"realises {gains}, est. tax {money(pick.estimated_tax)}"

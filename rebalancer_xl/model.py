@@ -245,6 +245,7 @@ class PastTrade:
     ticker: str
     side: Action  # ADD/BUY = purchase, TRIM/SELL = sale
     shares: Decimal
+    price: Decimal | None = None  # the fill price, when known
 
 
 @dataclass(frozen=True, slots=True)

@@ -404,7 +404,13 @@ def _read_fills(book: Book) -> tuple[PastTrade, ...]:
                 except BadValue:
                     continue  # not filled (yet)
                 ticker = str(_plain(table.get(r, S.TradesHeader.TICKER))).strip().upper()
-                trades.append(PastTrade(when, ticker, _SIDES[side.strip().upper()], shares))
+                try:
+                    price: Decimal | None = parse_decimal(
+                        _plain(table.get(r, S.TradesHeader.FILL_PRICE)), "Fill Price")
+                except BadValue:
+                    price = None
+                trades.append(PastTrade(when, ticker, _SIDES[side.strip().upper()], shares,
+                                        price))
     return tuple(trades)
 
 
