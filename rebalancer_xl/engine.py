@@ -21,9 +21,9 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from rebalancer_xl.model import (
     CASH,
-    AccountType,
     ONE,
     ZERO,
+    AccountType,
     Action,
     Decision,
     Flag,
