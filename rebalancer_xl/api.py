@@ -12,7 +12,16 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from rebalancer_xl.engine import plan as _plan
-from rebalancer_xl.model import CASH, HistoryEntry, InputError, Lot, PastTrade, Plan, Problem
+from rebalancer_xl.model import (
+    CASH,
+    HistoryEntry,
+    Holding,
+    InputError,
+    Lot,
+    PastTrade,
+    Plan,
+    Problem,
+)
 from rebalancer_xl.parse import parse_holdings, validate
 from rebalancer_xl.settings import Settings, parse_settings
 
@@ -26,7 +35,7 @@ OUTPUT_COLUMNS = ("Action", "Amount", "Shares to Trade", "Post-Trade %", "Rule",
 class Prepared:
     """Parsed, validated inputs ready for the engine (or the problems that stop it)."""
 
-    holdings: tuple
+    holdings: tuple[Holding, ...]
     settings: Settings
     problems: tuple[Problem, ...]
 
@@ -55,7 +64,8 @@ def make_plan(
     today: date | None = None,
 ) -> Plan:
     """Plan a rebalance; raises `InputError` carrying every problem if the input is bad."""
-    rows = holdings.to_dict(orient="records")
+    rows: list[dict[str, object]] = [
+        {str(k): v for k, v in r.items()} for r in holdings.to_dict(orient="records")]
     prepared = prepare(rows, settings, [str(c) for c in holdings.columns])
     if prepared.errors:
         raise InputError(prepared.errors)

@@ -368,10 +368,10 @@ def _allocate_and_round(
     required = {j.holding.ticker: j.buy for j in live if j.buy > 0}
     wanted = sum(required.values(), ZERO)
     if wanted > available and not ctx.restricted and not ctx.rules_only:
-        excess = {j.holding.ticker: post(j) - j.holding.target * ctx.value
-                  for j in live if j.may_fund and not j.rule_sale and j.buy == 0
-                  and post(j) > j.holding.target * ctx.value}
-        for ticker, take in _in_proportion(wanted - available, excess).items():
+        over_target = {j.holding.ticker: post(j) - j.holding.target * ctx.value
+                       for j in live if j.may_fund and not j.rule_sale and j.buy == 0
+                       and post(j) > j.holding.target * ctx.value}
+        for ticker, take in _in_proportion(wanted - available, over_target).items():
             alloc[ticker].funding += take
             alloc[ticker].sell += take
             available += take
