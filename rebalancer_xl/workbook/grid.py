@@ -124,7 +124,13 @@ class DeleteSheet:
 
 @dataclass(frozen=True, slots=True)
 class Autofit:
+    """Fit column widths to the cells of this block (not to long notes elsewhere)."""
+
     sheet: str
+    row: int
+    col: int
+    rows: int
+    cols: int
 
 
 Op = SetValues | SetFormat | SetColor | ClearContents | AddSheet | DeleteSheet | Autofit

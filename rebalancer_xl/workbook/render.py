@@ -28,7 +28,9 @@ from rebalancer_xl.workbook.grid import (
 )
 from rebalancer_xl.workbook.inputs import BookInputs, Table, find_table
 
-HEADER_COLOR = S.HEADER_FILL[S.Kind.OUTPUT]
+# Light fills only: every xlwings client can colour a range but not its font, so the
+# text stays black and must stay readable.
+HEADER_COLOR = "BDD7EE"
 LABEL_COLOR = S.BODY_FILL[S.Kind.OUTPUT]
 
 
@@ -246,6 +248,7 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     w.pair("Written by", info.run_label)
     w.gap()
 
+    table_top = w.r
     w.title("Holdings analysis")
     w.header((*S.headers(S.LOG_ANALYSIS_COLUMNS), "Post-Trade %", "Rule", "Flags"))
     for d in plan.decisions:
@@ -264,6 +267,7 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     else:
         w.line("No trades this run.")
     w.pair("Cash after trades", num(plan.cash_left), S.MONEY)
+    table_bottom = w.r
     w.gap()
 
     w.title("Rationale")
@@ -284,9 +288,6 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
         w.pair("Estimated tax", num(tax.estimated_tax), S.MONEY)
         if tax.disallowed_loss:
             w.pair("Loss disallowed (wash sales)", num(tax.disallowed_loss), S.MONEY)
-        for ticker, loss, saved in tax.harvest:
-            w.line(f"Harvest: selling {ticker} would realise a {loss:,.2f} loss and save "
-                   f"about {saved:,.2f} in tax")
     for note in tax.notes:
         w.line(note)
     if not tax.applies and not tax.notes:
@@ -294,7 +295,8 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     w.gap()
     w.pair("Next Rebalance Date", plan.next_rebalance_date, S.DATE)
     ops += w.ops
-    ops.append(Autofit(name))
+    # Fit the tables' columns; the long rationale lines below may run past them.
+    ops.append(Autofit(name, table_top + 1, 1, table_bottom - table_top, 10))
     return ops
 
 

@@ -127,7 +127,7 @@ def apply_ops(wb: Workbook, ops: Iterable[Op]) -> None:
         elif isinstance(op, DeleteSheet):
             del wb[op.name]
         elif isinstance(op, Autofit):
-            _autofit(wb[op.sheet])
+            _autofit(wb[op.sheet], op)
 
 
 def _cells(ws: Worksheet, row: int, col: int, rows: int, cols: int) -> Iterable:  # type: ignore[type-arg]
@@ -136,14 +136,17 @@ def _cells(ws: Worksheet, row: int, col: int, rows: int, cols: int) -> Iterable:
             yield ws.cell(row=r, column=c)
 
 
-def _autofit(ws: Worksheet) -> None:
-    """Column widths from the longest text in each column, as Excel's autofit roughly does."""
+def _autofit(ws: Worksheet, op: Autofit) -> None:
+    """Column widths from the longest text in the block, as Excel's autofit roughly does."""
     widths: dict[int, int] = {}
-    for row in ws.iter_rows():
+    for row in ws.iter_rows(min_row=op.row, max_row=op.row + op.rows - 1, min_col=op.col,
+                            max_col=op.col + op.cols - 1):
         for cell in row:
             if cell.value is None:
                 continue
-            text = cell.value.isoformat() if isinstance(cell.value, date) else str(cell.value)
+            value = cell.value
+            text = value.isoformat() if isinstance(value, date) else (
+                f"{value:,.2f}" if isinstance(value, float) else str(value))
             widths[cell.column] = max(widths.get(cell.column, 0), len(text))
     for col, width in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = min(80, max(8, width + 2))
