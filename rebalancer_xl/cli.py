@@ -132,7 +132,7 @@ def process_to_dict(path: str, options: dict[str, Any]) -> dict[str, Any]:
     except Exception as err:  # one file's bug must not stop the batch
         return {"path": path, "status": "error", "problems": [{
             "sheet": "", "cell": "", "code": "internal-error",
-            "message": f"{type(err).__name__}: {err}"}], "actions": []}
+            "message": f"{type(err).__name__}: {err}", "severity": "error"}], "actions": []}
     return result_to_dict(result)
 
 
@@ -144,7 +144,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.output_dir and args.dry_run:
         print("rebalancer-xl: --dry-run writes nothing; --output-dir is ignored",
               file=sys.stderr)
-    files = list(dict.fromkeys(args.files))  # the same file twice would race with itself
+    # The same file twice would race with itself, however it is spelled (a.xlsx, ./a.xlsx).
+    first: dict[str, str] = {}
+    for f in args.files:
+        first.setdefault(os.path.realpath(f), f)
+    files = list(first.values())
+    if args.output_dir and not args.dry_run:
+        names = [Path(f).name for f in files]
+        clash = sorted({n for n in names if names.count(n) > 1})
+        if clash:  # one copy would silently overwrite the other in DIR
+            print(f"rebalancer-xl: --output-dir would write {', '.join(clash)} more than once; "
+                  "run those files separately or into different folders", file=sys.stderr)
+            return EXIT_USAGE
     results = _process_all(files, options, args.jobs, show_progress=len(files) > 1)
     if args.json:
         json.dump({"files": results}, sys.stdout, indent=2, default=str)

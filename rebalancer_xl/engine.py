@@ -594,8 +594,8 @@ def _taxes(
         return decisions, trades, TaxSummary(applies=False, notes=(
             "No tax lots on the Lots sheet: taxes not estimated. Add lots to see which "
             "shares each sale takes and the tax it costs.",))
-    purchases = [*past_trades, *tax_rules.planned_purchases(
-        [t for t in trades if t.action.is_buy], as_of)]
+    buys = [t for t in trades if t.action.is_buy]
+    purchases = [*past_trades, *tax_rules.planned_purchases(buys, as_of)]
     picks = []
     by_ticker = {d.ticker: d for d in decisions}
     new_trades = []
@@ -616,7 +616,8 @@ def _taxes(
                           if "wash sale" in n or "turns long-term" in n)
         reason = f"{d.reason}; {words}" + (f"; {extra}" if extra else "")
         by_ticker[t.ticker] = replace(d, reason=reason, flags=frozenset(flags))
-    summary = tax_rules.summarise(picks, settings, as_of, holdings, lots, purchases)
+    summary = tax_rules.summarise(picks, settings, as_of, holdings, lots, past_trades,
+                                  planned_buys={t.ticker for t in buys})
     return [by_ticker[d.ticker] for d in decisions], new_trades, summary
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -136,7 +137,11 @@ def process_file(
         return result
     macro = src.suffix.lower() == ".xlsm"
     try:
-        wb = load_workbook(src, keep_vba=macro, keep_links=True)
+        with warnings.catch_warnings():
+            # openpyxl warns on stderr about each part it will drop ("Sparkline Group
+            # extension is not supported …"); the save guard reports those losses by name.
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            wb = load_workbook(src, keep_vba=macro, keep_links=True)
     except Exception as err:  # openpyxl raises many kinds on a damaged package
         result.problems.append(_file_problem(
             src, "corrupt-file", f"{src.name} could not be read as a workbook: "

@@ -486,6 +486,7 @@ def summarise(
     holdings: Sequence[Holding] = (),
     lots: Sequence[Lot] = (),
     purchases: Sequence[PastTrade] = (),
+    planned_buys: Collection[str] = (),
 ) -> TaxSummary:
     """The plan's `TaxSummary`: realised gains, estimated tax, wash sales, harvest list.
 
@@ -510,7 +511,9 @@ def summarise(
     lots_now += [lot for p in picks for lot in p.remaining]
     # A sold ticker with nothing left in its lots must not fall back to purchase price.
     gone = {t for t, p in sold.items() if not p.remaining}
-    recent = {p.ticker for p in purchases if p.side.is_buy and in_wash_window(p.date, as_of)}
+    bought = {p.ticker for p in purchases if p.side.is_buy and in_wash_window(p.date, as_of)}
+    planned = set(planned_buys) - gone
+    recent = bought | planned
     harvest = harvest_candidates(holdings, lots_now, as_of, st, lt, settings, gone | recent)
     for ticker, loss, saved in harvest:
         notes.append(
@@ -521,9 +524,11 @@ def summarise(
         [h for h in holdings if h.ticker in recent - gone], lots_now, as_of, st, lt, settings
     )
     for ticker, loss, _ in washing:
+        why = ("this plan buys more of it" if ticker in planned and ticker not in bought
+               else f"it was bought within {WASH_WINDOW_DAYS} days")
         notes.append(
-            f"Harvest: {ticker} has an unrealised loss of {_money(loss)} but was bought "
-            f"within {WASH_WINDOW_DAYS} days: selling it now would be a wash sale"
+            f"Harvest: {ticker} has an unrealised loss of {_money(loss)}, but {why}: "
+            "selling it at a loss now would be a wash sale"
         )
     if harvest and as_of.month == 12:
         notes.append("December: losses harvested by December 31 offset this year's gains")

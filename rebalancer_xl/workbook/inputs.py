@@ -33,12 +33,13 @@ from rebalancer_xl.parse import (
     parse_holdings,
     validate,
 )
-from rebalancer_xl.settings import Settings, is_blank, parse_settings
+from rebalancer_xl.settings import BY_NAME, Settings, is_blank, parse_settings
 from rebalancer_xl.values import BadValue, excel_error, parse_date, parse_decimal
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Formula, Sheet, a1, column_letter
 
 HEADER_SCAN_ROWS = 20  # a title or notes above the header row are fine
+KNOWN_SETTINGS = frozenset(name.casefold() for name in BY_NAME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,14 +164,19 @@ def read_inputs(book: Book) -> BookInputs:
         return CellRef(S.HOLDINGS, table.cell(first + index, header))
 
     parsed = parse_holdings(rows, table.columns.keys(), locate)
-    problems = [_header_problem(p, table) for p in parsed.problems]
+    # A formula without a value was read as blank and is reported already; the parser's
+    # "blank ticker" or "missing price" on the same cell would say it twice.
+    uncalculated = {str(p.where.cell) for p in out.problems
+                    if p.code == "formula-not-calculated"}
+    problems = [_header_problem(p, table) for p in parsed.problems
+                if str(p.where.cell) not in uncalculated]
     out.problems.extend(problems)
     out.holdings = parsed.holdings
     out.holding_rows = {h.ticker: first + h.row for h in parsed.holdings}
     if not parsed.problems:
         out.problems.extend(_locate_validation(
             validate(parsed.holdings, settings, locate, locate_setting), table))
-    out.lots = _read_lots(book.get(S.LOTS), out)
+    out.lots = _read_lots(book.get(S.LOTS), out, holdings_complete=not parsed.problems)
     out.history = _read_history(book.get(S.HISTORY), out)
     out.past_trades = _read_fills(book)
     return out
@@ -241,6 +247,7 @@ def _read_settings(
     table = find_table(sheet, S.SettingsHeader.SETTING)
     raw: dict[str, object] = {}
     cells: dict[str, str] = {}
+    name_cells: dict[str, str] = {}
     if table is None or S.SettingsHeader.VALUE not in table.columns:
         out.problems.append(_problem(
             "missing-column", "the Settings sheet needs 'Setting' and 'Value' header cells",
@@ -256,9 +263,12 @@ def _read_settings(
             value = value.cached
         raw[key] = value
         cells[key.casefold()] = table.cell(r, S.SettingsHeader.VALUE)
+        name_cells[key.casefold()] = table.cell(r, S.SettingsHeader.SETTING)
 
     def locate(name: str) -> Where:
-        cell = cells.get(name.strip().casefold(), "")
+        key = name.strip().casefold()
+        # An unknown setting's fault is its name (a typo), not its value.
+        cell = cells.get(key, "") if key in KNOWN_SETTINGS else name_cells.get(key, "")
         return Where(S.SETTINGS_SHEET, column=name, cell=CellRef(S.SETTINGS_SHEET, cell))
 
     return raw, locate
@@ -285,7 +295,8 @@ def _read_performance(
     return prices, cells
 
 
-def _read_lots(sheet: Sheet | None, out: BookInputs) -> tuple[Lot, ...]:
+def _read_lots(sheet: Sheet | None, out: BookInputs, *,
+               holdings_complete: bool = True) -> tuple[Lot, ...]:
     if sheet is None:
         return ()
     table = find_table(sheet, S.LotsHeader.TICKER)
@@ -328,13 +339,17 @@ def _read_lots(sheet: Sheet | None, out: BookInputs) -> tuple[Lot, ...]:
         if not bad:
             lots.append(Lot(str(ticker).strip().upper(), parsed[S.LotsHeader.ACQUIRED],  # type: ignore[arg-type]
                             parsed[S.LotsHeader.SHARES], parsed[S.LotsHeader.COST], row=r))  # type: ignore[arg-type]
-    _check_lot_totals(lots, out)
+    _check_lot_totals(lots, out, holdings_complete)
     return tuple(lots)
 
 
-def _check_lot_totals(lots: list[Lot], out: BookInputs) -> None:
-    """Lots of a ticker must add up to the shares Holdings says are held."""
-    if not lots or out.holdings_table is None:
+def _check_lot_totals(lots: list[Lot], out: BookInputs, holdings_complete: bool) -> None:
+    """Lots of a ticker must add up to the shares Holdings says are held.
+
+    Only against a Holdings table that parsed cleanly: with a row refused or a ticker
+    doubled, a ticker's lots are compared with the wrong row or with none, and every
+    "mismatch" would only echo a problem already reported on Holdings."""
+    if not lots or out.holdings_table is None or not holdings_complete:
         return
     totals: dict[str, Decimal] = {}
     for lot in lots:

@@ -90,17 +90,19 @@ def _history() -> tuple[dict[str, object], ...]:
     rows: list[dict[str, object]] = []
     previous: float | None = None
     for day, value, trades, turnover, next_date in _HISTORY_ROWS:
-        rows.append({
-            _Y.DATE: day,
-            _Y.VALUE: value,
-            # The first entry has nothing to compare with, so its return stays blank.
-            _Y.RETURN: None if previous is None else round(value / previous - 1, 6),
-            _Y.STRATEGY: "Hybrid",
-            _Y.TRADES: trades,
-            _Y.TURNOVER: turnover,
-            _Y.NEXT_DATE: next_date,
-            _Y.RUN_TYPE: RUN_FULL,
-        })
+        rows.append(
+            {
+                _Y.DATE: day,
+                _Y.VALUE: value,
+                # The first entry has nothing to compare with, so its return stays blank.
+                _Y.RETURN: None if previous is None else round(value / previous - 1, 6),
+                _Y.STRATEGY: "Hybrid",
+                _Y.TRADES: trades,
+                _Y.TURNOVER: turnover,
+                _Y.NEXT_DATE: next_date,
+                _Y.RUN_TYPE: RUN_FULL,
+            }
+        )
         previous = value
     return tuple(rows)
 

@@ -27,8 +27,15 @@ from rebalancer_xl.workbook.grid import (
 )
 
 #: Sheets a run reads. Log sheets are read too (for past fills); others are left alone.
-READ_SHEETS = (S.HOLDINGS, S.SETTINGS_SHEET, S.PERFORMANCE, S.LOTS, S.HISTORY, S.TRADES,
-               S.CHECKLIST)
+READ_SHEETS = (
+    S.HOLDINGS,
+    S.SETTINGS_SHEET,
+    S.PERFORMANCE,
+    S.LOTS,
+    S.HISTORY,
+    S.TRADES,
+    S.CHECKLIST,
+)
 
 
 def book_from_openpyxl(wb: Workbook, path: Path | None = None) -> Book:
@@ -39,25 +46,46 @@ def book_from_openpyxl(wb: Workbook, path: Path | None = None) -> Book:
     for ws in wb.worksheets:
         if ws.title not in READ_SHEETS and S.log_date(ws.title) is None:
             continue
-        rows = []
-        for row in ws.iter_rows(values_only=True):
-            cells = []
-            for v in row:
-                if isinstance(v, str) and v.startswith("="):
-                    v = Formula(v)
-                    has_formula = True
-                elif isinstance(v, datetime) and v.time() == datetime.min.time():
-                    v = v.date()
-                cells.append(v)
-            rows.append(tuple(cells))
-        merged = tuple((m.min_row, m.min_col, m.max_row, m.max_col)
-                       for m in ws.merged_cells.ranges)
+        rows, formulas = _sheet_rows(ws)
+        has_formula = has_formula or formulas
+        merged = tuple((m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges)
         sheets[ws.title] = Sheet(ws.title, _trim(rows), merged)
-    book = Book(sheets, macro_enabled=bool(getattr(wb, "vba_archive", None)),
-                sheet_order=tuple(wb.sheetnames))
+    book = Book(
+        sheets,
+        macro_enabled=bool(getattr(wb, "vba_archive", None)),
+        sheet_order=tuple(wb.sheetnames),
+    )
     if has_formula and path is not None:
         book = _with_cached_values(book, path)
     return book
+
+
+def _sheet_rows(ws: Worksheet) -> tuple[list[tuple[object, ...]], bool]:
+    """The cells `ws` holds, as rows from row 1; and whether any is a formula.
+
+    Reads the sheet's own cells rather than `iter_rows`, which walks the whole used
+    rectangle and creates a cell object for every empty position in it: a Holdings sheet
+    with blank rows formatted down to row 100,000 would cost millions of cells, seconds,
+    and a bloated save. A formula is a cell of type "f"; text that merely starts with
+    "=" is text.
+    """
+    grid: dict[int, dict[int, object]] = {}
+    has_formula = False
+    for (r, c), cell in ws._cells.items():
+        v = cell.value
+        if v is None:
+            continue
+        if cell.data_type == "f":
+            v = Formula(v if isinstance(v, str) else str(getattr(v, "text", v)))
+            has_formula = True
+        elif isinstance(v, datetime) and v.time() == datetime.min.time():
+            v = v.date()
+        grid.setdefault(r, {})[c] = v
+    rows: list[tuple[object, ...]] = []
+    for r in range(1, max(grid, default=0) + 1):
+        cols = grid.get(r, {})
+        rows.append(tuple(cols.get(c) for c in range(1, max(cols, default=0) + 1)))
+    return rows, has_formula
 
 
 def _trim(rows: list[tuple[object, ...]]) -> tuple[tuple[object, ...], ...]:
@@ -139,14 +167,18 @@ def _cells(ws: Worksheet, row: int, col: int, rows: int, cols: int) -> Iterable:
 def _autofit(ws: Worksheet, op: Autofit) -> None:
     """Column widths from the longest text in the block, as Excel's autofit roughly does."""
     widths: dict[int, int] = {}
-    for row in ws.iter_rows(min_row=op.row, max_row=op.row + op.rows - 1, min_col=op.col,
-                            max_col=op.col + op.cols - 1):
+    for row in ws.iter_rows(
+        min_row=op.row, max_row=op.row + op.rows - 1, min_col=op.col, max_col=op.col + op.cols - 1
+    ):
         for cell in row:
             if cell.value is None:
                 continue
             value = cell.value
-            text = value.isoformat() if isinstance(value, date) else (
-                f"{value:,.2f}" if isinstance(value, float) else str(value))
+            text = (
+                value.isoformat()
+                if isinstance(value, date)
+                else (f"{value:,.2f}" if isinstance(value, float) else str(value))
+            )
             widths[cell.column] = max(widths.get(cell.column, 0), len(text))
     for col, width in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = min(80, max(8, width + 2))
