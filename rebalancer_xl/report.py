@@ -140,8 +140,16 @@ def _print_plan(out: Any, r: dict[str, Any], dry_run: bool) -> None:
     if tax["applies"]:
         out.print(f"Tax: short-term gain {tax['short_term_gain']:,.2f}, long-term gain "
                   f"{tax['long_term_gain']:,.2f}, estimated tax {tax['estimated_tax']:,.2f}")
+        for t in r["trades"]:
+            if t["lots"]:
+                lots = "; ".join(
+                    f"{lot['shares']:g} sh bought {lot['acquired']} at "
+                    f"{lot['cost_per_share']:,.2f} ({'long' if lot['long_term'] else 'short'}"
+                    f"-term, {lot['gain']:+,.2f})" for lot in t["lots"])
+                out.print(f"  {t['ticker']} sells from lots: {lots}", markup=False,
+                          highlight=False, soft_wrap=True)
     for note in tax["notes"]:
-        out.print(f"  {note}", markup=False, highlight=False)
+        out.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
     out.print(f"Cash after trades: {r['cash_left']:,.2f}.  Next rebalance: "
               f"{r['next_rebalance_date']}.")
     if dry_run:
