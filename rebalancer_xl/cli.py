@@ -104,7 +104,14 @@ def _new(args: argparse.Namespace) -> int:
         if path.suffix.lower() != ".xlsm":
             print("rebalancer-xl: a macro-enabled workbook must end in .xlsm", file=sys.stderr)
             return EXIT_USAGE
-        made = build_macro_workbook(path, sample=args.sample)
+        try:
+            made = build_macro_workbook(path, sample=args.sample)
+        except FileExistsError as err:
+            print(f"rebalancer-xl: {err}", file=sys.stderr)
+            return EXIT_FAILED
+        except ValueError as err:
+            print(f"rebalancer-xl: {err}", file=sys.stderr)
+            return EXIT_USAGE
         for p in made:
             print(f"created {p}")
         return EXIT_OK
