@@ -79,13 +79,13 @@ def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
     ops: list[Op] = []
     for header, fmt in _OUTPUTS:
         col = table.columns[header]
-        values = []
+        values: list[object] = []
         for r in range(first, last + 1):
             d = by_row.get(r)
             if d is None:
                 values.append(None)  # a blank row: clear what an earlier run left
                 continue
-            values.append({
+            outputs: dict[str, object] = {
                 S.HoldingsHeader.ACTION: d.action.value,
                 S.HoldingsHeader.AMOUNT: num(d.amount),
                 S.HoldingsHeader.SHARES_TO_TRADE: num(d.shares),
@@ -93,7 +93,8 @@ def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
                 S.HoldingsHeader.RULE: d.rule,
                 S.HoldingsHeader.REASON: d.reason,
                 S.HoldingsHeader.FLAGS: d.flag_text or None,
-            }[header])
+            }
+            values.append(outputs[header])
         if values:
             ops.append(SetValues(S.HOLDINGS, first, col, column_block(values)))
             if fmt != S.GENERAL:
@@ -209,7 +210,7 @@ def _history(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
             if when == plan.as_of:
                 row = r  # a second run on the same date replaces its row
                 break
-    values = {
+    values: dict[str, object] = {
         S.HistoryHeader.DATE: plan.as_of,
         S.HistoryHeader.VALUE: num(plan.portfolio_value),
         S.HistoryHeader.RETURN: quarter_return(plan, inputs),

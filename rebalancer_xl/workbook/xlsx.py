@@ -72,7 +72,7 @@ def _sheet_rows(ws: Worksheet) -> tuple[list[tuple[object, ...]], bool]:
     grid: dict[int, dict[int, object]] = {}
     has_formula = False
     for (r, c), cell in ws._cells.items():
-        v = cell.value
+        v: object = cell.value
         if v is None:
             continue
         if cell.data_type == "f":
@@ -134,7 +134,7 @@ def apply_ops(wb: Workbook, ops: Iterable[Op]) -> None:
             for dr, row in enumerate(op.values):
                 for dc, value in enumerate(row):
                     cell = ws.cell(row=op.row + dr, column=op.col + dc)
-                    cell.value = value
+                    cell.value = value  # type: ignore[assignment]  # plain cell values only
                     if isinstance(value, str):
                         cell.data_type = "s"  # text stays text, never a formula
         elif isinstance(op, SetFormat):
