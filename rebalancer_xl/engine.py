@@ -79,6 +79,7 @@ class Judgement:
     may_fund: bool = False  # may be trimmed to fund buys
     may_withdraw: bool = True  # may be trimmed to fund a withdrawal
     suppressed: str = ""  # why this position's own trade is not placed (minimum trade)
+    buy_blocked: bool = False  # no buy of any kind (wash-sale window)
 
 
 @dataclass(slots=True)
@@ -146,7 +147,7 @@ def plan(
 
     judged = [_judge(h, ctx, why_restricted, crash.crashed) for h in positions]
     if settings.account_type is AccountType.TAXABLE:
-        judged = [_avoid_washing(j, past_trades, as_of) for j in judged]
+        judged = [_avoid_washing(j, past_trades, as_of, settings.leftover_to) for j in judged]
 
     # Trades below the minimum are suppressed and the money allocated again, until none is.
     for _ in range(len(judged) + 1):
@@ -280,11 +281,14 @@ def _judge_floor_and_drift(h: Holding, weight: Decimal, ctx: _Context, exit_why:
     return base
 
 
-def _avoid_washing(j: Judgement, past: Sequence[PastTrade], as_of: date) -> Judgement:
-    """Where the plan has a choice, it does not buy back what was just sold at a loss.
+def _avoid_washing(j: Judgement, past: Sequence[PastTrade], as_of: date,
+                   leftover_to: str) -> Judgement:
+    """No buy back within 30 days of a loss sale of the same ticker (SPEC §6).
 
-    A top-up is optional; buying within 30 days of a loss sale of the same ticker would
-    disallow that loss (a wash sale), so the top-up waits. Buys the rules require stay.
+    Buying then would disallow that loss (a wash sale). Every buy the plan could make
+    waits, the rule's and the top-up alike: a drift correction loses little by waiting a
+    few days, a disallowed loss is real money. The row is flagged WASH-SALE and says
+    when buying may resume; sales are not affected.
     """
     h = j.holding
     basis = h.purchase_price
@@ -292,12 +296,14 @@ def _avoid_washing(j: Judgement, past: Sequence[PastTrade], as_of: date) -> Judg
         if (t.ticker == h.ticker and t.side.is_sale and 0 <= (as_of - t.date).days
                 <= tax_rules.WASH_WINDOW_DAYS and t.price is not None
                 and basis is not None and t.price < basis):
-            if not j.may_top_up:
-                return j
+            if j.buy == 0 and not j.may_top_up and h.ticker != leftover_to:
+                return j  # nothing this plan could buy: nothing to hold back
             first_safe = t.date + timedelta(days=tax_rules.WASH_WINDOW_DAYS + 1)
-            return replace(j, may_top_up=False, why=(
-                f"{j.why}; top-up waits until {first_safe}: {h.ticker} was sold at a loss "
-                f"on {t.date}, and buying back within 30 days would be a wash sale"))
+            wanted = f"a buy of {money(cents(j.buy))}" if j.buy else "any buy"
+            return replace(j, buy=ZERO, may_top_up=False, buy_blocked=True,
+                           flags=j.flags | {Flag.WASH_SALE}, why=(
+                f"{j.why}; {wanted} waits until {first_safe}: {h.ticker} was sold at a "
+                f"loss on {t.date}, and buying back within 30 days would be a wash sale"))
     return j
 
 
@@ -397,7 +403,8 @@ def _allocate_and_round(
     # Stage 5: the leftover goes to cash, or to the index fund named in Leftover To.
     leftover = next((j for j in live if j.holding.ticker == s.leftover_to), None)
     if (leftover is not None and not ctx.restricted and available > 0 and not leftover.suppressed
-            and not leftover.holding.lock and alloc[leftover.holding.ticker].sell == 0):
+            and not leftover.buy_blocked and not leftover.holding.lock
+            and alloc[leftover.holding.ticker].sell == 0):
         alloc[leftover.holding.ticker].buy += available
         alloc[leftover.holding.ticker].leftover = True
 

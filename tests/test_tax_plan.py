@@ -103,7 +103,8 @@ def test_top_up_waits_inside_the_wash_window():
     alab = p.decision("ALAB")
     assert alab.action is Action.HOLD
     assert "wash sale" in alab.reason
-    assert "waits until 2027-01-01" in alab.reason
+    assert "any buy waits until 2027-01-01" in alab.reason
+    assert Flag.WASH_SALE in alab.flags
 
 
 def test_top_up_goes_ahead_on_day_31():
@@ -132,3 +133,22 @@ def test_december_gains_list_harvest_candidates():
     assert [(h[0], h[1]) for h in p.tax.harvest] == [("ALAB", D("5000.00")),
                                                        ("PLTR", D("1500.00"))]
     assert any("December" in n for n in p.tax.notes)
+
+
+def test_leftover_index_fund_is_not_bought_back_inside_the_window():
+    table = """
+        Ticker | Shares | Current Price | Target % | Score | Purchase Price
+        PLTR   | 450    | 100           | 0.35     | 80    | 60
+        ALAB   | 550    | 100           | 0.65     | 70    | 90
+        QQQ    | 0      | 500           | 0        |       | 520
+        CASH   | 10000  | 1             | 0        |       |
+    """
+    sold = [PastTrade(AS_OF - timedelta(days=10), "QQQ", Action.SELL, D(20), D(480))]
+    held_back = run(table, {"Leftover To": "QQQ"}, lots=LOTS[:1], past_trades=sold)
+    qqq = held_back.decision("QQQ")
+    assert qqq.action is Action.HOLD
+    assert Flag.WASH_SALE in qqq.flags
+    free = run(table, {"Leftover To": "QQQ"}, lots=LOTS[:1])
+    assert free.decision("QQQ").action is Action.BUY
+    # What QQQ would have received stays in cash instead.
+    assert held_back.cash_left == free.cash_left + free.decision("QQQ").amount
