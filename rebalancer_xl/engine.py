@@ -14,7 +14,7 @@ then trades below the minimum are dropped and the money is allocated again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -549,7 +549,8 @@ def _render(
     ]
     decisions.append(_cash_decision(cash_row, ctx, cash_left, total_after))
     decisions.sort(key=lambda d: d.row)
-    trades.sort(key=lambda t: (not t.action.is_sale, _order(judged, t.ticker)))
+    row_of = {j.holding.ticker: j.holding.row for j in judged}
+    trades.sort(key=lambda t: (not t.action.is_sale, row_of[t.ticker]))
     return decisions, trades, cash_left
 
 
@@ -572,10 +573,6 @@ def _cash_decision(cash_row: Holding, ctx: _Context, cash_left: Decimal,
         rule="Cash", reason=why, weight=weight, target=cash_row.target,
         drift_pp=pp(weight - cash_row.target), value=ctx.cash, row=cash_row.row,
     )
-
-
-def _order(judged: Iterable[Judgement], ticker: str) -> int:
-    return next(j.holding.row for j in judged if j.holding.ticker == ticker)
 
 
 def _qty(n: Decimal) -> str:
