@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rebalancer_xl.model import pp
+from rebalancer_xl.model import pp_limit
 from rebalancer_xl.settings import Settings
 
 
@@ -23,16 +23,16 @@ class CapBreach:
     why: str
 
 
-def cap_breach(weight: Decimal, settings: Settings) -> CapBreach | None:
-    w = pp(weight)
-    if w > pp(settings.urgent_cap):
+def cap_breach(w: Decimal, settings: Settings) -> CapBreach | None:
+    """The cap a position's weight `w` (in pp, rounded as `pp` does) breaks, if any."""
+    if w > pp_limit(settings.urgent_cap):
         return CapBreach(
             settings.urgent_trim_to, True,
             f"Rule 2 ({settings.urgent_cap:.0%} urgent cap)",
             f"{w}% > {settings.urgent_cap:.0%} → trim to {settings.urgent_trim_to:.0%} "
             "within a week",
         )
-    if w > pp(settings.cap):
+    if w > pp_limit(settings.cap):
         return CapBreach(
             settings.cap_trim_to, False,
             f"Rule 1 ({settings.cap:.0%} cap)",

@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from rebalancer_xl.model import Holding, Tier
 
+_ALL, _HALF, _NONE = Decimal(1), Decimal("0.5"), Decimal(0)
+
 
 @dataclass(frozen=True, slots=True)
 class ExitSignals:
@@ -24,17 +26,21 @@ class ExitSignals:
 
     @property
     def sell_fraction(self) -> Decimal:
-        if self.count >= 2:
-            return Decimal(1)
-        return Decimal("0.5") if self.count == 1 else Decimal(0)
+        return _ALL if self.count >= 2 else _HALF if self.count == 1 else _NONE
 
 
 def _fmt(score: Decimal) -> str:
     return f"{score.normalize():f}"
 
 
+NO_SIGNALS = ExitSignals(count=0, monitor=False, rule="Rule 3 (tier downgrade)", why="")
+
+
 def exit_signals(h: Holding) -> ExitSignals:
     """Count the exit signals on one position (a blank score means no tier rules)."""
+    if h.exit_triggers == 0 and (h.score is None or h.previous_score is None
+                                 or h.score >= h.previous_score):
+        return NO_SIGNALS  # no trigger and no fall in score: no tier can have dropped
     tier_signals = 0
     monitor = False
     parts: list[str] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rebalancer_xl.model import Holding, pp
+from rebalancer_xl.model import Holding, pp, pp_limit
 from rebalancer_xl.settings import Settings
 
 RULE = "Rule 4 (reversion floor)"
@@ -24,14 +24,15 @@ class FloorBreach:
     why: str
 
 
-def floor_breach(h: Holding, weight: Decimal, settings: Settings) -> FloorBreach | None:
+def floor_breach(h: Holding, w: Decimal, settings: Settings) -> FloorBreach | None:
+    """Whether `h`, at weight `w` (in pp, rounded as `pp` does), is below the floor."""
     floor = settings.reversion_floor
-    if not (pp(weight) < pp(floor) < pp(h.target)):
+    if not (w < pp_limit(floor) < pp(h.target)):
         return None
     if h.thesis_intact:
-        return FloorBreach(True, f"{pp(weight)}% < {floor:.0%} floor, thesis intact "
+        return FloorBreach(True, f"{w}% < {floor:.0%} floor, thesis intact "
                                  f"→ back to {pp(h.target)}%")
-    return FloorBreach(False, f"{pp(weight)}% < {floor:.0%} floor, thesis broken "
+    return FloorBreach(False, f"{w}% < {floor:.0%} floor, thesis broken "
                               f"({thesis_words(h)}) → exit")
 
 
