@@ -159,7 +159,8 @@ def process_file(
 
     dest = Path(output_dir) / src.name if output_dir is not None else src
     in_place = dest.resolve() == src.resolve()
-    predicted = [str(loss) for loss in guard.predict_losses(src, keep_vba=macro)]
+    before = guard.inventory(src)  # read once: the prediction and the check both need it
+    predicted = [str(loss) for loss in guard.predict_losses(before, keep_vba=macro)]
     if predicted and in_place and not force:
         result.problems.append(_lossy(src, predicted))
         return result
@@ -173,7 +174,7 @@ def process_file(
     try:
         wb.save(tmp)
         # A safety net under the prediction: compare what was written with the original.
-        lost = [str(loss) for loss in guard.check_save(src, tmp)]
+        lost = [str(loss) for loss in guard.check_save(before, tmp)]
         if lost and in_place and not force:
             result.problems.append(_lossy(src, lost))
             return result

@@ -230,6 +230,10 @@ def inventory(source: Source) -> Inventory:
         return _Reader(archive).read()
 
 
+def _inventory_of(source: Source | Inventory) -> Inventory:
+    return source if isinstance(source, Inventory) else inventory(source)
+
+
 def losses(
     before: Inventory, after: Inventory, *, ignore_sheets: Collection[str] = ()
 ) -> list[Loss]:
@@ -248,14 +252,18 @@ def losses(
 
 
 def check_save(
-    original: str | Path, written: str | Path, *, ignore_sheets: Collection[str] = ()
+    original: Source | Inventory, written: Source, *, ignore_sheets: Collection[str] = ()
 ) -> list[Loss]:
-    """What `written` lost compared with `original` (the safety net after a save)."""
-    return losses(inventory(original), inventory(written), ignore_sheets=ignore_sheets)
+    """What `written` lost compared with `original` (the safety net after a save).
+
+    Pass the original's `Inventory` when you already have it (from `predict_losses`'s
+    caller): reading a package costs a few milliseconds a workbook.
+    """
+    return losses(_inventory_of(original), inventory(written), ignore_sheets=ignore_sheets)
 
 
 def predict_losses(
-    source: Source,
+    source: Source | Inventory,
     *,
     keep_vba: bool = False,
     keep_links: bool = True,
@@ -265,8 +273,9 @@ def predict_losses(
 
     Pass the same `keep_vba`, `keep_links` and `data_only` the writer gives
     ``load_workbook``. Cheap but not exhaustive: follow a real save with `check_save`.
+    `source` may be the workbook's `Inventory`, read once and given to both.
     """
-    inv = inventory(source)
+    inv = _inventory_of(source)
     dropped = set(_ALWAYS_LOST)
     if not keep_vba:
         dropped |= {Kind.VBA, Kind.MACRO_TYPE, Kind.FORM_CONTROL}

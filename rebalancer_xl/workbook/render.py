@@ -8,6 +8,7 @@ second run on the same date replaces that date's Log sheet and History row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -251,20 +252,19 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
 
     table_top = w.r
     w.title("Holdings analysis")
-    w.header((*S.headers(S.LOG_ANALYSIS_COLUMNS), "Post-Trade %", "Rule", "Flags"))
-    for d in plan.decisions:
-        w.row((d.ticker, num(d.value), num(d.weight), num(d.target),
-               num(d.drift_pp / 100), d.action.value if d.ticker != CASH else "CASH",
-               num(d.amount), num(d.post_trade_weight), d.rule, d.flag_text or None),
-              (None, S.MONEY, S.PERCENT, S.PERCENT, S.SIGNED_PERCENT, None, S.MONEY,
-               S.PERCENT, None, None))
+    w.table((*S.headers(S.LOG_ANALYSIS_COLUMNS), "Post-Trade %", "Rule", "Flags"),
+            [(d.ticker, num(d.value), num(d.weight), num(d.target),
+              num(d.drift_pp / 100), d.action.value if d.ticker != CASH else "CASH",
+              num(d.amount), num(d.post_trade_weight), d.rule, d.flag_text or None)
+             for d in plan.decisions],
+            (None, S.MONEY, S.PERCENT, S.PERCENT, S.SIGNED_PERCENT, None, S.MONEY,
+             S.PERCENT, None, None))
     w.gap()
 
     w.title("Trades")
     if plan.trades:
-        w.header(S.headers(S.TRADES_COLUMNS))
-        for row in trade_rows(plan):
-            w.row(row, (None, None, None, S.MONEY, S.MONEY, None, None, None, S.MONEY, S.DATE))
+        w.table(S.headers(S.TRADES_COLUMNS), trade_rows(plan),
+                (None, None, None, S.MONEY, S.MONEY, None, None, None, S.MONEY, S.DATE))
     else:
         w.line("No trades this run.")
     w.pair("Cash after trades", num(plan.cash_left), S.MONEY)
@@ -325,12 +325,21 @@ class _Writer:
         self.ops.append(SetColor(self.sheet, self.r, 1, 1, len(headers), HEADER_COLOR))
         self.r += 1
 
-    def row(self, values: tuple[object, ...], formats: tuple[str | None, ...]) -> None:
-        self.ops.append(SetValues(self.sheet, self.r, 1, (values,)))
+    def table(self, headers: tuple[str, ...], rows: Sequence[tuple[object, ...]],
+              formats: tuple[str | None, ...]) -> None:
+        """A header and its rows: one block of values, one number format per column.
+
+        A write per block, not per cell: each op is a round trip for the Excel button,
+        and a 10,000-row portfolio would otherwise cost over 100,000 of them.
+        """
+        self.header(headers)
+        if not rows:
+            return
+        self.ops.append(SetValues(self.sheet, self.r, 1, tuple(rows)))
         for c, fmt in enumerate(formats, start=1):
             if fmt:
-                self.ops.append(SetFormat(self.sheet, self.r, c, 1, 1, fmt))
-        self.r += 1
+                self.ops.append(SetFormat(self.sheet, self.r, c, len(rows), 1, fmt))
+        self.r += len(rows)
 
     def line(self, text: str) -> None:
         self.ops.append(SetValues(self.sheet, self.r, 1, ((text,),)))

@@ -128,9 +128,11 @@ def _with_cached_values(book: Book, path: Path) -> Book:
 
 def apply_ops(wb: Workbook, ops: Iterable[Op]) -> None:
     """Carry out the writes on an openpyxl workbook (the batch path's 'apply')."""
+    # `wb[name]` scans every sheet's title on each call: look sheets up once instead.
+    sheets = {name: wb[name] for name in wb.sheetnames}
     for op in ops:
         if isinstance(op, SetValues):
-            ws = wb[op.sheet]
+            ws = sheets[op.sheet]
             for dr, row in enumerate(op.values):
                 for dc, value in enumerate(row):
                     cell = ws.cell(row=op.row + dr, column=op.col + dc)
@@ -138,24 +140,24 @@ def apply_ops(wb: Workbook, ops: Iterable[Op]) -> None:
                     if isinstance(value, str):
                         cell.data_type = "s"  # text stays text, never a formula
         elif isinstance(op, SetFormat):
-            ws = wb[op.sheet]
+            ws = sheets[op.sheet]
             for cell in _cells(ws, op.row, op.col, op.rows, op.cols):
                 cell.number_format = op.number_format
         elif isinstance(op, SetColor):
-            ws = wb[op.sheet]
+            ws = sheets[op.sheet]
             fill = PatternFill("solid", fgColor=op.color) if op.color else PatternFill()
             for cell in _cells(ws, op.row, op.col, op.rows, op.cols):
                 cell.fill = fill
         elif isinstance(op, ClearContents):
-            ws = wb[op.sheet]
+            ws = sheets[op.sheet]
             for cell in _cells(ws, op.row, op.col, op.rows, op.cols):
                 cell.value = None
         elif isinstance(op, AddSheet):
-            wb.create_sheet(op.name)
+            sheets[op.name] = wb.create_sheet(op.name)
         elif isinstance(op, DeleteSheet):
-            del wb[op.name]
+            wb.remove(sheets.pop(op.name))
         elif isinstance(op, Autofit):
-            _autofit(wb[op.sheet], op)
+            _autofit(sheets[op.sheet], op)
 
 
 def _cells(ws: Worksheet, row: int, col: int, rows: int, cols: int) -> Iterable:  # type: ignore[type-arg]
