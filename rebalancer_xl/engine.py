@@ -14,10 +14,11 @@ then trades below the minimum are dropped and the money is allocated again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Protocol, TypeVar
 
 from rebalancer_xl.model import (
     CASH,
@@ -48,6 +49,14 @@ from rebalancer_xl.rules.drift import drift_call
 from rebalancer_xl.rules.exits import exit_signals
 from rebalancer_xl.rules.schedule import crash_check, next_rebalance_date, schedule_check
 from rebalancer_xl.settings import Settings
+
+
+class _HasTicker(Protocol):
+    @property
+    def ticker(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_HasTicker)
 
 WHOLE = Decimal(1)
 FRACTION = Decimal("0.000001")  # fractional shares: brokers take up to six decimals
@@ -146,11 +155,15 @@ def plan(
 
     judged = [_judge(h, ctx, why_restricted, crash.crashed) for h in positions]
     if settings.account_type is AccountType.TAXABLE:
-        judged = [_avoid_washing(j, past_trades, as_of, settings.leftover_to) for j in judged]
+        past_by_ticker = _by_ticker(past_trades)
+        judged = [_avoid_washing(j, past_by_ticker.get(j.holding.ticker, ()), as_of,
+                                 settings.leftover_to) for j in judged]
 
     # Trades below the minimum are suppressed and the money allocated again, until none is.
     for _ in range(len(judged) + 1):
         allocation, shares, trade_notes = _allocate_and_round(judged, ctx)
+        if settings.minimum_trade <= 0:
+            break
         small = {
             j.holding.ticker: f"{money(cents(abs(shares[j.holding.ticker]) * j.holding.price))} "
                               f"< minimum trade {money(settings.minimum_trade)}: not placed"
@@ -280,6 +293,15 @@ def _judge_floor_and_drift(h: Holding, weight: Decimal, w: Decimal, ctx: _Contex
             return Judgement(h, weight, call.rule, why, may_fund=True)
         return Judgement(h, weight, call.rule, why, buy=-amount, may_top_up=top_up)
     return Judgement(h, weight, call.rule, why, may_top_up=top_up, may_fund=True)
+
+
+def _by_ticker(items: Iterable[_T]) -> dict[str, list[_T]]:
+    """Lots or trades grouped by ticker, in input order: each row then looks at its own
+    instead of scanning every ticker's (which made large portfolios quadratic)."""
+    grouped: dict[str, list[_T]] = {}
+    for item in items:
+        grouped.setdefault(item.ticker, []).append(item)
+    return grouped
 
 
 def _avoid_washing(j: Judgement, past: Sequence[PastTrade], as_of: date,
@@ -601,6 +623,7 @@ def _taxes(
             "shares each sale takes and the tax it costs.",))
     buys = [t for t in trades if t.action.is_buy]
     purchases = [*past_trades, *tax_rules.planned_purchases(buys, as_of)]
+    lots_of, purchases_of = _by_ticker(lots), _by_ticker(purchases)
     picks = []
     by_ticker = {d.ticker: d for d in decisions}
     new_trades = []
@@ -608,8 +631,8 @@ def _taxes(
         if not t.action.is_sale:
             new_trades.append(t)
             continue
-        pick = tax_rules.sell_from_lots(t.ticker, lots, t.shares, t.price, as_of, settings,
-                                        purchases)
+        pick = tax_rules.sell_from_lots(t.ticker, lots_of.get(t.ticker, []), t.shares, t.price,
+                                        as_of, settings, purchases_of.get(t.ticker, []))
         picks.append(pick)
         new_trades.append(replace(t, lots=pick.sales, short_term_gain=pick.short_term_gain,
                                   long_term_gain=pick.long_term_gain,

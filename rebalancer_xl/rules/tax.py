@@ -520,8 +520,9 @@ def summarise(
             f"Harvest: {ticker} has an unrealised loss of {_money(loss)}; selling it would "
             f"offset realised gains and save ≈ {_money(saved)} in tax"
         )
+    washes = recent - gone
     washing = harvest_candidates(
-        [h for h in holdings if h.ticker in recent - gone], lots_now, as_of, st, lt, settings
+        [h for h in holdings if h.ticker in washes], lots_now, as_of, st, lt, settings
     )
     for ticker, loss, _ in washing:
         why = ("this plan buys more of it" if ticker in planned and ticker not in bought

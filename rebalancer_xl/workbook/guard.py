@@ -308,6 +308,24 @@ _EXT_URI = re.compile(rb'\buri\s*=\s*["\']([^"\']+)["\']')
 _OBJECT_TYPE = re.compile(rb'ObjectType\s*=\s*["\'](\w+)["\']')
 _HF_ID = re.compile(rb'<(?:[\w.\-]+:)?legacyDrawingHF\b[^>]*?:id\s*=\s*["\']([^"\']+)["\']')
 _ENDS = (b" ", b">", b"/", b"\t", b"\n", b"\r")
+# The elements a worksheet part is searched for, and the kind each one counts as.
+_SHEET_KINDS = (
+    (Kind.VALIDATION, MAIN_NS, b"dataValidation"),
+    (Kind.X14_VALIDATION, X14_NS, b"dataValidation"),
+    (Kind.CONDITIONAL, MAIN_NS, b"cfRule"),
+    (Kind.X14_CONDITIONAL, X14_NS, b"cfRule"),
+    (Kind.SPARKLINE_GROUP, X14_NS, b"sparklineGroup"),
+    (Kind.MERGED_CELLS, MAIN_NS, b"mergeCell"),
+    (Kind.HYPERLINK, MAIN_NS, b"hyperlink"),
+    (Kind.FORMULA, MAIN_NS, b"f"),
+    (Kind.OLE_OBJECT, MAIN_NS, b"oleObject"),
+)
+# Their start tags, any prefix: (b"x14:" or b"", local name) per match.
+_SHEET_TAGS = re.compile(
+    rb"<([\w.\-]+:)?("
+    + b"|".join(sorted({local for _, _, local in _SHEET_KINDS}))
+    + rb")[ >/\t\n\r]"
+)
 
 
 class _Part:
@@ -428,18 +446,10 @@ class _Reader:
     def _sheet(self, name: str, path: str) -> None:
         part = _Part(self.archive.read(path))
         add = self.counts
-        for kind, ns, local in (
-            (Kind.VALIDATION, MAIN_NS, "dataValidation"),
-            (Kind.X14_VALIDATION, X14_NS, "dataValidation"),
-            (Kind.CONDITIONAL, MAIN_NS, "cfRule"),
-            (Kind.X14_CONDITIONAL, X14_NS, "cfRule"),
-            (Kind.SPARKLINE_GROUP, X14_NS, "sparklineGroup"),
-            (Kind.MERGED_CELLS, MAIN_NS, "mergeCell"),
-            (Kind.HYPERLINK, MAIN_NS, "hyperlink"),
-            (Kind.FORMULA, MAIN_NS, "f"),
-            (Kind.OLE_OBJECT, MAIN_NS, "oleObject"),
-        ):
-            add[kind, name] += part.count(ns, local)
+        # One pass over the sheet for all these kinds: a sheet can be tens of megabytes.
+        tally = Counter(_SHEET_TAGS.findall(part.data))
+        for kind, ns, local in _SHEET_KINDS:
+            add[kind, name] += sum(tally[prefix, local] for prefix in part.prefixes.get(ns, ()))
         if b"cm=" in part.data:
             add[Kind.DYNAMIC_ARRAY, name] += sum(
                 1 for tag in part.tags(MAIN_NS, "c") if re.search(rb"\scm\s*=", tag)
