@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from rebalancer_xl.model import CASH, AccountType, Action, Plan
+from rebalancer_xl.model import CASH, AccountType, Action, Decision, Plan
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import (
     AddSheet,
@@ -77,30 +77,23 @@ def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
     first, last = table.first_row, table.last_row()
     by_row = {inputs.holding_rows[d.ticker]: d for d in plan.decisions
               if d.ticker in inputs.holding_rows}
+    blank = (None,) * len(_OUTPUTS)  # a blank row: clear what an earlier run left
+    rows = [_outputs(by_row[r]) if r in by_row else blank for r in range(first, last + 1)]
     ops: list[Op] = []
-    for header, fmt in _OUTPUTS:
+    if not rows:
+        return ops
+    for (header, fmt), values in zip(_OUTPUTS, zip(*rows, strict=True), strict=True):
         col = table.columns[header]
-        values: list[object] = []
-        for r in range(first, last + 1):
-            d = by_row.get(r)
-            if d is None:
-                values.append(None)  # a blank row: clear what an earlier run left
-                continue
-            outputs: dict[str, object] = {
-                S.HoldingsHeader.ACTION: d.action.value,
-                S.HoldingsHeader.AMOUNT: num(d.amount),
-                S.HoldingsHeader.SHARES_TO_TRADE: num(d.shares),
-                S.HoldingsHeader.POST_TRADE: num(d.post_trade_weight),
-                S.HoldingsHeader.RULE: d.rule,
-                S.HoldingsHeader.REASON: d.reason,
-                S.HoldingsHeader.FLAGS: d.flag_text or None,
-            }
-            values.append(outputs[header])
-        if values:
-            ops.append(SetValues(S.HOLDINGS, first, col, column_block(values)))
-            if fmt != S.GENERAL:
-                ops.append(SetFormat(S.HOLDINGS, first, col, len(values), 1, fmt))
+        ops.append(SetValues(S.HOLDINGS, first, col, column_block(values)))
+        if fmt != S.GENERAL:
+            ops.append(SetFormat(S.HOLDINGS, first, col, len(values), 1, fmt))
     return ops
+
+
+def _outputs(d: Decision) -> tuple[object, ...]:
+    """One row's output cells, in `_OUTPUTS` order."""
+    return (d.action.value, num(d.amount), num(d.shares), num(d.post_trade_weight), d.rule,
+            d.reason, d.flag_text or None)
 
 
 # --- Trades ----------------------------------------------------------------------------
