@@ -169,18 +169,18 @@ def _cells(ws: Worksheet, row: int, col: int, rows: int, cols: int) -> Iterable:
 def _autofit(ws: Worksheet, op: Autofit) -> None:
     """Column widths from the longest text in the block, as Excel's autofit roughly does."""
     widths: dict[int, int] = {}
-    for row in ws.iter_rows(
-        min_row=op.row, max_row=op.row + op.rows - 1, min_col=op.col, max_col=op.col + op.cols - 1
-    ):
-        for cell in row:
-            if cell.value is None:
-                continue
-            value = cell.value
-            text = (
-                value.isoformat()
-                if isinstance(value, date)
-                else (f"{value:,.2f}" if isinstance(value, float) else str(value))
-            )
-            widths[cell.column] = max(widths.get(cell.column, 0), len(text))
+    last_row, last_col = op.row + op.rows - 1, op.col + op.cols - 1
+    # The cells that exist, as `_sheet_rows` reads them: `iter_rows` would create an
+    # empty cell at every blank position of the block, and save them all.
+    for (r, c), cell in ws._cells.items():
+        value = cell.value
+        if value is None or not (op.row <= r <= last_row and op.col <= c <= last_col):
+            continue
+        text = (
+            value.isoformat()
+            if isinstance(value, date)
+            else (f"{value:,.2f}" if isinstance(value, float) else str(value))
+        )
+        widths[c] = max(widths.get(c, 0), len(text))
     for col, width in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = min(80, max(8, width + 2))
