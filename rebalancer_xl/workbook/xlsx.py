@@ -133,9 +133,13 @@ def apply_ops(wb: Workbook, ops: Iterable[Op]) -> None:
     for op in ops:
         if isinstance(op, SetValues):
             ws = sheets[op.sheet]
+            existing = ws._cells
             for dr, row in enumerate(op.values):
                 for dc, value in enumerate(row):
-                    cell = ws.cell(row=op.row + dr, column=op.col + dc)
+                    r, c = op.row + dr, op.col + dc
+                    if value is None and (r, c) not in existing:
+                        continue  # already blank: a new empty cell would only bloat the file
+                    cell = ws.cell(row=r, column=c)
                     cell.value = value  # type: ignore[assignment]  # plain cell values only
                     if isinstance(value, str):
                         cell.data_type = "s"  # text stays text, never a formula
