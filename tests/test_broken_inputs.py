@@ -179,10 +179,24 @@ def test_hyperlink_formula_text_as_a_string_ticker(cli, sample, at: Layout):
 
 
 def test_hyperlink_formula_as_a_ticker(cli, sample, at: Layout):
-    """A formula never calculated (openpyxl wrote it) has no value to read as a ticker."""
+    """A formula in Ticker is refused, calculated or not (openpyxl wrote this one)."""
     cell = at.cell("Holdings", "Ticker", "ALAB")
     broken(sample, set_cell("Holdings", cell.split("!")[1], '=HYPERLINK("http://x","y")'))
-    assert refused(cli, sample) == [("formula-not-calculated", cell)]
+    assert refused(cli, sample) == [("formula-in-ticker", cell)]
+
+
+@pytest.mark.libreoffice
+def test_hyperlink_formula_as_a_ticker_after_a_spreadsheet_saved_it(
+    cli, sample, at: Layout, tmp_path: Path
+):
+    """Saved by a spreadsheet, the formula has a cached value ("y"); still no ticker."""
+    from tests.lo import recalculate, require_soffice
+
+    require_soffice()
+    cell = at.cell("Holdings", "Ticker", "ALAB")
+    broken(sample, set_cell("Holdings", cell.split("!")[1], '=HYPERLINK("http://x","y")'))
+    saved = recalculate(sample, tmp_path / "saved")
+    assert refused(cli, saved) == [("formula-in-ticker", cell)]
 
 
 def test_uncalculated_formula_in_an_input(cli, sample, at: Layout):

@@ -167,7 +167,7 @@ def read_inputs(book: Book) -> BookInputs:
     # A formula without a value was read as blank and is reported already; the parser's
     # "blank ticker" or "missing price" on the same cell would say it twice.
     uncalculated = {str(p.where.cell) for p in out.problems
-                    if p.code == "formula-not-calculated"}
+                    if p.code in ("formula-not-calculated", "formula-in-ticker")}
     problems = [_header_problem(p, table) for p in parsed.problems
                 if str(p.where.cell) not in uncalculated]
     out.problems.extend(problems)
@@ -207,6 +207,14 @@ def _locate_validation(problems: list[Problem], table: Table) -> list[Problem]:
 
 def _input_value(table: Table, row: int, header: str, out: BookInputs) -> object:
     value = table.get(row, header)
+    if isinstance(value, Formula) and header == S.HoldingsHeader.TICKER:
+        # A ticker names the position in every sheet and log: it must be typed, so that a
+        # saved and an uncalculated copy of the same book plan the same positions.
+        out.problems.append(_problem(
+            "formula-in-ticker",
+            f"Ticker holds the formula {value.text[:60]!r}; type the symbol as text",
+            S.HOLDINGS, table.cell(row, header)))
+        return None
     if isinstance(value, Formula):
         if is_blank(value.cached) or excel_error(value.cached):
             out.problems.append(_problem(
