@@ -155,9 +155,11 @@ def plan(
 
     judged = [_judge(h, ctx, why_restricted, crash.crashed) for h in positions]
     if settings.account_type is AccountType.TAXABLE:
-        past_by_ticker = _by_ticker(past_trades)
+        past_by_ticker, lots_by_ticker = _by_ticker(past_trades), _by_ticker(lots)
         judged = [_avoid_washing(j, past_by_ticker.get(j.holding.ticker, ()), as_of,
-                                 settings.leftover_to) for j in judged]
+                                 settings.leftover_to,
+                                 _cost_basis(j.holding, lots_by_ticker.get(j.holding.ticker, ())))
+                  for j in judged]
 
     # Trades below the minimum are suppressed and the money allocated again, until none is.
     for _ in range(len(judged) + 1):
@@ -304,8 +306,18 @@ def _by_ticker(items: Iterable[_T]) -> dict[str, list[_T]]:
     return grouped
 
 
+def _cost_basis(h: Holding, lots: Sequence[Lot]) -> Decimal | None:
+    """Cost per share of a position: Purchase Price, else the average of its lots."""
+    if h.purchase_price is not None:
+        return h.purchase_price
+    shares = sum((lot.shares for lot in lots), ZERO)
+    if shares <= 0:
+        return None
+    return sum((lot.shares * lot.cost_per_share for lot in lots), ZERO) / shares
+
+
 def _avoid_washing(j: Judgement, past: Sequence[PastTrade], as_of: date,
-                   leftover_to: str) -> Judgement:
+                   leftover_to: str, basis: Decimal | None) -> Judgement:
     """No buy back within 30 days of a loss sale of the same ticker (SPEC §6).
 
     Buying then would disallow that loss (a wash sale). Every buy the plan could make
@@ -314,7 +326,6 @@ def _avoid_washing(j: Judgement, past: Sequence[PastTrade], as_of: date,
     when buying may resume; sales are not affected.
     """
     h = j.holding
-    basis = h.purchase_price
     for t in past:
         if (t.ticker == h.ticker and t.side.is_sale and 0 <= (as_of - t.date).days
                 <= tax_rules.WASH_WINDOW_DAYS and t.price is not None
@@ -364,6 +375,17 @@ def _allocate_and_round(
     money_in = proceeds + ctx.cash - ctx.cash_target * ctx.value
 
     # Stage 2: a withdrawal is paid from cash above target, then from the most overweight.
+    # Sales the rules already make pay first; marked as paying it, they round up below,
+    # so the cash is really there after rounding (a strategy trim rounded half-up could
+    # leave the cash row short by a share's price).
+    owed = -ctx.cash  # what the cash row cannot pay
+    for j in live if s.withdrawal > 0 else ():
+        a = alloc[j.holding.ticker]
+        if owed <= 0:
+            break
+        if a.sell > 0:
+            a.withdrawal = min(a.sell, owed)
+            owed -= a.withdrawal
     if s.withdrawal > 0 and money_in < 0:
         need = min(s.withdrawal, -money_in)
         sources = [j for j in live if j.may_withdraw and not j.full_exit and post(j) > 0]
@@ -551,6 +573,11 @@ def _render(
             if a.sell > 0 or a.buy > 0:
                 side = "sale" if a.sell > 0 else "buy"
                 why += f"; the {side} of {money(cents(a.sell or a.buy))} rounds to 0 shares"
+            elif j.buy > 0:  # the rule wanted a buy and no money was left for it
+                source = ("Sell Mode Rules Only pays buys from cash and new capital alone"
+                          if ctx.rules_only else "no position above target may be trimmed")
+                why += (f"; the buy of {money(cents(j.buy))} is not placed: no money is free "
+                        f"for it ({source})")
         if extra:
             why = f"{why}: {'; '.join(extra)}" if action is not Action.HOLD else why
         rows.append((j, action, amount, abs(n), rule, why))
@@ -622,7 +649,8 @@ def _taxes(
             "No tax lots on the Lots sheet: taxes not estimated. Add lots to see which "
             "shares each sale takes and the tax it costs.",))
     buys = [t for t in trades if t.action.is_buy]
-    purchases = [*past_trades, *tax_rules.planned_purchases(buys, as_of)]
+    past = [*past_trades, *_recent_lot_purchases(lots, past_trades, as_of)]
+    purchases = [*past, *tax_rules.planned_purchases(buys, as_of)]
     lots_of, purchases_of = _by_ticker(lots), _by_ticker(purchases)
     picks = []
     by_ticker = {d.ticker: d for d in decisions}
@@ -644,9 +672,24 @@ def _taxes(
                           if "wash sale" in n or "turns long-term" in n)
         reason = f"{d.reason}; {words}" + (f"; {extra}" if extra else "")
         by_ticker[t.ticker] = replace(d, reason=reason, flags=frozenset(flags))
-    summary = tax_rules.summarise(picks, settings, as_of, holdings, lots, past_trades,
+    summary = tax_rules.summarise(picks, settings, as_of, holdings, lots, past,
                                   planned_buys={t.ticker for t in buys})
     return [by_ticker[d.ticker] for d in decisions], new_trades, summary
+
+
+def _recent_lot_purchases(lots: Sequence[Lot], past_trades: Sequence[PastTrade],
+                          as_of: date) -> list[PastTrade]:
+    """Lots bought within the wash window before `as_of`, as purchases.
+
+    A lot is a purchase too: shares bought 10 days ago replace shares sold at a loss
+    today, whether or not the trade log recorded the buy. A lot whose ticker has a
+    purchase in the log on its acquired date is that purchase, not another one.
+    """
+    logged = {(t.ticker, t.date) for t in past_trades if t.side.is_buy}
+    return [PastTrade(lot.acquired, lot.ticker, Action.BUY, lot.shares, lot.cost_per_share)
+            for lot in lots
+            if 0 <= (as_of - lot.acquired).days <= tax_rules.WASH_WINDOW_DAYS
+            and (lot.ticker, lot.acquired) not in logged]
 
 
 def _gain_words(pick: tax_rules.LotPick) -> str:

@@ -49,7 +49,11 @@ def portfolios(draw: st.DrawFn) -> tuple[list[Holding], Settings]:
         strategy=draw(st.sampled_from(list(Strategy))),
         whole_shares=not fractional,
         new_capital=draw(st.sampled_from([Decimal(0), Decimal(5000)])),
-        withdrawal=draw(st.sampled_from([Decimal(0), (value / 10).quantize(Decimal("0.01"))])),
+        # No withdrawal, a round tenth of the book, or any amount up to half of it.
+        withdrawal=draw(st.sampled_from([Decimal(0), (value / 10).quantize(Decimal("0.01")),
+                                         (value * draw(st.decimals(min_value=0, max_value=1,
+                                                                   places=4)) / 2)
+                                         .quantize(Decimal("0.01"))])),
         sell_mode=draw(st.sampled_from(list(SellMode))),
         leftover_to=leftover,
         minimum_trade=draw(st.sampled_from([Decimal(0), Decimal(250)])),

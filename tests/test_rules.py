@@ -85,6 +85,20 @@ def test_relative_band_trips_a_small_target_sooner():
     assert relative.rule == "Hybrid band"
 
 
+def test_relative_band_leaves_a_zero_target_on_the_plain_band():
+    # The index fund that takes the leftover usually has a 0% target; 3% of it sits
+    # inside the plain 5-point band and stays, relative band or not.
+    p = run("""
+        Ticker | Shares | Current Price | Target % | Score
+        X      | 970    | 100           | 1.00     | 70
+        QQQ    | 30     | 100           | 0        |
+    """, {"Relative Band": 0.25, "Leftover To": "QQQ", "Cap": 1, "Cap Trim To": 1,
+          "Urgent Cap": 1, "Urgent Trim To": 1})
+    qqq = p.decision("QQQ")
+    assert qqq.action is Action.HOLD
+    assert "within ±5.00 pp band" in qqq.reason
+
+
 # --- caps ----------------------------------------------------------------------------------
 
 
@@ -295,6 +309,35 @@ def test_rules_only_does_not_trim_drift_and_scales_buys_down():
     assert "scaled to the money available" in x.reason
 
 
+def test_rules_only_says_why_a_wanted_buy_got_no_money():
+    # B is 8 points under target: Hybrid buys it to 27.5% ($5,500), but with no cash
+    # and no drift sales allowed, nothing pays.
+    p = run("""
+        Ticker | Shares | Current Price | Target % | Score
+        A      | 380    | 100           | 0.30     | 70
+        B      | 220    | 100           | 0.30     | 70
+        C      | 400    | 100           | 0.40     | 70
+        CASH   | 0      | 1             | 0        |
+    """, {"Sell Mode": "Rules Only", **WIDE_CAPS})
+    b = p.decision("B")
+    assert b.action is Action.HOLD
+    assert "the buy of $5,500.00 is not placed" in b.reason
+    assert "Rules Only" in b.reason
+
+
+def test_a_wanted_buy_says_so_when_every_overweight_row_is_locked():
+    p = run("""
+        Ticker | Shares | Current Price | Target % | Score | Lock
+        A      | 380    | 100           | 0.30     | 70    | Yes
+        B      | 220    | 100           | 0.30     | 70    |
+        C      | 400    | 100           | 0.40     | 70    |
+        CASH   | 0      | 1             | 0        |       |
+    """, WIDE_CAPS)
+    b = p.decision("B")
+    assert b.action is Action.HOLD
+    assert "the buy of $5,500.00 is not placed" in b.reason
+
+
 def test_new_capital_is_counted_before_weights_and_deployed():
     # $20,000 new capital: V = $100,000; X is 10% vs 30% → back to target.
     p = run("""
@@ -326,6 +369,22 @@ def test_withdrawal_comes_from_cash_first_then_the_most_overweight():
     assert p.decision("B").amount == D("1000.00")
     assert p.decision("C").amount == D("1000.00")
     assert p.cash_left == D("0.00")
+
+
+def test_a_strategy_sale_that_pays_a_withdrawal_rounds_up_so_cash_never_goes_negative():
+    # V = $100,000 − $14,285 = $85,715; A (40%) goes back to 30% = $25,714.50, a sale of
+    # $14,285.50 = 14.2855 shares. Half-up would sell 14 ($14,000) and leave cash at
+    # −$285; paying the withdrawal, the sale rounds up to 15 shares.
+    p = run("""
+        Ticker | Shares | Current Price | Target % | Score
+        A      | 40     | 1000          | 0.30     | 70
+        B      | 600    | 100           | 0.70     | 70
+        CASH   | 0      | 1             | 0        |
+    """, {"Strategy": "Threshold", "Withdrawal": 14285, **WIDE_CAPS})
+    a = p.decision("A")
+    assert (a.action, a.shares, a.amount) == (Action.TRIM, D(15), D("15000.00"))
+    assert "toward the $14,285.00 withdrawal" in a.reason
+    assert p.cash_left == D("715.00")
 
 
 def test_lock_stops_a_trade_and_asks_for_review():

@@ -152,3 +152,48 @@ def test_leftover_index_fund_is_not_bought_back_inside_the_window():
     assert free.decision("QQQ").action is Action.BUY
     # What QQQ would have received stays in cash instead.
     assert held_back.cash_left == free.cash_left + free.decision("QQQ").amount
+
+
+def test_a_lot_bought_inside_the_window_is_a_purchase_even_without_a_logged_fill():
+    # No trade log at all: the 150 sh acquired 10 days ago are themselves the purchase.
+    # Selling the old loss lot would wash $1,000; Min Tax sells from the new lot instead
+    # (a small short-term gain at $100 − $95), so no loss is disallowed.
+    lots = [Lot("PLTR", date(2025, 1, 2), D(300), D(110)),
+            Lot("PLTR", AS_OF - timedelta(days=10), D(150), D(95))]
+    p = run(CAPPED, lots=lots)
+    [trade] = [t for t in p.trades if t.ticker == "PLTR"]
+    assert [(s.acquired, s.shares) for s in trade.lots] == [(AS_OF - timedelta(days=10), D(100))]
+    assert trade.short_term_gain == D("500.00")
+    assert p.tax.disallowed_loss == D("0.00")
+    assert any("avoid a wash sale" in n for n in p.tax.notes)
+
+
+def test_a_lot_and_its_logged_fill_count_once():
+    # The same 150-share purchase, logged as a fill and present as a lot: 150 sh, not 300.
+    when = AS_OF - timedelta(days=10)
+    lots = [Lot("PLTR", date(2025, 1, 2), D(300), D(110)), Lot("PLTR", when, D(150), D(110))]
+    logged = PastTrade(when, "PLTR", Action.BUY, D(150), D(110))
+    twice = run(CAPPED, lots=lots, past_trades=[logged])
+    once = run(CAPPED, lots=lots)
+    assert twice.tax.disallowed_loss == once.tax.disallowed_loss == D("500.00")
+
+
+def test_a_buy_after_a_loss_sale_waits_when_the_cost_comes_from_lots():
+    # No Purchase Price column: ALAB's cost ($120) is known from its lot, so the sale 10
+    # days ago at $100 was at a loss and topping ALAB up now would wash it.
+    table = """
+        Ticker | Shares | Current Price | Target % | Score
+        PLTR   | 300    | 100           | 0.30     | 80
+        ALAB   | 200    | 100           | 0.25     | 70
+        CASH   | 50000  | 1             | 0.45     |
+    """
+    sold = PastTrade(AS_OF - timedelta(days=10), "ALAB", Action.SELL, D(30), D(100))
+    lots = [Lot("PLTR", date(2024, 1, 10), D(300), D(50)),
+            Lot("ALAB", date(2026, 3, 1), D(200), D(120))]
+    without_log = run(table, lots=lots).decision("ALAB")
+    assert without_log.action is Action.ADD  # 20% vs 25%: the band buys it back up
+    p = run(table, lots=lots, past_trades=[sold])
+    alab = p.decision("ALAB")
+    assert alab.action is Action.HOLD
+    assert Flag.WASH_SALE in alab.flags
+    assert "wash sale" in alab.reason

@@ -27,9 +27,14 @@ class DriftCall:
 
 
 def bands(target: Decimal, settings: Settings) -> tuple[Decimal, Decimal]:
-    """(band, outer band) for one position, as fractions of the portfolio."""
+    """(band, outer band) for one position, as fractions of the portfolio.
+
+    A 0% target keeps the plain band: a band relative to nothing would be zero, and the
+    index fund that Leftover To fills (target 0% is usual) would be sold off in full on
+    the next run, undoing what the last one bought.
+    """
     band, outer = settings.band, settings.outer_band
-    if settings.relative_band is not None and band > 0:
+    if settings.relative_band is not None and band > 0 and target > 0:
         relative = settings.relative_band * target
         if relative < band:
             outer = outer * relative / band
