@@ -42,6 +42,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from rebalancer_xl.files import atomic_write
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.template import render_workbook, save_workbook
 
@@ -129,7 +130,8 @@ def build_macro_workbook(path: str | os.PathLike[str], *, sample: bool = False) 
     set_code_names(wb)
     button = ButtonPlace.below_table(wb[S.HOLDINGS])
     package = add_macro_button(_package(wb), vba, sheet=S.HOLDINGS, place=button)
-    _write_atomically(xlsm, package)
+    with atomic_write(xlsm) as pending:
+        pending.path.write_bytes(package)
     if not script.exists():
         script.write_text(BUTTON_SCRIPT, encoding="utf-8")
     return [xlsm, script]
@@ -279,18 +281,6 @@ def _zip(parts: dict[str, bytes]) -> bytes:
             info.external_attr = 0o644 << 16
             archive.writestr(info, parts[name])
     return buffer.getvalue()
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def _resolve(base: str, target: str) -> str:

@@ -8,9 +8,7 @@ button (`rebalancer_xl.xl`) wraps the same middle with xlwings.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from pathlib import Path
 
 from rebalancer_xl import __version__
 from rebalancer_xl.engine import plan as make_plan
+from rebalancer_xl.files import atomic_write
 from rebalancer_xl.model import CellRef, InputError, Plan, Problem, Severity, Where
 from rebalancer_xl.rules import tax as tax_rules
 from rebalancer_xl.workbook.grid import Book, Op
@@ -166,23 +165,14 @@ def process_file(
         return result
 
     apply_ops(wb, outcome.ops)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=dest.suffix + ".tmp",
-                                    dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        wb.save(tmp)
+    with atomic_write(dest) as pending:
+        wb.save(pending.path)
         # A safety net under the prediction: compare what was written with the original.
-        lost = [str(loss) for loss in guard.check_save(before, tmp)]
+        lost = [str(loss) for loss in guard.check_save(before, pending.path)]
         if lost and in_place and not force:
+            pending.cancel()
             result.problems.append(_lossy(src, lost))
             return result
-        if in_place:
-            _keep_mode(src, tmp)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
     result.losses = sorted(set(predicted) | set(lost))
     result.written = str(dest)
     result.status = "ok"
@@ -195,11 +185,6 @@ def _lossy(src: Path, losses: list[str]) -> Problem:
         src, "would-lose-content",
         f"saving {src.name} would lose content the writer cannot keep: {listing}. Nothing was "
         "written. Use --output-dir to write a processed copy, or --force to overwrite anyway")
-
-
-def _keep_mode(src: Path, tmp: Path) -> None:
-    with contextlib.suppress(OSError):  # a mode we cannot copy is not worth failing for
-        os.chmod(tmp, src.stat().st_mode & 0o7777)
 
 
 def warnings_of(result: FileResult) -> list[Problem]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -37,6 +36,7 @@ from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyl
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from rebalancer_xl.files import atomic_write
 from rebalancer_xl.model import CASH, Tier
 from rebalancer_xl.settings import SETTINGS, SettingSpec, display_value
 from rebalancer_xl.settings import Kind as SettingKind
@@ -164,27 +164,17 @@ def save_workbook(wb: Workbook, path: Path) -> None:
     # openpyxl's own save() stamps the current time as "modified"; its writer does not.
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).write_data()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with (
-            os.fdopen(fd, "wb") as out,
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf,
-            zipfile.ZipFile(buffer) as built,
-        ):
-            for item in built.infolist():
-                # A fixed entry time: regenerating an unchanged workbook changes no byte.
-                info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                zf.writestr(info, built.read(item.filename))
-        # mkstemp makes the file owner-only; keep the mode of the file being replaced.
-        tmp.chmod(path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with (
+        atomic_write(path) as pending,
+        zipfile.ZipFile(pending.path, "w", zipfile.ZIP_DEFLATED) as zf,
+        zipfile.ZipFile(buffer) as built,
+    ):
+        for item in built.infolist():
+            # A fixed entry time: regenerating an unchanged workbook changes no byte.
+            info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, built.read(item.filename))
 
 
 # --- Shared helpers ------------------------------------------------------------------
