@@ -63,19 +63,28 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     }
 
 
+def no_plan() -> dict[str, Any]:
+    """The plan's keys of a file entry when there is no plan: empty lists, else nulls.
+
+    Every entry carries every key, so a program reading the document never has to ask
+    whether one is there; `status` says whether the values mean anything.
+    """
+    return {"actions": [], "trades": [], "portfolio_value": None, "cash_left": None,
+            "as_of": None, "next_rebalance_date": None, "emergency_only": None, "notes": [],
+            "tax": None}
+
+
 def result_to_dict(result: FileResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "path": result.path,
         "status": result.status,
         "problems": [problem_to_dict(p) for p in result.problems],
-        "actions": [],
+        **no_plan(),
+        "written": result.written,
+        "content_lost": list(result.losses),
     }
     if result.plan is not None:
         out.update(plan_to_dict(result.plan))
-    if result.written:
-        out["written"] = result.written
-    if result.losses:
-        out["content_lost"] = result.losses
     return out
 
 

@@ -150,8 +150,13 @@ def test_json_document_shape(cli, sample, tmp_path, at):
     assert good["portfolio_value"] == pytest.approx(total, abs=0.005) == 120_000
     assert good["next_rebalance_date"] > AS_OF.isoformat()
 
-    assert failed["actions"] == []
-    assert "portfolio_value" not in failed
+    # A failed entry has every key a good one has: lists empty, everything else null.
+    assert list(failed) == list(good)
+    assert {k: failed[k] for k in ("actions", "trades", "notes", "content_lost")} == \
+        {"actions": [], "trades": [], "notes": [], "content_lost": []}
+    for key in ("portfolio_value", "cash_left", "as_of", "next_rebalance_date",
+                "emergency_only", "tax", "written"):
+        assert failed[key] is None, key
     [problem] = failed["problems"]
     assert set(problem) == {"sheet", "cell", "code", "message", "severity"}
     assert (f"{problem['sheet']}!{problem['cell']}", problem["code"], problem["severity"]) == \
@@ -285,7 +290,10 @@ def test_a_crash_on_one_file_does_not_stop_the_batch(cli, batch, monkeypatch):
     run = cli("run", *batch, "--json", "--dry-run")
     assert run.code == 1
     assert [f["status"] for f in run.doc["files"]] == ["ok", "error", "error", "ok"]
-    [problem] = run.doc["files"][2]["problems"]
+    crashed = run.doc["files"][2]
+    [problem] = crashed["problems"]
     assert set(problem) == {"sheet", "cell", "code", "message", "severity"}
     assert (problem["code"], problem["severity"]) == ("internal-error", "error")
     assert "boom" in problem["message"]
+    assert list(crashed) == list(run.doc["files"][0])  # the same keys as a good entry
+    assert (crashed["actions"], crashed["portfolio_value"], crashed["tax"]) == ([], None, None)
