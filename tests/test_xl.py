@@ -130,6 +130,18 @@ def build_broken(path: Path) -> Path:
     return path
 
 
+def build_merged(path: Path) -> Path:
+    """The sample with the optional inputs of ALAB and CRWV (Exit Triggers Hit … Lock,
+    rows 3 and 4) merged into one area: the batch path refuses it as `merged-cells`."""
+    wb = render_workbook(sample=True)
+    ws = wb[S.HOLDINGS]
+    cols = {c.value: c.column for c in ws[1]}
+    ws.merge_cells(start_row=3, start_column=cols[_H.EXIT_TRIGGERS], end_row=4,
+                   end_column=cols[_H.LOCK])
+    save_workbook(wb, path)
+    return path
+
+
 @pytest.fixture(scope="module")
 def books(tmp_path_factory: pytest.TempPathFactory, sample_master: Path) -> dict[str, Path]:
     """The workbooks as saved by us; 'again' is the sample after one `rebalancer-xl run`,
@@ -146,7 +158,7 @@ def books(tmp_path_factory: pytest.TempPathFactory, sample_master: Path) -> dict
     assert cli_main(["run", str(again), "--quiet"]) == 0
     return {"sample": sample, "every_rule": build_every_rule(folder / "every_rule.xlsx"),
             "broken": build_broken(folder / "broken.xlsx"), "again": again,
-            "bundled": bundled}
+            "bundled": bundled, "merged": build_merged(folder / "merged.xlsx")}
 
 
 @pytest.fixture(scope="module")
@@ -511,3 +523,110 @@ def test_run_main_of_the_bundled_workbook_uses_the_calling_book(
     replay(actions_of(book), excel["bundled"], tmp_path / "button.xlsx")
     theirs = command_output(excel["bundled"], tmp_path / "command")
     assert workbook_differences(tmp_path / "button.xlsx", theirs) == []
+
+
+# --- merged cells: seen on the desktop, not by the remote clients ---------------------------------
+
+
+def located_problems(outcome: Outcome) -> list[tuple[str, str]]:
+    """(code, 'Sheet!Cell') of each problem, as the command's JSON locates them."""
+    from rebalancer_xl.report import problem_to_dict
+
+    out = []
+    for problem in outcome.problems:
+        p = problem_to_dict(problem)
+        out.append((p["code"], f"{p['sheet']}!{p['cell']}" if p["cell"] else p["sheet"]))
+    return out
+
+
+def merge_answers_like_desktop_excel(monkeypatch: pytest.MonkeyPatch, xlsx: Path) -> None:
+    """Let the remote engine answer Range.merge_cells and .merge_area from the file's merges.
+
+    A stand-in for desktop Excel, which does not run here. xlwings' desktop engines pass
+    on Excel's Range.MergeCells and Range.MergeArea; the answers here follow Excel's
+    documented ones (MergeCells True when every cell is merged, False when none is, Null,
+    which pywin32 gives as None, when only some are; MergeArea the merged area holding a
+    cell, else the cell). Everything else is the remote engine and the button's code.
+    """
+    from xlwings.pro import _xlremote
+
+    areas = {ws.title: [(m.min_row, m.min_col, m.max_row, m.max_col)
+                        for m in ws.merged_cells.ranges]
+             for ws in openpyxl.load_workbook(xlsx).worksheets}
+
+    def area_of(impl: Any, row: int, col: int) -> tuple[int, int, int, int] | None:
+        return next((a for a in areas[impl.sheet.name]
+                     if a[0] <= row <= a[2] and a[1] <= col <= a[3]), None)
+
+    def merge_cells(impl: Any) -> bool | None:
+        r1, c1 = impl.arg1
+        r2, c2 = impl.arg2 or impl.arg1
+        merged = [area_of(impl, r, c) is not None
+                  for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+        return True if all(merged) else False if not any(merged) else None
+
+    def merge_area(impl: Any) -> Any:
+        area = area_of(impl, *impl.arg1)
+        if area is None:
+            return impl
+        return _xlremote.Range(impl.sheet, area[:2], area[2:])
+
+    monkeypatch.setattr(_xlremote.Range, "merge_cells", property(merge_cells))
+    monkeypatch.setattr(_xlremote.Range, "merge_area", property(merge_area))
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("client", ["vba", "officejs"])
+def test_remote_clients_cannot_see_merged_cells_so_the_button_runs_anyway(
+        excel: dict[str, Path], client: str) -> None:
+    """A known limitation, pinned down: the batch path refuses a Holdings table with merged
+    cells, but neither client's payload says which cells are merged (and the remote
+    engine cannot ask), so the button reads no merges and plans the workbook."""
+    path = excel["merged"]
+    wb = openpyxl.load_workbook(path)
+    batch = plan_book(book_from_openpyxl(wb, path))
+    merged = f"{S.HOLDINGS}!{get_column_letter(_col(wb, _H.EXIT_TRIGGERS))}3:" \
+             f"{get_column_letter(_col(wb, _H.LOCK))}4"
+    assert located_problems(batch) == [("merged-cells", merged)]  # the premise
+    assert batch.plan is None
+
+    payload = vba_payload(path) if client == "vba" else officejs_payload(
+        path, exclude=["Dashboard"])
+    grid = xl.read_book(remote_book(payload))
+    assert grid.sheets[S.HOLDINGS].merged == ()
+    button = plan_book(grid)
+    assert located_problems(button) == []
+    assert button.plan is not None  # would be written: today's behaviour, not the wish
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("client", ["vba", "lite"])
+def test_the_remote_button_writes_a_workbook_with_merged_cells(
+        excel: dict[str, Path], client: str) -> None:
+    """What a user of the remote clients sees: no alert, the results written."""
+    book, _ = RUNNERS[client](excel["merged"])
+    funcs = [a["func"] for a in actions_of(book)]
+    assert "alert" not in funcs
+    assert "setValues" in funcs
+
+
+@pytest.mark.libreoffice
+def test_where_merges_can_be_read_the_button_refuses_them_like_the_command(
+        excel: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The desktop branch of `xl._merged_areas`, with merge answers from a stand-in (see
+    merge_answers_like_desktop_excel): the same merged area, the same refusal, one alert.
+    Real desktop Excel is not exercised."""
+    path = excel["merged"]
+    batch_grid = book_from_openpyxl(openpyxl.load_workbook(path), path)
+    batch = plan_book(batch_grid)
+    assert batch_grid.sheets[S.HOLDINGS].merged  # the premise: LibreOffice kept the merge
+    merge_answers_like_desktop_excel(monkeypatch, path)
+    book = remote_book(vba_payload(path))
+    assert xl.read_book(book).sheets[S.HOLDINGS].merged == batch_grid.sheets[S.HOLDINGS].merged
+    outcome = xl.run_rebalance(book)
+    assert located_problems(outcome) == located_problems(batch)
+    assert [a["func"] for a in actions_of(book)] == ["alert"]
+
+
+def _col(wb: Workbook, header: str) -> int:
+    return next(c.column for c in wb[S.HOLDINGS][1] if c.value == header)
