@@ -4,7 +4,7 @@ The public API is small: `rebalance` (DataFrame in, DataFrame out) and `make_pla
 richer `Plan`), over the pure engine `plan`.
 """
 
-from rebalancer_xl.api import make_plan, rebalance
+from rebalancer_xl.api import RebalanceWarning, make_plan, rebalance
 from rebalancer_xl.engine import plan
 from rebalancer_xl.model import (
     Action,
@@ -33,6 +33,7 @@ __all__ = [
     "PastTrade",
     "Plan",
     "Problem",
+    "RebalanceWarning",
     "Settings",
     "Strategy",
     "Trade",

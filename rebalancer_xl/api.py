@@ -6,6 +6,7 @@ a sheet read with `pandas.read_excel` can be passed straight in.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,14 +22,34 @@ from rebalancer_xl.model import (
     PastTrade,
     Plan,
     Problem,
+    Where,
 )
-from rebalancer_xl.parse import parse_holdings, validate
+from rebalancer_xl.parse import (
+    SHARES,
+    TICKER,
+    check_lot_totals,
+    parse_holdings,
+    validate_parsed,
+)
 from rebalancer_xl.settings import Settings, parse_settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
 OUTPUT_COLUMNS = ("Action", "Amount", "Shares to Trade", "Post-Trade %", "Rule", "Reason", "Flags")
+LOTS = "Lots"
+
+
+class RebalanceWarning(UserWarning):
+    """A problem in the input that did not stop the plan, such as a target above the cap.
+
+    `rebalance` emits one through `warnings.warn` for each such problem; the text is the
+    problem's location, code and message, and `problem` is the `Problem` itself.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +66,22 @@ class Prepared:
 
 
 def prepare(rows: Sequence[Mapping[str, object]], settings: Mapping[str, object] | None,
-            columns: Sequence[str] | None = None) -> Prepared:
+            columns: Sequence[str] | None = None, *, lots: Sequence[Lot] = ()) -> Prepared:
+    """Parse and check everything in one pass: bad cells do not stop the checks across
+    rows (targets' sum, cap, Leftover To) nor the lots' totals, which run on what could be
+    read. Only the engine waits for input without errors."""
     parsed = parse_holdings(rows, columns)
     parsed_settings, setting_problems = parse_settings(settings)
     problems = list(parsed.problems) + setting_problems
-    if not parsed.problems:
-        problems += validate(parsed.holdings, parsed_settings)
+    problems += validate_parsed(parsed, parsed_settings, setting_problems)
+    problems += check_lot_totals(lots, parsed, _locate_lot)
     return Prepared(parsed.holdings, parsed_settings, tuple(problems))
+
+
+def _locate_lot(ticker: str, index: int, holding: Holding | None) -> Where:
+    """A lot problem, at the ticker's first lot (0-based, in the order given): its Shares
+    when they do not add up, its Ticker when no holding has that ticker."""
+    return Where(LOTS, row=index, column=TICKER if holding is None else SHARES, ticker=ticker)
 
 
 def make_plan(
@@ -63,12 +93,17 @@ def make_plan(
     past_trades: Sequence[PastTrade] = (),
     today: date | None = None,
 ) -> Plan:
-    """Plan a rebalance; raises `InputError` carrying every problem if the input is bad."""
+    """Plan a rebalance; raises `InputError` if the input has errors.
+
+    The error carries every problem found, warnings too, in one pass. Rows are counted
+    from 0 in the order given (as `df.iloc` does), and so are `lots`, whose shares must
+    add up, per ticker, to the Shares of its holding.
+    """
     rows: list[dict[str, object]] = [
         {str(k): v for k, v in r.items()} for r in holdings.to_dict(orient="records")]
-    prepared = prepare(rows, settings, [str(c) for c in holdings.columns])
+    prepared = prepare(rows, settings, [str(c) for c in holdings.columns], lots=lots)
     if prepared.errors:
-        raise InputError(prepared.errors)
+        raise InputError(list(prepared.problems))
     as_of = prepared.settings.as_of_date or today or date.today()
     return _plan(prepared.holdings, prepared.settings, as_of=as_of, history=history, lots=lots,
                  past_trades=past_trades,
@@ -82,10 +117,21 @@ def rebalance(
 ) -> pd.DataFrame:
     """Return a copy of `holdings` with Action, Amount, Shares to Trade, Post-Trade %,
     Rule, Reason and Flags filled. Amount and Shares to Trade are positive; the Action
-    gives the direction. A CASH row is appended if the input had none."""
+    gives the direction. A CASH row is appended if the input had none.
+
+    Input errors raise `InputError`, as in `make_plan`. Warnings do not stop the plan
+    (a target above the cap, for one); each is emitted as a `RebalanceWarning` through
+    the `warnings` module, its text the problem's location, code and message, e.g.
+    ``Holdings / ALAB / Target %: target-above-cap: ALAB Target % 45.00% is above ...``.
+    Catch them with `warnings.catch_warnings(record=True)`, or make them errors with
+    ``warnings.simplefilter("error", RebalanceWarning)``.
+    """
     import pandas as pd
 
     result = make_plan(holdings, settings, **options)  # type: ignore[arg-type]
+    for problem in result.problems:
+        # stacklevel 2: the warning points at the caller's line, not at this module.
+        warnings.warn(RebalanceWarning(problem), stacklevel=2)
     out = holdings.copy()
     if "Ticker" in out.columns and not (out["Ticker"].astype(str).str.upper() == CASH).any():
         out = pd.concat([out, pd.DataFrame([{"Ticker": CASH}])], ignore_index=True)

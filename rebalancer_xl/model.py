@@ -153,7 +153,8 @@ class Where:
         if self.ticker:
             parts.append(self.ticker)
         elif self.row is not None:
-            parts.append(f"row {self.row + 1}")
+            # 0-based, as df.iloc counts: the count the API's own messages use.
+            parts.append(f"row {self.row}")
         if self.column:
             parts.append(self.column)
         return " / ".join(parts)
@@ -177,11 +178,13 @@ class Problem:
 
 
 class InputError(ValueError):
-    """Raised by the API when the input has errors; carries every problem found."""
+    """Raised by the API when the input has errors; carries every problem found, the
+    warnings found in the same pass included (each says it is one)."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
+        lines = "\n".join(f"  {p}" if p.is_error else
+                          f"  {p.where}: {p.code} (warning): {p.message}" for p in problems)
         super().__init__(f"{len(problems)} problem(s) in the input:\n{lines}")
 
 

@@ -3,7 +3,9 @@
 Rows arrive as {header text: raw cell value} mappings, whatever the source (a pandas
 DataFrame, an openpyxl sheet, an xlwings range). Nothing here raises for a user's
 typo: each bad cell becomes a `Problem` with a stable code and its location, and
-parsing goes on so that one pass reports everything.
+parsing goes on so that one pass reports everything. The checks across rows
+(`validate_parsed`, `check_lot_totals`) then run on whatever could be read, bad cells
+or not, and skip only what a bad cell makes unknowable.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rebalancer_xl.model import (
     ZERO,
     CellRef,
     Holding,
+    Lot,
     Problem,
     Severity,
     Where,
@@ -53,10 +56,47 @@ TARGET_TOLERANCE = Decimal("0.0001")  # targets must sum to 100% ± 0.01 pp
 Locate = Callable[[int, str], CellRef | None]
 
 
+class Unread:
+    """The value of a cell the reader could not read and has already reported (a formula
+    with no calculated value). The parser treats it as unknown, not blank: a blank Target %
+    means 0%, but an unknown one makes the targets' sum unknown. It reports nothing of
+    its own for such a cell, so the one fault is said once."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNREAD"
+
+
+UNREAD = Unread()
+
+
+@dataclass(frozen=True, slots=True)
+class RowRead:
+    """What one non-blank input row gave, kept even when the row is refused, so that the
+    checks across rows can still run on the cells that were read."""
+
+    row: int  # 0-based, among the input rows
+    ticker: str | None  # None: blank, unreadable or not a valid symbol
+    target: Decimal | None  # None: the Target % cell was bad or unreadable
+    holding: Holding | None  # None: the row was refused, or repeats a ticker
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedHoldings:
     holdings: tuple[Holding, ...]
     problems: tuple[Problem, ...]
+    rows: tuple[RowRead, ...] = ()
+    missing_columns: tuple[str, ...] = ()  # required headers not found: nothing was read
+
+
+def tickers_known(rows: Sequence[RowRead]) -> bool:
+    """Every row has a valid ticker of its own: none blank, unreadable or repeated.
+
+    "No row holds X" is only a fact when this is true: a row whose ticker is blank,
+    mistyped or repeated (often a typo for another) may be the one meant to hold X."""
+    tickers = [r.ticker for r in rows]
+    return None not in tickers and len(set(tickers)) == len(tickers)
 
 
 def _where(locate: Locate | None, row: int, column: str, ticker: str | None) -> Where:
@@ -85,31 +125,51 @@ def parse_holdings(
                 Where(HOLDINGS, column=name),
             ))
     if problems:
-        return ParsedHoldings((), tuple(problems))
+        return ParsedHoldings((), tuple(problems),
+                              missing_columns=tuple(str(p.where.column) for p in problems))
 
     holdings: list[Holding] = []
+    read: list[RowRead] = []
     first_row: dict[str, int] = {}
     for index, row in enumerate(rows):
         inputs = {k: row.get(k) for k in INPUT_COLUMNS if k in row}
-        if all(is_blank(v) for v in inputs.values()):
+        # A row whose only content is unreadable formulas is not a position: the reader
+        # has reported those cells, and "this row has no ticker" would be an echo.
+        if all(is_blank(v) or isinstance(v, Unread) for v in inputs.values()):
             continue
-        holding, row_problems = _parse_row(index, row, locate)
+        holding, target, row_problems = _parse_row(index, row, locate)
         problems.extend(row_problems)
         raw = row.get(TICKER)
-        ticker = "" if is_blank(raw) else str(raw).strip().upper()
+        ticker = _ticker_text(raw)
+        valid = ticker if ticker and _TICKER.match(ticker) else None
         if ticker in first_row:
             problems.append(Problem(
                 "duplicate-ticker",
-                f"{ticker} appears again (first on row {first_row[ticker] + 1} "
-                "of the table); keep one row per position",
+                f"{ticker} appears again (first {_first_at(locate, first_row[ticker])}); "
+                "keep one row per position",
                 _where(locate, index, TICKER, ticker),
             ))
+            read.append(RowRead(index, valid, target, None))
             continue
         if ticker:
             first_row[ticker] = index
         if holding is not None:
             holdings.append(holding)
-    return ParsedHoldings(tuple(holdings), tuple(problems))
+        read.append(RowRead(index, valid, target, holding))
+    return ParsedHoldings(tuple(holdings), tuple(problems), tuple(read))
+
+
+def _ticker_text(raw: object) -> str:
+    return "" if is_blank(raw) or isinstance(raw, Unread) else str(raw).strip().upper()
+
+
+def _first_at(locate: Locate | None, row: int) -> str:
+    """Where a ticker's first row is, in the terms of whoever gave the rows: the workbook
+    reader locates it as a cell; rows from a DataFrame are counted as `df.iloc` does."""
+    cell = locate(row, TICKER) if locate else None
+    if cell is not None:
+        return f"at {cell}"
+    return f"on row {row} of the input, counting from 0 as df.iloc does"
 
 
 def _near_miss(name: str, present: Collection[str]) -> str:
@@ -125,10 +185,12 @@ def _near_miss(name: str, present: Collection[str]) -> str:
 
 def _parse_row(
     index: int, row: Mapping[str, object], locate: Locate | None
-) -> tuple[Holding | None, list[Problem]]:
+) -> tuple[Holding | None, Decimal | None, list[Problem]]:
+    """The row's holding (None if refused), its target (None if unknown) and problems."""
     problems: list[Problem] = []
     raw_ticker = row.get(TICKER)
-    ticker = "" if is_blank(raw_ticker) else str(raw_ticker).strip().upper()
+    ticker = _ticker_text(raw_ticker)
+    unread = any(isinstance(v, Unread) for v in row.values())
 
     def where(column: str) -> Where:
         return _where(locate, index, column, ticker)
@@ -137,7 +199,8 @@ def _parse_row(
         problems.append(Problem(code, message, where(column)))
 
     if not ticker:
-        bad(TICKER, "missing-ticker", "this row has data but no ticker")
+        if not isinstance(raw_ticker, Unread):  # an unreadable one is reported already
+            bad(TICKER, "missing-ticker", "this row has data but no ticker")
     elif not _TICKER.match(ticker):
         bad(TICKER, "bad-ticker",
             f"Ticker is {str(raw_ticker)[:40]!r}; use letters, digits, '.', '-' or '/'")
@@ -145,6 +208,8 @@ def _parse_row(
 
     def number(column: str, *, default: Decimal | None, percent: bool = False) -> Decimal | None:
         raw = row.get(column)
+        if isinstance(raw, Unread):
+            return None
         if is_blank(raw):
             return default
         try:
@@ -195,7 +260,7 @@ def _parse_row(
 
     company_event = _company_event(row.get(COMPANY_EVENT))
     lock = False
-    if not is_blank(row.get(LOCK)):
+    if not is_blank(row.get(LOCK)) and not isinstance(row.get(LOCK), Unread):
         try:
             lock = parse_yes_no(row.get(LOCK), LOCK)
         except BadValue as err:
@@ -204,8 +269,8 @@ def _parse_row(
     purchase = number(PURCHASE_PRICE, default=None)
     last_price = number(LAST_PRICE, default=None) if LAST_PRICE in row else None
 
-    if problems or shares is None or price is None or target is None or not ticker:
-        return None, problems
+    if problems or unread or shares is None or price is None or target is None or not ticker:
+        return None, target, problems
     return Holding(
         ticker=ticker,
         shares=shares,
@@ -219,7 +284,7 @@ def _parse_row(
         purchase_price=purchase,
         last_price=last_price,
         row=index,
-    ), problems
+    ), target, problems
 
 
 def _company_event(raw: object) -> bool:
@@ -237,12 +302,29 @@ def validate(
     settings: Settings,
     locate: Locate | None = None,
     locate_setting: Callable[[str], Where] | None = None,
+    *,
+    rows: Sequence[RowRead] | None = None,
+    refused_settings: Collection[str] = (),
 ) -> list[Problem]:
-    """Checks across rows and settings: targets add to 100%, caps, the leftover ticker."""
+    """Checks across rows and settings: targets add to 100%, caps, the leftover ticker.
+
+    `rows` is what every input row gave, refused rows included (`ParsedHoldings.rows`);
+    without it each holding counts as a row read in full. Each check runs on what could
+    be read and is skipped only when a value it needs could not be: a sum with an
+    unknown term is unknown, and a guess at it would be reported as fact. For the same
+    reason a check is skipped when a setting it uses is in `refused_settings` (the
+    default standing in for it is not what the user typed).
+    """
+    read = list(rows) if rows is not None else [
+        RowRead(h.row, h.ticker, h.target, h) for h in holdings]
+    refused = set(refused_settings)
     problems: list[Problem] = []
     at_setting = locate_setting or (lambda name: Where("Settings", column=name))
-    if holdings:
-        total = sum((h.target for h in holdings), ZERO)
+    if not read:
+        problems.append(Problem("no-holdings", "the Holdings table has no positions",
+                                Where(HOLDINGS)))
+    elif all(r.target is not None for r in read):
+        total = sum((r.target for r in read if r.target is not None), ZERO)
         if abs(total - ONE) > TARGET_TOLERANCE:
             problems.append(Problem(
                 "targets-not-100",
@@ -250,32 +332,107 @@ def validate(
                 "cash included",
                 Where(HOLDINGS, column=TARGET),
             ))
-    else:
-        problems.append(Problem("no-holdings", "the Holdings table has no positions",
-                                Where(HOLDINGS)))
-    for h in holdings:
-        if h.target > settings.cap and not h.is_cash:
-            problems.append(Problem(
-                "target-above-cap",
-                f"{h.ticker} Target % {h.target:.2%} is above the {settings.cap:.0%} cap; "
-                "the cap will trim it whenever it reaches its target",
-                _where(locate, h.row, TARGET, h.ticker),
-                Severity.WARNING,
-            ))
-    tickers = {h.ticker for h in holdings}
-    if settings.leftover_to != CASH and settings.leftover_to not in tickers:
+    if "Cap" not in refused:
+        for r in read:
+            if r.target is not None and r.target > settings.cap and r.ticker != CASH:
+                name = f"{r.ticker} " if r.ticker else ""
+                problems.append(Problem(
+                    "target-above-cap",
+                    f"{name}Target % {r.target:.2%} is above the {settings.cap:.0%} cap; "
+                    "the cap will trim it whenever it reaches its target",
+                    _where(locate, r.row, TARGET, r.ticker),
+                    Severity.WARNING,
+                ))
+    if (settings.leftover_to != CASH and "Leftover To" not in refused
+            and tickers_known(read) and settings.leftover_to not in {r.ticker for r in read}):
         problems.append(Problem(
             "leftover-ticker-missing",
             f"Leftover To names {settings.leftover_to}, which has no Holdings row; add a row "
             "for it (its price, target 0% is fine) or set Leftover To to Cash",
             at_setting("Leftover To"),
         ))
-    value = sum((h.value for h in holdings), ZERO) + settings.new_capital
-    if holdings and settings.withdrawal >= value:
-        problems.append(Problem(
-            "withdrawal-too-large",
-            f"Withdrawal {settings.withdrawal:,.2f} is not less than the portfolio's value "
-            f"{value:,.2f}",
-            at_setting("Withdrawal"),
-        ))
+    complete = [r.holding for r in read if r.holding is not None]
+    if (read and len(complete) == len(read)
+            and not refused & {"Withdrawal", "New Capital"}):
+        value = sum((h.value for h in complete), ZERO) + settings.new_capital
+        if settings.withdrawal >= value:
+            problems.append(Problem(
+                "withdrawal-too-large",
+                f"Withdrawal {settings.withdrawal:,.2f} is not less than the portfolio's "
+                f"value {value:,.2f}",
+                at_setting("Withdrawal"),
+            ))
+    return problems
+
+
+def refused_setting_names(problems: Sequence[Problem]) -> frozenset[str]:
+    """Settings whose value was refused, from the problems `parse_settings` found."""
+    return frozenset(p.where.column for p in problems
+                     if p.where.column and p.code != "unknown-setting")
+
+
+def validate_parsed(
+    parsed: ParsedHoldings,
+    settings: Settings,
+    setting_problems: Sequence[Problem] = (),
+    locate: Locate | None = None,
+    locate_setting: Callable[[str], Where] | None = None,
+) -> list[Problem]:
+    """`validate` on what `parse_holdings` could read, bad cells or not, so that one pass
+    reports every problem. Nothing when the table itself could not be read."""
+    if parsed.missing_columns:
+        return []
+    return validate(parsed.holdings, settings, locate, locate_setting, rows=parsed.rows,
+                    refused_settings=refused_setting_names(setting_problems))
+
+
+LocateLots = Callable[[str, int, Holding | None], Where]
+
+
+def check_lot_totals(
+    lots: Sequence[Lot],
+    parsed: ParsedHoldings,
+    locate: LocateLots,
+    refused_lots: Collection[str | None] = (),
+) -> list[Problem]:
+    """The lots of each ticker must add up to the shares its Holdings row says are held.
+
+    `locate(ticker, i, holding)` places a problem: `i` indexes the ticker's first lot in
+    `lots`; `holding` is its Holdings row, None when there is none. `refused_lots` are
+    the tickers of lots that could not be read (None for a lot with no ticker).
+    A ticker is compared only when every number is known: its one Holdings row was read
+    in full and none of its lots was refused; otherwise a "mismatch" would only echo a
+    problem already reported. "No such ticker" is said only when `tickers_known`, and
+    nothing at all if a refused lot had no ticker (its shares could be anyone's).
+    """
+    if not lots or parsed.missing_columns or None in refused_lots:
+        return []
+    totals: dict[str, Decimal] = {}
+    first: dict[str, int] = {}
+    for i, lot in enumerate(lots):
+        totals[lot.ticker] = totals.get(lot.ticker, ZERO) + lot.shares
+        first.setdefault(lot.ticker, i)
+    rows_of: dict[str, list[RowRead]] = {}
+    for r in parsed.rows:
+        if r.ticker:
+            rows_of.setdefault(r.ticker, []).append(r)
+    orphans_known = tickers_known(parsed.rows)
+    problems: list[Problem] = []
+    for ticker, total in totals.items():
+        if ticker in refused_lots:
+            continue
+        held = rows_of.get(ticker, [])
+        if not held:
+            if orphans_known:
+                problems.append(Problem(
+                    "lot-without-holding", f"lots of {ticker} add up to {total} shares, "
+                    "but Holdings has no such ticker", locate(ticker, first[ticker], None)))
+            continue
+        h = held[0].holding
+        if len(held) > 1 or h is None:
+            continue
+        if total != h.shares:
+            problems.append(Problem(
+                "lots-mismatch", f"lots of {ticker} add up to {total:f} shares, but "
+                f"Holdings says {h.shares:f}", locate(ticker, first[ticker], h)))
     return problems

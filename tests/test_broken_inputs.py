@@ -42,7 +42,7 @@ def refused(cli: Cli, path: Path, *options: str) -> list[tuple[str, str]]:
     result = run.file
     assert result["status"] == "error"
     assert result["actions"] == []
-    assert "written" not in result
+    assert result["written"] is None
     if before is not None:
         assert sha256(path) == before, "a refused workbook must not change"
         assert listing(path.parent) == files, "a refused run must leave no file behind"
@@ -107,6 +107,10 @@ def test_duplicate_ticker(cli, sample, at: Layout):
     cell = at.cell("Holdings", "Ticker", "ALAB")
     broken(sample, set_cell("Holdings", cell.split("!")[1], "pltr "))  # case and spaces too
     assert refused(cli, sample) == [("duplicate-ticker", cell)]
+    # The first PLTR is named by its cell, as the sheet shows it, not by a table row.
+    first = at.cell("Holdings", "Ticker", "PLTR")
+    message = cli("run", sample, "--json").file["problems"][0]["message"]
+    assert f"(first at {first})" in message
 
 
 def test_negative_shares(cli, sample, at: Layout):
@@ -252,6 +256,107 @@ def test_lot_with_a_text_date(cli, sample, at: Layout):
     assert refused(cli, sample) == [("not-a-date", cell)]
 
 
+# --- checks across rows, beside bad cells ----------------------------------------------------------
+
+
+def _targets(at: Layout, **targets: float) -> Callable[[Workbook], None]:
+    def change(wb: Workbook) -> None:
+        for ticker, value in targets.items():
+            wb["Holdings"][at.cell("Holdings", "Target %", ticker).split("!")[1]] = value
+    return change
+
+
+def test_bad_cells_do_not_hide_the_checks_across_rows(cli, sample, at: Layout):
+    """Negative shares and a text price, with targets adding up to 105% and ALAB's 45%
+    above the 40% cap: one run names all four, each once."""
+    shares = at.cell("Holdings", "Shares", "PLTR")
+    price = at.cell("Holdings", "Current Price", "TEM")
+
+    def change(wb: Workbook) -> None:
+        wb["Holdings"][shares.split("!")[1]] = -5
+        wb["Holdings"][price.split("!")[1]] = "abc"
+        _targets(at, ALAB=0.45, CRWV=0.05)(wb)
+    broken(sample, change)
+    assert refused(cli, sample) == [
+        ("negative-shares", shares),
+        ("not-a-number", price),
+        ("targets-not-100", at.column("Holdings", "Target %")),
+        ("target-above-cap", at.cell("Holdings", "Target %", "ALAB")),
+    ]
+    problems = cli("run", sample, "--json").file["problems"]
+    assert "105.00%" in problems[2]["message"]
+    assert problems[3]["severity"] == "warning"
+
+
+def test_a_bad_target_cell_skips_only_the_sum(cli, sample, at: Layout):
+    """With PLTR's Target % unreadable the sum is unknown, so it is not reported; ALAB's
+    target above the cap still is."""
+    target = at.cell("Holdings", "Target %", "PLTR")
+
+    def change(wb: Workbook) -> None:
+        wb["Holdings"][target.split("!")[1]] = "thirty"
+        _targets(at, ALAB=0.45)(wb)
+    broken(sample, change)
+    assert refused(cli, sample) == [
+        ("not-a-number", target),
+        ("target-above-cap", at.cell("Holdings", "Target %", "ALAB")),
+    ]
+
+
+def test_leftover_ticker_is_checked_beside_a_bad_cell(cli, sample, at: Layout):
+    shares = at.cell("Holdings", "Shares", "ALAB")
+    leftover = at.setting("Leftover To")
+
+    def change(wb: Workbook) -> None:
+        wb["Holdings"][shares.split("!")[1]] = "ten"
+        wb["Settings"][leftover.split("!")[1]] = "QQQ"
+    broken(sample, change)
+    assert refused(cli, sample) == [("not-a-number", shares),
+                                    ("leftover-ticker-missing", leftover)]
+
+
+def test_lots_are_checked_for_the_rows_that_were_read(cli, sample, at: Layout):
+    """CRWV's price is bad, which says nothing about PLTR's lots: 140 + 100 ≠ 250."""
+    price = at.cell("Holdings", "Current Price", "CRWV")
+
+    def change(wb: Workbook) -> None:
+        wb["Holdings"][price.split("!")[1]] = "abc"
+        wb["Lots"][at.cell("Lots", "Shares", "PLTR").split("!")[1]] = 140
+    broken(sample, change)
+    assert refused(cli, sample) == [("not-a-number", price),
+                                    ("lots-mismatch", at.cell("Holdings", "Shares", "PLTR"))]
+
+
+def test_lots_of_a_refused_holding_are_not_compared(cli, sample, at: Layout):
+    """PLTR's shares are unreadable: its lots can be neither right nor wrong."""
+    shares = at.cell("Holdings", "Shares", "PLTR")
+    broken(sample, set_cell("Holdings", shares.split("!")[1], "ten"))
+    assert refused(cli, sample) == [("not-a-number", shares)]
+
+
+def test_lots_of_a_ticker_with_a_refused_lot_are_not_compared(cli, sample, at: Layout):
+    """One PLTR lot's shares are unreadable: PLTR's total is unknown, not 100."""
+    lot = at.cell("Lots", "Shares", "PLTR")
+    broken(sample, set_cell("Lots", lot.split("!")[1], "many"))
+    assert refused(cli, sample) == [("not-a-number", lot)]
+
+
+def test_an_uncalculated_target_is_unknown_not_zero(cli, sample, at: Layout):
+    """A Target % formula with no value is reported once; the sum is not taken with it as
+    0% (which would add up to 75% and be a second, false complaint)."""
+    cell = at.cell("Holdings", "Target %", "ALAB")
+    broken(sample, set_cell("Holdings", cell.split("!")[1], "=0.2+0.05"))
+    assert refused(cli, sample) == [("formula-not-calculated", cell)]
+
+
+def test_uncalculated_shares_are_unknown_not_zero(cli, sample, at: Layout):
+    """Shares as a formula with no value are not 0 shares, so PLTR's lots are not said to
+    disagree with them."""
+    cell = at.cell("Holdings", "Shares", "PLTR")
+    broken(sample, set_cell("Holdings", cell.split("!")[1], "=200+50"))
+    assert refused(cli, sample) == [("formula-not-calculated", cell)]
+
+
 # --- files that are not workbooks -----------------------------------------------------------------
 
 
@@ -388,7 +493,7 @@ def test_dry_run_never_changes_the_file(cli, sample):
     run = cli("run", sample, "--dry-run", "--json")
     assert run.code == 0
     assert [a["ticker"] for a in run.file["actions"]] == list(SAMPLE_TICKERS)
-    assert "written" not in run.file
+    assert run.file["written"] is None
     assert sha256(sample) == before
     assert listing(sample.parent) == {sample.name}
 

@@ -92,6 +92,10 @@ TOPUP = """
 """
 
 
+# All of TOPUP's PLTR in one old lot: the account is taxable, and the lots add up.
+TOPUP_LOTS = [Lot("PLTR", date(2024, 1, 10), D(375), D(50))]
+
+
 def _sold_alab(days_ago: int) -> list[PastTrade]:
     return [PastTrade(AS_OF - timedelta(days=days_ago), "ALAB", Action.TRIM, D(30), D(100))]
 
@@ -99,7 +103,7 @@ def _sold_alab(days_ago: int) -> list[PastTrade]:
 def test_top_up_waits_inside_the_wash_window():
     # ALAB is 3 pp under target and was sold at a loss ($100 < $120 cost) 30 days ago:
     # day 30 is inside the window, so the optional top-up waits.
-    p = run(TOPUP, lots=LOTS[:1], past_trades=_sold_alab(30))
+    p = run(TOPUP, lots=TOPUP_LOTS, past_trades=_sold_alab(30))
     alab = p.decision("ALAB")
     assert alab.action is Action.HOLD
     assert "wash sale" in alab.reason
@@ -108,7 +112,7 @@ def test_top_up_waits_inside_the_wash_window():
 
 
 def test_top_up_goes_ahead_on_day_31():
-    p = run(TOPUP, lots=LOTS[:1], past_trades=_sold_alab(31))
+    p = run(TOPUP, lots=TOPUP_LOTS, past_trades=_sold_alab(31))
     assert p.decision("ALAB").action is Action.ADD
 
 
@@ -144,11 +148,12 @@ def test_leftover_index_fund_is_not_bought_back_inside_the_window():
         CASH   | 10000  | 1             | 0        |       |
     """
     sold = [PastTrade(AS_OF - timedelta(days=10), "QQQ", Action.SELL, D(20), D(480))]
-    held_back = run(table, {"Leftover To": "QQQ"}, lots=LOTS[:1], past_trades=sold)
+    lots = [Lot("PLTR", date(2024, 1, 10), D(450), D(50))]  # taxable; adds up to 450
+    held_back = run(table, {"Leftover To": "QQQ"}, lots=lots, past_trades=sold)
     qqq = held_back.decision("QQQ")
     assert qqq.action is Action.HOLD
     assert Flag.WASH_SALE in qqq.flags
-    free = run(table, {"Leftover To": "QQQ"}, lots=LOTS[:1])
+    free = run(table, {"Leftover To": "QQQ"}, lots=lots)
     assert free.decision("QQQ").action is Action.BUY
     # What QQQ would have received stays in cash instead.
     assert held_back.cash_left == free.cash_left + free.decision("QQQ").amount

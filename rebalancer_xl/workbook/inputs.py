@@ -15,7 +15,6 @@ from datetime import date
 from decimal import Decimal
 
 from rebalancer_xl.model import (
-    ZERO,
     Action,
     CellRef,
     HistoryEntry,
@@ -30,8 +29,11 @@ from rebalancer_xl.parse import (
     INPUT_COLUMNS,
     LAST_PRICE,
     REQUIRED_COLUMNS,
+    UNREAD,
+    ParsedHoldings,
+    check_lot_totals,
     parse_holdings,
-    validate,
+    validate_parsed,
 )
 from rebalancer_xl.settings import BY_NAME, Settings, is_blank, parse_settings
 from rebalancer_xl.values import BadValue, excel_error, parse_date, parse_decimal
@@ -164,19 +166,14 @@ def read_inputs(book: Book) -> BookInputs:
         return CellRef(S.HOLDINGS, table.cell(first + index, header))
 
     parsed = parse_holdings(rows, table.columns.keys(), locate)
-    # A formula without a value was read as blank and is reported already; the parser's
-    # "blank ticker" or "missing price" on the same cell would say it twice.
-    uncalculated = {str(p.where.cell) for p in out.problems
-                    if p.code in ("formula-not-calculated", "formula-in-ticker")}
-    problems = [_header_problem(p, table) for p in parsed.problems
-                if str(p.where.cell) not in uncalculated]
-    out.problems.extend(problems)
+    out.problems.extend(_header_problem(p, table) for p in parsed.problems)
     out.holdings = parsed.holdings
     out.holding_rows = {h.ticker: first + h.row for h in parsed.holdings}
-    if not parsed.problems:
-        out.problems.extend(_locate_validation(
-            validate(parsed.holdings, settings, locate, locate_setting), table))
-    out.lots = _read_lots(book.get(S.LOTS), out, holdings_complete=not parsed.problems)
+    # The checks across rows run even beside bad cells, on what could be read, so that
+    # one run lists everything to fix; planning still waits for a book with no errors.
+    out.problems.extend(_locate_validation(
+        validate_parsed(parsed, settings, setting_problems, locate, locate_setting), table))
+    out.lots = _read_lots(book.get(S.LOTS), out, parsed)
     out.history = _read_history(book.get(S.HISTORY), out)
     out.past_trades = _read_fills(book)
     return out
@@ -206,6 +203,8 @@ def _locate_validation(problems: list[Problem], table: Table) -> list[Problem]:
 
 
 def _input_value(table: Table, row: int, header: str, out: BookInputs) -> object:
+    """The cell's value for the parser; `UNREAD` for a cell reported here already, which
+    the parser then takes as unknown (not blank) and does not report a second time."""
     value = table.get(row, header)
     if isinstance(value, Formula) and header == S.HoldingsHeader.TICKER:
         # A ticker names the position in every sheet and log: it must be typed, so that a
@@ -214,7 +213,7 @@ def _input_value(table: Table, row: int, header: str, out: BookInputs) -> object
             "formula-in-ticker",
             f"Ticker holds the formula {value.text[:60]!r}; type the symbol as text",
             S.HOLDINGS, table.cell(row, header)))
-        return None
+        return UNREAD
     if isinstance(value, Formula):
         if is_blank(value.cached) or excel_error(value.cached):
             out.problems.append(_problem(
@@ -222,7 +221,7 @@ def _input_value(table: Table, row: int, header: str, out: BookInputs) -> object
                 f"{header} holds the formula {value.text[:60]!r} and no calculated value; "
                 "type the value, or open and save the file in Excel first",
                 S.HOLDINGS, table.cell(row, header)))
-            return None
+            return UNREAD
         return value.cached
     return value
 
@@ -303,14 +302,15 @@ def _read_performance(
     return prices, cells
 
 
-def _read_lots(sheet: Sheet | None, out: BookInputs, *,
-               holdings_complete: bool = True) -> tuple[Lot, ...]:
+def _read_lots(sheet: Sheet | None, out: BookInputs,
+               holdings_parsed: ParsedHoldings) -> tuple[Lot, ...]:
     if sheet is None:
         return ()
     table = find_table(sheet, S.LotsHeader.TICKER)
     if table is None:
         return ()
     lots: list[Lot] = []
+    refused: set[str | None] = set()  # tickers of lots not read (None: no ticker)
     for r in range(table.first_row, table.last_row() + 1):
         values = {h: _plain(table.get(r, h)) for h in S.headers(S.LOTS_COLUMNS)}
         if all(is_blank(v) for v in values.values()):
@@ -344,38 +344,27 @@ def _read_lots(sheet: Sheet | None, out: BookInputs, *,
         cost = parsed.get(S.LotsHeader.COST)
         if isinstance(cost, Decimal) and cost < 0:
             fail(S.LotsHeader.COST, "bad-price", f"Cost per Share is {cost}; it cannot be < 0")
-        if not bad:
+        if bad:
+            refused.add(None if is_blank(ticker) else str(ticker).strip().upper())
+        else:
             lots.append(Lot(str(ticker).strip().upper(), parsed[S.LotsHeader.ACQUIRED],  # type: ignore[arg-type]
                             parsed[S.LotsHeader.SHARES], parsed[S.LotsHeader.COST], row=r))  # type: ignore[arg-type]
-    _check_lot_totals(lots, out, holdings_complete)
+    holdings_table = out.holdings_table
+    if holdings_table is not None:
+
+        def locate(ticker: str, i: int, holding: Holding | None) -> Where:
+            # A mismatch is the Holdings row's Shares (no one lot is wrong); a ticker with
+            # no row is pointed at its first lot.
+            if holding is None:
+                cell = table.cell(lots[i].row, S.LotsHeader.TICKER)
+                return Where(S.LOTS, ticker=ticker, cell=CellRef(S.LOTS, cell))
+            cell = holdings_table.cell(holdings_table.first_row + holding.row,
+                                       S.HoldingsHeader.SHARES)
+            return Where(S.HOLDINGS, column=S.HoldingsHeader.SHARES, ticker=ticker,
+                         cell=CellRef(S.HOLDINGS, cell))
+
+        out.problems.extend(check_lot_totals(lots, holdings_parsed, locate, refused))
     return tuple(lots)
-
-
-def _check_lot_totals(lots: list[Lot], out: BookInputs, holdings_complete: bool) -> None:
-    """Lots of a ticker must add up to the shares Holdings says are held.
-
-    Only against a Holdings table that parsed cleanly: with a row refused or a ticker
-    doubled, a ticker's lots are compared with the wrong row or with none, and every
-    "mismatch" would only echo a problem already reported on Holdings."""
-    if not lots or out.holdings_table is None or not holdings_complete:
-        return
-    totals: dict[str, Decimal] = {}
-    for lot in lots:
-        totals[lot.ticker] = totals.get(lot.ticker, ZERO) + lot.shares
-    held = {h.ticker: h for h in out.holdings}
-    table = out.holdings_table
-    for ticker, total in totals.items():
-        h = held.get(ticker)
-        if h is None:
-            row = next(lot.row for lot in lots if lot.ticker == ticker)
-            out.problems.append(_problem(
-                "lot-without-holding", f"lots of {ticker} add up to {total} shares, but "
-                "Holdings has no such ticker", S.LOTS, f"A{row}"))
-        elif total != h.shares:
-            out.problems.append(_problem(
-                "lots-mismatch", f"lots of {ticker} add up to {total:f} shares, but Holdings "
-                f"says {h.shares:f}", S.HOLDINGS,
-                table.cell(out.holding_rows[ticker], S.HoldingsHeader.SHARES), ticker=ticker))
 
 
 def _read_history(sheet: Sheet | None, out: BookInputs) -> tuple[HistoryEntry, ...]:
