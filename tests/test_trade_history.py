@@ -110,3 +110,21 @@ def test_the_buy_back_goes_ahead_once_the_window_has_passed(book_after_fill):
     later = process_file(book_after_fill, as_of=date(2027, 2, 5))
     assert later.ok
     assert later.plan.decision("IONQ").action.value == "BUY"
+
+
+def test_a_fill_typed_without_its_price_is_taken_at_the_limit_price(book_after_fill):
+    # The user typed Filled Shares and Date but no Fill Price: the order's Limit Price
+    # ($42, below the $45 cost) still tells that the sale was at a loss.
+    wb = openpyxl.load_workbook(book_after_fill)
+    trades = wb[S.TRADES]
+    header, last = _rows(trades, "Side")
+    for r in range(2, last + 1):
+        if trades.cell(r, header["Ticker"]).value == "IONQ":
+            assert trades.cell(r, header["Limit Price"]).value < 45
+            trades.cell(r, header["Fill Price"]).value = None
+    wb.save(book_after_fill)
+    second = process_file(book_after_fill)
+    assert second.ok, second.problems
+    ionq = second.plan.decision("IONQ")
+    assert ionq.action.value == "HOLD"
+    assert "WASH-SALE" in ionq.flag_text

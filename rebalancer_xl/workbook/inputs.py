@@ -416,14 +416,22 @@ def _read_fills(book: Book) -> tuple[PastTrade, ...]:
                 except BadValue:
                     continue  # not filled (yet)
                 ticker = str(_plain(table.get(r, S.TradesHeader.TICKER))).strip().upper()
-                try:
-                    price: Decimal | None = parse_decimal(
-                        _plain(table.get(r, S.TradesHeader.FILL_PRICE)), "Fill Price")
-                except BadValue:
-                    price = None
+                price = _first_price(table, r, (S.TradesHeader.FILL_PRICE,
+                                                S.TradesHeader.LIMIT_PRICE))
                 trades.append(PastTrade(when, ticker, _SIDES[side.strip().upper()], shares,
                                         price))
     return tuple(trades)
+
+
+def _first_price(table: Table, row: int, headers: tuple[str, ...]) -> Decimal | None:
+    """The first of `headers` holding a price. A fill typed without its price is taken
+    at the order's Limit Price: close enough to tell a sale at a loss (wash sales)."""
+    for header in headers:
+        try:
+            return parse_decimal(_plain(table.get(row, header)), header)
+        except BadValue:
+            continue
+    return None
 
 
 def _fill_tables(sheet: Sheet) -> list[Table]:
