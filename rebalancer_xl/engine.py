@@ -47,6 +47,7 @@ from rebalancer_xl.rules import tax as tax_rules
 from rebalancer_xl.rules.caps import cap_breach
 from rebalancer_xl.rules.drift import drift_call
 from rebalancer_xl.rules.exits import exit_signals
+from rebalancer_xl.rules.metrics import portfolio_metrics
 from rebalancer_xl.rules.schedule import crash_check, next_rebalance_date, schedule_check
 from rebalancer_xl.settings import Settings
 
@@ -199,6 +200,7 @@ def plan(
         tax=tax,
         turnover=(gross / 2 / value) if value else ZERO,
         crash=crash.crashed,
+        metrics=portfolio_metrics(holdings),
     )
 
 

@@ -117,6 +117,14 @@ class Tier(enum.Enum):
         return cls.WEAK
 
 
+class PerformanceClass(enum.Enum):
+    """How a position did since the last rebalance (SPEC §1)."""
+
+    WINNER = "Winner"  # +20% or more
+    IN_LINE = "In-line"
+    LAGGARD = "Laggard"  # below −10%
+
+
 class Severity(enum.Enum):
     ERROR = "error"
     WARNING = "warning"
@@ -332,6 +340,33 @@ class TaxSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class PositionReturn:
+    """One row of the Performance table: a position's return since the last rebalance."""
+
+    ticker: str
+    last_price: Decimal
+    price: Decimal
+    quarterly_return: Decimal  # price / last price − 1
+    last_weight: Decimal | None  # weight at last rebalance prices
+    contribution: Decimal | None  # last weight × return: its part of the quarter's return
+    performance_class: PerformanceClass
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """The totals a quarterly review looks at, for the holdings as they stand."""
+
+    value: Decimal  # all positions, cash included (before new capital or a withdrawal)
+    cost: Decimal | None = None  # shares × Purchase Price, where it is known
+    gain: Decimal | None = None  # value − cost of those same positions
+    gain_pct: Decimal | None = None  # gain / cost
+    largest: tuple[str, Decimal] | None = None  # (ticker, weight), cash left out
+    smallest: tuple[str, Decimal] | None = None  # the smallest held, cash left out
+    returns: tuple[PositionReturn, ...] = ()  # positions with a Last Rebalance Price
+    quarter_return: Decimal | None = None  # the sum of the contributions
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """The engine's answer: one decision per holding, the orders, and the totals."""
 
@@ -347,6 +382,7 @@ class Plan:
     tax: TaxSummary = field(default_factory=lambda: TaxSummary(applies=False))
     turnover: Decimal = ZERO  # (buys + sells) / 2 / portfolio value
     crash: bool = False
+    metrics: Metrics = field(default_factory=lambda: Metrics(value=ZERO))
 
     def decision(self, ticker: str) -> Decision:
         for d in self.decisions:

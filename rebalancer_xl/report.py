@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from rebalancer_xl.model import Plan, Problem
+from rebalancer_xl.model import Metrics, Plan, Problem
 
 if TYPE_CHECKING:
     from rebalancer_xl.pipeline import FileResult
@@ -50,6 +51,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "next_rebalance_date": plan.next_rebalance_date.isoformat(),
         "emergency_only": plan.emergency_only,
         "notes": list(plan.notes),
+        "metrics": _metrics_to_dict(plan.metrics),
         "tax": {
             "applies": tax.applies,
             "short_term_gain": float(tax.short_term_gain),
@@ -63,6 +65,24 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     }
 
 
+def _metrics_to_dict(m: Metrics) -> dict[str, Any]:
+    def f(x: Decimal | None) -> float | None:
+        return None if x is None else float(x)
+
+    def position(p: tuple[str, Decimal] | None) -> dict[str, Any] | None:
+        return None if p is None else {"ticker": p[0], "weight": float(p[1])}
+
+    return {
+        "value": float(m.value), "cost": f(m.cost), "gain": f(m.gain),
+        "gain_pct": f(m.gain_pct), "largest": position(m.largest),
+        "smallest": position(m.smallest), "quarter_return": f(m.quarter_return),
+        "returns": [{"ticker": r.ticker, "last_price": float(r.last_price),
+                     "price": float(r.price), "quarterly_return": float(r.quarterly_return),
+                     "last_weight": f(r.last_weight), "contribution": f(r.contribution),
+                     "class": r.performance_class.value} for r in m.returns],
+    }
+
+
 def no_plan() -> dict[str, Any]:
     """The plan's keys of a file entry when there is no plan: empty lists, else nulls.
 
@@ -71,7 +91,7 @@ def no_plan() -> dict[str, Any]:
     """
     return {"actions": [], "trades": [], "portfolio_value": None, "cash_left": None,
             "as_of": None, "next_rebalance_date": None, "emergency_only": None, "notes": [],
-            "tax": None}
+            "metrics": None, "tax": None}
 
 
 def result_to_dict(result: FileResult) -> dict[str, Any]:
@@ -126,6 +146,22 @@ def print_human(results: list[dict[str, Any]], *, quiet: bool, dry_run: bool) ->
     out.print(f"{len(results) - failed} ok, {failed} failed")
 
 
+def _metrics_line(m: dict[str, Any]) -> str:
+    """'Gain since purchase +17,720.00 (+17.3%) · largest PLTR 37.5% · …', or ''."""
+    parts = []
+    if m["gain"] is not None:
+        pct = f" ({m['gain_pct']:+.1%})" if m["gain_pct"] is not None else ""
+        parts.append(f"Gain since purchase {m['gain']:+,.2f}{pct}")
+    for key in ("largest", "smallest"):
+        if m[key] is not None:
+            parts.append(f"{key} {m[key]['ticker']} {m[key]['weight']:.1%}")
+    if m["quarter_return"] is not None:
+        classes = ", ".join(f"{x['ticker']} {x['class']}" for x in m["returns"]
+                            if x["class"] != "In-line")
+        parts.append(f"quarter {m['quarter_return']:+.1%}" + (f" ({classes})" if classes else ""))
+    return " · ".join(parts)
+
+
 def _print_plan(out: Any, r: dict[str, Any], dry_run: bool) -> None:
     from rich.table import Table
 
@@ -141,6 +177,9 @@ def _print_plan(out: Any, r: dict[str, Any], dry_run: bool) -> None:
         table.add_row(a["ticker"], f"[{colour}]{a['action']}[/]", f"{a['amount']:,.2f}",
                       f"{a['shares']:g}", f"{a['post_trade_pct']:.2%}", a["rule"], a["flags"])
     out.print(table)
+    summary = _metrics_line(r["metrics"])
+    if summary:
+        out.print(summary, markup=False, highlight=False, soft_wrap=True)
     for a in r["actions"]:
         if a["action"] != "HOLD" or a["flags"]:
             out.print(f"  {a['ticker']}: {a['reason']}", markup=False, highlight=False,

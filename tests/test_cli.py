@@ -125,8 +125,12 @@ def test_json_document_shape(cli, sample, tmp_path, at):
 
     for key, kind in (("portfolio_value", float), ("cash_left", float),
                       ("next_rebalance_date", str), ("actions", list), ("trades", list),
-                      ("tax", dict), ("problems", list)):
+                      ("tax", dict), ("metrics", dict), ("problems", list)):
         assert isinstance(good[key], kind), key
+    metrics = good["metrics"]
+    assert metrics["value"] == 120_000
+    assert metrics["largest"] == {"ticker": "PLTR", "weight": 0.375}
+    assert {r["ticker"]: r["class"] for r in metrics["returns"]}["PLTR"] == "Winner"
     assert good["problems"] == []
     assert [a["ticker"] for a in good["actions"]] == list(SAMPLE_TICKERS)
     for action in good["actions"]:

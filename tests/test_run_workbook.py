@@ -216,6 +216,25 @@ def test_log_sheet_holds_the_analysis_table(processed: Processed, inputs):
     assert AS_OF in [v.date() if isinstance(v, datetime) else v for v in cells]
 
 
+def test_log_sheet_keeps_the_quarters_numbers(processed: Processed, plan: Plan):
+    rows = list(openpyxl.load_workbook(processed.path)[LOG].iter_rows(values_only=True))
+    pairs = {row[0]: row[1:3] for row in rows if row and isinstance(row[0], str)}
+    m = plan.metrics
+    assert pairs["Gain/Loss since purchase"] == pytest.approx((float(m.gain), float(m.gain_pct)))
+    assert pairs["Largest Position"] == (m.largest[0], float(m.largest[1]))
+    assert pairs["Smallest Position"] == (m.smallest[0], float(m.smallest[1]))
+    # The Performance table as it stood this quarter (the sheet itself moves on).
+    top = next(i for i, row in enumerate(rows) if row[0] == "Performance since the last rebalance")
+    header = rows[top + 1]
+    assert header[:6] == ("Ticker", "Last Rebalance Price", "Current Price", "Quarterly Return",
+                          "Contribution", "Class")
+    logged = {row[0]: row for row in rows[top + 2: top + 2 + len(m.returns)]}
+    for r in m.returns:
+        assert logged[r.ticker][3] == pytest.approx(float(r.quarterly_return), rel=1e-14)
+        assert logged[r.ticker][5] == r.performance_class.value
+    assert pairs["Portfolio quarter return"][0] == pytest.approx(float(m.quarter_return), rel=1e-14)
+
+
 def test_checklist_ticks_what_the_run_did_and_only_that(processed: Processed):
     steps = {r["Key"]: r for r in table(processed.path, "Checklist", key="Key")}
     done = {k for k, r in steps.items() if r["Done"] == "Yes"}

@@ -378,3 +378,65 @@ def test_blank_template_has_no_error_noise(tmp_path: Path) -> None:
     _no_errors(out, list(S.SHEET_ORDER))
     assert records(out, S.HOLDINGS) == []
     assert all(not r[P.TICKER] for r in records(out, S.PERFORMANCE))
+
+
+# --- LibreOffice's numbers are the engine's ----------------------------------------------
+
+
+def _engine_metrics(path: Path):  # type: ignore[no-untyped-def]
+    from rebalancer_xl.pipeline import plan_book
+    from rebalancer_xl.workbook.xlsx import book_from_openpyxl
+
+    outcome = plan_book(book_from_openpyxl(openpyxl.load_workbook(path), path))
+    assert outcome.plan is not None, outcome.problems
+    return outcome.plan.metrics
+
+
+def _dashboard(path: Path) -> dict[object, list[object]]:
+    return {row[0]: row[1:3] for row in read_values(path, S.DASHBOARD) if row and row[0]}
+
+
+def _assert_dashboard_is_the_engines(recalculated: Path, m) -> None:  # type: ignore[no-untyped-def]
+    board = _dashboard(recalculated)
+    assert board["Total value"][0] == pytest.approx(float(m.value))
+    assert board["Gain / loss since purchase"][0] == pytest.approx(float(m.gain))
+    assert board["Gain / loss since purchase"][1] == pytest.approx(float(m.gain_pct))
+    assert board["Largest position"][0] == m.largest[0]
+    assert board["Largest position"][1] == pytest.approx(float(m.largest[1]))
+    assert board["Smallest position"][0] == m.smallest[0]
+    assert board["Smallest position"][1] == pytest.approx(float(m.smallest[1]))
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_and_the_engine_agree_on_the_quarters_numbers(recalculated: Path) -> None:
+    m = _engine_metrics(COMMITTED)
+    _assert_dashboard_is_the_engines(recalculated, m)
+    sheet = {r[P.TICKER]: r for r in records(recalculated, S.PERFORMANCE) if r[P.TICKER]}
+    assert set(sheet) == {r.ticker for r in m.returns}
+    for r in m.returns:
+        got = sheet[r.ticker]
+        assert got[P.RETURN] == pytest.approx(float(r.quarterly_return))
+        assert got[P.LAST_WEIGHT] == pytest.approx(float(r.last_weight))
+        assert got[P.CONTRIBUTION] == pytest.approx(float(r.contribution), abs=1e-15)
+        assert got[P.CLASS] == r.performance_class.value
+    grid = read_values(recalculated, S.PERFORMANCE)
+    summary = {row[8]: row[9] for row in grid if len(row) > 9 and row[8]}
+    assert summary["Portfolio quarter return"] == pytest.approx(float(m.quarter_return))
+
+
+@pytest.mark.libreoffice
+def test_a_blank_purchase_price_counts_as_unknown_in_the_sheet_and_the_engine(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "in" / "blank-cost.xlsx"
+    build_workbook(src, sample=True)
+    wb = openpyxl.load_workbook(src)
+    ws = wb[S.HOLDINGS]
+    for row in range(2, ws.max_row + 1):
+        if ws.cell(row, _index(ws, H.TICKER)).value == "ALAB":
+            ws.cell(row, _index(ws, H.PURCHASE_PRICE)).value = None
+    wb.save(src)
+    m = _engine_metrics(src)
+    alab = next(r for r in sample_data.HOLDINGS if r[H.TICKER] == "ALAB")
+    assert m.value - m.cost - m.gain == float(alab[H.SHARES]) * float(alab[H.CURRENT_PRICE])
+    _assert_dashboard_is_the_engines(recalculate(src, tmp_path / "lo"), m)

@@ -238,6 +238,14 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     w.pair("Portfolio Value", num(plan.portfolio_value), S.MONEY)
     w.pair("Quarter Performance", qr if qr is not None else "n/a (no earlier History row)",
            S.SIGNED_PERCENT)
+    m = plan.metrics
+    if m.gain is not None:
+        w.pair("Gain/Loss since purchase", num(m.gain), S.MONEY,
+               None if m.gain_pct is None else num(m.gain_pct), S.SIGNED_PERCENT)
+    if m.largest is not None:
+        w.pair("Largest Position", m.largest[0], None, num(m.largest[1]), S.PERCENT)
+    if m.smallest is not None:
+        w.pair("Smallest Position", m.smallest[0], None, num(m.smallest[1]), S.PERCENT)
     w.pair("Strategy", inputs.settings.strategy.value)
     w.pair("Run Type", "Emergency only" if plan.emergency_only else "Full")
     w.pair("Written by", info.run_label)
@@ -253,6 +261,19 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
             (None, S.MONEY, S.PERCENT, S.PERCENT, S.SIGNED_PERCENT, None, S.MONEY,
              S.PERCENT, None, None))
     w.gap()
+
+    if m.returns:
+        # The Performance sheet moves on next quarter; the log keeps this one's.
+        w.title("Performance since the last rebalance")
+        w.table(("Ticker", "Last Rebalance Price", "Current Price", "Quarterly Return",
+                 "Contribution", "Class"),
+                [(r.ticker, num(r.last_price), num(r.price), num(r.quarterly_return),
+                  None if r.contribution is None else num(r.contribution),
+                  r.performance_class.value) for r in m.returns],
+                (None, S.MONEY, S.MONEY, S.SIGNED_PERCENT, S.SIGNED_PERCENT, None))
+        if m.quarter_return is not None:
+            w.pair("Portfolio quarter return", num(m.quarter_return), S.SIGNED_PERCENT)
+        w.gap()
 
     w.title("Trades")
     if plan.trades:
@@ -307,10 +328,15 @@ class _Writer:
         self.ops.append(SetColor(self.sheet, self.r, 1, 1, 1, LABEL_COLOR))
         self.r += 1
 
-    def pair(self, label: str, value: object, fmt: str | None = None) -> None:
-        self.ops.append(SetValues(self.sheet, self.r, 1, ((label, value),)))
+    def pair(self, label: str, value: object, fmt: str | None = None,
+             extra: object = None, extra_fmt: str | None = None) -> None:
+        """A labelled value, and optionally a second one beside it (a share, a weight)."""
+        values = (label, value) if extra is None else (label, value, extra)
+        self.ops.append(SetValues(self.sheet, self.r, 1, (values,)))
         if fmt and not isinstance(value, str):
             self.ops.append(SetFormat(self.sheet, self.r, 2, 1, 1, fmt))
+        if extra is not None and extra_fmt:
+            self.ops.append(SetFormat(self.sheet, self.r, 3, 1, 1, extra_fmt))
         self.r += 1
 
     def header(self, headers: tuple[str, ...]) -> None:

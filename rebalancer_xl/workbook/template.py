@@ -723,8 +723,10 @@ def _dashboard_metrics() -> dict[str, tuple[str | ArrayFormula, str | ArrayFormu
             None,
             MONEY,
         ),
+        # Only rows with a Purchase Price gained anything: a blank cost is unknown, and
+        # counting such a row's whole value as gain would overstate it (the engine agrees).
         "Gain / loss since purchase": (
-            f"={total}-{cost}",
+            f"=SUMPRODUCT(--ISNUMBER({_whole(h.PURCHASE_PRICE)}),{value})-{cost}",
             f'=IF({cost}>0,{gain}/{cost},"")',
             MONEY,
         ),

@@ -1,0 +1,87 @@
+"""The quarter's numbers (SPEC §1): what the portfolio is worth, what it gained since
+purchase, its largest and smallest position, and each position's return since the last
+rebalance with its class and its part of the portfolio's return.
+
+They are measured on the holdings as they stand, before new capital or a withdrawal,
+exactly as the workbook's Dashboard and Performance formulas measure them, so the sheet
+and the engine agree. Example: PLTR was $150 at the last rebalance and is $180 now:
++20.0%, a Winner (≥ +20%); held at 250 shares out of a book then worth $115,830, its
+weight was 32.4% and it contributed +6.5 points to the quarter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+from rebalancer_xl.model import (
+    ZERO,
+    Holding,
+    Metrics,
+    PerformanceClass,
+    PositionReturn,
+)
+
+WINNER_FROM = Decimal("0.20")
+LAGGARD_BELOW = Decimal("-0.10")
+_RETURN_STEP = Decimal("0.0001")  # classes compare returns rounded to 0.01 %, as the sheet
+
+
+def performance_class(quarterly_return: Decimal) -> PerformanceClass:
+    """Winner at +20% or more, Laggard below −10%, In-line between.
+
+    The return is rounded to 0.01% first, as drift is rounded to 0.01 pp: in floating
+    point 180/150 − 1 is 0.19999…, and the sheet (which rounds too) calls it a Winner.
+    """
+    r = quarterly_return.quantize(_RETURN_STEP, ROUND_HALF_UP)
+    if r >= WINNER_FROM:
+        return PerformanceClass.WINNER
+    if r >= LAGGARD_BELOW:
+        return PerformanceClass.IN_LINE
+    return PerformanceClass.LAGGARD
+
+
+def portfolio_metrics(holdings: Sequence[Holding]) -> Metrics:
+    """The totals of SPEC §1 and the Performance table, for holdings as they stand."""
+    value = sum((h.value for h in holdings), ZERO)
+    costed = [h for h in holdings if h.purchase_price is not None]
+    cost = sum((h.shares * h.purchase_price for h in costed if h.purchase_price), ZERO)
+    # Only positions with a known cost can have gained: a blank Purchase Price is unknown,
+    # not free (which would count the whole position as gain).
+    gain = sum((h.value for h in costed), ZERO) - cost if costed else None
+
+    # Largest and smallest are among stock positions: cash is not a position to trim,
+    # and a new pick with no shares yet is not held.
+    stocks = [h for h in holdings if not h.is_cash]
+    held = [h for h in stocks if h.value > 0]
+    largest = max(stocks, key=lambda h: h.value, default=None)  # the first of equals
+    smallest = min(held, key=lambda h: h.value, default=None)
+
+    priced = [h for h in holdings if h.last_price is not None]
+    last_value = sum((h.shares * h.last_price for h in priced if h.last_price), ZERO)
+    returns = []
+    for h in priced:
+        assert h.last_price is not None
+        if h.last_price == 0:
+            continue  # no return from a price of zero (the sheet shows a blank)
+        r = h.price / h.last_price - 1
+        weight = h.shares * h.last_price / last_value if last_value else None
+        returns.append(PositionReturn(
+            ticker=h.ticker, last_price=h.last_price, price=h.price, quarterly_return=r,
+            last_weight=weight, contribution=None if weight is None else weight * r,
+            performance_class=performance_class(r)))
+    contributions = [p.contribution for p in returns if p.contribution is not None]
+    return Metrics(
+        value=value,
+        cost=cost if costed else None,
+        gain=gain,
+        gain_pct=gain / cost if gain is not None and cost > 0 else None,
+        largest=None if largest is None else (largest.ticker, _weight(largest, value)),
+        smallest=None if smallest is None else (smallest.ticker, _weight(smallest, value)),
+        returns=tuple(returns),
+        quarter_return=sum(contributions, ZERO) if last_value > 0 else None,
+    )
+
+
+def _weight(h: Holding, value: Decimal) -> Decimal:
+    return h.value / value if value else ZERO
