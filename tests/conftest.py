@@ -304,12 +304,15 @@ def vba_project() -> bytes:
 # --- LibreOffice -----------------------------------------------------------------------------
 
 
-def convert_many(paths: Iterable[Path], outdir: Path) -> dict[Path, Path]:
+def convert_many(paths: Iterable[Path], outdir: Path,
+                 complaints: list[str] | None = None) -> dict[Path, Path]:
     """Open every file in one headless LibreOffice, recalculate, save each as .xlsx.
 
     One soffice start for many files: starting it is most of the cost of a conversion.
     Like `tests.lo.recalculate`, it uses a private profile that always recalculates.
     Returns {input: converted}; a file LibreOffice could not open has no entry.
+    `complaints`, if given, receives soffice's error lines (it says "Error: ..." on
+    stderr about a file it cannot load; its warning about Java is no complaint).
     """
     from tests.lo import _ALWAYS_RECALC, TIMEOUT_SECONDS, require_soffice
 
@@ -330,11 +333,13 @@ def convert_many(paths: Iterable[Path], outdir: Path) -> dict[Path, Path]:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)
         try:
-            proc.communicate(timeout=TIMEOUT_SECONDS * 2)
+            _, err = proc.communicate(timeout=TIMEOUT_SECONDS * 2)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             raise
+    if complaints is not None:
+        complaints.extend(line for line in err.splitlines() if line.startswith("Error"))
     done = {p: outdir / f"{p.stem}.xlsx" for p in paths}
     return {src: out for src, out in done.items() if out.exists()}
 
@@ -357,10 +362,18 @@ def written_books(tmp_path_factory: pytest.TempPathFactory, sample_master: Path,
 
 
 @pytest.fixture(scope="session")
-def libreoffice(tmp_path_factory: pytest.TempPathFactory,
-                written_books: dict[str, Path]) -> dict[str, Path]:
+def libreoffice_run(tmp_path_factory: pytest.TempPathFactory,
+                    written_books: dict[str, Path]) -> tuple[dict[str, Path], list[str]]:
     """`written_books` opened, recalculated and saved by LibreOffice, by the same names
-    (one soffice start for all). A name is missing if LibreOffice could not open it."""
-    converted = convert_many(written_books.values(), tmp_path_factory.mktemp("lo"))
-    return {name: converted[path.resolve()] for name, path in written_books.items()
-            if path.resolve() in converted}
+    (one soffice start for all), and what soffice complained about on the way. A name
+    is missing if LibreOffice could not open it."""
+    complaints: list[str] = []
+    converted = convert_many(written_books.values(), tmp_path_factory.mktemp("lo"),
+                             complaints)
+    return ({name: converted[path.resolve()] for name, path in written_books.items()
+             if path.resolve() in converted}, complaints)
+
+
+@pytest.fixture(scope="session")
+def libreoffice(libreoffice_run: tuple[dict[str, Path], list[str]]) -> dict[str, Path]:
+    return libreoffice_run[0]

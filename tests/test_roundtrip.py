@@ -148,6 +148,13 @@ def test_the_blank_template_round_trips_too(blank_master: Path, tmp_path, cli):
 
 
 @pytest.mark.libreoffice
+def test_libreoffice_has_no_complaint_about_any_workbook_we_write(libreoffice_run):
+    converted, complaints = libreoffice_run
+    assert converted
+    assert complaints == []
+
+
+@pytest.mark.libreoffice
 @pytest.mark.parametrize("name", ["blank", "sample", "processed", "twice"])
 def test_libreoffice_opens_every_workbook_we_write(libreoffice, written_books, name):
     assert name in libreoffice, f"LibreOffice could not convert {written_books[name]}"
