@@ -46,9 +46,17 @@ def soffice_path() -> str | None:
 
 def require_soffice() -> str:
     """The soffice path; skip the test without it, or fail when CI is "true"."""
-    path = soffice_path()
+    return _require(soffice_path(), "LibreOffice (soffice)")
+
+
+def require_pdftoppm() -> str:
+    """The pdftoppm path (poppler-utils), on the same terms as `require_soffice`."""
+    return _require(shutil.which("pdftoppm"), "pdftoppm (poppler-utils)")
+
+
+def _require(path: str | None, what: str) -> str:
     if path is None:
-        message = "LibreOffice (soffice) is not on PATH"
+        message = f"{what} is not on PATH"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{message}, and CI=true requires it")
         pytest.skip(message)

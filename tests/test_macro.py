@@ -29,7 +29,7 @@ from rebalancer_xl.pipeline import process_file
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.template import build_workbook
 from tests.conftest import convert_many
-from tests.lo import require_soffice
+from tests.lo import require_pdftoppm, require_soffice
 
 ROOT = Path(__file__).resolve().parents[1]
 VML_NS = {"v": "urn:schemas-microsoft-com:vml", "x": "urn:schemas-microsoft-com:office:excel"}
@@ -375,8 +375,7 @@ def render_holdings(xlsm: Path, folder: Path, *, dpi: int = 100) -> np.ndarray:
     get the same page and scale: pixels can only differ where the drawings differ.
     """
     exe = require_soffice()
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    require_pdftoppm()
     folder.mkdir(parents=True, exist_ok=True)
     book = only_holdings(xlsm, folder / xlsm.name)
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
