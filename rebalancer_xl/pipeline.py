@@ -19,7 +19,6 @@ from rebalancer_xl import __version__
 from rebalancer_xl.engine import plan as make_plan
 from rebalancer_xl.files import atomic_write
 from rebalancer_xl.model import CellRef, InputError, Plan, Problem, Severity, Where
-from rebalancer_xl.rules import tax as tax_rules
 from rebalancer_xl.workbook.grid import Book, Op
 from rebalancer_xl.workbook.inputs import BookInputs, read_inputs
 from rebalancer_xl.workbook.render import RunInfo, render_plan
@@ -57,7 +56,6 @@ def plan_book(book: Book, *, as_of: date | None = None, today: date | None = Non
     except InputError as err:
         outcome.problems.extend(err.problems)
         return outcome
-    _ = tax_rules  # taxes are applied inside the engine
     outcome.plan = plan
     outcome.ops = render_plan(plan, inputs, book, RunInfo(run_date, RUN_LABEL))
     return outcome
