@@ -8,6 +8,7 @@ button (`rebalancer_xl.xl`) wraps the same middle with xlwings.
 
 from __future__ import annotations
 
+import errno
 import os
 import warnings
 import zipfile
@@ -123,8 +124,7 @@ def process_file(
     """Plan one workbook and write the results (in place, or into `output_dir`)."""
     from openpyxl import load_workbook
 
-    from rebalancer_xl.workbook import guard
-    from rebalancer_xl.workbook.xlsx import apply_ops, book_from_openpyxl
+    from rebalancer_xl.workbook.xlsx import book_from_openpyxl
 
     src = Path(path)
     result = FileResult(str(path), "error")
@@ -155,23 +155,54 @@ def process_file(
         return result
 
     dest = Path(output_dir) / src.name if output_dir is not None else src
-    in_place = dest.resolve() == src.resolve()
-    before = guard.inventory(src)  # read once: the prediction and the check both need it
-    predicted = [str(loss) for loss in guard.predict_losses(before, keep_vba=macro)]
-    if predicted and in_place and not force:
-        result.problems.append(_lossy(src, predicted))
-        return result
+    return _write(src, dest, outcome.ops, result, force=force)
 
-    apply_ops(wb, outcome.ops)
-    with atomic_write(dest) as pending:
-        wb.save(pending.path)
-        # A safety net under the prediction: compare what was written with the original.
-        lost = [str(loss) for loss in guard.check_save(before, pending.path)]
-        if lost and in_place and not force:
-            pending.cancel()
-            result.problems.append(_lossy(src, lost))
+
+def _write(src: Path, dest: Path, ops: list[Op], result: FileResult, *, force: bool) -> FileResult:
+    """Edit the package surgically into a temporary file, verify it, then replace `dest`."""
+    from rebalancer_xl.workbook.package import Package, PackageError, verify
+
+    in_place = dest.resolve() == src.resolve()
+    seen = src.stat()
+    try:
+        package = Package(src)
+    except (PackageError, zipfile.BadZipFile) as err:
+        code, message = (err.code, err.message) if isinstance(err, PackageError) else (
+            "corrupt-file", str(err))
+        result.problems.append(_file_problem(src, code, f"{src.name}: {message}"))
+        return result
+    try:
+        package.apply(ops)
+        with atomic_write(dest) as pending:
+            with pending.path.open("wb") as out:
+                plan = package.write(out)
+            lost = verify(src, pending.path, plan)
+            if lost and not force:
+                pending.cancel()
+                result.problems.append(_lossy(src, lost))
+                return result
+            now = src.stat()
+            if in_place and (now.st_mtime_ns, now.st_size, now.st_ino) != (
+                seen.st_mtime_ns, seen.st_size, seen.st_ino):
+                pending.cancel()
+                result.problems.append(_file_problem(
+                    src, "changed-while-running",
+                    f"{src.name} was changed by another program while it was being processed; "
+                    "nothing was written. Run again"))
+                return result
+    except PackageError as err:
+        result.problems.append(_file_problem(src, err.code, f"{src.name}: {err.message}"))
+        return result
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            result.problems.append(_file_problem(
+                src, "no-space", f"no space left on the disk to write {dest}; nothing was "
+                "changed. Free some space and run again"))
             return result
-    result.losses = sorted(set(predicted) | set(lost))
+        raise
+    finally:
+        package.close()
+    result.losses = lost
     result.written = str(dest)
     result.status = "ok"
     return result
@@ -181,8 +212,8 @@ def _lossy(src: Path, losses: list[str]) -> Problem:
     listing = "; ".join(losses)
     return _file_problem(
         src, "would-lose-content",
-        f"saving {src.name} would lose content the writer cannot keep: {listing}. Nothing was "
-        "written. Use --output-dir to write a processed copy, or --force to overwrite anyway")
+        f"writing {src.name} would change more than the run's own cells: {listing}. Nothing "
+        "was written. Please report this workbook; --force writes it anyway")
 
 
 def warnings_of(result: FileResult) -> list[Problem]:

@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import openpyxl
 import pytest
 
 from rebalancer_xl.files import atomic_write
-from rebalancer_xl.workbook import guard
+from rebalancer_xl.workbook import package
 from tests.conftest import AS_OF, copy_as, listing, located, sha256, xlsxwriter_copy
 
 LOG = f"Log {AS_OF.isoformat()}"
@@ -185,10 +186,19 @@ def _textbox(book: Any, sheets: dict[str, Any]) -> None:
 
 def test_the_save_check_still_refuses_in_place_and_leaves_no_temp_file(
         cli: Any, sample_master: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the prediction silenced, the check of the written file must catch the loss."""
+    """A part the writer did not mean to change comes out changed: the verifier refuses."""
     path = xlsxwriter_copy(sample_master, tmp_path / "in" / "book.xlsx", extra=_textbox)
     before = sha256(path)
-    monkeypatch.setattr(guard, "predict_losses", lambda *args, **kwargs: [])
+    real = package.Package.write
+
+    def corrupting(self: package.Package, out: Any) -> package.Plan:
+        plan = real(self, out)
+        out.flush()
+        with zipfile.ZipFile(out.name, "a") as zf:  # a second copy of an untouched part
+            zf.writestr("docProps/core.xml", b"<changed/>")
+        return plan
+
+    monkeypatch.setattr(package.Package, "write", corrupting)
     run = cli("run", path, "--json")
     assert run.code == 1
     assert located(run.file) == [("would-lose-content", "")]
@@ -203,7 +213,7 @@ def test_a_crash_while_saving_leaves_no_temp_file(cli: Any, sample: Path,
     def broken(*args: object, **kwargs: object) -> list[object]:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(guard, "check_save", broken)
+    monkeypatch.setattr(package, "verify", broken)
     run = cli("run", sample, "--json")
     assert run.code == 1
     assert located(run.file) == [("internal-error", "")]
