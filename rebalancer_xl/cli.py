@@ -157,8 +157,20 @@ def _run(args: argparse.Namespace) -> int:
     first: dict[str, str] = {}
     for f in args.files:
         first.setdefault(os.path.realpath(f), f)
-    files = list(first.values())
+    files = []
+    for f in first.values():
+        if Path(f).name.startswith("~$"):  # Excel's lock file beside an open workbook
+            print(f"rebalancer-xl: skipping {f}: an Excel lock file, not a workbook",
+                  file=sys.stderr)
+        else:
+            files.append(f)
     if args.output_dir and not args.dry_run:
+        same = [f for f in files if Path(f).resolve().parent == Path(args.output_dir).resolve()]
+        if same:
+            print(f"rebalancer-xl: --output-dir is the folder {same[0]} is in: that would "
+                  "overwrite it in place; leave out --output-dir to update files in place",
+                  file=sys.stderr)
+            return EXIT_USAGE
         names = [Path(f).name for f in files]
         clash = sorted({n for n in names if names.count(n) > 1})
         if clash:  # one copy would silently overwrite the other in DIR

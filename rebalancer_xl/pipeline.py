@@ -132,6 +132,22 @@ def process_file(
     if bad is not None:
         result.problems.append(bad)
         return result
+    from rebalancer_xl.workbook.package import PackageError, preflight
+
+    try:
+        preflight(src)
+    except PackageError as err:
+        result.problems.append(_file_problem(src, err.code, f"{src.name}: {err.message}"))
+        return result
+    except zipfile.BadZipFile as err:
+        result.problems.append(_file_problem(src, "corrupt-file", f"{src.name}: {err}"))
+        return result
+    in_place = output_dir is None or (Path(output_dir) / src.name).resolve() == src.resolve()
+    if not dry_run and in_place and not os.access(src, os.W_OK):
+        result.problems.append(_file_problem(
+            src, "read-only", f"{src.name} is read-only, so the results cannot be written "
+            "into it; make it writable, or use --output-dir to write a processed copy"))
+        return result
     macro = src.suffix.lower() == ".xlsm"
     try:
         with warnings.catch_warnings():

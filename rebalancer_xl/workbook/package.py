@@ -131,20 +131,48 @@ def check_members(zf: zipfile.ZipFile) -> None:
 def read_part(zf: zipfile.ZipFile, name: str, limit: int = MAX_PART_BYTES) -> bytes:
     """A member's bytes, refusing one that inflates past `limit` (whatever it claims)."""
     info = zf.getinfo(name)
-    if info.file_size > limit or (
-        info.file_size > 10 * 1024 * 1024
-        and info.file_size > MAX_RATIO * max(1, info.compress_size)
-    ):
-        raise PackageError(
-            "unsafe-package",
-            f"{name} inflates to {info.file_size:,} bytes "
-            "from {info.compress_size:,}: refused as a zip bomb",
-        )
+    _check_size(info, limit)
     with zf.open(info) as f:
         data = f.read(limit + 1)
     if len(data) > limit:
         raise PackageError("unsafe-package", f"{name} inflates past {limit:,} bytes: refused")
     return data
+
+
+def preflight(path: Path) -> None:
+    """Refuse a hostile package before any reader inflates it.
+
+    Member names must stay inside the package; no XML part may inflate past
+    `MAX_PART_BYTES` or compress like a zip bomb; none may declare a DOCTYPE or entities.
+    zipfile never reads past a member's declared size, so checking the declared sizes
+    bounds what every later reader (openpyxl included) can inflate. Members that are
+    not XML (pictures, a VBA project, a 2 GiB blob nothing refers to) are never read.
+    """
+    with zipfile.ZipFile(path) as zf:
+        check_members(zf)
+        for info in zf.infolist():
+            if not info.filename.endswith((".xml", ".rels", ".vml")):
+                continue
+            _check_size(info)
+            with zf.open(info) as f:
+                head = f.read(65536)
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                raise PackageError(
+                    "unsafe-package",
+                    f"{info.filename} declares a DOCTYPE or "
+                    "entities, which no spreadsheet writes: refused",
+                )
+
+
+def _check_size(info: zipfile.ZipInfo, limit: int = MAX_PART_BYTES) -> None:
+    big = info.file_size > 10 * 1024 * 1024
+    if info.file_size > limit or (big and info.file_size > MAX_RATIO * max(1, info.compress_size)):
+        raise PackageError(
+            "unsafe-package",
+            f"{info.filename} inflates to "
+            f"{info.file_size:,} bytes from {info.compress_size:,}: refused "
+            "as a zip bomb",
+        )
 
 
 def parse_xml(data: bytes, name: str) -> etree._Element:

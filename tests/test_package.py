@@ -1,0 +1,173 @@
+"""The package reader and writer under hostile and awkward input, end to end through `run`.
+
+Each hostile file is refused with a located problem, in bounded time and memory, and the
+file is left byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from rebalancer_xl.workbook import package
+from tests.conftest import AS_OF, located, sha256
+
+
+def _rezip(src: Path, dst: Path, extra: dict[str, bytes] | None = None,
+           replace: dict[str, bytes] | None = None,
+           method: int = zipfile.ZIP_DEFLATED) -> Path:
+    """A copy of `src` with members added or replaced."""
+    replace = replace or {}
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w", method) as b:
+        for info in a.infolist():
+            b.writestr(info.filename, replace.get(info.filename, a.read(info)))
+        for name, data in (extra or {}).items():
+            b.writestr(name, data)
+    return dst
+
+
+def _refused(cli: Any, path: Path, code: str) -> dict[str, Any]:
+    before = sha256(path)
+    run = cli("run", path, "--json")
+    assert run.code == 1, run.out
+    assert [c for c, _ in located(run.file)] == [code]
+    assert sha256(path) == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+    return run.file  # type: ignore[no-any-return]
+
+
+def test_a_zip_bomb_is_refused_in_bounded_time_and_memory(cli: Any, sample: Path,
+                                                          tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb" / "book.xlsx"
+    bomb.parent.mkdir()
+    # 1 GiB of zeros in the shared strings part: deflate squeezes it to about 1 MB.
+    with zipfile.ZipFile(sample) as a, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as b:
+        for info in a.infolist():
+            b.writestr(info.filename, a.read(info))
+        with b.open("xl/padding.xml", "w", force_zip64=True) as f:
+            chunk = b"\0" * (1 << 24)
+            for _ in range(64):
+                f.write(chunk)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    problem = _refused(cli, bomb, "unsafe-package")
+    assert time.perf_counter() - start < 5
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 200 * 1024  # KiB
+    assert "zip bomb" in problem["problems"][0]["message"]
+
+
+def test_xml_entities_are_never_expanded(cli: Any, sample: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(sample) as z:
+        core = z.read("docProps/core.xml")
+    evil = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]>'
+    evil += core.split(b"?>", 1)[-1]
+    path = _rezip(sample, tmp_path / "evil.xlsx", replace={"docProps/core.xml": evil})
+    sample.unlink()
+    _refused(cli, path, "unsafe-package")
+
+
+def test_a_member_name_that_climbs_out_is_refused(cli: Any, sample: Path, tmp_path: Path) -> None:
+    path = _rezip(sample, tmp_path / "climb.xlsx", extra={"../../etc/evil.txt": b"x"})
+    sample.unlink()
+    _refused(cli, path, "unsafe-package")
+
+
+def test_an_excel_lock_file_is_skipped_with_a_note(cli: Any, sample: Path) -> None:
+    lock = sample.with_name("~$" + sample.name)
+    lock.write_bytes(b"\x00" * 165)  # what Excel leaves beside an open workbook
+    run = cli("run", sample, lock, "--json")
+    assert run.code == 0, run.out
+    assert [f["path"] for f in run.doc["files"]] == [str(sample)]
+    assert "lock file" in run.err
+
+
+def test_a_read_only_workbook_is_refused_before_any_work(cli: Any, sample: Path) -> None:
+    if os.geteuid() == 0:  # root writes through any mode; so test what a user gets
+        pytest.skip("root can write to a read-only file")
+    sample.chmod(0o444)
+    _refused(cli, sample, "read-only")
+
+
+def test_output_dir_equal_to_the_input_folder_is_refused(cli: Any, sample: Path) -> None:
+    before = sha256(sample)
+    run = cli("run", sample, "--output-dir", sample.parent)
+    assert run.code == 2
+    assert "in place" in run.err
+    assert sha256(sample) == before
+
+
+def test_dates_are_written_in_a_1904_book_s_own_system(cli: Any, sample: Path,
+                                                      tmp_path: Path) -> None:
+    with zipfile.ZipFile(sample) as z:
+        wb = z.read("xl/workbook.xml")
+    if b"<workbookPr" in wb:
+        wb = wb.replace(b"<workbookPr", b'<workbookPr date1904="1"', 1)
+    else:
+        wb = wb.replace(b"<sheets>", b'<workbookPr date1904="1"/><sheets>', 1)
+    path = _rezip(sample, tmp_path / "b1904.xlsx", replace={"xl/workbook.xml": wb})
+    sample.unlink()
+    run = cli("run", path, "--as-of", AS_OF.isoformat(), "--json")
+    assert run.code == 0, run.out
+    book = openpyxl.load_workbook(path)
+    history = book["History"]
+    dates = [row[0] for row in history.iter_rows(min_row=2, values_only=True) if row[0]]
+    assert dates[-1].date() == AS_OF
+
+
+def test_a_file_changed_during_the_run_is_not_replaced(cli: Any, sample: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs at once: the one that finishes second sees the change and refuses."""
+    real = package.Package.write
+
+    def meanwhile(self: package.Package, out: Any) -> package.Plan:
+        plan = real(self, out)
+        os.utime(sample, ns=(1, 1))  # another program saved the workbook meanwhile
+        return plan
+
+    monkeypatch.setattr(package.Package, "write", meanwhile)
+    before = sha256(sample)
+    run = cli("run", sample, "--json")
+    assert run.code == 1
+    assert [c for c, _ in located(run.file)] == ["changed-while-running"]
+    assert sha256(sample) == before
+
+
+def test_untouched_members_are_copied_raw(sample: Path, tmp_path: Path) -> None:
+    """A stored (uncompressed) member stays stored: bytes are copied, not re-deflated."""
+    blob = os.urandom(1 << 20)
+    path = _rezip(sample, tmp_path / "raw.xlsx", extra={"customXml/blob.bin": blob},
+                  method=zipfile.ZIP_STORED)
+    pkg = package.Package(path)
+    pkg.apply([])
+    out = tmp_path / "out.xlsx"
+    with out.open("wb") as f:
+        plan = pkg.write(f)
+    pkg.close()
+    assert package.verify(path, out, plan) == []
+    with zipfile.ZipFile(path) as a, zipfile.ZipFile(out) as b:
+        assert [i.filename for i in a.infolist()] == [i.filename for i in b.infolist()]
+        for x, y in zip(a.infolist(), b.infolist(), strict=True):
+            assert (x.CRC, x.compress_size, x.compress_type) == (
+                y.CRC, y.compress_size, y.compress_type)
+        assert b.read("customXml/blob.bin") == blob
+
+
+def test_written_values_read_back_through_openpyxl_and_calamine(processed: Any) -> None:
+    from python_calamine import CalamineWorkbook
+
+    path = processed.path
+    wb = openpyxl.load_workbook(path)
+    cal = CalamineWorkbook.from_path(str(path))
+    holdings = wb["Holdings"]
+    rows = cal.get_sheet_by_name("Holdings").to_python()
+    header = rows[0]
+    action = header.index("Action")
+    for r, row in enumerate(rows[1:], start=2):
+        assert holdings.cell(r, action + 1).value == (row[action] or None)
