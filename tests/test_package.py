@@ -20,9 +20,13 @@ from rebalancer_xl.workbook import package
 from tests.conftest import AS_OF, located, sha256
 
 
-def _rezip(src: Path, dst: Path, extra: dict[str, bytes] | None = None,
-           replace: dict[str, bytes] | None = None,
-           method: int = zipfile.ZIP_DEFLATED) -> Path:
+def _rezip(
+    src: Path,
+    dst: Path,
+    extra: dict[str, bytes] | None = None,
+    replace: dict[str, bytes] | None = None,
+    method: int = zipfile.ZIP_DEFLATED,
+) -> Path:
     """A copy of `src` with members added or replaced."""
     replace = replace or {}
     with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w", method) as b:
@@ -43,8 +47,9 @@ def _refused(cli: Any, path: Path, code: str) -> dict[str, Any]:
     return run.file  # type: ignore[no-any-return]
 
 
-def test_a_zip_bomb_is_refused_in_bounded_time_and_memory(cli: Any, sample: Path,
-                                                          tmp_path: Path) -> None:
+def test_a_zip_bomb_is_refused_in_bounded_time_and_memory(
+    cli: Any, sample: Path, tmp_path: Path
+) -> None:
     bomb = tmp_path / "bomb" / "book.xlsx"
     bomb.parent.mkdir()
     # 1 GiB of zeros in the shared strings part: deflate squeezes it to about 1 MB.
@@ -103,8 +108,9 @@ def test_output_dir_equal_to_the_input_folder_is_refused(cli: Any, sample: Path)
     assert sha256(sample) == before
 
 
-def test_dates_are_written_in_a_1904_book_s_own_system(cli: Any, sample: Path,
-                                                      tmp_path: Path) -> None:
+def test_dates_are_written_in_a_1904_book_s_own_system(
+    cli: Any, sample: Path, tmp_path: Path
+) -> None:
     with zipfile.ZipFile(sample) as z:
         wb = z.read("xl/workbook.xml")
     if b"<workbookPr" in wb:
@@ -121,8 +127,9 @@ def test_dates_are_written_in_a_1904_book_s_own_system(cli: Any, sample: Path,
     assert dates[-1].date() == AS_OF
 
 
-def test_a_file_changed_during_the_run_is_not_replaced(cli: Any, sample: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_changed_during_the_run_is_not_replaced(
+    cli: Any, sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two runs at once: the one that finishes second sees the change and refuses."""
     real = package.Package.write
 
@@ -142,8 +149,9 @@ def test_a_file_changed_during_the_run_is_not_replaced(cli: Any, sample: Path,
 def test_untouched_members_are_copied_raw(sample: Path, tmp_path: Path) -> None:
     """A stored (uncompressed) member stays stored: bytes are copied, not re-deflated."""
     blob = os.urandom(1 << 20)
-    path = _rezip(sample, tmp_path / "raw.xlsx", extra={"customXml/blob.bin": blob},
-                  method=zipfile.ZIP_STORED)
+    path = _rezip(
+        sample, tmp_path / "raw.xlsx", extra={"customXml/blob.bin": blob}, method=zipfile.ZIP_STORED
+    )
     pkg = package.Package(path)
     pkg.apply([])
     out = tmp_path / "out.xlsx"
@@ -155,7 +163,10 @@ def test_untouched_members_are_copied_raw(sample: Path, tmp_path: Path) -> None:
         assert [i.filename for i in a.infolist()] == [i.filename for i in b.infolist()]
         for x, y in zip(a.infolist(), b.infolist(), strict=True):
             assert (x.CRC, x.compress_size, x.compress_type) == (
-                y.CRC, y.compress_size, y.compress_type)
+                y.CRC,
+                y.compress_size,
+                y.compress_type,
+            )
         assert b.read("customXml/blob.bin") == blob
 
 

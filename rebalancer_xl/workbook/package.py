@@ -352,11 +352,10 @@ def _set_value(cell: etree._Element, value: object, sheet: _SheetEdit, date1904:
 
 
 def _number(value: object) -> str:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, float):
-        return repr(value) if value != int(value) or abs(value) >= 1e15 else str(int(value))
-    return str(value)
+    """A number as openpyxl writes one ("%.16g"), so both writers store the same value."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return "%.16g" % float(value)  # type: ignore[arg-type]
 
 
 # --- styles ----------------------------------------------------------------------------
@@ -421,7 +420,7 @@ class _Styles:
     def _fill_id(self, color: str) -> int:
         fill = etree.Element(_M + "fill")
         pattern = etree.SubElement(fill, _M + "patternFill", patternType="solid")
-        etree.SubElement(pattern, _M + "fgColor", rgb="FF" + color.upper())
+        etree.SubElement(pattern, _M + "fgColor", rgb="00" + color.upper())
         etree.SubElement(pattern, _M + "bgColor", indexed="64")
         wanted = etree.tostring(fill)
         for i, existing in enumerate(self.fills):
