@@ -355,7 +355,7 @@ def _number(value: object) -> str:
     """A number as openpyxl writes one ("%.16g"), so both writers store the same value."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    return "%.16g" % float(value)  # type: ignore[arg-type]
+    return f"{float(value):.16g}"  # type: ignore[arg-type]
 
 
 # --- styles ----------------------------------------------------------------------------
