@@ -18,6 +18,7 @@ CASES = {
     "big_workbook.py": ["--rows", "15", "--repeats", "1", "--skip-subprocess"],
     "button_latency.py": ["--repeats", "1"],
     "levers.py": ["--n", "2", "--positions", "30"],
+    "lossless_write.py": ["--quick"],
 }
 #: Scripts that measure levers rather than targets print no PASS/MISS table.
 NO_TARGETS = {"levers.py"}

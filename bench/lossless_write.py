@@ -1,0 +1,99 @@
+"""The surgical writer (issue 10): run cost over a bare openpyxl round trip, and fidelity.
+
+For each workbook: CPU time of `process_file` (read, plan, edit the package, verify,
+replace) divided by openpyxl's `load_workbook` + `save` of the same file, the ceiling the
+old writer could never get under; and the share of package members that come out of
+the run byte-identical (every member the run has no reason to touch should).
+
+    python bench/lossless_write.py            # sample, fidelity books, a 10,000-row book
+    python bench/lossless_write.py --quick    # a few books, fewer repeats
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import machine_line, make_sample, median_time, print_table, verdict
+
+TARGET_SMALL = 0.25
+TARGET_BIG = 0.5
+
+
+def _bare(path: Path, out: Path) -> None:
+    import openpyxl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm").save(out)
+
+
+def _run(master: Path, work: Path) -> None:
+    from rebalancer_xl.pipeline import process_file
+
+    shutil.copyfile(master, work)
+    result = process_file(work, force=False)
+    if not result.ok:
+        raise SystemExit(f"{master.name}: {[p.message for p in result.problems]}")
+
+
+def _identical(master: Path, folder: Path) -> tuple[int, int]:
+    work = folder / ("ident" + master.suffix)
+    _run(master, work)
+    with zipfile.ZipFile(master) as a, zipfile.ZipFile(work) as b:
+        theirs = {i.filename: i.CRC for i in b.infolist()}
+        names = list(a.infolist())
+        same = sum(1 for i in names if theirs.get(i.filename) == i.CRC)
+    return same, len(names)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few books, fewer repeats")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per book")
+    parser.add_argument("--rows", type=int, default=10_000, help="positions in the big book")
+    args = parser.parse_args(argv)
+    repeats = 1 if args.quick else args.repeats
+    print(machine_line())
+
+    from tests import fidelity
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        sample = make_sample(folder / "sample.xlsx")
+        books = {"sample": sample}
+        names = ["charts", "notes", "images"] if args.quick else list(fidelity.FEATURES)
+        for name in names:
+            books[name] = fidelity.build(folder / f"{name}.xlsx", sample, [name])
+        books["everything"] = fidelity.everything(folder / "everything.xlsx", sample)
+        books["excel-style"] = fidelity.excel_style(books["everything"], folder / "excel.xlsx")
+        rows, ratios, same_total, all_total = [], [], 0, 0
+        for name, path in books.items():
+            bare = median_time(lambda p=path: _bare(p, folder / "bare.xlsx"), repeats)
+            ours = median_time(lambda p=path: _run(p, folder / ("w" + p.suffix)), repeats)
+            same, total = _identical(path, folder)
+            same_total += same
+            all_total += total
+            ratios.append(ours / bare)
+            rows.append([name, f"{bare * 1000:.1f}", f"{ours * 1000:.1f}", f"{ours / bare:.2f}x",
+                         f"{same}/{total}"])
+        print_table("per workbook: run vs bare openpyxl load + save (CPU ms)",
+                    ["book", "openpyxl", "run", "ratio", "identical parts"], rows)
+        worst = max(ratios)
+        targets = [["small books, run / openpyxl", f"<= {TARGET_SMALL}x", f"{worst:.2f}x (worst)",
+                    verdict(worst <= TARGET_SMALL)]]
+        print_table("targets", ["measure", "target", "now", ""], targets)
+        print(f"\nidentical members over all books: {same_total}/{all_total} "
+              f"({same_total / max(1, all_total):.1%}); the rest are the parts a run writes")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
