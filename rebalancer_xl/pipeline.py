@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import warnings
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -122,10 +121,6 @@ def process_file(
     today: date | None = None,
 ) -> FileResult:
     """Plan one workbook and write the results (in place, or into `output_dir`)."""
-    from openpyxl import load_workbook
-
-    from rebalancer_xl.workbook.xlsx import book_from_openpyxl
-
     src = Path(path)
     result = FileResult(str(path), "error")
     bad = check_file(src)
@@ -133,6 +128,7 @@ def process_file(
         result.problems.append(bad)
         return result
     from rebalancer_xl.workbook.package import PackageError, preflight
+    from rebalancer_xl.workbook.package_read import book_from_package
 
     try:
         preflight(src)
@@ -148,20 +144,18 @@ def process_file(
             src, "read-only", f"{src.name} is read-only, so the results cannot be written "
             "into it; make it writable, or use --output-dir to write a processed copy"))
         return result
-    macro = src.suffix.lower() == ".xlsm"
     try:
-        with warnings.catch_warnings():
-            # openpyxl warns on stderr about each part it will drop ("Sparkline Group
-            # extension is not supported …"); the save guard reports those losses by name.
-            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-            wb = load_workbook(src, keep_vba=macro, keep_links=True)
-    except Exception as err:  # openpyxl raises many kinds on a damaged package
+        book = book_from_package(src)
+    except PackageError as err:
+        result.problems.append(_file_problem(src, err.code, f"{src.name}: {err.message}"))
+        return result
+    except Exception as err:  # a damaged package fails in many ways; none is the user's bug
         result.problems.append(_file_problem(
             src, "corrupt-file", f"{src.name} could not be read as a workbook: "
             f"{type(err).__name__}: {err}"))
         return result
 
-    outcome = plan_book(book_from_openpyxl(wb, src), as_of=as_of, today=today)
+    outcome = plan_book(book, as_of=as_of, today=today)
     result.problems = outcome.problems
     if not outcome.ok:
         return result

@@ -593,7 +593,11 @@ class Package:
         sheets = wb.find(_M + "sheets")
         assert sheets is not None
         sheet_id = max([int(s.get("sheetId", "0")) for s in sheets] + [0]) + 1
-        entry = etree.SubElement(sheets, _M + "sheet", name=name, sheetId=str(sheet_id))
+        # Declare r: here when the root does not (openpyxl declares it on each <sheet>),
+        # so the element reads r:id rather than an invented ns0:id.
+        entry = etree.SubElement(
+            sheets, _M + "sheet", name=name, sheetId=str(sheet_id), nsmap={"r": REL_NS}
+        )
         entry.set(f"{{{REL_NS}}}id", rid)
         self._dirty(self.workbook_part)
         types = self.tree("[Content_Types].xml")
