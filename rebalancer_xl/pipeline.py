@@ -14,12 +14,16 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rebalancer_xl import __version__
 from rebalancer_xl.engine import plan as make_plan
 from rebalancer_xl.files import atomic_write
 from rebalancer_xl.model import CellRef, InputError, Plan, Problem, Severity, Where
 from rebalancer_xl.workbook.grid import Book, Op
+
+if TYPE_CHECKING:
+    from rebalancer_xl.workbook.package import Package
 from rebalancer_xl.workbook.inputs import BookInputs, read_inputs
 from rebalancer_xl.workbook.render import RunInfo, render_plan
 
@@ -127,7 +131,7 @@ def process_file(
     if bad is not None:
         result.problems.append(bad)
         return result
-    from rebalancer_xl.workbook.package import PackageError, preflight
+    from rebalancer_xl.workbook.package import Package, PackageError, preflight
     from rebalancer_xl.workbook.package_read import book_from_package
 
     try:
@@ -144,8 +148,10 @@ def process_file(
             src, "read-only", f"{src.name} is read-only, so the results cannot be written "
             "into it; make it writable, or use --output-dir to write a processed copy"))
         return result
+    seen = src.stat()  # to notice another program saving the file while we work
     try:
-        book = book_from_package(src)
+        package = Package(src)
+        book = book_from_package(package)
     except PackageError as err:
         result.problems.append(_file_problem(src, err.code, f"{src.name}: {err.message}"))
         return result
@@ -155,32 +161,28 @@ def process_file(
             f"{type(err).__name__}: {err}"))
         return result
 
-    outcome = plan_book(book, as_of=as_of, today=today)
-    result.problems = outcome.problems
-    if not outcome.ok:
-        return result
-    result.plan = outcome.plan
-    if dry_run:
-        result.status = "ok"
-        return result
-
-    dest = Path(output_dir) / src.name if output_dir is not None else src
-    return _write(src, dest, outcome.ops, result, force=force)
-
-
-def _write(src: Path, dest: Path, ops: list[Op], result: FileResult, *, force: bool) -> FileResult:
-    """Edit the package surgically into a temporary file, verify it, then replace `dest`."""
-    from rebalancer_xl.workbook.package import Package, PackageError, verify
-
-    in_place = dest.resolve() == src.resolve()
-    seen = src.stat()
     try:
-        package = Package(src)
-    except (PackageError, zipfile.BadZipFile) as err:
-        code, message = (err.code, err.message) if isinstance(err, PackageError) else (
-            "corrupt-file", str(err))
-        result.problems.append(_file_problem(src, code, f"{src.name}: {message}"))
-        return result
+        outcome = plan_book(book, as_of=as_of, today=today)
+        result.problems = outcome.problems
+        if not outcome.ok:
+            return result
+        result.plan = outcome.plan
+        if dry_run:
+            result.status = "ok"
+            return result
+        dest = Path(output_dir) / src.name if output_dir is not None else src
+        return _write(package, seen, dest, outcome.ops, result, force=force)
+    finally:
+        package.close()
+
+
+def _write(package: Package, seen: os.stat_result, dest: Path, ops: list[Op],
+           result: FileResult, *, force: bool) -> FileResult:
+    """Edit the package surgically into a temporary file, verify it, then replace `dest`."""
+    from rebalancer_xl.workbook.package import PackageError, verify
+
+    src = package.path
+    in_place = dest.resolve() == src.resolve()
     try:
         package.apply(ops)
         with atomic_write(dest) as pending:
@@ -210,8 +212,6 @@ def _write(src: Path, dest: Path, ops: list[Op], result: FileResult, *, force: b
                 "changed. Free some space and run again"))
             return result
         raise
-    finally:
-        package.close()
     result.losses = lost
     result.written = str(dest)
     result.status = "ok"

@@ -10,7 +10,6 @@ openpyxl types them, formulas as `Formula` with the value Excel last calculated.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from lxml import etree
 
@@ -38,16 +37,12 @@ READ_SHEETS = (
 )
 
 
-def book_from_package(path: Path) -> Book:
-    """Read the sheets a run needs from the .xlsx/.xlsm at `path`."""
-    package = Package(path)
-    try:
-        return _read(package)
-    finally:
-        package.close()
+def book_from_package(package: Package) -> Book:
+    """Read the sheets a run needs from an opened package.
 
-
-def _read(package: Package) -> Book:
+    The parsed sheets stay in the package, so a writer that edits them next does not
+    parse them again.
+    """
     strings = _shared_strings(package)
     styles = _Styles(package.tree("xl/styles.xml")) if "xl/styles.xml" in package.names else None
     epoch = datetime(1904, 1, 1) if package.date1904 else datetime(1899, 12, 30)
@@ -55,7 +50,7 @@ def _read(package: Package) -> Book:
     for name, part in package.sheet_part.items():
         if name not in READ_SHEETS and S.log_date(name) is None:
             continue
-        root = parse_xml(read_part(package.zf, part), part)
+        root = package.tree(part)
         grid = _cells(root, strings, styles, epoch)
         merged = tuple(_merges(root))
         sheets[name] = Sheet(name, _rows(grid), merged)
