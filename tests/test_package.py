@@ -182,3 +182,39 @@ def test_written_values_read_back_through_openpyxl_and_calamine(processed: Any) 
     action = header.index("Action")
     for r, row in enumerate(rows[1:], start=2):
         assert holdings.cell(r, action + 1).value == (row[action] or None)
+
+
+_TERM_MIDWAY = """
+import os, signal, sys
+from rebalancer_xl import cli
+from rebalancer_xl.workbook import package
+
+real = package.Package.write
+
+def write(self, out):
+    plan = real(self, out)
+    out.flush()
+    os.kill(os.getpid(), signal.SIGTERM)  # the scheduler stops us with the temp file written
+    return plan
+
+package.Package.write = write
+sys.exit(cli.main(["run", sys.argv[1]]))
+"""
+
+
+def test_sigterm_mid_write_leaves_the_original_and_no_temporary_file(sample: Path) -> None:
+    import subprocess
+    import sys
+
+    before = sha256(sample)
+    done = subprocess.run(
+        [sys.executable, "-c", _TERM_MIDWAY, str(sample)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 128 + 15, done.stderr
+    assert "Traceback" not in done.stderr
+    assert sha256(sample) == before
+    assert sorted(p.name for p in sample.parent.iterdir()) == [sample.name]
