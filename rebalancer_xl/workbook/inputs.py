@@ -59,7 +59,11 @@ class Table:
     def last_row(self) -> int:
         """The last row with anything in one of the table's columns."""
         cols = list(self.columns.values())
+        first = min(cols, default=1)
+        rows = self.sheet.rows
         for r in range(self.sheet.max_row, self.header_row, -1):
+            if len(rows[r - 1]) < first:  # a short or empty row: nothing in the table's columns
+                continue
             if any(not is_blank(_plain(self.sheet.value(r, c))) for c in cols):
                 return r
         return self.header_row

@@ -160,10 +160,11 @@ def _merges(root: etree._Element) -> list[tuple[int, int, int, int]]:
 
 def _rows(grid: dict[int, dict[int, object]]) -> tuple[tuple[object, ...], ...]:
     """Rows from row 1; trailing empty rows dropped."""
-    rows: list[tuple[object, ...]] = []
-    for r in range(1, max(grid, default=0) + 1):
-        cols = grid.get(r, {})
-        rows.append(tuple(cols.get(c) for c in range(1, max(cols, default=0) + 1)))
+    # Rows with no cells stay the shared empty tuple: one cell in row 1,048,576 must not
+    # cost a million row objects.
+    rows: list[tuple[object, ...]] = [()] * max(grid, default=0)
+    for r, cols in grid.items():
+        rows[r - 1] = tuple(cols.get(c) for c in range(1, max(cols) + 1))
     end = len(rows)
     while end and all(v is None or v == "" for v in rows[end - 1]):
         end -= 1
