@@ -243,6 +243,7 @@ class _SheetEdit:
         for row in data.iterchildren(_M + "row"):
             r = int(row.get("r", "0"))
             self.rows[r] = row
+        self.last_row = max(self.rows, default=0)
         self.touched_rows: set[int] = set()
         self.overwrote_formula = False
         self.extent: tuple[int, int, int, int] | None = None  # min_r, min_c, max_r, max_c
@@ -269,18 +270,17 @@ class _SheetEdit:
         row = self.rows.get(r)
         if row is None:
             row = etree.Element(_M + "row", r=str(r))
-            later = [k for k in self.rows if k > r]
-            if later:
-                self.rows[min(later)].addprevious(row)
-            else:
+            if r > self.last_row:  # the usual case, rows added at the end: no search
                 self.data.append(row)
+                self.last_row = r
+            else:
+                self.rows[min(k for k in self.rows if k > r)].addprevious(row)
             self.rows[r] = row
         element = etree.Element(_M + "c", r=f"{column_letter(c)}{r}")
-        after = [k for k in cells if k > c]
-        if after:
-            cells[min(after)].addprevious(element)
-        else:
+        if not cells or c > max(cells):
             row.append(element)
+        else:
+            cells[min(k for k in cells if k > c)].addprevious(element)
         cells[c] = element
         if "spans" in row.attrib:  # a hint Excel recomputes; a stale one is worse than none
             del row.attrib["spans"]
