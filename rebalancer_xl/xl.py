@@ -43,9 +43,8 @@ if TYPE_CHECKING:
     from rebalancer_xl.model import Problem
     from rebalancer_xl.pipeline import Outcome
 
-#: Sheets a run reads, as in `workbook.xlsx.READ_SHEETS`; `Log YYYY-MM-DD` sheets too.
-READ_SHEETS = (S.HOLDINGS, S.SETTINGS_SHEET, S.PERFORMANCE, S.LOTS, S.HISTORY, S.TRADES,
-               S.CHECKLIST)
+#: Sheets a run reads (one list, in the schema); `Log YYYY-MM-DD` sheets too.
+READ_SHEETS = S.READ_SHEETS
 
 ALERT_TITLE = "Rebalance not run"
 

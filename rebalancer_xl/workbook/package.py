@@ -30,7 +30,6 @@ from __future__ import annotations
 import copy
 import posixpath
 import re
-import shutil
 import struct
 import zipfile
 from collections.abc import Iterable
@@ -244,7 +243,6 @@ class _SheetEdit:
             r = int(row.get("r", "0"))
             self.rows[r] = row
         self.last_row = max(self.rows, default=0)
-        self.touched_rows: set[int] = set()
         self.overwrote_formula = False
         self.extent: tuple[int, int, int, int] | None = None  # min_r, min_c, max_r, max_c
         self.written_text: dict[tuple[int, int], str] = {}
@@ -507,6 +505,8 @@ class Package:
                 )
         self._edits: dict[str, _SheetEdit] = {}
         self._styles: _Styles | None = None
+        # Sheets deleted by the ops: (their <sheets>, position, element), until re-added.
+        self._deleted: dict[str, tuple[etree._Element, int, etree._Element]] = {}
 
     def close(self) -> None:
         self.zf.close()
@@ -609,7 +609,7 @@ class Package:
         return part
 
     def _restore_sheet_entry(self, name: str) -> None:
-        entry = self._deleted.pop(name, None) if hasattr(self, "_deleted") else None
+        entry = self._deleted.pop(name, None)
         if entry is None:
             return
         sheets, index, element = entry
@@ -622,8 +622,6 @@ class Package:
         assert sheets is not None
         for i, sheet in enumerate(sheets):
             if sheet.get("name") == name:
-                if not hasattr(self, "_deleted"):
-                    self._deleted: dict[str, tuple[etree._Element, int, etree._Element]] = {}
                 self._deleted[name] = (sheets, i, sheet)
                 sheets.remove(sheet)
                 self._dirty(self.workbook_part)
@@ -632,7 +630,7 @@ class Package:
 
     def _finish_deletes(self) -> None:
         """A sheet deleted and not re-added: remove its part, rels and registrations."""
-        for name, (sheets, index, element) in getattr(self, "_deleted", {}).items():
+        for name, (sheets, index, element) in self._deleted.items():
             rid = element.get(f"{{{REL_NS}}}id")
             rels = self.tree(self.rels_part)
             for rel in list(rels):
@@ -757,8 +755,7 @@ class Package:
                 self.add_sheet(op.name, replacing=part)
             elif isinstance(op, Autofit):
                 self._autofit(self._edit(op.sheet), op)
-        if hasattr(self, "_deleted"):
-            self._finish_deletes()
+        self._finish_deletes()
         for edit in self._edits.values():
             edit.finish()
             self._extend_tables(edit)
@@ -989,7 +986,3 @@ def _frame(root: etree._Element) -> list[bytes]:
     skip = {_M + "sheetData", _M + "dimension"}
     return [etree.tostring(c) for c in root if c.tag not in skip]
 
-
-def copy_file(src: Path, dst: Path) -> None:
-    with src.open("rb") as a, dst.open("wb") as b:
-        shutil.copyfileobj(a, b)

@@ -19,21 +19,11 @@ from rebalancer_xl.workbook.package import (
     _M,
     Package,
     PackageError,
+    _resolve,
     _Styles,
     parse_ref,
     parse_xml,
     read_part,
-)
-
-#: Sheets a run reads. Log sheets are read too (for past fills); others are left alone.
-READ_SHEETS = (
-    S.HOLDINGS,
-    S.SETTINGS_SHEET,
-    S.PERFORMANCE,
-    S.LOTS,
-    S.HISTORY,
-    S.TRADES,
-    S.CHECKLIST,
 )
 
 
@@ -48,7 +38,7 @@ def book_from_package(package: Package) -> Book:
     epoch = datetime(1904, 1, 1) if package.date1904 else datetime(1899, 12, 30)
     sheets: dict[str, Sheet] = {}
     for name, part in package.sheet_part.items():
-        if name not in READ_SHEETS and S.log_date(name) is None:
+        if name not in S.READ_SHEETS and S.log_date(name) is None:
             continue
         root = package.tree(part)
         grid = _cells(root, strings, styles, epoch)
@@ -64,8 +54,6 @@ def _shared_strings(package: Package) -> list[str]:
     rels = package.tree(package.rels_part) if package.rels_part in package.names else []
     for rel in rels:
         if rel.get("Type", "").endswith("/sharedStrings"):
-            from rebalancer_xl.workbook.package import _resolve
-
             part = _resolve(package.workbook_part, rel.get("Target", ""))
             if part in package.names:
                 root = parse_xml(read_part(package.zf, part), part)

@@ -46,6 +46,17 @@ SHEET_ORDER: tuple[str, ...] = (
 #: a sheet reference to people, so the table gets its own name.
 HOLDINGS_TABLE = "tblHoldings"
 
+#: Sheets a run reads. Log sheets are read too (for past fills); others are left alone.
+READ_SHEETS: tuple[str, ...] = (
+    HOLDINGS,
+    SETTINGS_SHEET,
+    PERFORMANCE,
+    LOTS,
+    HISTORY,
+    TRADES,
+    CHECKLIST,
+)
+
 _LOG_NAME = re.compile(r"^Log (\d{4}-\d{2}-\d{2})$")
 
 

@@ -26,16 +26,7 @@ from rebalancer_xl.workbook.grid import (
     Sheet,
 )
 
-#: Sheets a run reads. Log sheets are read too (for past fills); others are left alone.
-READ_SHEETS = (
-    S.HOLDINGS,
-    S.SETTINGS_SHEET,
-    S.PERFORMANCE,
-    S.LOTS,
-    S.HISTORY,
-    S.TRADES,
-    S.CHECKLIST,
-)
+READ_SHEETS = S.READ_SHEETS
 
 
 def book_from_openpyxl(wb: Workbook, path: Path | None = None) -> Book:
