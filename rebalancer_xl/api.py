@@ -65,8 +65,13 @@ class Prepared:
         return [p for p in self.problems if p.is_error]
 
 
-def prepare(rows: Sequence[Mapping[str, object]], settings: Mapping[str, object] | None,
-            columns: Sequence[str] | None = None, *, lots: Sequence[Lot] = ()) -> Prepared:
+def prepare(
+    rows: Sequence[Mapping[str, object]],
+    settings: Mapping[str, object] | None,
+    columns: Sequence[str] | None = None,
+    *,
+    lots: Sequence[Lot] = (),
+) -> Prepared:
     """Parse and check everything in one pass: bad cells do not stop the checks across
     rows (targets' sum, cap, Leftover To) nor the lots' totals, which run on what could be
     read. Only the engine waits for input without errors."""
@@ -100,14 +105,21 @@ def make_plan(
     add up, per ticker, to the Shares of its holding.
     """
     rows: list[dict[str, object]] = [
-        {str(k): v for k, v in r.items()} for r in holdings.to_dict(orient="records")]
+        {str(k): v for k, v in r.items()} for r in holdings.to_dict(orient="records")
+    ]
     prepared = prepare(rows, settings, [str(c) for c in holdings.columns], lots=lots)
     if prepared.errors:
         raise InputError(list(prepared.problems))
     as_of = prepared.settings.as_of_date or today or date.today()
-    return _plan(prepared.holdings, prepared.settings, as_of=as_of, history=history, lots=lots,
-                 past_trades=past_trades,
-                 warnings=[p for p in prepared.problems if not p.is_error])
+    return _plan(
+        prepared.holdings,
+        prepared.settings,
+        as_of=as_of,
+        history=history,
+        lots=lots,
+        past_trades=past_trades,
+        warnings=[p for p in prepared.problems if not p.is_error],
+    )
 
 
 def rebalance(

@@ -48,35 +48,61 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     new = sub.add_parser(
-        "new", help="create a new rebalancing workbook",
+        "new",
+        help="create a new rebalancing workbook",
         description="Create a new rebalancing workbook with every sheet, formula and "
-                    "drop-down in place.")
+        "drop-down in place.",
+    )
     new.add_argument("path", metavar="PATH", help="the .xlsx (or .xlsm with --macro) to create")
-    new.add_argument("--sample", action="store_true",
-                     help="fill it with the guide's sample portfolio to try things out")
-    new.add_argument("--macro", action="store_true",
-                     help="make a macro-enabled .xlsm with a Run Rebalance button (xlwings)")
+    new.add_argument(
+        "--sample",
+        action="store_true",
+        help="fill it with the guide's sample portfolio to try things out",
+    )
+    new.add_argument(
+        "--macro",
+        action="store_true",
+        help="make a macro-enabled .xlsm with a Run Rebalance button (xlwings)",
+    )
     new.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
 
     run = sub.add_parser(
-        "run", help="plan the rebalance of one or more workbooks and write the results",
+        "run",
+        help="plan the rebalance of one or more workbooks and write the results",
         description="Read Holdings and Settings, apply the rulebook, and write Action … "
-                    "Flags, the Trades sheet, a History row, the dated Log sheet and the "
-                    "Checklist ticks. Files are changed in place unless --output-dir or "
-                    "--dry-run is given; a workbook with problems is never changed.")
+        "Flags, the Trades sheet, a History row, the dated Log sheet and the "
+        "Checklist ticks. Files are changed in place unless --output-dir or "
+        "--dry-run is given; a workbook with problems is never changed.",
+    )
     run.add_argument("files", nargs="+", metavar="FILE", help="workbooks (.xlsx or .xlsm)")
     run.add_argument("--dry-run", action="store_true", help="plan and report; write nothing")
-    run.add_argument("--json", action="store_true",
-                     help="print one JSON document with every file's result")
-    run.add_argument("--output-dir", metavar="DIR",
-                     help="write processed copies into DIR; the originals stay untouched")
-    run.add_argument("--jobs", type=_jobs, default=1, metavar="N",
-                     help="process N files at once in separate processes (default 1)")
-    run.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
-                     help="the run date (default: the As-of Date setting, else today)")
-    run.add_argument("--force", action="store_true",
-                     help="write in place even if saving would lose content openpyxl "
-                          "cannot keep (shapes, form controls, sparklines …)")
+    run.add_argument(
+        "--json", action="store_true", help="print one JSON document with every file's result"
+    )
+    run.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="write processed copies into DIR; the originals stay untouched",
+    )
+    run.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="process N files at once in separate processes (default 1)",
+    )
+    run.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="the run date (default: the As-of Date setting, else today)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="write in place even if saving would lose content openpyxl "
+        "cannot keep (shapes, form controls, sparklines …)",
+    )
     run.add_argument("--quiet", action="store_true", help="print only problems and the summary")
     return parser
 
@@ -127,8 +153,10 @@ def _new(args: argparse.Namespace) -> int:
     from rebalancer_xl.workbook.template import build_workbook
 
     if path.suffix.lower() != ".xlsx":
-        print("rebalancer-xl: the workbook must end in .xlsx (or use --macro with .xlsm)",
-              file=sys.stderr)
+        print(
+            "rebalancer-xl: the workbook must end in .xlsx (or use --macro with .xlsm)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     build_workbook(path, sample=args.sample)
     print(f"created {path}" + (" (sample portfolio)" if args.sample else ""))
@@ -148,8 +176,9 @@ def process_to_dict(path: str, options: dict[str, Any]) -> dict[str, Any]:
         result = process_file(path, **options)
     except Exception as err:  # one file's bug must not stop the batch
         # Through result_to_dict like any other failure, so the entry has the same keys.
-        problem = Problem("internal-error", f"{type(err).__name__}: {err}",
-                          Where("", cell=CellRef("", "")))
+        problem = Problem(
+            "internal-error", f"{type(err).__name__}: {err}", Where("", cell=CellRef("", ""))
+        )
         result = FileResult(path, "error", problems=[problem])
     return result_to_dict(result)
 
@@ -157,11 +186,14 @@ def process_to_dict(path: str, options: dict[str, Any]) -> dict[str, Any]:
 def _run(args: argparse.Namespace) -> int:
     from rebalancer_xl.report import print_human
 
-    options = {"dry_run": args.dry_run, "output_dir": args.output_dir, "as_of": args.as_of,
-               "force": args.force}
+    options = {
+        "dry_run": args.dry_run,
+        "output_dir": args.output_dir,
+        "as_of": args.as_of,
+        "force": args.force,
+    }
     if args.output_dir and args.dry_run:
-        print("rebalancer-xl: --dry-run writes nothing; --output-dir is ignored",
-              file=sys.stderr)
+        print("rebalancer-xl: --dry-run writes nothing; --output-dir is ignored", file=sys.stderr)
     # The same file twice would race with itself, however it is spelled (a.xlsx, ./a.xlsx).
     first: dict[str, str] = {}
     for f in args.files:
@@ -169,22 +201,28 @@ def _run(args: argparse.Namespace) -> int:
     files = []
     for f in first.values():
         if Path(f).name.startswith("~$"):  # Excel's lock file beside an open workbook
-            print(f"rebalancer-xl: skipping {f}: an Excel lock file, not a workbook",
-                  file=sys.stderr)
+            print(
+                f"rebalancer-xl: skipping {f}: an Excel lock file, not a workbook", file=sys.stderr
+            )
         else:
             files.append(f)
     if args.output_dir and not args.dry_run:
         same = [f for f in files if Path(f).resolve().parent == Path(args.output_dir).resolve()]
         if same:
-            print(f"rebalancer-xl: --output-dir is the folder {same[0]} is in: that would "
-                  "overwrite it in place; leave out --output-dir to update files in place",
-                  file=sys.stderr)
+            print(
+                f"rebalancer-xl: --output-dir is the folder {same[0]} is in: that would "
+                "overwrite it in place; leave out --output-dir to update files in place",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
         names = [Path(f).name for f in files]
         clash = sorted({n for n in names if names.count(n) > 1})
         if clash:  # one copy would silently overwrite the other in DIR
-            print(f"rebalancer-xl: --output-dir would write {', '.join(clash)} more than once; "
-                  "run those files separately or into different folders", file=sys.stderr)
+            print(
+                f"rebalancer-xl: --output-dir would write {', '.join(clash)} more than once; "
+                "run those files separately or into different folders",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
     results = _process_all(files, options, args.jobs, show_progress=len(files) > 1)
     if args.json:
@@ -195,15 +233,22 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r["status"] == "ok" for r in results) else EXIT_FAILED
 
 
-def _process_all(files: list[str], options: dict[str, Any], jobs: int,
-                 show_progress: bool) -> list[dict[str, Any]]:
+def _process_all(
+    files: list[str], options: dict[str, Any], jobs: int, show_progress: bool
+) -> list[dict[str, Any]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     console = Console(stderr=True)
-    progress = Progress("[progress.description]{task.description}", BarColumn(),
-                        MofNCompleteColumn(), TimeRemainingColumn(), console=console,
-                        transient=True, disable=not show_progress)
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not show_progress,
+    )
     by_path: dict[str, dict[str, Any]] = {}
     with progress:
         task = progress.add_task("rebalancing", total=len(files))

@@ -137,9 +137,15 @@ def plan(
     cash = cash_row.value + settings.new_capital - settings.withdrawal
     value = market_value + settings.new_capital - settings.withdrawal
     if value <= 0:
-        raise InputError([Problem("withdrawal-too-large",
-                                  "the withdrawal leaves nothing to rebalance",
-                                  Where("Settings", column="Withdrawal"))])
+        raise InputError(
+            [
+                Problem(
+                    "withdrawal-too-large",
+                    "the withdrawal leaves nothing to rebalance",
+                    Where("Settings", column="Withdrawal"),
+                )
+            ]
+        )
 
     notes: list[str] = []
     sched = schedule_check(as_of, settings)
@@ -157,10 +163,16 @@ def plan(
     judged = [_judge(h, ctx, why_restricted, crash.crashed) for h in positions]
     if settings.account_type is AccountType.TAXABLE:
         past_by_ticker, lots_by_ticker = _by_ticker(past_trades), _by_ticker(lots)
-        judged = [_avoid_washing(j, past_by_ticker.get(j.holding.ticker, ()), as_of,
-                                 settings.leftover_to,
-                                 _cost_basis(j.holding, lots_by_ticker.get(j.holding.ticker, ())))
-                  for j in judged]
+        judged = [
+            _avoid_washing(
+                j,
+                past_by_ticker.get(j.holding.ticker, ()),
+                as_of,
+                settings.leftover_to,
+                _cost_basis(j.holding, lots_by_ticker.get(j.holding.ticker, ())),
+            )
+            for j in judged
+        ]
 
     # Trades below the minimum are suppressed and the money allocated again, until none is.
     for _ in range(len(judged) + 1):
@@ -169,7 +181,7 @@ def plan(
             break
         small = {
             j.holding.ticker: f"{money(cents(abs(shares[j.holding.ticker]) * j.holding.price))} "
-                              f"< minimum trade {money(settings.minimum_trade)}: not placed"
+            f"< minimum trade {money(settings.minimum_trade)}: not placed"
             for j in judged
             if not j.suppressed
             and shares[j.holding.ticker] != 0
@@ -179,13 +191,14 @@ def plan(
         }
         if not small:
             break
-        judged = [_suppress(j, small[j.holding.ticker]) if j.holding.ticker in small else j
-                  for j in judged]
+        judged = [
+            _suppress(j, small[j.holding.ticker]) if j.holding.ticker in small else j
+            for j in judged
+        ]
     notes.extend(trade_notes)
 
     decisions, trades, cash_left = _render(judged, allocation, shares, ctx, cash_row)
-    decisions, trades, tax = _taxes(decisions, trades, holdings, settings, as_of, lots,
-                                    past_trades)
+    decisions, trades, tax = _taxes(decisions, trades, holdings, settings, as_of, lots, past_trades)
     gross = sum((t.amount for t in trades), ZERO)
     return Plan(
         decisions=tuple(decisions),
@@ -235,8 +248,16 @@ def _judge(h: Holding, ctx: _Context, why_restricted: str, crashed: bool) -> Jud
             why = f"{exits.why} → {share}"
             if cap is not None:
                 why += f" (also {cap.rule}: {cap.why})"
-            j = Judgement(h, weight, exits.rule, why, sell=exit_amount, rule_sale=True,
-                          exit_sale=True, full_exit=exits.sell_fraction == 1)
+            j = Judgement(
+                h,
+                weight,
+                exits.rule,
+                why,
+                sell=exit_amount,
+                rule_sale=True,
+                exit_sale=True,
+                full_exit=exits.sell_fraction == 1,
+            )
         else:
             assert cap is not None
             why = cap.why + (f" (also exit signals: {exits.why})" if exits.count else "")
@@ -253,9 +274,12 @@ def _judge(h: Holding, ctx: _Context, why_restricted: str, crashed: bool) -> Jud
         flags.add(Flag.REVIEW)
         if not j.rule_sale and (j.sell or j.buy):
             j = _blocked(j, "company event: reassess by hand before trading")
-        j = replace(j, may_top_up=False, may_fund=False,
-                    why=j.why + ("" if "company event" in j.why else
-                                 "; company event: reassess by hand"))
+        j = replace(
+            j,
+            may_top_up=False,
+            may_fund=False,
+            why=j.why + ("" if "company event" in j.why else "; company event: reassess by hand"),
+        )
     if h.lock:
         if j.sell or j.buy:
             flags.add(Flag.REVIEW)
@@ -268,18 +292,33 @@ def _judge(h: Holding, ctx: _Context, why_restricted: str, crashed: bool) -> Jud
     return j
 
 
-def _judge_floor_and_drift(h: Holding, weight: Decimal, w: Decimal, ctx: _Context,
-                           exit_why: str) -> Judgement:
+def _judge_floor_and_drift(
+    h: Holding, weight: Decimal, w: Decimal, ctx: _Context, exit_why: str
+) -> Judgement:
     s, value = ctx.settings, h.value
     prefix = f"{exit_why}; " if exit_why else ""
     intact = h.thesis_intact
     floor = floor_rule.floor_breach(h, w, s)
     if floor is not None:
         if floor.restore:
-            return Judgement(h, weight, floor_rule.RULE, prefix + floor.why,
-                             buy=max(ZERO, h.target * ctx.value - value), may_top_up=True)
-        return Judgement(h, weight, floor_rule.RULE, prefix + floor.why, sell=value,
-                         rule_sale=True, exit_sale=True, full_exit=True)
+            return Judgement(
+                h,
+                weight,
+                floor_rule.RULE,
+                prefix + floor.why,
+                buy=max(ZERO, h.target * ctx.value - value),
+                may_top_up=True,
+            )
+        return Judgement(
+            h,
+            weight,
+            floor_rule.RULE,
+            prefix + floor.why,
+            sell=value,
+            rule_sale=True,
+            exit_sale=True,
+            full_exit=True,
+        )
 
     call = drift_call(weight, h.target, s)
     why = prefix + call.why
@@ -289,8 +328,7 @@ def _judge_floor_and_drift(h: Holding, weight: Decimal, w: Decimal, ctx: _Contex
         if ctx.rules_only:
             why += f"; Sell Mode Rules Only: trim of {money(cents(amount))} not placed"
             return Judgement(h, weight, call.rule, why, may_top_up=top_up, may_fund=True)
-        return Judgement(h, weight, call.rule, why, sell=amount, may_top_up=top_up,
-                         may_fund=True)
+        return Judgement(h, weight, call.rule, why, sell=amount, may_top_up=top_up, may_fund=True)
     if amount < 0:
         if not intact:
             why += f"; thesis broken ({floor_rule.thesis_words(h)}): no buy"
@@ -318,8 +356,9 @@ def _cost_basis(h: Holding, lots: Sequence[Lot]) -> Decimal | None:
     return sum((lot.shares * lot.cost_per_share for lot in lots), ZERO) / shares
 
 
-def _avoid_washing(j: Judgement, past: Sequence[PastTrade], as_of: date,
-                   leftover_to: str, basis: Decimal | None) -> Judgement:
+def _avoid_washing(
+    j: Judgement, past: Sequence[PastTrade], as_of: date, leftover_to: str, basis: Decimal | None
+) -> Judgement:
     """No buy back within 30 days of a loss sale of the same ticker (SPEC §6).
 
     Buying then would disallow that loss (a wash sale). Every buy the plan could make
@@ -329,30 +368,58 @@ def _avoid_washing(j: Judgement, past: Sequence[PastTrade], as_of: date,
     """
     h = j.holding
     for t in past:
-        if (t.ticker == h.ticker and t.side.is_sale and 0 <= (as_of - t.date).days
-                <= tax_rules.WASH_WINDOW_DAYS and t.price is not None
-                and basis is not None and t.price < basis):
+        if (
+            t.ticker == h.ticker
+            and t.side.is_sale
+            and 0 <= (as_of - t.date).days <= tax_rules.WASH_WINDOW_DAYS
+            and t.price is not None
+            and basis is not None
+            and t.price < basis
+        ):
             if j.buy == 0 and not j.may_top_up and h.ticker != leftover_to:
                 return j  # nothing this plan could buy: nothing to hold back
             first_safe = t.date + timedelta(days=tax_rules.WASH_WINDOW_DAYS + 1)
             wanted = f"a buy of {money(cents(j.buy))}" if j.buy else "any buy"
-            return replace(j, buy=ZERO, may_top_up=False, buy_blocked=True,
-                           flags=j.flags | {Flag.WASH_SALE}, why=(
-                f"{j.why}; {wanted} waits until {first_safe}: {h.ticker} was sold at a "
-                f"loss on {t.date}, and buying back within 30 days would be a wash sale"))
+            return replace(
+                j,
+                buy=ZERO,
+                may_top_up=False,
+                buy_blocked=True,
+                flags=j.flags | {Flag.WASH_SALE},
+                why=(
+                    f"{j.why}; {wanted} waits until {first_safe}: {h.ticker} was sold at a "
+                    f"loss on {t.date}, and buying back within 30 days would be a wash sale"
+                ),
+            )
     return j
 
 
 def _suppress(j: Judgement, because: str) -> Judgement:
     """No trade of its own for this position; it may still pay toward a withdrawal."""
-    return replace(j, sell=ZERO, buy=ZERO, rule_sale=False, exit_sale=False, full_exit=False,
-                   may_top_up=False, may_fund=False, suppressed=because)
+    return replace(
+        j,
+        sell=ZERO,
+        buy=ZERO,
+        rule_sale=False,
+        exit_sale=False,
+        full_exit=False,
+        may_top_up=False,
+        may_fund=False,
+        suppressed=because,
+    )
 
 
 def _blocked(j: Judgement, because: str) -> Judgement:
     wanted = f"sell {money(cents(j.sell))}" if j.sell else f"buy {money(cents(j.buy))}"
-    return replace(j, why=f"{j.why}; wanted to {wanted}, {because}", sell=ZERO, buy=ZERO,
-                   rule_sale=False, exit_sale=False, full_exit=False)
+    return replace(
+        j,
+        why=f"{j.why}; wanted to {wanted}, {because}",
+        sell=ZERO,
+        buy=ZERO,
+        rule_sale=False,
+        exit_sale=False,
+        full_exit=False,
+    )
 
 
 # --- stages 2–6: allocate money, then round to shares ------------------------------------
@@ -391,8 +458,9 @@ def _allocate_and_round(
     if s.withdrawal > 0 and money_in < 0:
         need = min(s.withdrawal, -money_in)
         sources = [j for j in live if j.may_withdraw and not j.full_exit and post(j) > 0]
-        by_drift = sorted(sources, key=lambda j: (-(post(j) / ctx.value - j.holding.target),
-                                                  j.holding.row))
+        by_drift = sorted(
+            sources, key=lambda j: (-(post(j) / ctx.value - j.holding.target), j.holding.row)
+        )
         for j in by_drift:
             excess = post(j) - j.holding.target * ctx.value
             take = min(need, excess)
@@ -409,29 +477,43 @@ def _allocate_and_round(
         # Restoring cash to its target is a wish; cash below zero is impossible.
         short = -(ctx.cash + sum((a.sell for a in alloc.values()), ZERO))
         if short > Decimal("0.005"):
-            raise InputError([Problem(
-                "withdrawal-unfunded",
-                f"the withdrawal is short by {money(cents(short))}: locked rows cannot be sold",
-                Where("Settings", column="Withdrawal"))])
-        money_in = sum((a.sell for a in alloc.values()), ZERO) + ctx.cash \
-            - ctx.cash_target * ctx.value
+            raise InputError(
+                [
+                    Problem(
+                        "withdrawal-unfunded",
+                        f"the withdrawal is short by {money(cents(short))}: "
+                        "locked rows cannot be sold",
+                        Where("Settings", column="Withdrawal"),
+                    )
+                ]
+            )
+        money_in = (
+            sum((a.sell for a in alloc.values()), ZERO) + ctx.cash - ctx.cash_target * ctx.value
+        )
     available = max(ZERO, money_in)
 
     # Stage 3: the buys the rules call for, funded by trims if money is short.
     required = {j.holding.ticker: j.buy for j in live if j.buy > 0}
     wanted = sum(required.values(), ZERO)
     if wanted > available and not ctx.restricted and not ctx.rules_only:
-        over_target = {j.holding.ticker: post(j) - j.holding.target * ctx.value
-                       for j in live if j.may_fund and not j.rule_sale and j.buy == 0
-                       and post(j) > j.holding.target * ctx.value}
+        over_target = {
+            j.holding.ticker: post(j) - j.holding.target * ctx.value
+            for j in live
+            if j.may_fund
+            and not j.rule_sale
+            and j.buy == 0
+            and post(j) > j.holding.target * ctx.value
+        }
         for ticker, take in _in_proportion(wanted - available, over_target).items():
             alloc[ticker].funding += take
             alloc[ticker].sell += take
             available += take
     if wanted > available:
         scale = available / wanted if wanted else ZERO
-        notes.append(f"buys the rules call for ({money(cents(wanted))}) exceed the money "
-                     f"available ({money(cents(available))}): each scaled to {scale:.1%}")
+        notes.append(
+            f"buys the rules call for ({money(cents(wanted))}) exceed the money "
+            f"available ({money(cents(available))}): each scaled to {scale:.1%}"
+        )
         required = {t: b * scale for t, b in required.items()}
     for ticker, b in required.items():
         alloc[ticker].buy = b
@@ -439,9 +521,13 @@ def _allocate_and_round(
 
     # Stage 4: top up under-target positions with an intact thesis, in proportion to need.
     if not ctx.restricted and available > 0:
-        shortfall = {j.holding.ticker: j.holding.target * ctx.value - post(j)
-                     for j in live if j.may_top_up and alloc[j.holding.ticker].sell == 0
-                     and post(j) < j.holding.target * ctx.value}
+        shortfall = {
+            j.holding.ticker: j.holding.target * ctx.value - post(j)
+            for j in live
+            if j.may_top_up
+            and alloc[j.holding.ticker].sell == 0
+            and post(j) < j.holding.target * ctx.value
+        }
         for ticker, add in _in_proportion(available, shortfall).items():
             alloc[ticker].top_up += add
             alloc[ticker].buy += add
@@ -449,9 +535,15 @@ def _allocate_and_round(
 
     # Stage 5: the leftover goes to cash, or to the index fund named in Leftover To.
     leftover = next((j for j in live if j.holding.ticker == s.leftover_to), None)
-    if (leftover is not None and not ctx.restricted and available > 0 and not leftover.suppressed
-            and not leftover.buy_blocked and not leftover.holding.lock
-            and alloc[leftover.holding.ticker].sell == 0):
+    if (
+        leftover is not None
+        and not ctx.restricted
+        and available > 0
+        and not leftover.suppressed
+        and not leftover.buy_blocked
+        and not leftover.holding.lock
+        and alloc[leftover.holding.ticker].sell == 0
+    ):
         alloc[leftover.holding.ticker].buy += available
         alloc[leftover.holding.ticker].leftover = True
 
@@ -545,13 +637,15 @@ def _render(
             if a.withdrawal > 0:
                 if j.sell == 0:
                     rule = WITHDRAWAL
-                extra.append(f"{money(cents(a.withdrawal))} toward the "
-                             f"{money(s.withdrawal)} withdrawal")
+                extra.append(
+                    f"{money(cents(a.withdrawal))} toward the {money(s.withdrawal)} withdrawal"
+                )
             if a.funding > 0:
                 if j.sell == 0 and a.withdrawal == 0:
                     rule = FUNDING
-                extra.append(f"{money(cents(a.funding))} trimmed to fund the buys the rules "
-                             "call for")
+                extra.append(
+                    f"{money(cents(a.funding))} trimmed to fund the buys the rules call for"
+                )
             extra.append(f"sell {_qty(-n)} sh ≈ {money(amount)}")
             cash_left += amount
         elif n > 0:
@@ -561,13 +655,17 @@ def _render(
                 why = "money left after top-ups goes to the index fund"
             elif j.buy == 0 and a.top_up > 0:
                 rule = TOP_UP
-                why = (f"{pp(j.weight)}% below target {pp(h.target)}%, thesis intact → "
-                       "top up with proceeds")
+                why = (
+                    f"{pp(j.weight)}% below target {pp(h.target)}%, thesis intact → "
+                    "top up with proceeds"
+                )
             elif a.top_up > 0:
                 extra.append("topped up toward target with proceeds")
             if a.buy < j.buy:
-                extra.append(f"scaled to the money available ({money(cents(a.buy))} of "
-                             f"{money(cents(j.buy))})")
+                extra.append(
+                    f"scaled to the money available ({money(cents(a.buy))} of "
+                    f"{money(cents(j.buy))})"
+                )
             extra.append(f"buy {_qty(n)} sh ≈ {money(amount)}")
             cash_left -= amount
         else:
@@ -576,26 +674,41 @@ def _render(
                 side = "sale" if a.sell > 0 else "buy"
                 why += f"; the {side} of {money(cents(a.sell or a.buy))} rounds to 0 shares"
             elif j.buy > 0:  # the rule wanted a buy and no money was left for it
-                source = ("Sell Mode Rules Only pays buys from cash and new capital alone"
-                          if ctx.rules_only else "no position above target may be trimmed")
-                why += (f"; the buy of {money(cents(j.buy))} is not placed: no money is free "
-                        f"for it ({source})")
+                source = (
+                    "Sell Mode Rules Only pays buys from cash and new capital alone"
+                    if ctx.rules_only
+                    else "no position above target may be trimmed"
+                )
+                why += (
+                    f"; the buy of {money(cents(j.buy))} is not placed: no money is free "
+                    f"for it ({source})"
+                )
         if extra:
             why = f"{why}: {'; '.join(extra)}" if action is not Action.HOLD else why
         rows.append((j, action, amount, abs(n), rule, why))
         if action is not Action.HOLD:
             trades.append(Trade(h_ticker, action, abs(n), h.price, amount, rule))
 
-    post_values = {j.holding.ticker: j.holding.value + shares[j.holding.ticker] * j.holding.price
-                   for j in judged}
+    post_values = {
+        j.holding.ticker: j.holding.value + shares[j.holding.ticker] * j.holding.price
+        for j in judged
+    }
     total_after = sum(post_values.values(), ZERO) + cash_left
     decisions = [
         Decision(
-            ticker=j.holding.ticker, action=action, amount=amount, shares=n,
-            post_trade_weight=post_values[j.holding.ticker] / total_after if total_after
-            else ZERO,
-            rule=rule, reason=why, flags=j.flags, weight=j.weight, target=j.holding.target,
-            drift_pp=pp(j.weight - j.holding.target), value=j.holding.value, row=j.holding.row,
+            ticker=j.holding.ticker,
+            action=action,
+            amount=amount,
+            shares=n,
+            post_trade_weight=post_values[j.holding.ticker] / total_after if total_after else ZERO,
+            rule=rule,
+            reason=why,
+            flags=j.flags,
+            weight=j.weight,
+            target=j.holding.target,
+            drift_pp=pp(j.weight - j.holding.target),
+            value=j.holding.value,
+            row=j.holding.row,
         )
         for j, action, amount, n, rule, why in rows
     ]
@@ -606,8 +719,9 @@ def _render(
     return decisions, trades, cash_left
 
 
-def _cash_decision(cash_row: Holding, ctx: _Context, cash_left: Decimal,
-                   total_after: Decimal) -> Decision:
+def _cash_decision(
+    cash_row: Holding, ctx: _Context, cash_left: Decimal, total_after: Decimal
+) -> Decision:
     s = ctx.settings
     weight = ctx.cash / ctx.value
     flows = []
@@ -620,10 +734,18 @@ def _cash_decision(cash_row: Holding, ctx: _Context, cash_left: Decimal,
         why += f" with {' and '.join(flows)}"
     why += f" → {money(cents(cash_left))} after trades (target {pp(cash_row.target)}%)"
     return Decision(
-        ticker=CASH, action=Action.HOLD, amount=ZERO, shares=ZERO,
+        ticker=CASH,
+        action=Action.HOLD,
+        amount=ZERO,
+        shares=ZERO,
         post_trade_weight=cash_left / total_after if total_after else ZERO,
-        rule="Cash", reason=why, weight=weight, target=cash_row.target,
-        drift_pp=pp(weight - cash_row.target), value=ctx.cash, row=cash_row.row,
+        rule="Cash",
+        reason=why,
+        weight=weight,
+        target=cash_row.target,
+        drift_pp=pp(weight - cash_row.target),
+        value=ctx.cash,
+        row=cash_row.row,
     )
 
 
@@ -647,9 +769,17 @@ def _taxes(
     if settings.account_type is AccountType.RETIREMENT:
         return decisions, trades, tax_rules.summarise([], settings, as_of)
     if not lots:
-        return decisions, trades, TaxSummary(applies=False, notes=(
-            "No tax lots on the Lots sheet: taxes not estimated. Add lots to see which "
-            "shares each sale takes and the tax it costs.",))
+        return (
+            decisions,
+            trades,
+            TaxSummary(
+                applies=False,
+                notes=(
+                    "No tax lots on the Lots sheet: taxes not estimated. Add lots to see which "
+                    "shares each sale takes and the tax it costs.",
+                ),
+            ),
+        )
     buys = [t for t in trades if t.action.is_buy]
     past = [*past_trades, *_recent_lot_purchases(lots, past_trades, as_of)]
     purchases = [*past, *tax_rules.planned_purchases(buys, as_of)]
@@ -661,26 +791,44 @@ def _taxes(
         if not t.action.is_sale:
             new_trades.append(t)
             continue
-        pick = tax_rules.sell_from_lots(t.ticker, lots_of.get(t.ticker, []), t.shares, t.price,
-                                        as_of, settings, purchases_of.get(t.ticker, []))
+        pick = tax_rules.sell_from_lots(
+            t.ticker,
+            lots_of.get(t.ticker, []),
+            t.shares,
+            t.price,
+            as_of,
+            settings,
+            purchases_of.get(t.ticker, []),
+        )
         picks.append(pick)
-        new_trades.append(replace(t, lots=pick.sales, short_term_gain=pick.short_term_gain,
-                                  long_term_gain=pick.long_term_gain,
-                                  estimated_tax=pick.estimated_tax))
+        new_trades.append(
+            replace(
+                t,
+                lots=pick.sales,
+                short_term_gain=pick.short_term_gain,
+                long_term_gain=pick.long_term_gain,
+                estimated_tax=pick.estimated_tax,
+            )
+        )
         d = by_ticker[t.ticker]
         words = _gain_words(pick)
         flags = d.flags | {Flag.WASH_SALE} if pick.wash_sale else d.flags
-        extra = "; ".join(n.removeprefix(f"{t.ticker}: ") for n in pick.notes
-                          if "wash sale" in n or "turns long-term" in n)
+        extra = "; ".join(
+            n.removeprefix(f"{t.ticker}: ")
+            for n in pick.notes
+            if "wash sale" in n or "turns long-term" in n
+        )
         reason = f"{d.reason}; {words}" + (f"; {extra}" if extra else "")
         by_ticker[t.ticker] = replace(d, reason=reason, flags=frozenset(flags))
-    summary = tax_rules.summarise(picks, settings, as_of, holdings, lots, past,
-                                  planned_buys={t.ticker for t in buys})
+    summary = tax_rules.summarise(
+        picks, settings, as_of, holdings, lots, past, planned_buys={t.ticker for t in buys}
+    )
     return [by_ticker[d.ticker] for d in decisions], new_trades, summary
 
 
-def _recent_lot_purchases(lots: Sequence[Lot], past_trades: Sequence[PastTrade],
-                          as_of: date) -> list[PastTrade]:
+def _recent_lot_purchases(
+    lots: Sequence[Lot], past_trades: Sequence[PastTrade], as_of: date
+) -> list[PastTrade]:
     """Lots bought within the wash window before `as_of`, as purchases.
 
     A lot is a purchase too: shares bought 10 days ago replace shares sold at a loss
@@ -688,10 +836,12 @@ def _recent_lot_purchases(lots: Sequence[Lot], past_trades: Sequence[PastTrade],
     purchase in the log on its acquired date is that purchase, not another one.
     """
     logged = {(t.ticker, t.date) for t in past_trades if t.side.is_buy}
-    return [PastTrade(lot.acquired, lot.ticker, Action.BUY, lot.shares, lot.cost_per_share)
-            for lot in lots
-            if 0 <= (as_of - lot.acquired).days <= tax_rules.WASH_WINDOW_DAYS
-            and (lot.ticker, lot.acquired) not in logged]
+    return [
+        PastTrade(lot.acquired, lot.ticker, Action.BUY, lot.shares, lot.cost_per_share)
+        for lot in lots
+        if 0 <= (as_of - lot.acquired).days <= tax_rules.WASH_WINDOW_DAYS
+        and (lot.ticker, lot.acquired) not in logged
+    ]
 
 
 def _gain_words(pick: tax_rules.LotPick) -> str:

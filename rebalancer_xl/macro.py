@@ -123,8 +123,10 @@ def build_macro_workbook(path: str | os.PathLike[str], *, sample: bool = False) 
     script = xlsm.with_suffix(".py")
     check_module_name(xlsm)
     if script.exists() and script.read_text(encoding="utf-8") != BUTTON_SCRIPT:
-        raise FileExistsError(f"{script} exists and is not the button's script; move it "
-                              "away (or delete it) and run again")
+        raise FileExistsError(
+            f"{script} exists and is not the button's script; move it "
+            "away (or delete it) and run again"
+        )
     vba = vba_project()
     wb = render_workbook(sample=sample)
     set_code_names(wb)
@@ -147,18 +149,23 @@ def check_module_name(xlsm: Path) -> None:
         raise ValueError(
             f"{xlsm.name}: the button imports a Python module named after the workbook, so "
             f"the name must be a Python identifier (letters, digits, _), e.g. "
-            f"{suggestion}{xlsm.suffix}")
+            f"{suggestion}{xlsm.suffix}"
+        )
     spec = importlib.util.find_spec(stem)
     ours = xlsm.with_suffix(".py").resolve()
     if spec is not None and (spec.origin is None or Path(spec.origin).resolve() != ours):
         where = spec.origin or ", ".join(spec.submodule_search_locations or ())
-        raise ValueError(f"{xlsm.name}: a Python module named {stem!r} already exists "
-                         f"({where}); the button would import that one instead. "
-                         "Choose another workbook name")
+        raise ValueError(
+            f"{xlsm.name}: a Python module named {stem!r} already exists "
+            f"({where}); the button would import that one instead. "
+            "Choose another workbook name"
+        )
     if (xlsm.parent / stem).is_dir():
-        raise ValueError(f"{xlsm.name}: the folder {xlsm.parent / stem} beside it would be "
-                         "imported instead of the button's module. Choose another workbook "
-                         "name")
+        raise ValueError(
+            f"{xlsm.name}: the folder {xlsm.parent / stem} beside it would be "
+            "imported instead of the button's module. Choose another workbook "
+            "name"
+        )
 
 
 def vba_project() -> bytes:
@@ -202,8 +209,15 @@ class ButtonPlace:
         return cls.at(ws, row=last_row + 1 + BUTTON_GAP_ROWS, col=BUTTON_COLUMN)
 
     @classmethod
-    def at(cls, ws: Worksheet, *, row: int, col: int, width: int = BUTTON_WIDTH,
-           height: int = BUTTON_HEIGHT) -> ButtonPlace:
+    def at(
+        cls,
+        ws: Worksheet,
+        *,
+        row: int,
+        col: int,
+        width: int = BUTTON_WIDTH,
+        height: int = BUTTON_HEIGHT,
+    ) -> ButtonPlace:
         """A button of `width` × `height` px with its top-left at 1-based (row, col)."""
 
         def col_px(c: int) -> int:  # 1-based column
@@ -228,8 +242,13 @@ class ButtonPlace:
         while y2 >= row_px(end_row):
             y2 -= row_px(end_row)
             end_row += 1
-        return cls((col - 1, 0, row - 1, 0, end_col - 1, x2, end_row - 1, y2),
-                   left * 0.75, top * 0.75, width * 0.75, height * 0.75)
+        return cls(
+            (col - 1, 0, row - 1, 0, end_col - 1, x2, end_row - 1, y2),
+            left * 0.75,
+            top * 0.75,
+            width * 0.75,
+            height * 0.75,
+        )
 
 
 # --- the package edits ------------------------------------------------------------------------
@@ -243,15 +262,23 @@ def _package(wb: Workbook) -> bytes:
         return plain.read_bytes()
 
 
-def add_macro_button(package: bytes, vba: bytes, *, sheet: str, place: ButtonPlace,
-                     macro: str = MACRO, caption: str = CAPTION) -> bytes:
+def add_macro_button(
+    package: bytes,
+    vba: bytes,
+    *,
+    sheet: str,
+    place: ButtonPlace,
+    macro: str = MACRO,
+    caption: str = CAPTION,
+) -> bytes:
     """`package` (an .xlsx) as an .xlsm holding `vba`, with a button on `sheet`."""
     parts = _read_zip(package)
     if "xl/vbaProject.bin" in parts:
         raise ValueError("the package already holds a VBA project")
     parts["xl/vbaProject.bin"] = vba
     parts["xl/_rels/workbook.xml.rels"] = _add_rel(
-        parts["xl/_rels/workbook.xml.rels"], VBA_REL, "vbaProject.bin")
+        parts["xl/_rels/workbook.xml.rels"], VBA_REL, "vbaProject.bin"
+    )
     sheet_part = _sheet_part(parts, sheet)
     rels_name = _rels_name(sheet_part)
     vml_name = _vml_part(parts, sheet_part)
@@ -304,8 +331,11 @@ def _rels_name(part: str) -> str:
 def _sheet_part(parts: dict[str, bytes], sheet: str) -> str:
     book = ET.fromstring(parts["xl/workbook.xml"])
     rels = ET.fromstring(parts["xl/_rels/workbook.xml.rels"])
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{{{_PR}}}Relationship")
-               if r.get("Type") == SHEET_REL}
+    targets = {
+        r.get("Id"): r.get("Target", "")
+        for r in rels.iter(f"{{{_PR}}}Relationship")
+        if r.get("Type") == SHEET_REL
+    }
     for node in book.iter(f"{{{_MAIN}}}sheet"):
         if node.get("name") == sheet:
             return _resolve("xl/workbook.xml", targets[node.get(f"{{{_R}}}id")])
@@ -339,15 +369,17 @@ def _insert_before_close(xml: bytes, tag: str, element: str) -> bytes:
 
 def _add_rel(rels: bytes | None, rel_type: str, target: str) -> bytes:
     if not rels:
-        rels = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                f'<Relationships xmlns="{_PR}"></Relationships>').encode()
+        rels = (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<Relationships xmlns="{_PR}"></Relationships>'
+        ).encode()
     ids = {r.get("Id") for r in ET.fromstring(rels)}
     n = 1
     while f"rIdXl{n}" in ids:
         n += 1
     return _insert_before_close(
-        rels, "Relationships",
-        f'<Relationship Id="rIdXl{n}" Type="{rel_type}" Target="{target}"/>')
+        rels, "Relationships", f'<Relationship Id="rIdXl{n}" Type="{rel_type}" Target="{target}"/>'
+    )
 
 
 def _rel_id(rels: bytes, target: str) -> str:
@@ -358,8 +390,16 @@ def _rel_id(rels: bytes, target: str) -> str:
 
 
 # Elements that may follow <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet order).
-_AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
-                 "webPublishItems", "tableParts", "extLst")
+_AFTER_LEGACY = (
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
+    "extLst",
+)
 
 
 def _add_legacy_drawing(sheet_xml: bytes, rid: str) -> bytes:
@@ -376,9 +416,11 @@ def _add_legacy_drawing(sheet_xml: bytes, rid: str) -> bytes:
 
 
 def _empty_vml() -> bytes:
-    return (f'<xml xmlns:v="{_V}" xmlns:o="{_O}" xmlns:x="{_X}">'
-            '<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="1"/></o:shapelayout>'
-            "</xml>").encode()
+    return (
+        f'<xml xmlns:v="{_V}" xmlns:o="{_O}" xmlns:x="{_X}">'
+        '<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="1"/></o:shapelayout>'
+        "</xml>"
+    ).encode()
 
 
 def _add_button_shape(vml: bytes, place: ButtonPlace, macro: str, caption: str) -> bytes:
@@ -399,54 +441,89 @@ def _add_button_shape(vml: bytes, place: ButtonPlace, macro: str, caption: str) 
         return f"{{{_X}}}{tag}"
 
     if root.find(f"{v('shapetype')}[@id='_x0000_t201']") is None:
-        shapetype = ET.SubElement(root, v("shapetype"), {
-            "id": "_x0000_t201", "coordsize": "21600,21600", o("spt"): "201",
-            "path": "m,l,21600r21600,l21600,xe"})
+        shapetype = ET.SubElement(
+            root,
+            v("shapetype"),
+            {
+                "id": "_x0000_t201",
+                "coordsize": "21600,21600",
+                o("spt"): "201",
+                "path": "m,l,21600r21600,l21600,xe",
+            },
+        )
         ET.SubElement(shapetype, v("stroke"), {"joinstyle": "miter"})
-        ET.SubElement(shapetype, v("path"), {
-            "shadowok": "f", o("extrusionok"): "f", "strokeok": "f", "fillok": "f",
-            o("connecttype"): "rect"})
+        ET.SubElement(
+            shapetype,
+            v("path"),
+            {
+                "shadowok": "f",
+                o("extrusionok"): "f",
+                "strokeok": "f",
+                "fillok": "f",
+                o("connecttype"): "rect",
+            },
+        )
         ET.SubElement(shapetype, o("lock"), {v("ext"): "edit", "shapetype": "t"})
-    style = (f"position:absolute;margin-left:{place.left_pt:g}pt;margin-top:{place.top_pt:g}pt;"
-             f"width:{place.width_pt:g}pt;height:{place.height_pt:g}pt;z-index:1;"
-             "mso-wrap-style:tight")
-    shape = ET.SubElement(root, v("shape"), {
-        "id": BUTTON_SHAPE_ID, "type": "#_x0000_t201", "style": style, o("button"): "t",
-        "fillcolor": "buttonFace [67]", "strokecolor": "windowText [64]",
-        o("insetmode"): "auto"})
+    style = (
+        f"position:absolute;margin-left:{place.left_pt:g}pt;margin-top:{place.top_pt:g}pt;"
+        f"width:{place.width_pt:g}pt;height:{place.height_pt:g}pt;z-index:1;"
+        "mso-wrap-style:tight"
+    )
+    shape = ET.SubElement(
+        root,
+        v("shape"),
+        {
+            "id": BUTTON_SHAPE_ID,
+            "type": "#_x0000_t201",
+            "style": style,
+            o("button"): "t",
+            "fillcolor": "buttonFace [67]",
+            "strokecolor": "windowText [64]",
+            o("insetmode"): "auto",
+        },
+    )
     ET.SubElement(shape, v("fill"), {"color2": "buttonFace [67]", o("detectmouseclick"): "t"})
     ET.SubElement(shape, o("lock"), {v("ext"): "edit", "rotation": "t"})
-    textbox = ET.SubElement(shape, v("textbox"), {"style": "mso-direction-alt:auto",
-                                                  o("singleclick"): "f"})
+    textbox = ET.SubElement(
+        shape, v("textbox"), {"style": "mso-direction-alt:auto", o("singleclick"): "f"}
+    )
     div = ET.SubElement(textbox, "div", {"style": "text-align:center"})
     font = ET.SubElement(div, "font", {"face": "Calibri", "size": "220", "color": "#000000"})
     font.text = caption
     data = ET.SubElement(shape, x("ClientData"), {"ObjectType": "Button"})
-    for tag, text in (("Anchor", ", ".join(str(n) for n in place.anchor)),
-                      ("PrintObject", "True"),  # XlsxWriter says False: keep it printable
-                      ("AutoFill", "False"),
-                      ("FmlaMacro", f"[0]!{macro}"),
-                      ("TextHAlign", "Center"),
-                      ("TextVAlign", "Center")):
+    for tag, text in (
+        ("Anchor", ", ".join(str(n) for n in place.anchor)),
+        ("PrintObject", "True"),  # XlsxWriter says False: keep it printable
+        ("AutoFill", "False"),
+        ("FmlaMacro", f"[0]!{macro}"),
+        ("TextHAlign", "Center"),
+        ("TextVAlign", "Center"),
+    ):
         ET.SubElement(data, x(tag)).text = text
     out: bytes = ET.tostring(root, encoding="UTF-8")
     return out
 
 
 def _macro_content_types(types_xml: bytes) -> bytes:
-    workbook = re.escape("application/vnd.openxmlformats-officedocument.spreadsheetml"
-                         ".sheet.main+xml")
-    text, found = re.subn(rf'(PartName="/xl/workbook.xml"\s+ContentType=")({workbook})"|'
-                          rf'(ContentType=")({workbook})("\s+PartName="/xl/workbook.xml")',
-                          lambda m: (f'{m.group(1)}{XLSM_MAIN}"' if m.group(1)
-                                     else f"{m.group(3)}{XLSM_MAIN}{m.group(5)}"),
-                          types_xml.decode("utf-8"))
+    workbook = re.escape(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    )
+    text, found = re.subn(
+        rf'(PartName="/xl/workbook.xml"\s+ContentType=")({workbook})"|'
+        rf'(ContentType=")({workbook})("\s+PartName="/xl/workbook.xml")',
+        lambda m: (
+            f'{m.group(1)}{XLSM_MAIN}"' if m.group(1) else f"{m.group(3)}{XLSM_MAIN}{m.group(5)}"
+        ),
+        types_xml.decode("utf-8"),
+    )
     if found != 1:
         raise ValueError("no workbook part in [Content_Types].xml to make macro-enabled")
     types_xml = text.encode("utf-8")
     root = ET.fromstring(types_xml)
     if not any(d.get("Extension") == "vml" for d in root.iter(f"{{{_CT}}}Default")):
         types_xml = _insert_before_close(
-            types_xml, "Types", f'<Default Extension="vml" ContentType="{VML_TYPE}"/>')
+            types_xml, "Types", f'<Default Extension="vml" ContentType="{VML_TYPE}"/>'
+        )
     return _insert_before_close(
-        types_xml, "Types", f'<Override PartName="/xl/vbaProject.bin" ContentType="{VBA_TYPE}"/>')
+        types_xml, "Types", f'<Override PartName="/xl/vbaProject.bin" ContentType="{VBA_TYPE}"/>'
+    )

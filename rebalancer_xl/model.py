@@ -191,8 +191,10 @@ class InputError(ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        lines = "\n".join(f"  {p}" if p.is_error else
-                          f"  {p.where}: {p.code} (warning): {p.message}" for p in problems)
+        lines = "\n".join(
+            f"  {p}" if p.is_error else f"  {p.where}: {p.code} (warning): {p.message}"
+            for p in problems
+        )
         super().__init__(f"{len(problems)} problem(s) in the input:\n{lines}")
 
 

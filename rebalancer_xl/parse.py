@@ -45,8 +45,16 @@ LAST_PRICE = "Last Rebalance Price"  # from the Performance sheet; optional in t
 
 REQUIRED_COLUMNS = (TICKER, CURRENT_PRICE, SHARES, TARGET)
 INPUT_COLUMNS = (
-    TICKER, PURCHASE_PRICE, CURRENT_PRICE, SHARES, TARGET, SCORE, PREVIOUS_SCORE,
-    EXIT_TRIGGERS, COMPANY_EVENT, LOCK,
+    TICKER,
+    PURCHASE_PRICE,
+    CURRENT_PRICE,
+    SHARES,
+    TARGET,
+    SCORE,
+    PREVIOUS_SCORE,
+    EXIT_TRIGGERS,
+    COMPANY_EVENT,
+    LOCK,
 )
 
 # Letters, digits and the punctuation real symbols use (BRK.B, RDS-A, BF/B, "ABC 1").
@@ -118,15 +126,17 @@ def parse_holdings(
     problems: list[Problem] = []
     for name in REQUIRED_COLUMNS:
         if name not in present:
-            problems.append(Problem(
-                "missing-column",
-                f"the {HOLDINGS} table has no {name!r} column"
-                + _near_miss(name, present),
-                Where(HOLDINGS, column=name),
-            ))
+            problems.append(
+                Problem(
+                    "missing-column",
+                    f"the {HOLDINGS} table has no {name!r} column" + _near_miss(name, present),
+                    Where(HOLDINGS, column=name),
+                )
+            )
     if problems:
-        return ParsedHoldings((), tuple(problems),
-                              missing_columns=tuple(str(p.where.column) for p in problems))
+        return ParsedHoldings(
+            (), tuple(problems), missing_columns=tuple(str(p.where.column) for p in problems)
+        )
 
     holdings: list[Holding] = []
     read: list[RowRead] = []
@@ -143,12 +153,14 @@ def parse_holdings(
         ticker = _ticker_text(raw)
         valid = ticker if ticker and _TICKER.match(ticker) else None
         if ticker in first_row:
-            problems.append(Problem(
-                "duplicate-ticker",
-                f"{ticker} appears again (first {_first_at(locate, first_row[ticker])}); "
-                "keep one row per position",
-                _where(locate, index, TICKER, ticker),
-            ))
+            problems.append(
+                Problem(
+                    "duplicate-ticker",
+                    f"{ticker} appears again (first {_first_at(locate, first_row[ticker])}); "
+                    "keep one row per position",
+                    _where(locate, index, TICKER, ticker),
+                )
+            )
             read.append(RowRead(index, valid, target, None))
             continue
         if ticker:
@@ -202,8 +214,11 @@ def _parse_row(
         if not isinstance(raw_ticker, Unread):  # an unreadable one is reported already
             bad(TICKER, "missing-ticker", "this row has data but no ticker")
     elif not _TICKER.match(ticker):
-        bad(TICKER, "bad-ticker",
-            f"Ticker is {str(raw_ticker)[:40]!r}; use letters, digits, '.', '-' or '/'")
+        bad(
+            TICKER,
+            "bad-ticker",
+            f"Ticker is {str(raw_ticker)[:40]!r}; use letters, digits, '.', '-' or '/'",
+        )
     is_cash = ticker == CASH
 
     def number(column: str, *, default: Decimal | None, percent: bool = False) -> Decimal | None:
@@ -230,14 +245,20 @@ def _parse_row(
         bad(CURRENT_PRICE, "bad-price", f"Current Price is {price}; it must be above zero")
         price = None
     elif price is not None and is_cash and price != ONE:
-        bad(CURRENT_PRICE, "cash-price",
-            f"the CASH row's Current Price is {price}; it must be 1 (Shares holds the balance)")
+        bad(
+            CURRENT_PRICE,
+            "cash-price",
+            f"the CASH row's Current Price is {price}; it must be 1 (Shares holds the balance)",
+        )
         price = None
 
     target = number(TARGET, default=ZERO, percent=True)
     if target is not None and not ZERO <= target <= ONE:
-        hint = f" (did you mean {target}%? type it as {target}% or {target / 100})" \
-            if 1 < target <= 100 else ""
+        hint = (
+            f" (did you mean {target}%? type it as {target}% or {target / 100})"
+            if 1 < target <= 100
+            else ""
+        )
         bad(TARGET, "out-of-range", f"Target % is {target}; expected 0% to 100%{hint}")
         target = None
 
@@ -253,8 +274,11 @@ def _parse_row(
     triggers = 0
     if triggers_raw is not None:
         if triggers_raw < 0 or triggers_raw != triggers_raw.to_integral_value():
-            bad(EXIT_TRIGGERS, "bad-count",
-                f"Exit Triggers Hit is {triggers_raw}; expected a whole number ≥ 0")
+            bad(
+                EXIT_TRIGGERS,
+                "bad-count",
+                f"Exit Triggers Hit is {triggers_raw}; expected a whole number ≥ 0",
+            )
         else:
             triggers = int(triggers_raw)
 
@@ -271,20 +295,24 @@ def _parse_row(
 
     if problems or unread or shares is None or price is None or target is None or not ticker:
         return None, target, problems
-    return Holding(
-        ticker=ticker,
-        shares=shares,
-        price=price,
-        target=target,
-        score=scores[SCORE],
-        previous_score=scores[PREVIOUS_SCORE],
-        exit_triggers=triggers,
-        company_event=company_event,
-        lock=lock,
-        purchase_price=purchase,
-        last_price=last_price,
-        row=index,
-    ), target, problems
+    return (
+        Holding(
+            ticker=ticker,
+            shares=shares,
+            price=price,
+            target=target,
+            score=scores[SCORE],
+            previous_score=scores[PREVIOUS_SCORE],
+            exit_triggers=triggers,
+            company_event=company_event,
+            lock=lock,
+            purchase_price=purchase,
+            last_price=last_price,
+            row=index,
+        ),
+        target,
+        problems,
+    )
 
 
 def _company_event(raw: object) -> bool:
@@ -315,60 +343,76 @@ def validate(
     reason a check is skipped when a setting it uses is in `refused_settings` (the
     default standing in for it is not what the user typed).
     """
-    read = list(rows) if rows is not None else [
-        RowRead(h.row, h.ticker, h.target, h) for h in holdings]
+    read = (
+        list(rows)
+        if rows is not None
+        else [RowRead(h.row, h.ticker, h.target, h) for h in holdings]
+    )
     refused = set(refused_settings)
     problems: list[Problem] = []
     at_setting = locate_setting or (lambda name: Where("Settings", column=name))
     if not read:
-        problems.append(Problem("no-holdings", "the Holdings table has no positions",
-                                Where(HOLDINGS)))
+        problems.append(
+            Problem("no-holdings", "the Holdings table has no positions", Where(HOLDINGS))
+        )
     elif all(r.target is not None for r in read):
         total = sum((r.target for r in read if r.target is not None), ZERO)
         if abs(total - ONE) > TARGET_TOLERANCE:
-            problems.append(Problem(
-                "targets-not-100",
-                f"Target % adds up to {total * 100:.2f}%; it must be 100% (± 0.01%), "
-                "cash included",
-                Where(HOLDINGS, column=TARGET),
-            ))
+            problems.append(
+                Problem(
+                    "targets-not-100",
+                    f"Target % adds up to {total * 100:.2f}%; it must be 100% (± 0.01%), "
+                    "cash included",
+                    Where(HOLDINGS, column=TARGET),
+                )
+            )
     if "Cap" not in refused:
         for r in read:
             if r.target is not None and r.target > settings.cap and r.ticker != CASH:
                 name = f"{r.ticker} " if r.ticker else ""
-                problems.append(Problem(
-                    "target-above-cap",
-                    f"{name}Target % {r.target:.2%} is above the {settings.cap:.0%} cap; "
-                    "the cap will trim it whenever it reaches its target",
-                    _where(locate, r.row, TARGET, r.ticker),
-                    Severity.WARNING,
-                ))
-    if (settings.leftover_to != CASH and "Leftover To" not in refused
-            and tickers_known(read) and settings.leftover_to not in {r.ticker for r in read}):
-        problems.append(Problem(
-            "leftover-ticker-missing",
-            f"Leftover To names {settings.leftover_to}, which has no Holdings row; add a row "
-            "for it (its price, target 0% is fine) or set Leftover To to Cash",
-            at_setting("Leftover To"),
-        ))
+                problems.append(
+                    Problem(
+                        "target-above-cap",
+                        f"{name}Target % {r.target:.2%} is above the {settings.cap:.0%} cap; "
+                        "the cap will trim it whenever it reaches its target",
+                        _where(locate, r.row, TARGET, r.ticker),
+                        Severity.WARNING,
+                    )
+                )
+    if (
+        settings.leftover_to != CASH
+        and "Leftover To" not in refused
+        and tickers_known(read)
+        and settings.leftover_to not in {r.ticker for r in read}
+    ):
+        problems.append(
+            Problem(
+                "leftover-ticker-missing",
+                f"Leftover To names {settings.leftover_to}, which has no Holdings row; add a row "
+                "for it (its price, target 0% is fine) or set Leftover To to Cash",
+                at_setting("Leftover To"),
+            )
+        )
     complete = [r.holding for r in read if r.holding is not None]
-    if (read and len(complete) == len(read)
-            and not refused & {"Withdrawal", "New Capital"}):
+    if read and len(complete) == len(read) and not refused & {"Withdrawal", "New Capital"}:
         value = sum((h.value for h in complete), ZERO) + settings.new_capital
         if settings.withdrawal >= value:
-            problems.append(Problem(
-                "withdrawal-too-large",
-                f"Withdrawal {settings.withdrawal:,.2f} is not less than the portfolio's "
-                f"value {value:,.2f}",
-                at_setting("Withdrawal"),
-            ))
+            problems.append(
+                Problem(
+                    "withdrawal-too-large",
+                    f"Withdrawal {settings.withdrawal:,.2f} is not less than the portfolio's "
+                    f"value {value:,.2f}",
+                    at_setting("Withdrawal"),
+                )
+            )
     return problems
 
 
 def refused_setting_names(problems: Sequence[Problem]) -> frozenset[str]:
     """Settings whose value was refused, from the problems `parse_settings` found."""
-    return frozenset(p.where.column for p in problems
-                     if p.where.column and p.code != "unknown-setting")
+    return frozenset(
+        p.where.column for p in problems if p.where.column and p.code != "unknown-setting"
+    )
 
 
 def validate_parsed(
@@ -382,8 +426,14 @@ def validate_parsed(
     reports every problem. Nothing when the table itself could not be read."""
     if parsed.missing_columns:
         return []
-    return validate(parsed.holdings, settings, locate, locate_setting, rows=parsed.rows,
-                    refused_settings=refused_setting_names(setting_problems))
+    return validate(
+        parsed.holdings,
+        settings,
+        locate,
+        locate_setting,
+        rows=parsed.rows,
+        refused_settings=refused_setting_names(setting_problems),
+    )
 
 
 LocateLots = Callable[[str, int, Holding | None], Where]
@@ -424,15 +474,24 @@ def check_lot_totals(
         held = rows_of.get(ticker, [])
         if not held:
             if orphans_known:
-                problems.append(Problem(
-                    "lot-without-holding", f"lots of {ticker} add up to {total} shares, "
-                    "but Holdings has no such ticker", locate(ticker, first[ticker], None)))
+                problems.append(
+                    Problem(
+                        "lot-without-holding",
+                        f"lots of {ticker} add up to {total} shares, "
+                        "but Holdings has no such ticker",
+                        locate(ticker, first[ticker], None),
+                    )
+                )
             continue
         h = held[0].holding
         if len(held) > 1 or h is None:
             continue
         if total != h.shares:
-            problems.append(Problem(
-                "lots-mismatch", f"lots of {ticker} add up to {total:f} shares, but "
-                f"Holdings says {h.shares:f}", locate(ticker, first[ticker], h)))
+            problems.append(
+                Problem(
+                    "lots-mismatch",
+                    f"lots of {ticker} add up to {total:f} shares, but Holdings says {h.shares:f}",
+                    locate(ticker, first[ticker], h),
+                )
+            )
     return problems

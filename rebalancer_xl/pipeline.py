@@ -53,10 +53,15 @@ def plan_book(book: Book, *, as_of: date | None = None, today: date | None = Non
         return outcome
     run_date = as_of or inputs.settings.as_of_date or today or date.today()
     try:
-        plan = make_plan(inputs.holdings, inputs.settings, as_of=run_date,
-                         history=inputs.history, lots=inputs.lots,
-                         past_trades=inputs.past_trades,
-                         warnings=[p for p in inputs.problems if not p.is_error])
+        plan = make_plan(
+            inputs.holdings,
+            inputs.settings,
+            as_of=run_date,
+            history=inputs.history,
+            lots=inputs.lots,
+            past_trades=inputs.past_trades,
+            warnings=[p for p in inputs.problems if not p.is_error],
+        )
     except InputError as err:
         outcome.problems.extend(err.problems)
         return outcome
@@ -94,24 +99,33 @@ def check_file(path: Path) -> Problem | None:
         return _file_problem(path, "not-a-file", f"{path} is a folder, not a workbook")
     suffix = path.suffix.lower()
     if suffix in (".xls", ".csv", ".ods", ".numbers", ".xlsb"):
-        return _file_problem(path, "unsupported-format",
-                             f"{path.name} is a {suffix} file; save it as an Excel workbook "
-                             "(.xlsx) first")
+        return _file_problem(
+            path,
+            "unsupported-format",
+            f"{path.name} is a {suffix} file; save it as an Excel workbook (.xlsx) first",
+        )
     if suffix not in (".xlsx", ".xlsm"):
-        return _file_problem(path, "unsupported-format",
-                             f"{path.name} is not an .xlsx or .xlsm workbook")
+        return _file_problem(
+            path, "unsupported-format", f"{path.name} is not an .xlsx or .xlsm workbook"
+        )
     if path.stat().st_size == 0:
         return _file_problem(path, "empty-file", f"{path.name} is empty (0 bytes)")
     with path.open("rb") as f:
         head = f.read(8)
     if head == OLE_MAGIC:
-        return _file_problem(path, "password-protected",
-                             f"{path.name} is encrypted (password-protected) or an old .xls "
-                             "saved with a new name; remove the password in Excel first")
+        return _file_problem(
+            path,
+            "password-protected",
+            f"{path.name} is encrypted (password-protected) or an old .xls "
+            "saved with a new name; remove the password in Excel first",
+        )
     if not zipfile.is_zipfile(path):
-        return _file_problem(path, "corrupt-file",
-                             f"{path.name} is not a valid workbook (not a zip package); it may "
-                             "be truncated or damaged")
+        return _file_problem(
+            path,
+            "corrupt-file",
+            f"{path.name} is not a valid workbook (not a zip package); it may "
+            "be truncated or damaged",
+        )
     return None
 
 
@@ -144,9 +158,14 @@ def process_file(
         return result
     in_place = output_dir is None or (Path(output_dir) / src.name).resolve() == src.resolve()
     if not dry_run and in_place and not os.access(src, os.W_OK):
-        result.problems.append(_file_problem(
-            src, "read-only", f"{src.name} is read-only, so the results cannot be written "
-            "into it; make it writable, or use --output-dir to write a processed copy"))
+        result.problems.append(
+            _file_problem(
+                src,
+                "read-only",
+                f"{src.name} is read-only, so the results cannot be written "
+                "into it; make it writable, or use --output-dir to write a processed copy",
+            )
+        )
         return result
     seen = src.stat()  # to notice another program saving the file while we work
     try:
@@ -156,9 +175,13 @@ def process_file(
         result.problems.append(_file_problem(src, err.code, f"{src.name}: {err.message}"))
         return result
     except Exception as err:  # a damaged package fails in many ways; none is the user's bug
-        result.problems.append(_file_problem(
-            src, "corrupt-file", f"{src.name} could not be read as a workbook: "
-            f"{type(err).__name__}: {err}"))
+        result.problems.append(
+            _file_problem(
+                src,
+                "corrupt-file",
+                f"{src.name} could not be read as a workbook: {type(err).__name__}: {err}",
+            )
+        )
         return result
 
     try:
@@ -176,8 +199,15 @@ def process_file(
         package.close()
 
 
-def _write(package: Package, seen: os.stat_result, dest: Path, ops: list[Op],
-           result: FileResult, *, force: bool) -> FileResult:
+def _write(
+    package: Package,
+    seen: os.stat_result,
+    dest: Path,
+    ops: list[Op],
+    result: FileResult,
+    *,
+    force: bool,
+) -> FileResult:
     """Edit the package surgically into a temporary file, verify it, then replace `dest`."""
     from rebalancer_xl.workbook.package import PackageError, verify
 
@@ -195,21 +225,33 @@ def _write(package: Package, seen: os.stat_result, dest: Path, ops: list[Op],
                 return result
             now = src.stat()
             if in_place and (now.st_mtime_ns, now.st_size, now.st_ino) != (
-                seen.st_mtime_ns, seen.st_size, seen.st_ino):
+                seen.st_mtime_ns,
+                seen.st_size,
+                seen.st_ino,
+            ):
                 pending.cancel()
-                result.problems.append(_file_problem(
-                    src, "changed-while-running",
-                    f"{src.name} was changed by another program while it was being processed; "
-                    "nothing was written. Run again"))
+                result.problems.append(
+                    _file_problem(
+                        src,
+                        "changed-while-running",
+                        f"{src.name} was changed by another program while it was being processed; "
+                        "nothing was written. Run again",
+                    )
+                )
                 return result
     except PackageError as err:
         result.problems.append(_file_problem(src, err.code, f"{src.name}: {err.message}"))
         return result
     except OSError as err:
         if err.errno == errno.ENOSPC:
-            result.problems.append(_file_problem(
-                src, "no-space", f"no space left on the disk to write {dest}; nothing was "
-                "changed. Free some space and run again"))
+            result.problems.append(
+                _file_problem(
+                    src,
+                    "no-space",
+                    f"no space left on the disk to write {dest}; nothing was "
+                    "changed. Free some space and run again",
+                )
+            )
             return result
         raise
     result.losses = lost
@@ -221,9 +263,11 @@ def _write(package: Package, seen: os.stat_result, dest: Path, ops: list[Op],
 def _lossy(src: Path, losses: list[str]) -> Problem:
     listing = "; ".join(losses)
     return _file_problem(
-        src, "would-lose-content",
+        src,
+        "would-lose-content",
         f"writing {src.name} would change more than the run's own cells: {listing}. Nothing "
-        "was written. Please report this workbook; --force writes it anyway")
+        "was written. Please report this workbook; --force writes it anyway",
+    )
 
 
 def warnings_of(result: FileResult) -> list[Problem]:

@@ -25,26 +25,43 @@ def problem_to_dict(p: Problem) -> dict[str, str]:
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     tax = plan.tax
     return {
-        "actions": [{
-            "ticker": d.ticker,
-            "action": d.action.value,
-            "amount": float(d.amount),
-            "shares": float(d.shares),
-            "post_trade_pct": float(d.post_trade_weight),
-            "rule": d.rule,
-            "reason": d.reason,
-            "flags": d.flag_text,
-        } for d in plan.decisions],
-        "trades": [{
-            "side": t.side, "ticker": t.ticker, "shares": float(t.shares),
-            "price": float(t.price), "amount": float(t.amount), "rule": t.rule,
-            "lots": [{"acquired": s.acquired.isoformat(), "shares": float(s.shares),
-                      "cost_per_share": float(s.cost_per_share), "gain": float(s.gain),
-                      "long_term": s.long_term} for s in t.lots],
-            "short_term_gain": float(t.short_term_gain),
-            "long_term_gain": float(t.long_term_gain),
-            "estimated_tax": float(t.estimated_tax),
-        } for t in plan.trades],
+        "actions": [
+            {
+                "ticker": d.ticker,
+                "action": d.action.value,
+                "amount": float(d.amount),
+                "shares": float(d.shares),
+                "post_trade_pct": float(d.post_trade_weight),
+                "rule": d.rule,
+                "reason": d.reason,
+                "flags": d.flag_text,
+            }
+            for d in plan.decisions
+        ],
+        "trades": [
+            {
+                "side": t.side,
+                "ticker": t.ticker,
+                "shares": float(t.shares),
+                "price": float(t.price),
+                "amount": float(t.amount),
+                "rule": t.rule,
+                "lots": [
+                    {
+                        "acquired": s.acquired.isoformat(),
+                        "shares": float(s.shares),
+                        "cost_per_share": float(s.cost_per_share),
+                        "gain": float(s.gain),
+                        "long_term": s.long_term,
+                    }
+                    for s in t.lots
+                ],
+                "short_term_gain": float(t.short_term_gain),
+                "long_term_gain": float(t.long_term_gain),
+                "estimated_tax": float(t.estimated_tax),
+            }
+            for t in plan.trades
+        ],
         "portfolio_value": float(plan.portfolio_value),
         "cash_left": float(plan.cash_left),
         "as_of": plan.as_of.isoformat(),
@@ -58,8 +75,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "long_term_gain": float(tax.long_term_gain),
             "estimated_tax": float(tax.estimated_tax),
             "disallowed_loss": float(tax.disallowed_loss),
-            "harvest": [{"ticker": t, "unrealised_loss": float(loss), "tax_saved": float(s)}
-                        for t, loss, s in tax.harvest],
+            "harvest": [
+                {"ticker": t, "unrealised_loss": float(loss), "tax_saved": float(s)}
+                for t, loss, s in tax.harvest
+            ],
             "notes": list(tax.notes),
         },
     }
@@ -73,13 +92,25 @@ def _metrics_to_dict(m: Metrics) -> dict[str, Any]:
         return None if p is None else {"ticker": p[0], "weight": float(p[1])}
 
     return {
-        "value": float(m.value), "cost": f(m.cost), "gain": f(m.gain),
-        "gain_pct": f(m.gain_pct), "largest": position(m.largest),
-        "smallest": position(m.smallest), "quarter_return": f(m.quarter_return),
-        "returns": [{"ticker": r.ticker, "last_price": float(r.last_price),
-                     "price": float(r.price), "quarterly_return": float(r.quarterly_return),
-                     "last_weight": f(r.last_weight), "contribution": f(r.contribution),
-                     "class": r.performance_class.value} for r in m.returns],
+        "value": float(m.value),
+        "cost": f(m.cost),
+        "gain": f(m.gain),
+        "gain_pct": f(m.gain_pct),
+        "largest": position(m.largest),
+        "smallest": position(m.smallest),
+        "quarter_return": f(m.quarter_return),
+        "returns": [
+            {
+                "ticker": r.ticker,
+                "last_price": float(r.last_price),
+                "price": float(r.price),
+                "quarterly_return": float(r.quarterly_return),
+                "last_weight": f(r.last_weight),
+                "contribution": f(r.contribution),
+                "class": r.performance_class.value,
+            }
+            for r in m.returns
+        ],
     }
 
 
@@ -89,9 +120,18 @@ def no_plan() -> dict[str, Any]:
     Every entry carries every key, so a program reading the document never has to ask
     whether one is there; `status` says whether the values mean anything.
     """
-    return {"actions": [], "trades": [], "portfolio_value": None, "cash_left": None,
-            "as_of": None, "next_rebalance_date": None, "emergency_only": None, "notes": [],
-            "metrics": None, "tax": None}
+    return {
+        "actions": [],
+        "trades": [],
+        "portfolio_value": None,
+        "cash_left": None,
+        "as_of": None,
+        "next_rebalance_date": None,
+        "emergency_only": None,
+        "notes": [],
+        "metrics": None,
+        "tax": None,
+    }
 
 
 def result_to_dict(result: FileResult) -> dict[str, Any]:
@@ -122,19 +162,26 @@ def print_human(results: list[dict[str, Any]], *, quiet: bool, dry_run: bool) ->
     for r in results:
         for p in r["problems"]:
             style = "yellow" if p.get("severity") == "warning" else "red"
-            err.print(problem_line(r["path"], p), style=style, markup=False, highlight=False,
-                      soft_wrap=True)
+            err.print(
+                problem_line(r["path"], p),
+                style=style,
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     if len(results) == 1 and results[0]["status"] == "ok" and not quiet:
         _print_plan(out, results[0], dry_run)
         return
     table = Table(title="rebalancer-xl run" + (" (dry run)" if dry_run else ""))
     for col in ("file", "status", "value", "trades", "cash left", "next rebalance", "problems"):
-        table.add_column(col, justify="right" if col in ("value", "trades", "cash left")
-                         else "left")
+        table.add_column(
+            col, justify="right" if col in ("value", "trades", "cash left") else "left"
+        )
     for r in results:
         ok = r["status"] == "ok"
         table.add_row(
-            r["path"], "[green]ok[/]" if ok else "[red]error[/]",
+            r["path"],
+            "[green]ok[/]" if ok else "[red]error[/]",
             f"{r['portfolio_value']:,.2f}" if ok else "",
             str(len(r.get("trades", []))) if ok else "",
             f"{r['cash_left']:,.2f}" if ok else "",
@@ -156,8 +203,9 @@ def _metrics_line(m: dict[str, Any]) -> str:
         if m[key] is not None:
             parts.append(f"{key} {m[key]['ticker']} {m[key]['weight']:.1%}")
     if m["quarter_return"] is not None:
-        classes = ", ".join(f"{x['ticker']} {x['class']}" for x in m["returns"]
-                            if x["class"] != "In-line")
+        classes = ", ".join(
+            f"{x['ticker']} {x['class']}" for x in m["returns"] if x["class"] != "In-line"
+        )
         parts.append(f"quarter {m['quarter_return']:+.1%}" + (f" ({classes})" if classes else ""))
     return " · ".join(parts)
 
@@ -165,45 +213,67 @@ def _metrics_line(m: dict[str, Any]) -> str:
 def _print_plan(out: Any, r: dict[str, Any], dry_run: bool) -> None:
     from rich.table import Table
 
-    title = (f"{r['path']} — as of {r['as_of']}: portfolio {r['portfolio_value']:,.2f}"
-             + (" — EMERGENCY-ONLY RUN" if r["emergency_only"] else ""))
+    title = f"{r['path']} — as of {r['as_of']}: portfolio {r['portfolio_value']:,.2f}" + (
+        " — EMERGENCY-ONLY RUN" if r["emergency_only"] else ""
+    )
     table = Table(title=title, show_lines=False)
     for col in ("Ticker", "Action", "Amount", "Shares", "Post-Trade %", "Rule", "Flags"):
-        table.add_column(col, justify="right" if col in ("Amount", "Shares", "Post-Trade %")
-                         else "left")
+        table.add_column(
+            col, justify="right" if col in ("Amount", "Shares", "Post-Trade %") else "left"
+        )
     for a in r["actions"]:
         colour = {"SELL": "red", "TRIM": "yellow", "ADD": "green", "BUY": "green"}.get(
-            a["action"], "white")
-        table.add_row(a["ticker"], f"[{colour}]{a['action']}[/]", f"{a['amount']:,.2f}",
-                      f"{a['shares']:g}", f"{a['post_trade_pct']:.2%}", a["rule"], a["flags"])
+            a["action"], "white"
+        )
+        table.add_row(
+            a["ticker"],
+            f"[{colour}]{a['action']}[/]",
+            f"{a['amount']:,.2f}",
+            f"{a['shares']:g}",
+            f"{a['post_trade_pct']:.2%}",
+            a["rule"],
+            a["flags"],
+        )
     out.print(table)
     summary = _metrics_line(r["metrics"])
     if summary:
         out.print(summary, markup=False, highlight=False, soft_wrap=True)
     for a in r["actions"]:
         if a["action"] != "HOLD" or a["flags"]:
-            out.print(f"  {a['ticker']}: {a['reason']}", markup=False, highlight=False,
-                      soft_wrap=True)
+            out.print(
+                f"  {a['ticker']}: {a['reason']}", markup=False, highlight=False, soft_wrap=True
+            )
     tax = r["tax"]
     if tax["applies"]:
-        out.print(f"Tax: short-term gain {tax['short_term_gain']:,.2f}, long-term gain "
-                  f"{tax['long_term_gain']:,.2f}, estimated tax {tax['estimated_tax']:,.2f}")
+        out.print(
+            f"Tax: short-term gain {tax['short_term_gain']:,.2f}, long-term gain "
+            f"{tax['long_term_gain']:,.2f}, estimated tax {tax['estimated_tax']:,.2f}"
+        )
         for t in r["trades"]:
             if t["lots"]:
                 lots = "; ".join(
                     f"{lot['shares']:g} sh bought {lot['acquired']} at "
                     f"{lot['cost_per_share']:,.2f} ({'long' if lot['long_term'] else 'short'}"
-                    f"-term, {lot['gain']:+,.2f})" for lot in t["lots"])
-                out.print(f"  {t['ticker']} sells from lots: {lots}", markup=False,
-                          highlight=False, soft_wrap=True)
+                    f"-term, {lot['gain']:+,.2f})"
+                    for lot in t["lots"]
+                )
+                out.print(
+                    f"  {t['ticker']} sells from lots: {lots}",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
     for note in tax["notes"]:
         out.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
-    out.print(f"Cash after trades: {r['cash_left']:,.2f}.  Next rebalance: "
-              f"{r['next_rebalance_date']}.")
+    out.print(
+        f"Cash after trades: {r['cash_left']:,.2f}.  Next rebalance: {r['next_rebalance_date']}."
+    )
     if dry_run:
         out.print("Dry run: nothing was written.")
     elif r.get("written"):
-        out.print(f"Written to {r['written']} (Holdings outputs, Trades, History, "
-                  f"Log {r['as_of']}, Checklist).")
+        out.print(
+            f"Written to {r['written']} (Holdings outputs, Trades, History, "
+            f"Log {r['as_of']}, Checklist)."
+        )
     for lost in r.get("content_lost", []):
         out.print(f"[yellow]warning:[/] the written copy lost: {lost}")

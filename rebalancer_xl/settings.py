@@ -59,60 +59,145 @@ def _choices(e: type[enum.Enum]) -> tuple[str, ...]:
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("Strategy", Kind.CHOICE, Strategy.HYBRID,
-                "How drift is corrected: Hybrid (default), Threshold or Calendar.",
-                _choices(Strategy)),
-    SettingSpec("Band", Kind.PERCENT, Decimal("0.05"),
-                "Drift (in points of the portfolio) at which a position is rebalanced."),
-    SettingSpec("Outer Band", Kind.PERCENT, Decimal("0.10"),
-                "Hybrid only: drift at which a position goes all the way back to target."),
-    SettingSpec("Relative Band", Kind.PERCENT, None,
-                "Optional: a band relative to the target (25% makes a 4% target trip at "
-                "±1 point). Blank = off."),
-    SettingSpec("Cap", Kind.PERCENT, Decimal("0.40"),
-                "A position above this weight is trimmed (rule 1)."),
-    SettingSpec("Cap Trim To", Kind.PERCENT, Decimal("0.35"),
-                "Weight a capped position is trimmed to."),
-    SettingSpec("Urgent Cap", Kind.PERCENT, Decimal("0.50"),
-                "A position above this weight is trimmed at once, even between quarters."),
-    SettingSpec("Urgent Trim To", Kind.PERCENT, Decimal("0.40"),
-                "Weight an urgently capped position is trimmed to."),
-    SettingSpec("Reversion Floor", Kind.PERCENT, Decimal("0.05"),
-                "A position below this weight (with a larger target) is restored or exited."),
-    SettingSpec("Min Days Between Rebalances", Kind.DAYS, 80,
-                "A run sooner than this after the last rebalance acts on emergencies only."),
-    SettingSpec("Force Full Run", Kind.YES_NO, False,
-                "Yes runs every rule even sooner than Min Days Between Rebalances."),
-    SettingSpec("Schedule", Kind.CHOICE, Schedule.QUARTER_END,
-                "Next rebalance date: the next quarter end, or 3 months after this run.",
-                _choices(Schedule)),
-    SettingSpec("New Capital", Kind.MONEY, Decimal(0),
-                "Cash being added this run; it is counted before weights are measured."),
-    SettingSpec("Withdrawal", Kind.MONEY, Decimal(0),
-                "Cash to take out this run; targets are sized on what remains."),
-    SettingSpec("Sell Mode", Kind.CHOICE, SellMode.ALLOWED,
-                "Allowed: drift may be corrected by selling. Rules Only: only the rules sell.",
-                _choices(SellMode)),
-    SettingSpec("Leftover To", Kind.TICKER, CASH,
-                "Where money left after top-ups goes: Cash, or a ticker such as QQQ."),
-    SettingSpec("Whole Shares", Kind.YES_NO, True,
-                "Yes trades whole shares only; No allows fractional shares."),
-    SettingSpec("Minimum Trade", Kind.MONEY, Decimal(0),
-                "Trades smaller than this amount are not placed (the row says so)."),
-    SettingSpec("As-of Date", Kind.DATE, None,
-                "The date of this run. Blank = today."),
-    SettingSpec("Last Rebalance Date", Kind.DATE, None,
-                "When you last rebalanced. Blank = treat this as a full quarterly run."),
-    SettingSpec("Account Type", Kind.CHOICE, AccountType.TAXABLE,
-                "Taxable accounts get lot selection and tax estimates; Retirement skips them.",
-                _choices(AccountType)),
-    SettingSpec("Short-Term Tax Rate", Kind.PERCENT, Decimal("0.37"),
-                "Tax rate on gains from lots held one year or less."),
-    SettingSpec("Long-Term Tax Rate", Kind.PERCENT, Decimal("0.20"),
-                "Tax rate on gains from lots held more than one year."),
-    SettingSpec("Lot Method", Kind.CHOICE, LotMethod.MIN_TAX,
-                "Which lots a sale takes: Min Tax (default), HIFO or FIFO.",
-                _choices(LotMethod)),
+    SettingSpec(
+        "Strategy",
+        Kind.CHOICE,
+        Strategy.HYBRID,
+        "How drift is corrected: Hybrid (default), Threshold or Calendar.",
+        _choices(Strategy),
+    ),
+    SettingSpec(
+        "Band",
+        Kind.PERCENT,
+        Decimal("0.05"),
+        "Drift (in points of the portfolio) at which a position is rebalanced.",
+    ),
+    SettingSpec(
+        "Outer Band",
+        Kind.PERCENT,
+        Decimal("0.10"),
+        "Hybrid only: drift at which a position goes all the way back to target.",
+    ),
+    SettingSpec(
+        "Relative Band",
+        Kind.PERCENT,
+        None,
+        "Optional: a band relative to the target (25% makes a 4% target trip at "
+        "±1 point). Blank = off.",
+    ),
+    SettingSpec(
+        "Cap", Kind.PERCENT, Decimal("0.40"), "A position above this weight is trimmed (rule 1)."
+    ),
+    SettingSpec(
+        "Cap Trim To", Kind.PERCENT, Decimal("0.35"), "Weight a capped position is trimmed to."
+    ),
+    SettingSpec(
+        "Urgent Cap",
+        Kind.PERCENT,
+        Decimal("0.50"),
+        "A position above this weight is trimmed at once, even between quarters.",
+    ),
+    SettingSpec(
+        "Urgent Trim To",
+        Kind.PERCENT,
+        Decimal("0.40"),
+        "Weight an urgently capped position is trimmed to.",
+    ),
+    SettingSpec(
+        "Reversion Floor",
+        Kind.PERCENT,
+        Decimal("0.05"),
+        "A position below this weight (with a larger target) is restored or exited.",
+    ),
+    SettingSpec(
+        "Min Days Between Rebalances",
+        Kind.DAYS,
+        80,
+        "A run sooner than this after the last rebalance acts on emergencies only.",
+    ),
+    SettingSpec(
+        "Force Full Run",
+        Kind.YES_NO,
+        False,
+        "Yes runs every rule even sooner than Min Days Between Rebalances.",
+    ),
+    SettingSpec(
+        "Schedule",
+        Kind.CHOICE,
+        Schedule.QUARTER_END,
+        "Next rebalance date: the next quarter end, or 3 months after this run.",
+        _choices(Schedule),
+    ),
+    SettingSpec(
+        "New Capital",
+        Kind.MONEY,
+        Decimal(0),
+        "Cash being added this run; it is counted before weights are measured.",
+    ),
+    SettingSpec(
+        "Withdrawal",
+        Kind.MONEY,
+        Decimal(0),
+        "Cash to take out this run; targets are sized on what remains.",
+    ),
+    SettingSpec(
+        "Sell Mode",
+        Kind.CHOICE,
+        SellMode.ALLOWED,
+        "Allowed: drift may be corrected by selling. Rules Only: only the rules sell.",
+        _choices(SellMode),
+    ),
+    SettingSpec(
+        "Leftover To",
+        Kind.TICKER,
+        CASH,
+        "Where money left after top-ups goes: Cash, or a ticker such as QQQ.",
+    ),
+    SettingSpec(
+        "Whole Shares",
+        Kind.YES_NO,
+        True,
+        "Yes trades whole shares only; No allows fractional shares.",
+    ),
+    SettingSpec(
+        "Minimum Trade",
+        Kind.MONEY,
+        Decimal(0),
+        "Trades smaller than this amount are not placed (the row says so).",
+    ),
+    SettingSpec("As-of Date", Kind.DATE, None, "The date of this run. Blank = today."),
+    SettingSpec(
+        "Last Rebalance Date",
+        Kind.DATE,
+        None,
+        "When you last rebalanced. Blank = treat this as a full quarterly run.",
+    ),
+    SettingSpec(
+        "Account Type",
+        Kind.CHOICE,
+        AccountType.TAXABLE,
+        "Taxable accounts get lot selection and tax estimates; Retirement skips them.",
+        _choices(AccountType),
+    ),
+    SettingSpec(
+        "Short-Term Tax Rate",
+        Kind.PERCENT,
+        Decimal("0.37"),
+        "Tax rate on gains from lots held one year or less.",
+    ),
+    SettingSpec(
+        "Long-Term Tax Rate",
+        Kind.PERCENT,
+        Decimal("0.20"),
+        "Tax rate on gains from lots held more than one year.",
+    ),
+    SettingSpec(
+        "Lot Method",
+        Kind.CHOICE,
+        LotMethod.MIN_TAX,
+        "Which lots a sale takes: Min Tax (default), HIFO or FIFO.",
+        _choices(LotMethod),
+    ),
 )
 
 BY_NAME: dict[str, SettingSpec] = {s.name: s for s in SETTINGS}
@@ -237,11 +322,13 @@ def parse_settings(
     for name, value in (raw or {}).items():
         spec = _BY_FOLDED.get(str(name).strip().casefold())
         if spec is None:
-            problems.append(Problem(
-                "unknown-setting",
-                f"{name!r} is not a setting; known settings: {', '.join(BY_NAME)}",
-                locate(str(name)),
-            ))
+            problems.append(
+                Problem(
+                    "unknown-setting",
+                    f"{name!r} is not a setting; known settings: {', '.join(BY_NAME)}",
+                    locate(str(name)),
+                )
+            )
             continue
         if is_blank(value):
             continue
@@ -261,41 +348,51 @@ def parse_settings(
 def _check_consistency(settings: Settings, locate: Callable[[str], Where]) -> list[Problem]:
     problems = []
     if settings.outer_band < settings.band:
-        problems.append(Problem(
-            "bad-band",
-            f"Outer Band {settings.outer_band:.2%} is below Band {settings.band:.2%}",
-            locate("Outer Band"),
-        ))
+        problems.append(
+            Problem(
+                "bad-band",
+                f"Outer Band {settings.outer_band:.2%} is below Band {settings.band:.2%}",
+                locate("Outer Band"),
+            )
+        )
     if settings.cap_trim_to > settings.cap:
-        problems.append(Problem(
-            "bad-cap",
-            f"Cap Trim To {settings.cap_trim_to:.2%} is above Cap {settings.cap:.2%}",
-            locate("Cap Trim To"),
-        ))
+        problems.append(
+            Problem(
+                "bad-cap",
+                f"Cap Trim To {settings.cap_trim_to:.2%} is above Cap {settings.cap:.2%}",
+                locate("Cap Trim To"),
+            )
+        )
     if settings.urgent_trim_to > settings.urgent_cap:
-        problems.append(Problem(
-            "bad-cap",
-            f"Urgent Trim To {settings.urgent_trim_to:.2%} is above Urgent Cap "
-            f"{settings.urgent_cap:.2%}",
-            locate("Urgent Trim To"),
-        ))
+        problems.append(
+            Problem(
+                "bad-cap",
+                f"Urgent Trim To {settings.urgent_trim_to:.2%} is above Urgent Cap "
+                f"{settings.urgent_cap:.2%}",
+                locate("Urgent Trim To"),
+            )
+        )
     if settings.urgent_cap < settings.cap:
-        problems.append(Problem(
-            "bad-cap",
-            f"Urgent Cap {settings.urgent_cap:.2%} is below Cap {settings.cap:.2%}",
-            locate("Urgent Cap"),
-        ))
+        problems.append(
+            Problem(
+                "bad-cap",
+                f"Urgent Cap {settings.urgent_cap:.2%} is below Cap {settings.cap:.2%}",
+                locate("Urgent Cap"),
+            )
+        )
     if (
         settings.as_of_date is not None
         and settings.last_rebalance_date is not None
         and settings.last_rebalance_date > settings.as_of_date
     ):
-        problems.append(Problem(
-            "date-in-future",
-            f"Last Rebalance Date {settings.last_rebalance_date} is after the As-of Date "
-            f"{settings.as_of_date}",
-            locate("Last Rebalance Date"),
-        ))
+        problems.append(
+            Problem(
+                "date-in-future",
+                f"Last Rebalance Date {settings.last_rebalance_date} is after the As-of Date "
+                f"{settings.as_of_date}",
+                locate("Last Rebalance Date"),
+            )
+        )
     return problems
 
 

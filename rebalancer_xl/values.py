@@ -12,7 +12,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 EXCEL_ERRORS = (
-    "#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+    "#N/A",
+    "#REF!",
+    "#VALUE!",
+    "#DIV/0!",
+    "#NAME?",
+    "#NUM!",
+    "#NULL!",
+    "#SPILL!",
+    "#CALC!",
     "#GETTING_DATA",
 )
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -133,5 +141,6 @@ def parse_date(raw: object, what: str) -> date:
                 return datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
-    raise BadValue("not-a-date",
-                   f"{what} is {_shown(raw)}, not a date; enter a real date or YYYY-MM-DD")
+    raise BadValue(
+        "not-a-date", f"{what} is {_shown(raw)}, not a date; enter a real date or YYYY-MM-DD"
+    )

@@ -70,8 +70,12 @@ def run_rebalance(
     grid = read_book(book)
     outcome = plan_book(grid, as_of=as_of, today=today)
     if not outcome.ok:
-        book.app.alert(problems_message(book.name, outcome.problems), title=ALERT_TITLE,
-                       buttons="ok", mode="critical")
+        book.app.alert(
+            problems_message(book.name, outcome.problems),
+            title=ALERT_TITLE,
+            buttons="ok",
+            mode="critical",
+        )
         return outcome
     active = _active_sheet(book)
     write_ops(book, outcome.ops)
@@ -102,8 +106,9 @@ def read_book(book: xw.Book) -> Book:
         rows = _used_values(sheet)
         merged = _merged_areas(sheet, rows) if name == S.HOLDINGS else ()
         sheets[name] = Sheet(name, rows, merged)
-    return Book(sheets, macro_enabled=book.name.lower().endswith((".xlsm", ".xlsb")),
-                sheet_order=order)
+    return Book(
+        sheets, macro_enabled=book.name.lower().endswith((".xlsm", ".xlsb")), sheet_order=order
+    )
 
 
 def _names(book: xw.Book) -> list[str]:
@@ -133,8 +138,12 @@ def cell_value(value: object) -> object:
     """
     if isinstance(value, str):
         return value if value != "" else None
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer() \
-            and abs(value) < _EXACT_INT:
+    if (
+        isinstance(value, float)
+        and math.isfinite(value)
+        and value.is_integer()
+        and abs(value) < _EXACT_INT
+    ):
         return int(value)
     if isinstance(value, datetime) and value.time() == time():
         return value.date()
@@ -161,8 +170,7 @@ def _merged_areas(
                 cell = sheet.range((r, c))
                 if cell.merge_cells:
                     area = cell.merge_area
-                    areas.add((area.row, area.column, area.last_cell.row,
-                               area.last_cell.column))
+                    areas.add((area.row, area.column, area.last_cell.row, area.last_cell.column))
     except NotImplementedError:
         return ()
     return tuple(sorted(areas))
@@ -178,17 +186,20 @@ def write_ops(book: xw.Book, ops: Iterable[Op]) -> None:
             width = max((len(row) for row in op.values), default=0)
             if not width:
                 continue
-            values = [[excel_value(v) for v in row] + [None] * (width - len(row))
-                      for row in op.values]
+            values = [
+                [excel_value(v) for v in row] + [None] * (width - len(row)) for row in op.values
+            ]
             _range(book, op.sheet, op.row, op.col, len(values), width).value = values
         elif isinstance(op, SetFormat):
-            _range(book, op.sheet, op.row, op.col, op.rows, op.cols).number_format = \
-                op.number_format
+            _range(
+                book, op.sheet, op.row, op.col, op.rows, op.cols
+            ).number_format = op.number_format
         elif isinstance(op, SetColor):
             # Render only ever sets colours; clearing one (None) works on desktop and
             # Office.js, but the VBA and Office Scripts clients cannot do it.
-            _range(book, op.sheet, op.row, op.col, op.rows, op.cols).color = \
+            _range(book, op.sheet, op.row, op.col, op.rows, op.cols).color = (
                 f"#{op.color}" if op.color else None
+            )
         elif isinstance(op, ClearContents):
             _range(book, op.sheet, op.row, op.col, op.rows, op.cols).clear_contents()
         elif isinstance(op, AddSheet):
@@ -235,8 +246,11 @@ def text_needs_guard(text: str) -> bool:
     or percentage in some locale; a leading = + - @ starts a formula; '#…' could be an
     error literal; an apostrophe would itself be eaten.
     """
-    return (text[0] in "=+-@#'" or any(ch.isdigit() for ch in text)
-            or text.strip().upper() in ("TRUE", "FALSE"))
+    return (
+        text[0] in "=+-@#'"
+        or any(ch.isdigit() for ch in text)
+        or text.strip().upper() in ("TRUE", "FALSE")
+    )
 
 
 # --- problems -----------------------------------------------------------------------------

@@ -87,14 +87,17 @@ def edit(path: Path, change: Callable[[Workbook], object]) -> Path:
     return path
 
 
-def set_cell(sheet: str, ref: str, value: object, data_type: str | None = None
-             ) -> Callable[[Workbook], None]:
+def set_cell(
+    sheet: str, ref: str, value: object, data_type: str | None = None
+) -> Callable[[Workbook], None]:
     """An `edit` change writing one cell (a data_type of 'e' makes an Excel error value)."""
+
     def change(wb: Workbook) -> None:
         cell = wb[sheet][ref]
         cell.value = value
         if data_type is not None:
             cell.data_type = data_type
+
     return change
 
 
@@ -189,6 +192,7 @@ def located(result: dict[str, Any]) -> list[tuple[str, str]]:
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
     """Run `rebalancer-xl ARGS` in this process; usage errors come back as exit code 2."""
+
     def run(*args: object) -> CliRun:
         capsys.readouterr()
         try:
@@ -197,6 +201,7 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliRun]:
             code = stop.code if isinstance(stop.code, int) else 1
         captured = capsys.readouterr()
         return CliRun(code, captured.out, captured.err)
+
     return run
 
 
@@ -229,8 +234,13 @@ def processed(sample_master: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def run_subprocess(*args: object, timeout: float = 120) -> CliRun:
     """Run the command as a separate process, as a script or a shell would."""
-    proc = subprocess.run([sys.executable, "-m", "rebalancer_xl.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rebalancer_xl.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     return CliRun(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -254,8 +264,12 @@ def sheet_part(z: zipfile.ZipFile, sheet: str) -> str:
 # --- building workbooks with XlsxWriter ------------------------------------------------------
 
 
-def xlsxwriter_copy(src: Path, dst: Path, extra: Callable[[Any, dict[str, Any]], None] | None
-                    = None, vba: bytes | None = None) -> Path:
+def xlsxwriter_copy(
+    src: Path,
+    dst: Path,
+    extra: Callable[[Any, dict[str, Any]], None] | None = None,
+    vba: bytes | None = None,
+) -> Path:
     """The values of `src` (formulas left out: the run never reads them) in a workbook
     written by XlsxWriter, which can add what openpyxl cannot keep (`extra`)."""
     import io
@@ -304,8 +318,9 @@ def vba_project() -> bytes:
 # --- LibreOffice -----------------------------------------------------------------------------
 
 
-def convert_many(paths: Iterable[Path], outdir: Path,
-                 complaints: list[str] | None = None) -> dict[Path, Path]:
+def convert_many(
+    paths: Iterable[Path], outdir: Path, complaints: list[str] | None = None
+) -> dict[Path, Path]:
     """Open every file in one headless LibreOffice, recalculate, save each as .xlsx.
 
     One soffice start for many files: starting it is most of the cost of a conversion.
@@ -327,11 +342,24 @@ def convert_many(paths: Iterable[Path], outdir: Path,
         user = Path(profile) / "user"
         user.mkdir()
         (user / "registrymodifications.xcu").write_text(_ALWAYS_RECALC, encoding="utf-8")
-        command = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
-                   "--norestore", "--convert-to", "xlsx", "--outdir", str(outdir),
-                   *map(str, paths)]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)
+        command = [
+            exe,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(outdir),
+            *map(str, paths),
+        ]
+        proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         try:
             _, err = proc.communicate(timeout=TIMEOUT_SECONDS * 2)
         except subprocess.TimeoutExpired:
@@ -345,8 +373,12 @@ def convert_many(paths: Iterable[Path], outdir: Path,
 
 
 @pytest.fixture(scope="session")
-def written_books(tmp_path_factory: pytest.TempPathFactory, sample_master: Path,
-                  blank_master: Path, processed: Processed) -> dict[str, Path]:
+def written_books(
+    tmp_path_factory: pytest.TempPathFactory,
+    sample_master: Path,
+    blank_master: Path,
+    processed: Processed,
+) -> dict[str, Path]:
     """Every kind of workbook we write, by name: the two templates, the sample after one
     run, and after a second run on the same date."""
     folder = tmp_path_factory.mktemp("written")
@@ -362,16 +394,22 @@ def written_books(tmp_path_factory: pytest.TempPathFactory, sample_master: Path,
 
 
 @pytest.fixture(scope="session")
-def libreoffice_run(tmp_path_factory: pytest.TempPathFactory,
-                    written_books: dict[str, Path]) -> tuple[dict[str, Path], list[str]]:
+def libreoffice_run(
+    tmp_path_factory: pytest.TempPathFactory, written_books: dict[str, Path]
+) -> tuple[dict[str, Path], list[str]]:
     """`written_books` opened, recalculated and saved by LibreOffice, by the same names
     (one soffice start for all), and what soffice complained about on the way. A name
     is missing if LibreOffice could not open it."""
     complaints: list[str] = []
-    converted = convert_many(written_books.values(), tmp_path_factory.mktemp("lo"),
-                             complaints)
-    return ({name: converted[path.resolve()] for name, path in written_books.items()
-             if path.resolve() in converted}, complaints)
+    converted = convert_many(written_books.values(), tmp_path_factory.mktemp("lo"), complaints)
+    return (
+        {
+            name: converted[path.resolve()]
+            for name, path in written_books.items()
+            if path.resolve() in converted
+        },
+        complaints,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -77,8 +77,7 @@ def test_renamed_header_shares_to_qty(cli, sample, at: Layout):
 def test_missing_output_column(cli, sample, at: Layout):
     """The run needs somewhere to write: a deleted Reason column is refused, not skipped."""
     col = at.letter("Holdings", "Reason")
-    broken(sample, lambda wb: wb["Holdings"].delete_cols(
-        wb["Holdings"][f"{col}1"].column))
+    broken(sample, lambda wb: wb["Holdings"].delete_cols(wb["Holdings"][f"{col}1"].column))
     assert refused(cli, sample) == [("missing-column", at.header_row("Holdings"))]
 
 
@@ -138,8 +137,10 @@ def test_excel_error_values(cli, sample, at: Layout, error):
     cell = at.cell("Holdings", "Current Price", "TEM")
     broken(sample, set_cell("Holdings", cell.split("!")[1], error, data_type="e"))
     with zipfile.ZipFile(sample) as z:  # really an error cell, not the text "#N/A"
-        assert re.search(rb'<c r="' + cell.split("!")[1].encode() + rb'"[^>]*t="e"',
-                         z.read(sheet_part(z, "Holdings")))
+        assert re.search(
+            rb'<c r="' + cell.split("!")[1].encode() + rb'"[^>]*t="e"',
+            z.read(sheet_part(z, "Holdings")),
+        )
     assert refused(cli, sample) == [("excel-error", cell)]
 
 
@@ -177,8 +178,10 @@ def test_merged_cells_over_optional_inputs_only(cli, sample, at: Layout):
 
 def test_hyperlink_formula_text_as_a_string_ticker(cli, sample, at: Layout):
     cell = at.cell("Holdings", "Ticker", "ALAB")
-    broken(sample, set_cell("Holdings", cell.split("!")[1], '=HYPERLINK("http://x","y")',
-                            data_type="s"))
+    broken(
+        sample,
+        set_cell("Holdings", cell.split("!")[1], '=HYPERLINK("http://x","y")', data_type="s"),
+    )
     assert refused(cli, sample) == [("bad-ticker", cell)]
 
 
@@ -220,6 +223,7 @@ def test_unknown_setting_name(cli, sample, at: Layout):
     def add(wb: Workbook) -> None:
         wb["Settings"][f"{name_col}{row}"] = "Stratgy"
         wb["Settings"][f"{value_col}{row}"] = "Hybrid"
+
     broken(sample, add)
     # The typo is in the name, so the name's cell is pointed at.
     assert refused(cli, sample) == [("unknown-setting", f"Settings!{name_col}{row}")]
@@ -230,8 +234,7 @@ def test_bad_strategy_choice(cli, sample, at: Layout):
     broken(sample, set_cell("Settings", cell.split("!")[1], "Momentum"))
     run = cli("run", sample, "--json")
     assert located(run.file) == [("bad-choice", cell)]
-    assert all(c in run.file["problems"][0]["message"] for c in ("Hybrid", "Threshold",
-                                                                  "Calendar"))
+    assert all(c in run.file["problems"][0]["message"] for c in ("Hybrid", "Threshold", "Calendar"))
 
 
 def test_lots_not_adding_up(cli, sample, at: Layout):
@@ -263,6 +266,7 @@ def _targets(at: Layout, **targets: float) -> Callable[[Workbook], None]:
     def change(wb: Workbook) -> None:
         for ticker, value in targets.items():
             wb["Holdings"][at.cell("Holdings", "Target %", ticker).split("!")[1]] = value
+
     return change
 
 
@@ -276,6 +280,7 @@ def test_bad_cells_do_not_hide_the_checks_across_rows(cli, sample, at: Layout):
         wb["Holdings"][shares.split("!")[1]] = -5
         wb["Holdings"][price.split("!")[1]] = "abc"
         _targets(at, ALAB=0.45, CRWV=0.05)(wb)
+
     broken(sample, change)
     assert refused(cli, sample) == [
         ("negative-shares", shares),
@@ -296,6 +301,7 @@ def test_a_bad_target_cell_skips_only_the_sum(cli, sample, at: Layout):
     def change(wb: Workbook) -> None:
         wb["Holdings"][target.split("!")[1]] = "thirty"
         _targets(at, ALAB=0.45)(wb)
+
     broken(sample, change)
     assert refused(cli, sample) == [
         ("not-a-number", target),
@@ -310,9 +316,9 @@ def test_leftover_ticker_is_checked_beside_a_bad_cell(cli, sample, at: Layout):
     def change(wb: Workbook) -> None:
         wb["Holdings"][shares.split("!")[1]] = "ten"
         wb["Settings"][leftover.split("!")[1]] = "QQQ"
+
     broken(sample, change)
-    assert refused(cli, sample) == [("not-a-number", shares),
-                                    ("leftover-ticker-missing", leftover)]
+    assert refused(cli, sample) == [("not-a-number", shares), ("leftover-ticker-missing", leftover)]
 
 
 def test_lots_are_checked_for_the_rows_that_were_read(cli, sample, at: Layout):
@@ -322,9 +328,12 @@ def test_lots_are_checked_for_the_rows_that_were_read(cli, sample, at: Layout):
     def change(wb: Workbook) -> None:
         wb["Holdings"][price.split("!")[1]] = "abc"
         wb["Lots"][at.cell("Lots", "Shares", "PLTR").split("!")[1]] = 140
+
     broken(sample, change)
-    assert refused(cli, sample) == [("not-a-number", price),
-                                    ("lots-mismatch", at.cell("Holdings", "Shares", "PLTR"))]
+    assert refused(cli, sample) == [
+        ("not-a-number", price),
+        ("lots-mismatch", at.cell("Holdings", "Shares", "PLTR")),
+    ]
 
 
 def test_lots_of_a_refused_holding_are_not_compared(cli, sample, at: Layout):
@@ -388,11 +397,14 @@ def test_zip_that_is_not_a_workbook(cli, tmp_path):
     assert located(run.file) == [("corrupt-file", "")]
 
 
-@pytest.mark.parametrize(("name", "data"), [
-    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
-    ("holdings.csv", b"Ticker,Shares\nPLTR,250\n"),
-    ("book.ods", b"PK\x03\x04"),
-])
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
+        ("holdings.csv", b"Ticker,Shares\nPLTR,250\n"),
+        ("book.ods", b"PK\x03\x04"),
+    ],
+)
 def test_other_formats(cli, tmp_path, name, data):
     path = tmp_path / name
     path.write_bytes(data)
@@ -442,19 +454,28 @@ def test_every_problem_in_one_pass(cli, sample, at: Layout):
     lot_date = at.cell("Lots", "Acquired", "TEM")
 
     def change(wb: Workbook) -> None:
-        for ref, value in ((shares, "ten"), (price, 0), (ticker, "IONQ"), (strategy, "Momentum"),
-                           (as_of, "31/12/2026"), (lot_date, "soon")):
+        for ref, value in (
+            (shares, "ten"),
+            (price, 0),
+            (ticker, "IONQ"),
+            (strategy, "Momentum"),
+            (as_of, "31/12/2026"),
+            (lot_date, "soon"),
+        ):
             sheet, cell = ref.split("!")
             wb[sheet][cell] = value
+
     broken(sample, change)
-    assert sorted(refused(cli, sample)) == sorted([
-        ("not-a-number", shares),
-        ("bad-price", price),
-        ("duplicate-ticker", at.cell("Holdings", "Ticker", "IONQ")),
-        ("bad-choice", strategy),
-        ("not-a-date", as_of),
-        ("not-a-date", lot_date),
-    ])
+    assert sorted(refused(cli, sample)) == sorted(
+        [
+            ("not-a-number", shares),
+            ("bad-price", price),
+            ("duplicate-ticker", at.cell("Holdings", "Ticker", "IONQ")),
+            ("bad-choice", strategy),
+            ("not-a-date", as_of),
+            ("not-a-date", lot_date),
+        ]
+    )
 
 
 def test_problems_are_printed_by_cell_for_people(cli, sample, at: Layout):
@@ -539,11 +560,18 @@ def _format_blank_rows(path: Path, sheet: str, *, last_row: int, columns: tuple[
                 style = re.findall(r'<c r="[A-Z]+\d+" s="(\d+)"', text)[-1]
                 start = max(rows) + 1
                 body = "".join(
-                    f'<row r="{r}">' + "".join(f'<c r="{c}{r}" s="{style}"/>' for c in columns)
-                    + "</row>" for r in range(start, last_row + 1))
+                    f'<row r="{r}">'
+                    + "".join(f'<c r="{c}{r}" s="{style}"/>' for c in columns)
+                    + "</row>"
+                    for r in range(start, last_row + 1)
+                )
                 text = text.replace("</sheetData>", body + "</sheetData>", 1)
-                text = re.sub(r'<dimension ref="([A-Z]+\d+):([A-Z]+)\d+"/>',
-                              rf'<dimension ref="\1:\g<2>{last_row}"/>', text, count=1)
+                text = re.sub(
+                    r'<dimension ref="([A-Z]+\d+):([A-Z]+)\d+"/>',
+                    rf'<dimension ref="\1:\g<2>{last_row}"/>',
+                    text,
+                    count=1,
+                )
                 data = text.encode()
             zout.writestr(item, data)
     tmp.replace(path)

@@ -30,11 +30,25 @@ def test_top_level_help(cli):
         assert word in run.out
 
 
-@pytest.mark.parametrize(("command", "options"), [
-    ("new", ("--sample", "--macro", "--force", "PATH")),
-    ("run", ("--dry-run", "--json", "--output-dir", "--jobs", "--as-of", "--force",
-             "--quiet", "FILE")),
-])
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        ("new", ("--sample", "--macro", "--force", "PATH")),
+        (
+            "run",
+            (
+                "--dry-run",
+                "--json",
+                "--output-dir",
+                "--jobs",
+                "--as-of",
+                "--force",
+                "--quiet",
+                "FILE",
+            ),
+        ),
+    ],
+)
 def test_subcommand_help(cli, command, options):
     run = cli(command, "--help")
     assert run.code == 0
@@ -54,15 +68,18 @@ def test_no_command_is_bad_usage(cli):
     assert "run" in run.out  # the help says what to type instead
 
 
-@pytest.mark.parametrize("args", [
-    ("run",),                                     # no files
-    ("run", "x.xlsx", "--jobs", "0"),
-    ("run", "x.xlsx", "--jobs", "two"),
-    ("run", "x.xlsx", "--as-of", "2026-13-01"),
-    ("run", "x.xlsx", "--as-of", "31/12/2026"),
-    ("run", "x.xlsx", "--no-such-option"),
-    ("frobnicate",),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run",),  # no files
+        ("run", "x.xlsx", "--jobs", "0"),
+        ("run", "x.xlsx", "--jobs", "two"),
+        ("run", "x.xlsx", "--as-of", "2026-13-01"),
+        ("run", "x.xlsx", "--as-of", "31/12/2026"),
+        ("run", "x.xlsx", "--no-such-option"),
+        ("frobnicate",),
+    ],
+)
 def test_bad_usage_exits_2(cli, args, tmp_path):
     run = cli(*args)
     assert run.code == 2
@@ -120,12 +137,23 @@ def test_json_document_shape(cli, sample, tmp_path, at):
     doc = json.loads(run.out)  # stdout holds the document and nothing else
     assert set(doc) == {"files"}
     good, failed = doc["files"]
-    assert (good["path"], good["status"], failed["path"], failed["status"]) == \
-        (str(sample), "ok", str(bad), "error")
+    assert (good["path"], good["status"], failed["path"], failed["status"]) == (
+        str(sample),
+        "ok",
+        str(bad),
+        "error",
+    )
 
-    for key, kind in (("portfolio_value", float), ("cash_left", float),
-                      ("next_rebalance_date", str), ("actions", list), ("trades", list),
-                      ("tax", dict), ("metrics", dict), ("problems", list)):
+    for key, kind in (
+        ("portfolio_value", float),
+        ("cash_left", float),
+        ("next_rebalance_date", str),
+        ("actions", list),
+        ("trades", list),
+        ("tax", dict),
+        ("metrics", dict),
+        ("problems", list),
+    ):
         assert isinstance(good[key], kind), key
     metrics = good["metrics"]
     assert metrics["value"] == 120_000
@@ -134,8 +162,16 @@ def test_json_document_shape(cli, sample, tmp_path, at):
     assert good["problems"] == []
     assert [a["ticker"] for a in good["actions"]] == list(SAMPLE_TICKERS)
     for action in good["actions"]:
-        assert set(action) == {"ticker", "action", "amount", "shares", "post_trade_pct",
-                               "rule", "reason", "flags"}
+        assert set(action) == {
+            "ticker",
+            "action",
+            "amount",
+            "shares",
+            "post_trade_pct",
+            "rule",
+            "reason",
+            "flags",
+        }
         assert action["action"] in {"HOLD", "TRIM", "SELL", "ADD", "BUY"}
         assert isinstance(action["amount"], float)
         assert action["amount"] >= 0
@@ -149,22 +185,39 @@ def test_json_document_shape(cli, sample, tmp_path, at):
     wb = openpyxl.load_workbook(sample)
     ws = wb["Holdings"]
     header = [c.value for c in ws[1]]
-    total = sum(row[header.index("Shares")] * row[header.index("Current Price")]
-                for row in ws.iter_rows(min_row=2, values_only=True) if row[0])
+    total = sum(
+        row[header.index("Shares")] * row[header.index("Current Price")]
+        for row in ws.iter_rows(min_row=2, values_only=True)
+        if row[0]
+    )
     assert good["portfolio_value"] == pytest.approx(total, abs=0.005) == 120_000
     assert good["next_rebalance_date"] > AS_OF.isoformat()
 
     # A failed entry has every key a good one has: lists empty, everything else null.
     assert list(failed) == list(good)
-    assert {k: failed[k] for k in ("actions", "trades", "notes", "content_lost")} == \
-        {"actions": [], "trades": [], "notes": [], "content_lost": []}
-    for key in ("portfolio_value", "cash_left", "as_of", "next_rebalance_date",
-                "emergency_only", "tax", "written"):
+    assert {k: failed[k] for k in ("actions", "trades", "notes", "content_lost")} == {
+        "actions": [],
+        "trades": [],
+        "notes": [],
+        "content_lost": [],
+    }
+    for key in (
+        "portfolio_value",
+        "cash_left",
+        "as_of",
+        "next_rebalance_date",
+        "emergency_only",
+        "tax",
+        "written",
+    ):
         assert failed[key] is None, key
     [problem] = failed["problems"]
     assert set(problem) == {"sheet", "cell", "code", "message", "severity"}
-    assert (f"{problem['sheet']}!{problem['cell']}", problem["code"], problem["severity"]) == \
-        (strategy, "bad-choice", "error")
+    assert (f"{problem['sheet']}!{problem['cell']}", problem["code"], problem["severity"]) == (
+        strategy,
+        "bad-choice",
+        "error",
+    )
     assert "Momentum" in problem["message"]
 
 
@@ -194,8 +247,10 @@ def typo(at: Layout) -> str:
 @pytest.fixture
 def batch(sample_master: Path, tmp_path: Path, typo: str) -> list[Path]:
     """Three good workbooks and, second in line, one with a typo."""
-    files = [copy_as(sample_master, tmp_path / "in" / f"{name}.xlsx")
-             for name in ("a", "broken", "c", "d")]
+    files = [
+        copy_as(sample_master, tmp_path / "in" / f"{name}.xlsx")
+        for name in ("a", "broken", "c", "d")
+    ]
     edit(files[1], set_cell("Holdings", typo.split("!")[1], "ten"))
     return files
 

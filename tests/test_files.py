@@ -111,11 +111,12 @@ def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
 
 def test_the_helper_imports_nothing_heavy() -> None:
     """The Excel button imports the package: this module must not slow that down."""
-    code = ("import sys; import rebalancer_xl.files; print(','.join(sorted(m for m in "
-            "sys.modules if m.split('.')[0] in ('openpyxl', 'pandas', 'xlwings', 'rich', "
-            "'python_calamine'))))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys; import rebalancer_xl.files; print(','.join(sorted(m for m in "
+        "sys.modules if m.split('.')[0] in ('openpyxl', 'pandas', 'xlwings', 'rich', "
+        "'python_calamine'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
 
@@ -123,8 +124,9 @@ def test_the_helper_imports_nothing_heavy() -> None:
 
 
 @posix_only
-def test_a_processed_copy_gets_the_default_mode(cli: Any, sample: Path, tmp_path: Path,
-                                                umask: int) -> None:
+def test_a_processed_copy_gets_the_default_mode(
+    cli: Any, sample: Path, tmp_path: Path, umask: int
+) -> None:
     out = tmp_path / "out"
     run = cli("run", sample, "--output-dir", out, "--json")
     assert run.code == 0, run.err
@@ -154,8 +156,9 @@ def test_new_workbooks_get_the_default_mode(cli: Any, tmp_path: Path, umask: int
 
 
 @posix_only
-def test_a_new_macro_workbook_gets_the_default_mode(cli: Any, tmp_path: Path, umask: int,
-                                                    vba_project: bytes) -> None:
+def test_a_new_macro_workbook_gets_the_default_mode(
+    cli: Any, tmp_path: Path, umask: int, vba_project: bytes
+) -> None:
     book = tmp_path / "ModeCheckBook.xlsm"
     run = cli("new", book, "--macro")
     assert run.code == 0, run.err
@@ -164,8 +167,9 @@ def test_a_new_macro_workbook_gets_the_default_mode(cli: Any, tmp_path: Path, um
 
 
 @posix_only
-def test_a_run_in_place_through_a_link_updates_the_real_file(cli: Any, sample_master: Path,
-                                                             tmp_path: Path) -> None:
+def test_a_run_in_place_through_a_link_updates_the_real_file(
+    cli: Any, sample_master: Path, tmp_path: Path
+) -> None:
     real = copy_as(sample_master, tmp_path / "real" / "book.xlsx")
     before = sha256(real)
     link = tmp_path / "link" / "book.xlsx"
@@ -185,7 +189,8 @@ def _textbox(book: Any, sheets: dict[str, Any]) -> None:
 
 
 def test_the_save_check_still_refuses_in_place_and_leaves_no_temp_file(
-        cli: Any, sample_master: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cli: Any, sample_master: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A part the writer did not mean to change comes out changed: the verifier refuses."""
     path = xlsxwriter_copy(sample_master, tmp_path / "in" / "book.xlsx", extra=_textbox)
     before = sha256(path)
@@ -206,8 +211,9 @@ def test_the_save_check_still_refuses_in_place_and_leaves_no_temp_file(
     assert listing(path.parent) == {"book.xlsx"}
 
 
-def test_a_crash_while_saving_leaves_no_temp_file(cli: Any, sample: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_while_saving_leaves_no_temp_file(
+    cli: Any, sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = sha256(sample)
 
     def broken(*args: object, **kwargs: object) -> list[object]:

@@ -15,6 +15,5 @@ def test_core_imports_neither_openpyxl_nor_xlwings():
         "('openpyxl', 'xlwings', 'python_calamine', 'rich', 'pandas'))\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

@@ -54,16 +54,17 @@ def holdings_vml(package: dict[str, bytes]) -> tuple[str, bytes]:
     rels = package["xl/_rels/workbook.xml.rels"].decode()
     rid = re.search(r'<sheet [^>]*name="Holdings"[^>]*r:id="([^"]+)"', book)
     assert rid is not None
-    target = re.search(rf'<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid.group(1)}"', rels) \
-        or re.search(rf'<Relationship [^>]*Id="{rid.group(1)}"[^>]*Target="([^"]+)"', rels)
+    target = re.search(
+        rf'<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid.group(1)}"', rels
+    ) or re.search(rf'<Relationship [^>]*Id="{rid.group(1)}"[^>]*Target="([^"]+)"', rels)
     assert target is not None
     sheet = target.group(1).lstrip("/")
     sheet_rels = package[f"xl/worksheets/_rels/{sheet.rsplit('/', 1)[1]}.rels"].decode()
     legacy = re.search(r'<legacyDrawing [^>]*r:id="([^"]+)"', package[sheet].decode())
     assert legacy is not None, "Holdings has no legacyDrawing"
-    vml = re.search(rf'<Relationship [^>]*Target="/?([^"]+)"[^>]*Id="{legacy.group(1)}"',
-                    sheet_rels) or re.search(
-        rf'<Relationship [^>]*Id="{legacy.group(1)}"[^>]*Target="/?([^"]+)"', sheet_rels)
+    vml = re.search(
+        rf'<Relationship [^>]*Target="/?([^"]+)"[^>]*Id="{legacy.group(1)}"', sheet_rels
+    ) or re.search(rf'<Relationship [^>]*Id="{legacy.group(1)}"[^>]*Target="/?([^"]+)"', sheet_rels)
     assert vml is not None
     return vml.group(1), package[vml.group(1)]
 
@@ -108,7 +109,7 @@ def ovba_decompress(data: bytes) -> bytes:
         pos += 2
         start = len(out)
         if not header & 0x8000:  # a raw chunk
-            out += data[pos:pos + 4096]
+            out += data[pos : pos + 4096]
             pos += 4096
             continue
         while pos < end:
@@ -143,7 +144,7 @@ def vba_modules(vba: bytes) -> dict[str, str]:
         pos += 6
         if rid == 0x0009:  # PROJECTVERSION: its size field says 4 but 6 bytes follow
             size = 6
-        record = directory[pos:pos + size]
+        record = directory[pos : pos + size]
         pos += size
         if rid == 0x0019:
             name = record.decode("latin-1")
@@ -165,8 +166,9 @@ def test_the_builder_returns_the_workbook_and_its_python_module(built: dict[str,
 
 def test_the_bundled_workbook_script_is_the_button_script() -> None:
     """workbook/Rebalancing.py ("Run main" of the add-in) is the same module."""
-    assert (ROOT / "workbook" / "Rebalancing.py").read_text(encoding="utf-8") == \
-        macro.button_script()
+    assert (ROOT / "workbook" / "Rebalancing.py").read_text(
+        encoding="utf-8"
+    ) == macro.button_script()
 
 
 def test_the_button_script_calls_run_rebalance() -> None:
@@ -181,14 +183,22 @@ def test_the_button_script_calls_run_rebalance() -> None:
 def test_it_is_a_macro_enabled_package(built: dict[str, Path]) -> None:
     package = parts(built["xlsm"])
     types = package["[Content_Types].xml"].decode()
-    assert re.search(r'PartName="/xl/workbook.xml"\s+ContentType="application/vnd.ms-excel'
-                     r'.sheet.macroEnabled.main\+xml"', types)
-    assert '<Override PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office' \
-           '.vbaProject"/>' in types
+    assert re.search(
+        r'PartName="/xl/workbook.xml"\s+ContentType="application/vnd.ms-excel'
+        r'.sheet.macroEnabled.main\+xml"',
+        types,
+    )
+    assert (
+        '<Override PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office'
+        '.vbaProject"/>' in types
+    )
     assert 'Extension="vml"' in types
     rels = package["xl/_rels/workbook.xml.rels"].decode()
-    assert re.search(r'Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject"'
-                     r'\s+Target="vbaProject.bin"', rels)
+    assert re.search(
+        r'Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject"'
+        r'\s+Target="vbaProject.bin"',
+        rels,
+    )
     assert re.search(r'codeName="ThisWorkbook"', package["xl/workbook.xml"].decode())
 
 
@@ -199,19 +209,21 @@ def test_the_vba_project_is_the_installed_xlwings_one(built: dict[str, Path]) ->
 
 
 def test_the_macro_the_button_runs_imports_the_module_named_like_the_workbook(
-        built: dict[str, Path]) -> None:
+    built: dict[str, Path],
+) -> None:
     modules = vba_modules(parts(built["xlsm"])["xl/vbaProject.bin"])
     sample_call = re.search(r"Sub SampleCall\(\)(.*?)End Sub", modules["Module1"], re.S)
     assert sample_call is not None
     body = sample_call.group(1)
-    assert "Left(ThisWorkbook.Name, (InStrRev(ThisWorkbook.Name, \".\"" in body
+    assert 'Left(ThisWorkbook.Name, (InStrRev(ThisWorkbook.Name, "."' in body
     assert 'RunPython "import " & mymodule & ";" & mymodule & ".main()"' in body
     # Pinned to the xlwings it came from: the standalone module says which version.
     assert f"'Version: {xlwings.__version__}" in modules["xlwings"]
 
 
 def test_the_holdings_sheet_has_a_printable_button_bound_to_the_macro(
-        built: dict[str, Path]) -> None:
+    built: dict[str, Path],
+) -> None:
     _, vml = holdings_vml(parts(built["xlsm"]))
     [button] = buttons(vml)
     assert button["caption"] == macro.CAPTION == "Run Rebalance"
@@ -240,8 +252,9 @@ def test_the_sheets_are_the_template_s(built: dict[str, Path], tmp_path: Path) -
         for row_a, row_b in zip(a.iter_rows(), b.iter_rows(), strict=True):
             for x, y in zip(row_a, row_b, strict=True):
                 assert cell_view(x) == cell_view(y), x.coordinate
-        assert {t.displayName: t.ref for t in a.tables.values()} == \
-            {t.displayName: t.ref for t in b.tables.values()}
+        assert {t.displayName: t.ref for t in a.tables.values()} == {
+            t.displayName: t.ref for t in b.tables.values()
+        }
     assert dict(ours.defined_names.items()).keys() == dict(theirs.defined_names.items()).keys()
 
 
@@ -253,8 +266,9 @@ def test_openpyxl_keeps_the_macros_when_it_opens_it(built: dict[str, Path]) -> N
     wb.vba_archive.close()
 
 
-def test_a_batch_run_keeps_the_button_and_the_macros(built: dict[str, Path],
-                                                     tmp_path: Path) -> None:
+def test_a_batch_run_keeps_the_button_and_the_macros(
+    built: dict[str, Path], tmp_path: Path
+) -> None:
     copy = tmp_path / "Rebalancing.xlsm"
     shutil.copyfile(built["xlsm"], copy)
     result = process_file(copy, output_dir=tmp_path / "out")
@@ -270,14 +284,25 @@ def test_a_batch_run_keeps_the_button_and_the_macros(built: dict[str, Path],
 def test_the_command_makes_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "Portfolio.xlsm"
     assert cli_main(["new", str(path), "--macro"]) == 0
-    assert capsys.readouterr().out.splitlines() == [f"created {path}",
-                                                    f"created {path.with_suffix('.py')}"]
+    assert capsys.readouterr().out.splitlines() == [
+        f"created {path}",
+        f"created {path.with_suffix('.py')}",
+    ]
     wb = openpyxl.load_workbook(path)
     assert wb[S.HOLDINGS].cell(1, 1).value == S.HoldingsHeader.TICKER
 
 
-@pytest.mark.parametrize("name", ["My Portfolio.xlsm", "2026.xlsm", "class.xlsm",
-                                  "json.xlsm", "xlwings.xlsm", "rebalancer_xl.xlsm"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "My Portfolio.xlsm",
+        "2026.xlsm",
+        "class.xlsm",
+        "json.xlsm",
+        "xlwings.xlsm",
+        "rebalancer_xl.xlsm",
+    ],
+)
 def test_names_the_button_could_not_import_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError, match="workbook"):
         macro.build_macro_workbook(tmp_path / name)
@@ -308,8 +333,11 @@ def test_a_sheet_without_notes_gets_a_drawing_of_its_own(tmp_path: Path) -> None
     wb.save(plain)
     place = macro.ButtonPlace.at(wb.active, row=3, col=2)
     xlsm = tmp_path / "plain.xlsm"
-    xlsm.write_bytes(macro.add_macro_button(plain.read_bytes(), macro.vba_project(),
-                                            sheet="Holdings", place=place))
+    xlsm.write_bytes(
+        macro.add_macro_button(
+            plain.read_bytes(), macro.vba_project(), sheet="Holdings", place=place
+        )
+    )
     name, vml = holdings_vml(parts(xlsm))
     assert name == "xl/drawings/vmlDrawing1.vml"  # a name openpyxl's keep_vba copies
     [button] = buttons(vml)
@@ -328,8 +356,12 @@ def test_the_anchor_follows_column_widths_and_row_heights() -> None:
     ws.row_dimensions[3].height = 30  # 40 px
     place = macro.ButtonPlace.at(ws, row=3, col=2, width=150, height=36)
     assert place.anchor == (1, 0, 2, 0, 2, 54, 2, 36)
-    assert (place.left_pt, place.top_pt, place.width_pt, place.height_pt) == \
-        (64 * 0.75, 20 * 0.75 * 2, 112.5, 27.0)
+    assert (place.left_pt, place.top_pt, place.width_pt, place.height_pt) == (
+        64 * 0.75,
+        20 * 0.75 * 2,
+        112.5,
+        27.0,
+    )
 
 
 # --- LibreOffice -----------------------------------------------------------------------------------
@@ -340,8 +372,9 @@ def without_button(xlsm: Path, out: Path) -> Path:
     package = parts(xlsm)
     name, vml = holdings_vml(package)
     text = vml.decode()
-    shape = re.compile(r"<(\w+):shape [^>]*id=\"" + macro.BUTTON_SHAPE_ID + r"\".*?</\1:shape>",
-                       re.S)
+    shape = re.compile(
+        r"<(\w+):shape [^>]*id=\"" + macro.BUTTON_SHAPE_ID + r"\".*?</\1:shape>", re.S
+    )
     stripped, count = shape.subn("", text)
     assert count == 1
     package[name] = stripped.encode()
@@ -356,12 +389,13 @@ def only_holdings(xlsm: Path, out: Path) -> Path:
     holds just Holdings (LibreOffice leaves hidden sheets out)."""
     package = parts(xlsm)
     book = package["xl/workbook.xml"].decode()
-    book, hidden = re.subn(r'<sheet (?![^>]*name="Holdings")([^>]*?)state="visible"',
-                           r'<sheet \1state="hidden"', book)
+    book, hidden = re.subn(
+        r'<sheet (?![^>]*name="Holdings")([^>]*?)state="visible"', r'<sheet \1state="hidden"', book
+    )
     assert hidden == len(S.SHEET_ORDER) - 1
     package["xl/workbook.xml"] = re.sub(
-        r'activeTab="\d+"', f'activeTab="{list(S.SHEET_ORDER).index(S.HOLDINGS)}"',
-        book).encode()
+        r'activeTab="\d+"', f'activeTab="{list(S.SHEET_ORDER).index(S.HOLDINGS)}"', book
+    ).encode()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for part, data in package.items():
             z.writestr(part, data)
@@ -379,13 +413,41 @@ def render_holdings(xlsm: Path, folder: Path, *, dpi: int = 100) -> np.ndarray:
     folder.mkdir(parents=True, exist_ok=True)
     book = only_holdings(xlsm, folder / xlsm.name)
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
-        subprocess.run([exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
-                        "--norestore", "--convert-to", "pdf", "--outdir", str(folder / "pdf"),
-                        str(book)], check=True, capture_output=True, timeout=180)
+        subprocess.run(
+            [
+                exe,
+                f"-env:UserInstallation={Path(profile).as_uri()}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(folder / "pdf"),
+                str(book),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
     pdf = folder / "pdf" / f"{book.stem}.pdf"
     for kind in ("-png", "-gray"):  # the PNG is for a person looking at the test's output
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-f", "1", "-l", "1", kind, str(pdf),
-                        str(folder / "holdings")], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                str(dpi),
+                "-f",
+                "1",
+                "-l",
+                "1",
+                kind,
+                str(pdf),
+                str(folder / "holdings"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     [pgm] = folder.glob("holdings*.pgm")
     match = re.match(rb"P5\s+(\d+)\s+(\d+)\s+\d+\s(.*)", pgm.read_bytes(), re.S)
     assert match is not None
@@ -403,11 +465,11 @@ def test_libreoffice_opens_it(built: dict[str, Path], tmp_path: Path) -> None:
 
 
 @pytest.mark.libreoffice
-def test_libreoffice_draws_the_button_on_holdings(built: dict[str, Path],
-                                                  tmp_path: Path) -> None:
+def test_libreoffice_draws_the_button_on_holdings(built: dict[str, Path], tmp_path: Path) -> None:
     drawn = render_holdings(built["xlsm"], tmp_path / "with")
-    plain = render_holdings(without_button(built["xlsm"], tmp_path / "Rebalancing.xlsm"),
-                            tmp_path / "without")
+    plain = render_holdings(
+        without_button(built["xlsm"], tmp_path / "Rebalancing.xlsm"), tmp_path / "without"
+    )
     assert drawn.shape == plain.shape
     # Anti-aliasing may shift a grey level here and there; a drawing changes far more.
     rows, cols = np.nonzero(np.abs(drawn.astype(int) - plain.astype(int)) > 16)

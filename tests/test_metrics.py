@@ -74,12 +74,15 @@ def test_returns_weights_and_contributions_since_the_last_rebalance():
     assert abs(p.metrics.quarter_return - (D(45000 + 7000) / last_value - 1)) < D("1e-25")
 
 
-@pytest.mark.parametrize(("r", "cls"), [
-    ("0.2", PerformanceClass.WINNER),
-    ("0.19999999", PerformanceClass.WINNER),  # 180/150 − 1 in floating point
-    ("0.19994", PerformanceClass.IN_LINE),
-    ("-0.1", PerformanceClass.IN_LINE),
-    ("-0.10006", PerformanceClass.LAGGARD),
-])
+@pytest.mark.parametrize(
+    ("r", "cls"),
+    [
+        ("0.2", PerformanceClass.WINNER),
+        ("0.19999999", PerformanceClass.WINNER),  # 180/150 − 1 in floating point
+        ("0.19994", PerformanceClass.IN_LINE),
+        ("-0.1", PerformanceClass.IN_LINE),
+        ("-0.10006", PerformanceClass.LAGGARD),
+    ],
+)
 def test_class_edges(r: str, cls: PerformanceClass):
     assert performance_class(Decimal(r)) is cls

@@ -29,17 +29,20 @@ def test_good_input_has_no_problems():
     assert run(GOOD).decisions
 
 
-@pytest.mark.parametrize(("cell", "value", "code"), [
-    ("Shares", "-5", "negative-shares"),
-    ("Shares", "ten", "not-a-number"),
-    ("Current Price", "0", "bad-price"),
-    ("Current Price", "abc", "not-a-number"),
-    ("Current Price", "#N/A", "excel-error"),
-    ("Score", "120", "score-out-of-range"),
-    ("Previous Score", "-1", "score-out-of-range"),
-    ("Exit Triggers Hit", "1.5", "bad-count"),
-    ("Target %", "30", "out-of-range"),
-])
+@pytest.mark.parametrize(
+    ("cell", "value", "code"),
+    [
+        ("Shares", "-5", "negative-shares"),
+        ("Shares", "ten", "not-a-number"),
+        ("Current Price", "0", "bad-price"),
+        ("Current Price", "abc", "not-a-number"),
+        ("Current Price", "#N/A", "excel-error"),
+        ("Score", "120", "score-out-of-range"),
+        ("Previous Score", "-1", "score-out-of-range"),
+        ("Exit Triggers Hit", "1.5", "bad-count"),
+        ("Target %", "30", "out-of-range"),
+    ],
+)
 def test_a_bad_cell_is_named_by_ticker_and_column(cell, value, code):
     df = frame(GOOD)
     df[cell] = df[cell].astype(object)
@@ -115,17 +118,23 @@ def test_formula_like_ticker_is_refused():
 
 
 def test_target_above_cap_is_a_warning_not_an_error():
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         PLTR   | 100    | 100           | 0.45     | 70
         ALAB   | 100    | 100           | 0.55     | 70
-    """, {"Cap": 0.6, "Cap Trim To": 0.55, "Urgent Cap": 0.7, "Urgent Trim To": 0.6})
+    """,
+        {"Cap": 0.6, "Cap Trim To": 0.55, "Urgent Cap": 0.7, "Urgent Trim To": 0.6},
+    )
     assert [(w.code, w.severity) for w in p.problems] == []
-    warned = run("""
+    warned = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         PLTR   | 100    | 100           | 0.45     | 70
         ALAB   | 100    | 100           | 0.55     | 70
-    """, {"Cap": 0.5, "Cap Trim To": 0.45, "Urgent Cap": 0.7, "Urgent Trim To": 0.6})
+    """,
+        {"Cap": 0.5, "Cap Trim To": 0.45, "Urgent Cap": 0.7, "Urgent Trim To": 0.6},
+    )
     assert [(w.code, w.severity, w.where.ticker) for w in warned.problems] == [
         ("target-above-cap", Severity.WARNING, "ALAB"),
     ]
@@ -167,8 +176,9 @@ OVER = """
 """
 
 
-def located(table: str, settings: dict | None = None, **options: object
-            ) -> list[tuple[str, str | None, str | None, Severity]]:
+def located(
+    table: str, settings: dict | None = None, **options: object
+) -> list[tuple[str, str | None, str | None, Severity]]:
     """Every problem of a refused input as (code, ticker, column, severity)."""
     with pytest.raises(InputError) as err:
         run(table, settings, **options)
@@ -188,10 +198,13 @@ def with_cell(table: str, ticker: str, column: str, value: str) -> str:
     return "\n".join(out)
 
 
-@pytest.mark.parametrize(("ticker", "column", "value", "code"), [
-    ("PLTR", "Shares", "-5", "negative-shares"),
-    ("CRWV", "Current Price", "abc", "not-a-number"),
-])
+@pytest.mark.parametrize(
+    ("ticker", "column", "value", "code"),
+    [
+        ("PLTR", "Shares", "-5", "negative-shares"),
+        ("CRWV", "Current Price", "abc", "not-a-number"),
+    ],
+)
 def test_a_bad_cell_does_not_hide_the_checks_across_rows(ticker, column, value, code):
     with pytest.raises(InputError) as err:
         run(with_cell(OVER, ticker, column, value))
@@ -265,8 +278,10 @@ def test_lots_must_add_up_to_the_shares_held():
     lots = [lot("PLTR", 60), lot("ALAB", 100), lot("PLTR", 30), lot("NVDA", 5)]
     with pytest.raises(InputError) as err:
         run(GOOD, lots=lots)
-    found = [(p.code, p.where.sheet, p.where.row, p.where.column, p.where.ticker)
-             for p in err.value.problems]
+    found = [
+        (p.code, p.where.sheet, p.where.row, p.where.column, p.where.ticker)
+        for p in err.value.problems
+    ]
     assert found == [
         ("lots-mismatch", "Lots", 0, "Shares", "PLTR"),
         ("lot-without-holding", "Lots", 3, "Ticker", "NVDA"),
@@ -309,7 +324,8 @@ def test_rebalance_emits_each_warning():
     assert (w.message.problem.code, w.message.problem.where.ticker) == ("target-above-cap", "PLTR")
     assert str(w.message) == (
         "Holdings / PLTR / Target %: target-above-cap: PLTR Target % 55.00% is above the "
-        "50% cap; the cap will trim it whenever it reaches its target")
+        "50% cap; the cap will trim it whenever it reaches its target"
+    )
     assert w.filename == __file__  # it points at the caller's line
 
 

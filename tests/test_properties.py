@@ -20,8 +20,9 @@ scores = st.one_of(st.none(), st.decimals(min_value=0, max_value=100, places=1))
 @st.composite
 def portfolios(draw: st.DrawFn) -> tuple[list[Holding], Settings]:
     n = draw(st.integers(min_value=1, max_value=8))
-    raw_targets = draw(st.lists(st.integers(min_value=0, max_value=100), min_size=n + 1,
-                                max_size=n + 1))
+    raw_targets = draw(
+        st.lists(st.integers(min_value=0, max_value=100), min_size=n + 1, max_size=n + 1)
+    )
     total = sum(raw_targets) or 1
     targets = [Decimal(t * 10000 // total) / 10000 for t in raw_targets]
     targets[-1] += 1 - sum(targets)  # exactly 100%
@@ -29,18 +30,20 @@ def portfolios(draw: st.DrawFn) -> tuple[list[Holding], Settings]:
     holdings = []
     for i in range(n):
         shares = draw(st.decimals(min_value=0, max_value=5000, places=3 if fractional else 0))
-        holdings.append(Holding(
-            ticker=f"T{i}",
-            shares=shares,
-            price=draw(money),
-            target=targets[i],
-            score=draw(scores),
-            previous_score=draw(scores),
-            exit_triggers=draw(st.integers(min_value=0, max_value=2)),
-            company_event=draw(st.booleans()) and draw(st.booleans()),
-            lock=draw(st.booleans()) and draw(st.booleans()),
-            row=i,
-        ))
+        holdings.append(
+            Holding(
+                ticker=f"T{i}",
+                shares=shares,
+                price=draw(money),
+                target=targets[i],
+                score=draw(scores),
+                previous_score=draw(scores),
+                exit_triggers=draw(st.integers(min_value=0, max_value=2)),
+                company_event=draw(st.booleans()) and draw(st.booleans()),
+                lock=draw(st.booleans()) and draw(st.booleans()),
+                row=i,
+            )
+        )
     cash = draw(st.decimals(min_value=0, max_value=50000, places=2))
     holdings.append(Holding(CASH, cash, Decimal(1), targets[-1], row=n))
     value = sum((h.value for h in holdings), Decimal(0))
@@ -50,10 +53,17 @@ def portfolios(draw: st.DrawFn) -> tuple[list[Holding], Settings]:
         whole_shares=not fractional,
         new_capital=draw(st.sampled_from([Decimal(0), Decimal(5000)])),
         # No withdrawal, a round tenth of the book, or any amount up to half of it.
-        withdrawal=draw(st.sampled_from([Decimal(0), (value / 10).quantize(Decimal("0.01")),
-                                         (value * draw(st.decimals(min_value=0, max_value=1,
-                                                                   places=4)) / 2)
-                                         .quantize(Decimal("0.01"))])),
+        withdrawal=draw(
+            st.sampled_from(
+                [
+                    Decimal(0),
+                    (value / 10).quantize(Decimal("0.01")),
+                    (value * draw(st.decimals(min_value=0, max_value=1, places=4)) / 2).quantize(
+                        Decimal("0.01")
+                    ),
+                ]
+            )
+        ),
         sell_mode=draw(st.sampled_from(list(SellMode))),
         leftover_to=leftover,
         minimum_trade=draw(st.sampled_from([Decimal(0), Decimal(250)])),
@@ -78,8 +88,7 @@ def make(case: tuple[list[Holding], Settings]):
         return None
 
 
-PROPERTY = settings(max_examples=300, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY

@@ -50,8 +50,7 @@ EXTRAS: dict[str, tuple[Callable[[Any, dict[str, Any]], None], str, str]] = {
 
 
 @pytest.fixture(params=list(EXTRAS))
-def lossy(request: pytest.FixtureRequest, sample_master: Path, tmp_path: Path
-          ) -> tuple[Path, str]:
+def lossy(request: pytest.FixtureRequest, sample_master: Path, tmp_path: Path) -> tuple[Path, str]:
     """A valid workbook (the sample's values, written by XlsxWriter) plus one thing openpyxl
     cannot keep; and the line the refusal must list for it."""
     add, sheet, label = EXTRAS[request.param]
@@ -108,8 +107,16 @@ def test_our_template_round_trips_through_a_run(sample_master: Path, processed: 
     assert losses(before, after) == []
     assert after.sheets == (*before.sheets, LOG)
     # The template really has each kind, so "nothing lost" means something.
-    for kind in (Kind.VALIDATION, Kind.CONDITIONAL, Kind.TABLE, Kind.DEFINED_NAME,
-                 Kind.CHART, Kind.COMMENT, Kind.FORMULA, Kind.MERGED_CELLS):
+    for kind in (
+        Kind.VALIDATION,
+        Kind.CONDITIONAL,
+        Kind.TABLE,
+        Kind.DEFINED_NAME,
+        Kind.CHART,
+        Kind.COMMENT,
+        Kind.FORMULA,
+        Kind.MERGED_CELLS,
+    ):
         assert before.total(kind) > 0, kind
     # Nothing gained either, except the Log sheet: same counts everywhere else.
     gained = {where: n for where, n in after.counts.items() if before.counts.get(where) != n}

@@ -18,21 +18,34 @@ WIDE_CAPS = {"Cap": 0.9, "Cap Trim To": 0.85, "Urgent Cap": 0.95, "Urgent Trim T
 
 def two(x_shares: float, x_target: float = 0.25, settings: dict | None = None):
     """X at x_shares × $100 against OTHER filling the rest of $100,000 (target 1 − x)."""
-    return run(f"""
+    return run(
+        f"""
         Ticker | Shares                | Current Price | Target %          | Score
         X      | {x_shares}            | 100           | {x_target}        | 70
         OTHER  | {1000 - x_shares}     | 100           | {1 - x_target}    |
-    """, {**WIDE_CAPS, **(settings or {})})
+    """,
+        {**WIDE_CAPS, **(settings or {})},
+    )
 
 
 # --- tiers and drift rounding ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("score", "tier"), [
-    (75, Tier.EXCEPTIONAL), (74.99, Tier.VERY_STRONG), (65, Tier.VERY_STRONG),
-    (64.99, Tier.STRONG), (50, Tier.STRONG), (49.99, Tier.MODERATE), (35, Tier.MODERATE),
-    (34.99, Tier.WEAK), (0, Tier.WEAK), (100, Tier.EXCEPTIONAL),
-])
+@pytest.mark.parametrize(
+    ("score", "tier"),
+    [
+        (75, Tier.EXCEPTIONAL),
+        (74.99, Tier.VERY_STRONG),
+        (65, Tier.VERY_STRONG),
+        (64.99, Tier.STRONG),
+        (50, Tier.STRONG),
+        (49.99, Tier.MODERATE),
+        (35, Tier.MODERATE),
+        (34.99, Tier.WEAK),
+        (0, Tier.WEAK),
+        (100, Tier.EXCEPTIONAL),
+    ],
+)
 def test_tier_edges(score, tier):
     assert Tier.of(to_decimal(score)) is tier
 
@@ -45,11 +58,14 @@ def test_30_minus_25_in_floating_point_is_exactly_5_points():
 def test_float_target_just_under_25_still_acts_on_the_5_point_edge():
     # 0.30 - 0.05 == 0.24999999999999997 in floating point; the drift still rounds to 5.00.
     target = 0.30 - 0.05
-    p = run(f"""
+    p = run(
+        f"""
         Ticker | Shares | Current Price | Target %      | Score
         X      | 300    | 100           | {target!r}    | 70
         OTHER  | 700    | 100           | {1 - target!r} |
-    """, WIDE_CAPS)
+    """,
+        WIDE_CAPS,
+    )
     d = p.decision("X")
     assert d.drift_pp == Decimal("5.00")
     assert (d.action, d.rule) == (Action.TRIM, "Hybrid band")
@@ -58,17 +74,20 @@ def test_float_target_just_under_25_still_acts_on_the_5_point_edge():
 # --- strategies and band edges -----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("shares", "strategy", "action", "amount"), [
-    (300, "Threshold", Action.TRIM, "5000.00"),  # exactly 5.00 pp acts
-    (299.9, "Threshold", Action.HOLD, "0"),  # 4.99 pp holds
-    (300, "Hybrid", Action.TRIM, "2500.00"),  # 5.00 → to 27.5%
-    (299.9, "Hybrid", Action.HOLD, "0"),
-    (350, "Hybrid", Action.TRIM, "10000.00"),  # exactly 10.00 pp → all the way
-    (349.9, "Hybrid", Action.TRIM, "7490.00"),  # 9.99 pp → to 27.5%
-    (200, "Hybrid", Action.ADD, "2500.00"),  # −5.00 pp → up to 22.5%
-    (150, "Hybrid", Action.ADD, "10000.00"),  # −10 pp → to target 25%
-    (260, "Calendar", Action.TRIM, "1000.00"),  # calendar: every drift goes
-])
+@pytest.mark.parametrize(
+    ("shares", "strategy", "action", "amount"),
+    [
+        (300, "Threshold", Action.TRIM, "5000.00"),  # exactly 5.00 pp acts
+        (299.9, "Threshold", Action.HOLD, "0"),  # 4.99 pp holds
+        (300, "Hybrid", Action.TRIM, "2500.00"),  # 5.00 → to 27.5%
+        (299.9, "Hybrid", Action.HOLD, "0"),
+        (350, "Hybrid", Action.TRIM, "10000.00"),  # exactly 10.00 pp → all the way
+        (349.9, "Hybrid", Action.TRIM, "7490.00"),  # 9.99 pp → to 27.5%
+        (200, "Hybrid", Action.ADD, "2500.00"),  # −5.00 pp → up to 22.5%
+        (150, "Hybrid", Action.ADD, "10000.00"),  # −10 pp → to target 25%
+        (260, "Calendar", Action.TRIM, "1000.00"),  # calendar: every drift goes
+    ],
+)
 def test_band_edges(shares, strategy, action, amount):
     p = two(shares, settings={"Strategy": strategy, "Whole Shares": "No"})
     d = p.decision("X")
@@ -88,12 +107,21 @@ def test_relative_band_trips_a_small_target_sooner():
 def test_relative_band_leaves_a_zero_target_on_the_plain_band():
     # The index fund that takes the leftover usually has a 0% target; 3% of it sits
     # inside the plain 5-point band and stays, relative band or not.
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         X      | 970    | 100           | 1.00     | 70
         QQQ    | 30     | 100           | 0        |
-    """, {"Relative Band": 0.25, "Leftover To": "QQQ", "Cap": 1, "Cap Trim To": 1,
-          "Urgent Cap": 1, "Urgent Trim To": 1})
+    """,
+        {
+            "Relative Band": 0.25,
+            "Leftover To": "QQQ",
+            "Cap": 1,
+            "Cap Trim To": 1,
+            "Urgent Cap": 1,
+            "Urgent Trim To": 1,
+        },
+    )
     qqq = p.decision("QQQ")
     assert qqq.action is Action.HOLD
     assert "within ±5.00 pp band" in qqq.reason
@@ -103,11 +131,14 @@ def test_relative_band_leaves_a_zero_target_on_the_plain_band():
 
 
 def caps(x_shares: int, extra_cols: str = "", extra_vals: str = "") -> object:
-    return run(f"""
+    return run(
+        f"""
         Ticker | Shares         | Current Price | Target % | Score {extra_cols}
         X      | {x_shares}     | 100           | 0.30     | 70 {extra_vals}
         Y      | {1000 - x_shares} | 100        | 0.70     |
-    """, {"Cap": 0.4, "Urgent Cap": 0.5, "Band": 0.5, "Outer Band": 0.6})
+    """,
+        {"Cap": 0.4, "Urgent Cap": 0.5, "Band": 0.5, "Outer Band": 0.6},
+    )
 
 
 def test_cap_is_strict_at_40_percent():
@@ -149,21 +180,27 @@ def test_cap_beats_a_smaller_exit_sale():
 # --- exit signals --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("score", "previous", "triggers", "sold"), [
-    (40, 70, 0, 100),  # Very Strong → Moderate: one signal → half of 200
-    (30, 55, 0, 200),  # Strong → Weak: two signals → all
-    (60, 80, 0, 0),  # Exceptional → Strong: thesis intact, MONITOR
-    (60, 70, 0, 0),  # one rung: MONITOR
-    (70, 70, 1, 100),  # one trigger → half
-    (70, 70, 2, 200),  # two triggers → all
-    (45, 70, 1, 200),  # downgrade + trigger → all
-])
+@pytest.mark.parametrize(
+    ("score", "previous", "triggers", "sold"),
+    [
+        (40, 70, 0, 100),  # Very Strong → Moderate: one signal → half of 200
+        (30, 55, 0, 200),  # Strong → Weak: two signals → all
+        (60, 80, 0, 0),  # Exceptional → Strong: thesis intact, MONITOR
+        (60, 70, 0, 0),  # one rung: MONITOR
+        (70, 70, 1, 100),  # one trigger → half
+        (70, 70, 2, 200),  # two triggers → all
+        (45, 70, 1, 200),  # downgrade + trigger → all
+    ],
+)
 def test_exit_signals(score, previous, triggers, sold):
-    p = run(f"""
+    p = run(
+        f"""
         Ticker | Shares | Current Price | Target % | Score   | Previous Score | Exit Triggers Hit
         X      | 200    | 100           | 0.20     | {score} | {previous}     | {triggers}
         Y      | 800    | 100           | 0.80     |         |                | 0
-    """, WIDE_CAPS)
+    """,
+        WIDE_CAPS,
+    )
     d = p.decision("X")
     assert d.shares == D(sold)
     assert d.action is (Action.SELL if sold else Action.HOLD)
@@ -172,11 +209,14 @@ def test_exit_signals(score, previous, triggers, sold):
 
 
 def test_blank_score_means_no_tier_rules():
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score | Previous Score
         QQQ    | 200    | 100           | 0.20     |       | 80
         Y      | 800    | 100           | 0.80     |       |
-    """, WIDE_CAPS)
+    """,
+        WIDE_CAPS,
+    )
     assert p.decision("QQQ").action is Action.HOLD
     assert not p.decision("QQQ").flags
 
@@ -187,12 +227,15 @@ def test_blank_score_means_no_tier_rules():
 def floor_case(score: int, triggers: int = 0, target: float = 0.10):
     # Y (92% vs 80%) trims $12,000 by the outer band; $5,000 cash is below its 10%
     # target, so $7,000 is free: exactly what X needs to get back to 10%.
-    return run(f"""
+    return run(
+        f"""
         Ticker | Shares | Current Price | Target %   | Score   | Exit Triggers Hit
         X      | 30     | 100           | {target}   | {score} | {triggers}
         Y      | 920    | 100           | {0.9 - target} |     | 0
         CASH   | 5000   | 1             | 0.10       |         | 0
-    """, {"Cap": 0.95, "Cap Trim To": 0.9, "Urgent Cap": 0.99, "Urgent Trim To": 0.95})
+    """,
+        {"Cap": 0.95, "Cap Trim To": 0.9, "Urgent Cap": 0.99, "Urgent Trim To": 0.95},
+    )
 
 
 def test_floor_restores_an_intact_position_to_target():
@@ -216,14 +259,22 @@ def test_floor_ignores_targets_of_5_percent_or_less():
 
 def test_top_ups_split_in_proportion_to_shortfall():
     # $3,000 of cash; A is $4,000 short and B $2,000: they get $2,000 and $1,000.
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         A      | 26     | 1000          | 0.30     | 70
         B      | 28     | 1000          | 0.30     | 70
         C      | 43     | 1000          | 0.40     | 70
         CASH   | 3000   | 1             | 0        |
-    """, {"Cap": 0.5, "Cap Trim To": 0.45, "Urgent Cap": 0.6, "Urgent Trim To": 0.5,
-          "Whole Shares": "No"})
+    """,
+        {
+            "Cap": 0.5,
+            "Cap Trim To": 0.45,
+            "Urgent Cap": 0.6,
+            "Urgent Trim To": 0.5,
+            "Whole Shares": "No",
+        },
+    )
     assert p.decision("A").amount == D("2000.00")
     assert p.decision("B").amount == D("1000.00")
     assert p.decision("A").rule == "Top-up (proceeds)"
@@ -257,13 +308,21 @@ def test_leftover_ticker_must_have_a_row():
 
 def test_required_buys_are_funded_by_trimming_overweight_positions():
     # Calendar: B must go up $10,000 and there is no cash; A is $10,000 over target.
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         A      | 40     | 1000          | 0.30     | 70
         B      | 20     | 1000          | 0.30     | 70
         C      | 40     | 1000          | 0.40     | 70
-    """, {"Strategy": "Calendar", "Cap": 0.5, "Cap Trim To": 0.45, "Urgent Cap": 0.6,
-          "Urgent Trim To": 0.5})
+    """,
+        {
+            "Strategy": "Calendar",
+            "Cap": 0.5,
+            "Cap Trim To": 0.45,
+            "Urgent Cap": 0.6,
+            "Urgent Trim To": 0.5,
+        },
+    )
     assert (p.decision("A").action, p.decision("A").amount) == (Action.TRIM, D("10000.00"))
     assert (p.decision("B").action, p.decision("B").amount) == (Action.ADD, D("10000.00"))
 
@@ -271,12 +330,15 @@ def test_required_buys_are_funded_by_trimming_overweight_positions():
 def test_floor_buy_funded_by_funding_trims_in_proportion_to_excess():
     # X needs $4,000 to return to 7%; Y (+3 pp) and Z (+1 pp) are inside their bands
     # but above target: they pay $3,000 and $1,000, in proportion to their excess.
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         X      | 30     | 100           | 0.07     | 60
         Y      | 930    | 100           | 0.90     |
         Z      | 40     | 100           | 0.03     |
-    """, {"Cap": 0.99, "Cap Trim To": 0.95, "Urgent Cap": 1, "Urgent Trim To": 0.99})
+    """,
+        {"Cap": 0.99, "Cap Trim To": 0.95, "Urgent Cap": 1, "Urgent Trim To": 0.99},
+    )
     y, z = p.decision("Y"), p.decision("Z")
     assert (y.action, y.amount, y.rule) == (Action.TRIM, D("3000.00"), "Funding trim")
     assert (z.action, z.amount, z.rule) == (Action.TRIM, D("1000.00"), "Funding trim")
@@ -285,11 +347,14 @@ def test_floor_buy_funded_by_funding_trims_in_proportion_to_excess():
 
 def test_a_strategy_trim_is_extended_to_fund_buys():
     # Y's hybrid trim (to 92.5%) frees $4,500; X needs $7,000: Y trims $2,500 more.
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         X      | 30     | 100           | 0.10     | 60
         Y      | 970    | 100           | 0.90     |
-    """, {"Cap": 0.99, "Cap Trim To": 0.95, "Urgent Cap": 1, "Urgent Trim To": 0.99})
+    """,
+        {"Cap": 0.99, "Cap Trim To": 0.95, "Urgent Cap": 1, "Urgent Trim To": 0.99},
+    )
     y = p.decision("Y")
     assert (y.action, y.amount, y.rule) == (Action.TRIM, D("7000.00"), "Hybrid band")
     assert "to fund the buys" in y.reason
@@ -297,13 +362,21 @@ def test_a_strategy_trim_is_extended_to_fund_buys():
 
 
 def test_rules_only_does_not_trim_drift_and_scales_buys_down():
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         X      | 30     | 100           | 0.10     | 60
         Y      | 970    | 100           | 0.90     |
         CASH   | 1000   | 1             | 0        |
-    """, {"Sell Mode": "Rules Only", "Cap": 0.99, "Cap Trim To": 0.95, "Urgent Cap": 1,
-          "Urgent Trim To": 0.99})
+    """,
+        {
+            "Sell Mode": "Rules Only",
+            "Cap": 0.99,
+            "Cap Trim To": 0.95,
+            "Urgent Cap": 1,
+            "Urgent Trim To": 0.99,
+        },
+    )
     assert p.decision("Y").action is Action.HOLD
     x = p.decision("X")
     assert (x.action, x.amount) == (Action.ADD, D("1000.00"))
@@ -313,13 +386,16 @@ def test_rules_only_does_not_trim_drift_and_scales_buys_down():
 def test_rules_only_says_why_a_wanted_buy_got_no_money():
     # B is 8 points under target: Hybrid buys it to 27.5% ($5,500), but with no cash
     # and no drift sales allowed, nothing pays.
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         A      | 380    | 100           | 0.30     | 70
         B      | 220    | 100           | 0.30     | 70
         C      | 400    | 100           | 0.40     | 70
         CASH   | 0      | 1             | 0        |
-    """, {"Sell Mode": "Rules Only", **WIDE_CAPS})
+    """,
+        {"Sell Mode": "Rules Only", **WIDE_CAPS},
+    )
     b = p.decision("B")
     assert b.action is Action.HOLD
     assert "the buy of $5,500.00 is not placed" in b.reason
@@ -327,13 +403,16 @@ def test_rules_only_says_why_a_wanted_buy_got_no_money():
 
 
 def test_a_wanted_buy_says_so_when_every_overweight_row_is_locked():
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score | Lock
         A      | 380    | 100           | 0.30     | 70    | Yes
         B      | 220    | 100           | 0.30     | 70    |
         C      | 400    | 100           | 0.40     | 70    |
         CASH   | 0      | 1             | 0        |       |
-    """, WIDE_CAPS)
+    """,
+        WIDE_CAPS,
+    )
     b = p.decision("B")
     assert b.action is Action.HOLD
     assert "the buy of $5,500.00 is not placed" in b.reason
@@ -341,11 +420,14 @@ def test_a_wanted_buy_says_so_when_every_overweight_row_is_locked():
 
 def test_new_capital_is_counted_before_weights_and_deployed():
     # $20,000 new capital: V = $100,000; X is 10% vs 30% → back to target.
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         X      | 100    | 100           | 0.30     | 70
         Y      | 700    | 100           | 0.70     | 70
-    """, {"New Capital": 20000, **WIDE_CAPS})
+    """,
+        {"New Capital": 20000, **WIDE_CAPS},
+    )
     x = p.decision("X")
     assert x.weight == D("0.1")
     assert (x.action, x.amount) == (Action.ADD, D("20000.00"))
@@ -356,13 +438,16 @@ def test_withdrawal_comes_from_cash_first_then_the_most_overweight():
     # $110,000 held, $10,000 out: V = $100,000. $4,000 cash pays first; the other
     # $6,000 comes from the largest drift first: A (+4 pp) gives $4,000, then B and C
     # (+1 pp each, in row order) $1,000 each. Wide bands keep the strategy quiet.
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         A      | 340    | 100           | 0.30     | 70
         B      | 310    | 100           | 0.30     | 70
         C      | 410    | 100           | 0.40     | 70
         CASH   | 4000   | 1             | 0        |
-    """, {"Withdrawal": 10000, "Band": 0.1, "Outer Band": 0.2, **WIDE_CAPS})
+    """,
+        {"Withdrawal": 10000, "Band": 0.1, "Outer Band": 0.2, **WIDE_CAPS},
+    )
     assert p.portfolio_value == D("100000.00")
     a = p.decision("A")
     assert (a.action, a.amount, a.rule) == (Action.TRIM, D("4000.00"), "Withdrawal")
@@ -376,12 +461,15 @@ def test_a_strategy_sale_that_pays_a_withdrawal_rounds_up_so_cash_never_goes_neg
     # V = $100,000 − $14,285 = $85,715; A (40%) goes back to 30% = $25,714.50, a sale of
     # $14,285.50 = 14.2855 shares. Half-up would sell 14 ($14,000) and leave cash at
     # −$285; paying the withdrawal, the sale rounds up to 15 shares.
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         A      | 40     | 1000          | 0.30     | 70
         B      | 600    | 100           | 0.70     | 70
         CASH   | 0      | 1             | 0        |
-    """, {"Strategy": "Threshold", "Withdrawal": 14285, **WIDE_CAPS})
+    """,
+        {"Strategy": "Threshold", "Withdrawal": 14285, **WIDE_CAPS},
+    )
     a = p.decision("A")
     assert (a.action, a.shares, a.amount) == (Action.TRIM, D(15), D("15000.00"))
     assert "toward the $14,285.00 withdrawal" in a.reason
@@ -398,11 +486,14 @@ def test_lock_stops_a_trade_and_asks_for_review():
 
 
 def test_company_event_flags_review_and_blocks_buys():
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score | Company Event
         X      | 30     | 100           | 0.10     | 60    | CEO exit
         Y      | 970    | 100           | 0.90     |       |
-    """, {"Cap": 0.99, "Cap Trim To": 0.95, "Urgent Cap": 1, "Urgent Trim To": 0.99})
+    """,
+        {"Cap": 0.99, "Cap Trim To": 0.95, "Urgent Cap": 1, "Urgent Trim To": 0.99},
+    )
     d = p.decision("X")
     assert d.action is Action.HOLD
     assert Flag.REVIEW in d.flags
@@ -418,21 +509,27 @@ def test_minimum_trade_suppresses_small_trades_and_says_so():
 
 def test_fractional_shares():
     whole = two(300, settings={"Strategy": "Calendar"})
-    fractional = run("""
+    fractional = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         X      | 100    | 30            | 0.50     | 70
         Y      | 100    | 70            | 0.50     | 70
-    """, {"Strategy": "Calendar", "Whole Shares": "No", **WIDE_CAPS})
+    """,
+        {"Strategy": "Calendar", "Whole Shares": "No", **WIDE_CAPS},
+    )
     assert whole.decision("X").shares == D(50)
     assert fractional.decision("Y").shares == D("28.571429")
 
 
 def test_whole_share_buys_round_down_and_never_overspend():
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         X      | 0      | 333           | 0.5      | 70
         CASH   | 1000   | 1             | 0.5      |
-    """, WIDE_CAPS)
+    """,
+        WIDE_CAPS,
+    )
     x = p.decision("X")
     assert (x.action, x.shares, x.amount) == (Action.BUY, D(1), D("333.00"))
     assert p.cash_left == D("667.00")
@@ -450,11 +547,14 @@ def test_next_quarter_end():
 
 def test_a_run_too_soon_is_emergency_only():
     p = caps(450, "", "")
-    early = run("""
+    early = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         X      | 450    | 100           | 0.30     | 70
         Y      | 550    | 100           | 0.70     |
-    """, {"As-of Date": "2026-11-23", "Last Rebalance Date": "2026-09-30"})
+    """,
+        {"As-of Date": "2026-11-23", "Last Rebalance Date": "2026-09-30"},
+    )
     assert p.decision("X").action is Action.TRIM
     x = early.decision("X")
     assert x.action is Action.HOLD
@@ -464,12 +564,15 @@ def test_a_run_too_soon_is_emergency_only():
 
 
 def test_emergency_only_still_acts_on_the_urgent_cap_and_exit_signals():
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score | Exit Triggers Hit
         X      | 550    | 100           | 0.30     | 70    | 0
         Y      | 300    | 100           | 0.50     | 70    | 2
         Z      | 150    | 100           | 0.20     | 70    | 0
-    """, {"As-of Date": "2026-11-23", "Last Rebalance Date": "2026-09-30"})
+    """,
+        {"As-of Date": "2026-11-23", "Last Rebalance Date": "2026-09-30"},
+    )
     assert p.decision("X").action is Action.TRIM
     assert Flag.URGENT in p.decision("X").flags
     assert (p.decision("Y").action, p.decision("Y").shares) == (Action.SELL, D(300))
@@ -477,12 +580,14 @@ def test_emergency_only_still_acts_on_the_urgent_cap_and_exit_signals():
 
 
 def test_forced_full_run():
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         X      | 450    | 100           | 0.30     | 70
         Y      | 550    | 100           | 0.70     |
-    """, {"As-of Date": "2026-11-23", "Last Rebalance Date": "2026-09-30",
-          "Force Full Run": "yes"})
+    """,
+        {"As-of Date": "2026-11-23", "Last Rebalance Date": "2026-09-30", "Force Full Run": "yes"},
+    )
     assert p.decision("X").action is Action.TRIM
     assert not p.emergency_only
 

@@ -57,16 +57,27 @@ def api_plan(path: Path) -> Plan:
     perf = perf[perf["Ticker"].notna()][["Ticker", "Last Rebalance Price"]]
     holdings = holdings.merge(perf, on="Ticker", how="left")
     raw = pd.read_excel(path, sheet_name="Settings", engine="calamine")
-    settings = {r["Setting"]: (None if pd.isna(r["Value"]) else r["Value"])
-                for _, r in raw.iterrows() if isinstance(r["Setting"], str)}
-    settings = {k: _day(v) if isinstance(v, datetime | pd.Timestamp) else v
-                for k, v in settings.items()}
-    lots = [Lot(r["Ticker"], _day(r["Acquired"]), to_decimal(r["Shares"]),
-                to_decimal(r["Cost per Share"]))
-            for _, r in pd.read_excel(path, sheet_name="Lots", engine="calamine").iterrows()]
-    history = [HistoryEntry(_day(r["Date"]), to_decimal(r["Portfolio Value"]))
-               for _, r in pd.read_excel(path, sheet_name="History",
-                                         engine="calamine").iterrows()]
+    settings = {
+        r["Setting"]: (None if pd.isna(r["Value"]) else r["Value"])
+        for _, r in raw.iterrows()
+        if isinstance(r["Setting"], str)
+    }
+    settings = {
+        k: _day(v) if isinstance(v, datetime | pd.Timestamp) else v for k, v in settings.items()
+    }
+    lots = [
+        Lot(
+            r["Ticker"],
+            _day(r["Acquired"]),
+            to_decimal(r["Shares"]),
+            to_decimal(r["Cost per Share"]),
+        )
+        for _, r in pd.read_excel(path, sheet_name="Lots", engine="calamine").iterrows()
+    ]
+    history = [
+        HistoryEntry(_day(r["Date"]), to_decimal(r["Portfolio Value"]))
+        for _, r in pd.read_excel(path, sheet_name="History", engine="calamine").iterrows()
+    ]
     return make_plan(holdings, settings, lots=lots, history=history)
 
 
@@ -77,7 +88,7 @@ def table(path: Path, sheet: str, key: str = "Ticker") -> list[dict[str, Any]]:
     top = next(i for i, row in enumerate(rows) if key in row)
     header = rows[top]
     out = []
-    for row in rows[top + 1:]:
+    for row in rows[top + 1 :]:
         record = {str(h): v for h, v in zip(header, row, strict=False) if h is not None}
         if record.get(key) in (None, ""):
             break
@@ -123,8 +134,9 @@ def test_holdings_outputs_add_up(processed: Processed, inputs):
     """Arithmetic on the written cells alone: amounts are shares × price to the cent, cash
     pays for the buys with what the sells raise, and weights after trading sum to 100%."""
     rows = by_ticker(table(processed.path, "Holdings"))
-    total = sum(Decimal(str(r["Shares"])) * Decimal(str(r["Current Price"]))
-                for r in inputs.values())
+    total = sum(
+        Decimal(str(r["Shares"])) * Decimal(str(r["Current Price"])) for r in inputs.values()
+    )
     after = Decimal(0)
     cash = Decimal(str(inputs["CASH"]["Shares"]))
     for ticker, row in rows.items():
@@ -140,7 +152,8 @@ def test_holdings_outputs_add_up(processed: Processed, inputs):
         cash -= sign * amount
         after += (shares + sign * traded) * price
         assert float(row["Post-Trade %"]) == pytest.approx(
-            float((shares + sign * traded) * price / total), abs=1e-12)
+            float((shares + sign * traded) * price / total), abs=1e-12
+        )
     assert cash >= 0
     assert after + cash == total  # cash is conserved to the cent
     assert float(rows["CASH"]["Post-Trade %"]) == pytest.approx(float(cash / total), abs=1e-12)
@@ -155,8 +168,9 @@ def test_inputs_and_formulas_are_untouched(processed: Processed, sample_master: 
     header = [c.value for c in before[1]]
     kept = [i for i, h in enumerate(header) if h not in OUTPUTS]
     assert len(kept) == len(header) - len(OUTPUTS)
-    for row_before, row_after in zip(before.iter_rows(values_only=True),
-                                     after.iter_rows(values_only=True), strict=True):
+    for row_before, row_after in zip(
+        before.iter_rows(values_only=True), after.iter_rows(values_only=True), strict=True
+    ):
         assert [row_before[i] for i in kept] == [row_after[i] for i in kept]
 
 
@@ -169,8 +183,11 @@ def test_trades_sheet_lists_sells_first(processed: Processed, inputs):
     assert {"SELL", "BUY"} <= set(sides)
     assert sides == sorted(sides, key=lambda s: s != "SELL")  # every SELL before any BUY
     holdings = by_ticker(table(processed.path, "Holdings"))
-    expected = {("SELL" if h["Action"] in ("TRIM", "SELL") else "BUY", t, h["Shares to Trade"])
-                for t, h in holdings.items() if h["Action"] != "HOLD"}
+    expected = {
+        ("SELL" if h["Action"] in ("TRIM", "SELL") else "BUY", t, h["Shares to Trade"])
+        for t, h in holdings.items()
+        if h["Action"] != "HOLD"
+    }
     assert {(t["Side"], t["Ticker"], t["Shares"]) for t in trades} == expected
     for t in trades:
         assert t["Limit Price"] == inputs[t["Ticker"]]["Current Price"]
@@ -199,8 +216,15 @@ def test_log_sheet_holds_the_analysis_table(processed: Processed, inputs):
     rows = by_ticker(table(processed.path, LOG))
     assert list(rows) == list(SAMPLE_TICKERS)
     header = set(next(iter(rows.values())))
-    assert {"Ticker", "Current Value", "Current %", "Target %", "Drift", "Action",
-            "Amount"} <= header
+    assert {
+        "Ticker",
+        "Current Value",
+        "Current %",
+        "Target %",
+        "Drift",
+        "Action",
+        "Amount",
+    } <= header
     total = sum(r["Shares"] * r["Current Price"] for r in inputs.values())
     actions = by_ticker(table(processed.path, "Holdings"))
     for ticker, row in rows.items():
@@ -208,8 +232,9 @@ def test_log_sheet_holds_the_analysis_table(processed: Processed, inputs):
         assert row["Current Value"] == pytest.approx(value, abs=0.005)
         assert row["Current %"] == pytest.approx(value / total, abs=1e-12)
         assert row["Target %"] == inputs[ticker]["Target %"]
-        assert row["Drift"] == pytest.approx(value / total - inputs[ticker]["Target %"],
-                                             abs=0.00005)  # shown to 0.01 pp
+        assert row["Drift"] == pytest.approx(
+            value / total - inputs[ticker]["Target %"], abs=0.00005
+        )  # shown to 0.01 pp
         assert row["Action"] == ("CASH" if ticker == "CASH" else actions[ticker]["Action"])
         assert row["Amount"] == actions[ticker]["Amount"]
     cells = [v for row in wb[LOG].iter_rows(values_only=True) for v in row]
@@ -226,9 +251,15 @@ def test_log_sheet_keeps_the_quarters_numbers(processed: Processed, plan: Plan):
     # The Performance table as it stood this quarter (the sheet itself moves on).
     top = next(i for i, row in enumerate(rows) if row[0] == "Performance since the last rebalance")
     header = rows[top + 1]
-    assert header[:6] == ("Ticker", "Last Rebalance Price", "Current Price", "Quarterly Return",
-                          "Contribution", "Class")
-    logged = {row[0]: row for row in rows[top + 2: top + 2 + len(m.returns)]}
+    assert header[:6] == (
+        "Ticker",
+        "Last Rebalance Price",
+        "Current Price",
+        "Quarterly Return",
+        "Contribution",
+        "Class",
+    )
+    logged = {row[0]: row for row in rows[top + 2 : top + 2 + len(m.returns)]}
     for r in m.returns:
         assert logged[r.ticker][3] == pytest.approx(float(r.quarterly_return), rel=1e-14)
         assert logged[r.ticker][5] == r.performance_class.value
@@ -241,19 +272,31 @@ def test_checklist_ticks_what_the_run_did_and_only_that(processed: Processed):
     # What the run itself did: measured weights and tiers, applied caps, drift and
     # downgrade rules, listed the orders (a taxable account: with tax estimates), and wrote
     # the rationale and the next date.
-    assert {"analysis.allocations", "analysis.tiers", "decision.caps", "decision.drift",
-            "decision.downgrades", "execution.orders", "execution.taxes",
-            "documentation.rationale", "documentation.reminder"} <= done
+    assert {
+        "analysis.allocations",
+        "analysis.tiers",
+        "decision.caps",
+        "decision.drift",
+        "decision.downgrades",
+        "execution.orders",
+        "execution.taxes",
+        "documentation.rationale",
+        "documentation.reminder",
+    } <= done
     # What only a person can do stays open.
-    for key in ("analysis.scores", "execution.sells", "execution.buys", "execution.fills",
-                "documentation.records"):
+    for key in (
+        "analysis.scores",
+        "execution.sells",
+        "execution.buys",
+        "execution.fills",
+        "documentation.records",
+    ):
         assert key in steps, key
         assert key not in done, key
     assert all(AS_OF.isoformat() in str(steps[k]["Note"]) for k in done)
 
 
-def test_a_second_run_on_the_same_date_replaces_rather_than_adds(processed: Processed,
-                                                                  tmp_path):
+def test_a_second_run_on_the_same_date_replaces_rather_than_adds(processed: Processed, tmp_path):
     path = copy_as(processed.path, tmp_path / "again.xlsx")
     first = openpyxl.load_workbook(path)
     history_before = table(path, "History", key="Date")
@@ -291,8 +334,9 @@ def test_written_strings_are_text_never_formulas(processed: Processed, at: Layou
         letter = at.letter("Holdings", header)
         for ticker in SAMPLE_TICKERS:
             row = at.row_of("Holdings", ticker)
-            cell = re.search(rb'<c r="' + f"{letter}{row}".encode() + rb'"[^>]*?(/>|>.*?</c>)',
-                             holdings)
+            cell = re.search(
+                rb'<c r="' + f"{letter}{row}".encode() + rb'"[^>]*?(/>|>.*?</c>)', holdings
+            )
             assert cell is not None
             assert re.search(rb't="(s|inlineStr)"', cell.group(0)), cell.group(0)
             assert b"<f>" not in cell.group(0)
@@ -318,14 +362,17 @@ def test_apply_ops_writes_formula_like_text_as_text(tmp_path):
 
 
 @pytest.mark.libreoffice
-def test_never_opened_and_recalculated_workbooks_give_the_same_plan(libreoffice,
-                                                                    written_books, tmp_path):
+def test_never_opened_and_recalculated_workbooks_give_the_same_plan(
+    libreoffice, written_books, tmp_path
+):
     original = written_books["sample"]
     saved = copy_as(libreoffice["sample"], tmp_path / "saved.xlsx")
+
     # The premise: ours has formulas without results, LibreOffice's has the results.
     def cached(path: Path) -> list[Any]:
         rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Holdings").to_python()
         return [row[rows[0].index("Current Value")] for row in rows[1:] if row[0]]
+
     assert set(cached(original)) == {""}
     assert all(isinstance(v, float) and v > 0 for v in cached(saved))
 
@@ -334,8 +381,7 @@ def test_never_opened_and_recalculated_workbooks_give_the_same_plan(libreoffice,
     assert (code_a, code_b) == (0, 0)
     fa, fb = a["files"][0], b["files"][0]
     assert located(fb) == []
-    for key in ("actions", "trades", "portfolio_value", "cash_left", "next_rebalance_date",
-                "tax"):
+    for key in ("actions", "trades", "portfolio_value", "cash_left", "next_rebalance_date", "tax"):
         assert fb[key] == fa[key], key
 
 
@@ -345,8 +391,11 @@ def test_libreoffice_computes_the_engines_numbers(libreoffice, plan: Plan):
     processed workbook equal the engine's value, weight, drift and tier. The engine
     compares drift in points rounded to 0.01 (SPEC §1), so the sheet's exact drift is
     checked against weight − target, and its rounding against drift_pp."""
-    rows = CalamineWorkbook.from_path(str(libreoffice["processed"])) \
-        .get_sheet_by_name("Holdings").to_python()
+    rows = (
+        CalamineWorkbook.from_path(str(libreoffice["processed"]))
+        .get_sheet_by_name("Holdings")
+        .to_python()
+    )
     header = [str(h) for h in rows[0]]
     sheet = {row[0]: dict(zip(header, row, strict=False)) for row in rows[1:] if row[0]}
     for d in plan.decisions:
@@ -381,7 +430,6 @@ def test_xlsm_keeps_its_vba_project(sample_master, tmp_path, vba_project):
         assert MACRO_TYPE in z.read("[Content_Types].xml")
         assert b"vbaProject" in z.read("xl/_rels/workbook.xml.rels")
     assert LOG in openpyxl.load_workbook(path, keep_vba=True).sheetnames
-
 
 
 def test_harvest_notes_do_not_invent_a_past_purchase(processed: Processed, sample_master):

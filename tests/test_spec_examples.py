@@ -23,12 +23,20 @@ def test_40_percent_rule_trims_to_35():
 
 
 def _alab(weight_shares: int, strategy: str) -> object:
-    return run(f"""
+    return run(
+        f"""
         Ticker | Shares         | Current Price | Target % | Score
         ALAB   | {weight_shares} | 100           | 0.25     | 70
         OTHER  | {1000 - weight_shares} | 100    | 0.75     |
-    """, {"Strategy": strategy, "Cap": 0.80, "Cap Trim To": 0.75, "Urgent Cap": 0.90,
-          "Urgent Trim To": 0.80})
+    """,
+        {
+            "Strategy": strategy,
+            "Cap": 0.80,
+            "Cap Trim To": 0.75,
+            "Urgent Cap": 0.90,
+            "Urgent Trim To": 0.80,
+        },
+    )
 
 
 def test_threshold_trims_32_to_25():
@@ -105,7 +113,8 @@ def test_example_2_tem_inside_the_band_holds():
 
 def test_example_2_restoring_tem_to_10_percent_costs_3500_exactly():
     # The guide's $3,465 is its rounded 3.3% × $105,000; exactly it is $3,500 (Calendar).
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score
         A      | 350    | 100           | 0.30     | 70
         B      | 262.5  | 100           | 0.25     | 70
@@ -113,16 +122,21 @@ def test_example_2_restoring_tem_to_10_percent_costs_3500_exactly():
         D      | 105    | 100           | 0.10     | 70
         E      | 52.5   | 100           | 0.05     | 70
         TEM    | 125    | 56            | 0.10     | 55.2
-    """, {"Strategy": "Calendar", "Whole Shares": "No"})
+    """,
+        {"Strategy": "Calendar", "Whole Shares": "No"},
+    )
     assert (p.decision("TEM").action, p.decision("TEM").amount) == (Action.ADD, D("3500.00"))
 
 
 def test_example_3_crwv_downgrade_plus_trigger_sells_everything():
-    p = run("""
+    p = run(
+        """
         Ticker | Shares | Current Price | Target % | Score | Previous Score | Exit Triggers Hit
         CRWV   | 125    | 96            | 0.20     | 45.0  | 65.2           | 1
         OTHER  | 880    | 100           | 0.80     |       |                | 0
-    """, {"Cap": 0.9, "Cap Trim To": 0.85, "Urgent Cap": 0.95, "Urgent Trim To": 0.9})
+    """,
+        {"Cap": 0.9, "Cap Trim To": 0.85, "Urgent Cap": 0.95, "Urgent Trim To": 0.9},
+    )
     d = p.decision("CRWV")
     assert (d.action, d.shares, d.amount) == (Action.SELL, D(125), D("12000.00"))
     assert d.rule == "Rules 3+5 (exit signals)"
@@ -130,11 +144,13 @@ def test_example_3_crwv_downgrade_plus_trigger_sells_everything():
 
 
 def _tiers(score: float, previous: float):
-    return run(f"""
+    return run(
+        f"""
         Ticker | Shares | Current Price | Target % | Score   | Previous Score
         X      | 200    | 100           | 0.20     | {score} | {previous}
         Y      | 800    | 100           | 0.80     |         |
-    """, {"Cap": 0.9, "Cap Trim To": 0.85, "Urgent Cap": 0.95, "Urgent Trim To": 0.9}
+    """,
+        {"Cap": 0.9, "Cap Trim To": 0.85, "Urgent Cap": 0.95, "Urgent Trim To": 0.9},
     ).decision("X")
 
 

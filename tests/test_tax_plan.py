@@ -29,7 +29,8 @@ def test_a_taxable_sale_names_its_lots_gains_and_tax():
     [trade] = [t for t in p.trades if t.ticker == "PLTR"]
     # Min Tax: the loss lot first (100 of its 150 sh at −$10) → −$1,000 short-term.
     assert [(s.acquired, s.shares, s.gain) for s in trade.lots] == [
-        (date(2026, 6, 1), D(100), D("-1000.00"))]
+        (date(2026, 6, 1), D(100), D("-1000.00"))
+    ]
     assert trade.short_term_gain == D("-1000.00")
     assert trade.estimated_tax == D("0.00")
     assert "realises -1,000.00 short-term" in p.decision("PLTR").reason
@@ -52,8 +53,10 @@ def test_a_planted_wash_sale_is_caught_and_explained():
     # new shares stay held: they replace half the shares sold, so half of the $1,000
     # loss, $500, is disallowed.
     bought = PastTrade(AS_OF - timedelta(days=12), "PLTR", Action.BUY, D(150), D(110))
-    lots = [Lot("PLTR", date(2025, 1, 2), D(300), D(110)),
-            Lot("PLTR", date(2026, 12, 19), D(150), D(110))]
+    lots = [
+        Lot("PLTR", date(2025, 1, 2), D(300), D(110)),
+        Lot("PLTR", date(2026, 12, 19), D(150), D(110)),
+    ]
     p = run(CAPPED, lots=lots, past_trades=[bought])
     d = p.decision("PLTR")
     assert Flag.WASH_SALE in d.flags
@@ -65,20 +68,23 @@ def test_selling_the_shares_bought_in_the_window_avoids_the_wash():
     # Only 60 sh were bought in the window; the trim sells those 60 first (they cannot
     # replace themselves) and 40 old ones: nothing left to replace, no wash sale.
     bought = PastTrade(AS_OF - timedelta(days=12), "PLTR", Action.BUY, D(60), D(110))
-    lots = [Lot("PLTR", date(2025, 1, 2), D(390), D(110)),
-            Lot("PLTR", date(2026, 12, 19), D(60), D(110))]
+    lots = [
+        Lot("PLTR", date(2025, 1, 2), D(390), D(110)),
+        Lot("PLTR", date(2026, 12, 19), D(60), D(110)),
+    ]
     p = run(CAPPED, lots=lots, past_trades=[bought])
     [trade] = [t for t in p.trades if t.ticker == "PLTR"]
     assert [(s.acquired, s.shares) for s in trade.lots] == [
-        (date(2026, 12, 19), D(60)), (date(2025, 1, 2), D(40))]
+        (date(2026, 12, 19), D(60)),
+        (date(2025, 1, 2), D(40)),
+    ]
     assert Flag.WASH_SALE not in p.decision("PLTR").flags
     assert p.tax.disallowed_loss == 0
 
 
 def test_a_gain_is_never_a_wash_sale():
     bought = PastTrade(AS_OF - timedelta(days=5), "PLTR", Action.BUY, D(50), D(95))
-    p = run(CAPPED, lots=[Lot("PLTR", date(2024, 1, 10), D(450), D(50))],
-            past_trades=[bought])
+    p = run(CAPPED, lots=[Lot("PLTR", date(2024, 1, 10), D(450), D(50))], past_trades=[bought])
     assert Flag.WASH_SALE not in p.decision("PLTR").flags
     assert p.tax.disallowed_loss == 0
 
@@ -134,8 +140,7 @@ def test_december_gains_list_harvest_candidates():
     # FIFO realises a $5,000 long-term gain; ALAB sits on a $5,000 unrealised loss and
     # PLTR's 2026 lot on a $1,500 one (150 sh × $10): both are offered, largest first.
     p = run(CAPPED, {"Lot Method": "FIFO"}, lots=LOTS)
-    assert [(h[0], h[1]) for h in p.tax.harvest] == [("ALAB", D("5000.00")),
-                                                       ("PLTR", D("1500.00"))]
+    assert [(h[0], h[1]) for h in p.tax.harvest] == [("ALAB", D("5000.00")), ("PLTR", D("1500.00"))]
     assert any("December" in n for n in p.tax.notes)
 
 
@@ -163,8 +168,10 @@ def test_a_lot_bought_inside_the_window_is_a_purchase_even_without_a_logged_fill
     # No trade log at all: the 150 sh acquired 10 days ago are themselves the purchase.
     # Selling the old loss lot would wash $1,000; Min Tax sells from the new lot instead
     # (a small short-term gain at $100 − $95), so no loss is disallowed.
-    lots = [Lot("PLTR", date(2025, 1, 2), D(300), D(110)),
-            Lot("PLTR", AS_OF - timedelta(days=10), D(150), D(95))]
+    lots = [
+        Lot("PLTR", date(2025, 1, 2), D(300), D(110)),
+        Lot("PLTR", AS_OF - timedelta(days=10), D(150), D(95)),
+    ]
     p = run(CAPPED, lots=lots)
     [trade] = [t for t in p.trades if t.ticker == "PLTR"]
     assert [(s.acquired, s.shares) for s in trade.lots] == [(AS_OF - timedelta(days=10), D(100))]
@@ -193,8 +200,10 @@ def test_a_buy_after_a_loss_sale_waits_when_the_cost_comes_from_lots():
         CASH   | 50000  | 1             | 0.45     |
     """
     sold = PastTrade(AS_OF - timedelta(days=10), "ALAB", Action.SELL, D(30), D(100))
-    lots = [Lot("PLTR", date(2024, 1, 10), D(300), D(50)),
-            Lot("ALAB", date(2026, 3, 1), D(200), D(120))]
+    lots = [
+        Lot("PLTR", date(2024, 1, 10), D(300), D(50)),
+        Lot("ALAB", date(2026, 3, 1), D(200), D(120)),
+    ]
     without_log = run(table, lots=lots).decision("ALAB")
     assert without_log.action is Action.ADD  # 20% vs 25%: the band buys it back up
     p = run(table, lots=lots, past_trades=[sold])

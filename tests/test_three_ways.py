@@ -31,14 +31,20 @@ def _api_inputs(path):
     perf = pd.read_excel(path, sheet_name="Performance", engine="calamine")
     holdings = holdings.merge(perf[["Ticker", "Last Rebalance Price"]], on="Ticker", how="left")
     raw = pd.read_excel(path, sheet_name="Settings", engine="calamine")
-    settings = {r.Setting: (None if pd.isna(r.Value) else r.Value)
-                for r in raw.itertuples() if isinstance(r.Setting, str)}
+    settings = {
+        r.Setting: (None if pd.isna(r.Value) else r.Value)
+        for r in raw.itertuples()
+        if isinstance(r.Setting, str)
+    }
     settings = {k: (_day(v) if isinstance(v, datetime) else v) for k, v in settings.items()}
-    lots = [Lot(r.Ticker, _day(r.Acquired.to_pydatetime()), to_decimal(r.Shares),
-                to_decimal(r._4))
-            for r in pd.read_excel(path, sheet_name="Lots", engine="calamine").itertuples()]
-    history = [HistoryEntry(_day(r.Date.to_pydatetime()), to_decimal(r._2))
-               for r in pd.read_excel(path, sheet_name="History", engine="calamine").itertuples()]
+    lots = [
+        Lot(r.Ticker, _day(r.Acquired.to_pydatetime()), to_decimal(r.Shares), to_decimal(r._4))
+        for r in pd.read_excel(path, sheet_name="Lots", engine="calamine").itertuples()
+    ]
+    history = [
+        HistoryEntry(_day(r.Date.to_pydatetime()), to_decimal(r._2))
+        for r in pd.read_excel(path, sheet_name="History", engine="calamine").itertuples()
+    ]
     return holdings, settings, lots, history
 
 
@@ -47,13 +53,25 @@ def test_the_api_and_the_workbook_run_agree_on_every_row(sample):
     api = make_plan(holdings, settings, lots=lots, history=history)
     book = process_file(sample, dry_run=True).plan
     assert book is not None
-    fields = ("ticker", "action", "amount", "shares", "post_trade_weight", "rule", "reason",
-              "flags")
-    assert [tuple(getattr(d, f) for f in fields) for d in api.decisions] == \
-        [tuple(getattr(d, f) for f in fields) for d in book.decisions]
+    fields = (
+        "ticker",
+        "action",
+        "amount",
+        "shares",
+        "post_trade_weight",
+        "rule",
+        "reason",
+        "flags",
+    )
+    assert [tuple(getattr(d, f) for f in fields) for d in api.decisions] == [
+        tuple(getattr(d, f) for f in fields) for d in book.decisions
+    ]
     assert api.trades == book.trades
-    assert (api.cash_left, api.next_rebalance_date, api.tax) == \
-        (book.cash_left, book.next_rebalance_date, book.tax)
+    assert (api.cash_left, api.next_rebalance_date, api.tax) == (
+        book.cash_left,
+        book.next_rebalance_date,
+        book.tax,
+    )
     assert any(d.action.value != "HOLD" for d in api.decisions)  # the sample does trade
 
 

@@ -54,8 +54,9 @@ def book_after_fill(tmp_path):
             trades.cell(r, header["Fill Price"]).value = 41.0  # below the $45 cost: a loss
             trades.cell(r, header["Date"]).value = datetime(2027, 1, 5)
     # The quarter goes on: IONQ is gone, its score recovers, the cash is in the bank.
-    _set(wb[S.HOLDINGS], "IONQ", Shares=0, Score=60, **{"Previous Score": 41,
-                                                         "Exit Triggers Hit": 0})
+    _set(
+        wb[S.HOLDINGS], "IONQ", Shares=0, Score=60, **{"Previous Score": 41, "Exit Triggers Hit": 0}
+    )
     holdings = wb[S.HOLDINGS]
     cash_header, _ = _rows(holdings, "Ticker")
     for r in range(2, holdings.max_row + 1):
@@ -102,8 +103,10 @@ def test_fills_are_archived_in_the_proposing_runs_log_and_still_count(book_after
     again = process_file(book_after_fill)
     assert again.ok
     assert "sold at a loss on 2027-01-05" in again.plan.decision("IONQ").reason
-    assert len([n for n in openpyxl.load_workbook(book_after_fill).sheetnames
-                if n.startswith("Log ")]) == 2
+    assert (
+        len([n for n in openpyxl.load_workbook(book_after_fill).sheetnames if n.startswith("Log ")])
+        == 2
+    )
 
 
 def test_the_buy_back_goes_ahead_once_the_window_has_passed(book_after_fill):

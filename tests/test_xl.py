@@ -64,29 +64,42 @@ AS_OF = date(2026, 12, 31)
 # --- the workbooks -----------------------------------------------------------------------------
 
 _H = S.HoldingsHeader
-_FIELDS = (_H.TICKER, _H.PURCHASE_PRICE, _H.CURRENT_PRICE, _H.SHARES, _H.TARGET, _H.SCORE,
-           _H.PREVIOUS_SCORE, _H.EXIT_TRIGGERS, _H.COMPANY_EVENT, _H.LOCK)
+_FIELDS = (
+    _H.TICKER,
+    _H.PURCHASE_PRICE,
+    _H.CURRENT_PRICE,
+    _H.SHARES,
+    _H.TARGET,
+    _H.SCORE,
+    _H.PREVIOUS_SCORE,
+    _H.EXIT_TRIGGERS,
+    _H.COMPANY_EVENT,
+    _H.LOCK,
+)
 # Weights add up to 100%, so a position above 50% and one above 40% leave under 10% for
 # everything else. A 25% Relative Band makes the bands of the small 4% targets 1 and 2
 # points, so the hybrid band and the outer band can act on small rows too.
 # V = $990,000 held + $10,000 new capital = $1,000,000.
 EVERY_RULE_ROWS: tuple[tuple[object, ...], ...] = (
-    ("AAA", 60, 100, 5050, 0.33, 80, 80, 0, "No", "No"),    # 50.5% > 50%: urgent cap
-    ("BBB", 70, 100, 4050, 0.33, 70, 70, 0, "No", "No"),    # 40.5% > 40%: cap
-    ("CCC", 40, 50, 100, 0.02, 40, 72, 0, "No", "No"),      # Very Strong → Moderate
-    ("DDD", 40, 50, 100, 0.02, 70, 70, 2, "No", "No"),      # two exit triggers
-    ("EEE", 90, 100, 100, 0.09, 70, 70, 0, "No", "No"),     # 1% < 5% floor, thesis intact
-    ("FFF", 60, 50, 100, 0.06, 40, 40, 0, "No", "No"),      # 0.5% < floor, thesis broken
-    ("GGG", 40, 50, 100, 0.06, 70, 70, 0, "No", "Yes"),     # the floor wants it: locked
-    ("HHH", 90, 100, 100, 0.01, 70, 70, 0, "Yes", "No"),    # company event
-    ("III", 90, 100, 250, 0.04, 70, 70, 0, "No", "No"),     # −1.5 pp: hybrid band
-    ("JJJ", 90, 100, 150, 0.04, 70, 70, 0, "No", "No"),     # −2.5 pp: outer band
-    ("QQQ", 500, 500, 0, 0, None, None, 0, "No", "No"),     # the index fund for leftovers
+    ("AAA", 60, 100, 5050, 0.33, 80, 80, 0, "No", "No"),  # 50.5% > 50%: urgent cap
+    ("BBB", 70, 100, 4050, 0.33, 70, 70, 0, "No", "No"),  # 40.5% > 40%: cap
+    ("CCC", 40, 50, 100, 0.02, 40, 72, 0, "No", "No"),  # Very Strong → Moderate
+    ("DDD", 40, 50, 100, 0.02, 70, 70, 2, "No", "No"),  # two exit triggers
+    ("EEE", 90, 100, 100, 0.09, 70, 70, 0, "No", "No"),  # 1% < 5% floor, thesis intact
+    ("FFF", 60, 50, 100, 0.06, 40, 40, 0, "No", "No"),  # 0.5% < floor, thesis broken
+    ("GGG", 40, 50, 100, 0.06, 70, 70, 0, "No", "Yes"),  # the floor wants it: locked
+    ("HHH", 90, 100, 100, 0.01, 70, 70, 0, "Yes", "No"),  # company event
+    ("III", 90, 100, 250, 0.04, 70, 70, 0, "No", "No"),  # −1.5 pp: hybrid band
+    ("JJJ", 90, 100, 150, 0.04, 70, 70, 0, "No", "No"),  # −2.5 pp: outer band
+    ("QQQ", 500, 500, 0, 0, None, None, 0, "No", "No"),  # the index fund for leftovers
     ("CASH", 1, 1, 0, 0, None, None, 0, "No", "No"),
 )
 EVERY_RULE_SETTINGS: dict[str, object] = {
-    "New Capital": 10000, "Leftover To": "QQQ", "Relative Band": 0.25,
-    "As-of Date": AS_OF, "Last Rebalance Date": date(2026, 9, 30),
+    "New Capital": 10000,
+    "Leftover To": "QQQ",
+    "Relative Band": 0.25,
+    "As-of Date": AS_OF,
+    "Last Rebalance Date": date(2026, 9, 30),
     "Account Type": "Retirement",
 }
 
@@ -110,8 +123,9 @@ def build_every_rule(path: Path) -> Path:
             ws.cell(r, cols[header], value)
         for header, formula in formulas.items():
             ws.cell(r, cols[header], "=" + formula)
-    ws.tables[S.HOLDINGS_TABLE].ref = \
-        f"A1:{get_column_letter(len(S.HOLDINGS_COLUMNS))}{1 + len(EVERY_RULE_ROWS)}"
+    ws.tables[
+        S.HOLDINGS_TABLE
+    ].ref = f"A1:{get_column_letter(len(S.HOLDINGS_COLUMNS))}{1 + len(EVERY_RULE_ROWS)}"
     _set_settings(wb, EVERY_RULE_SETTINGS)
     save_workbook(wb, path)
     return path
@@ -136,8 +150,9 @@ def build_merged(path: Path) -> Path:
     wb = render_workbook(sample=True)
     ws = wb[S.HOLDINGS]
     cols = {c.value: c.column for c in ws[1]}
-    ws.merge_cells(start_row=3, start_column=cols[_H.EXIT_TRIGGERS], end_row=4,
-                   end_column=cols[_H.LOCK])
+    ws.merge_cells(
+        start_row=3, start_column=cols[_H.EXIT_TRIGGERS], end_row=4, end_column=cols[_H.LOCK]
+    )
     save_workbook(wb, path)
     return path
 
@@ -156,9 +171,14 @@ def books(tmp_path_factory: pytest.TempPathFactory, sample_master: Path) -> dict
     again = folder / "again.xlsx"
     again.write_bytes(sample_master.read_bytes())
     assert cli_main(["run", str(again), "--quiet"]) == 0
-    return {"sample": sample, "every_rule": build_every_rule(folder / "every_rule.xlsx"),
-            "broken": build_broken(folder / "broken.xlsx"), "again": again,
-            "bundled": bundled, "merged": build_merged(folder / "merged.xlsx")}
+    return {
+        "sample": sample,
+        "every_rule": build_every_rule(folder / "every_rule.xlsx"),
+        "broken": build_broken(folder / "broken.xlsx"),
+        "again": again,
+        "bundled": bundled,
+        "merged": build_merged(folder / "merged.xlsx"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -210,13 +230,15 @@ def run_lite(xlsx: Path) -> tuple[Any, Outcome | None]:
     module = lite_module()
     [meta] = custom_scripts_meta(module)
     book = remote_book(officejs_payload(xlsx, exclude=meta["exclude"].split(",")))
-    asyncio.run(custom_scripts_call(module, meta["function_name"],
-                                    typehint_to_value={xw.Book: book}))
+    asyncio.run(
+        custom_scripts_call(module, meta["function_name"], typehint_to_value={xw.Book: book})
+    )
     return book, None
 
 
 RUNNERS: dict[str, Callable[[Path], tuple[Any, Outcome | None]]] = {
-    "vba": run_vba, "lite": run_lite,
+    "vba": run_vba,
+    "lite": run_lite,
 }
 
 
@@ -263,10 +285,16 @@ def command_output(xlsx: Path, folder: Path) -> Path:
 
 
 def test_importing_xl_is_cheap_and_does_not_import_xlwings() -> None:
-    code = ("import sys, time; t = time.perf_counter(); import rebalancer_xl.xl; "
-            "print(time.perf_counter() - t, 'xlwings' in sys.modules)")
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True, cwd=ROOT).stdout.split() for _ in range(3)]
+    code = (
+        "import sys, time; t = time.perf_counter(); import rebalancer_xl.xl; "
+        "print(time.perf_counter() - t, 'xlwings' in sys.modules)"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+        ).stdout.split()
+        for _ in range(3)
+    ]
     best = min(float(seconds) for seconds, _ in runs)
     assert all(imported == "False" for _, imported in runs)
     assert best < 0.5, f"importing rebalancer_xl.xl took {best:.2f} s"
@@ -276,34 +304,52 @@ def test_the_button_reads_the_sheets_the_batch_path_reads() -> None:
     assert xl.READ_SHEETS == READ_SHEETS
 
 
-@pytest.mark.parametrize(("raw", "cell"), [
-    (250.0, 250),  # Excel's numbers are floats; openpyxl reads a whole number as an int
-    (-3.0, -3),
-    (0.3, 0.3),
-    (70.8, 70.8),
-    (1e300, 1e300),  # far beyond what could have been typed as a whole number
-    (datetime(2026, 12, 31), date(2026, 12, 31)),
-    (datetime(2026, 12, 31, 9, 30), datetime(2026, 12, 31, 9, 30)),
-    ("", None),
-    (" ", " "),
-    ("ten", "ten"),
-    (True, True),
-    (None, None),
-    ("#N/A", "#N/A"),
-])
+@pytest.mark.parametrize(
+    ("raw", "cell"),
+    [
+        (250.0, 250),  # Excel's numbers are floats; openpyxl reads a whole number as an int
+        (-3.0, -3),
+        (0.3, 0.3),
+        (70.8, 70.8),
+        (1e300, 1e300),  # far beyond what could have been typed as a whole number
+        (datetime(2026, 12, 31), date(2026, 12, 31)),
+        (datetime(2026, 12, 31, 9, 30), datetime(2026, 12, 31, 9, 30)),
+        ("", None),
+        (" ", " "),
+        ("ten", "ten"),
+        (True, True),
+        (None, None),
+        ("#N/A", "#N/A"),
+    ],
+)
 def test_cell_values_come_out_as_openpyxl_gives_them(raw: object, cell: object) -> None:
     got = xl.cell_value(raw)
     assert got == cell
     assert type(got) is type(cell)
 
 
-@pytest.mark.parametrize(("text", "guarded"), [
-    ("HOLD", False), ("Hybrid band", False), ("Yes", False), ("URGENT, REVIEW", False),
-    ("7203", True),  # a numeric ticker would become a number
-    ("2026-12-31", True), ("1/2", True), ("50%", True), ("Rule 1 (40% cap)", True),
-    ("=SUM(A1)", True), ("+1", True), ("-x", True), ("@x", True), ("#N/A", True),
-    ("true", True), (" FALSE ", True), ("'quoted", True),
-])
+@pytest.mark.parametrize(
+    ("text", "guarded"),
+    [
+        ("HOLD", False),
+        ("Hybrid band", False),
+        ("Yes", False),
+        ("URGENT, REVIEW", False),
+        ("7203", True),  # a numeric ticker would become a number
+        ("2026-12-31", True),
+        ("1/2", True),
+        ("50%", True),
+        ("Rule 1 (40% cap)", True),
+        ("=SUM(A1)", True),
+        ("+1", True),
+        ("-x", True),
+        ("@x", True),
+        ("#N/A", True),
+        ("true", True),
+        (" FALSE ", True),
+        ("'quoted", True),
+    ],
+)
 def test_text_that_excel_could_retype_is_written_as_typed_text(text: str, guarded: bool) -> None:
     assert xl.text_needs_guard(text) is guarded
     written = xl.excel_value(text)
@@ -321,16 +367,22 @@ def test_the_remote_engine_hands_over_values_the_way_the_reader_expects() -> Non
     """A hand-made VBA payload: numbers as the client sends them, ISO dates, errors."""
     xw = remote_xlwings()
     payload = {
-        "client": "VBA", "version": xw.__version__,
+        "client": "VBA",
+        "version": xw.__version__,
         "book": {"name": "b.xlsm", "active_sheet_index": 0, "selection": "A1"},
         "names": [],
         "sheets": [
-            {"name": "Holdings", "pictures": [], "tables": [], "values": [
-                ["Ticker", "Shares", "Date", "Note"],
-                ["PLTR", 250, "2026-12-31T00:00:00.000Z", "#N/A"],
-                ["ALAB", 12.5, "2026-12-31T09:30:00.000Z", ""],
-                [None, None, None, None],
-            ]},
+            {
+                "name": "Holdings",
+                "pictures": [],
+                "tables": [],
+                "values": [
+                    ["Ticker", "Shares", "Date", "Note"],
+                    ["PLTR", 250, "2026-12-31T00:00:00.000Z", "#N/A"],
+                    ["ALAB", 12.5, "2026-12-31T09:30:00.000Z", ""],
+                    [None, None, None, None],
+                ],
+            },
             {"name": "Log 2026-09-30", "pictures": [], "tables": [], "values": [["x"]]},
             {"name": "Notes", "pictures": [], "tables": [], "values": [["mine"]]},
         ],
@@ -350,12 +402,20 @@ def test_problem_lines_read_like_the_command_s() -> None:
     from rebalancer_xl.model import CellRef, Problem, Severity, Where
 
     problems = [
-        Problem("not-a-number", "Shares is 'ten', not a number",
-                Where("Holdings", cell=CellRef("Holdings", "D3"))),
-        Problem("target-above-cap", "a note", Where("Holdings", cell=CellRef("Holdings", "G2")),
-                Severity.WARNING),
-        Problem("missing-sheet", "no 'Settings' sheet",
-                Where("Settings", cell=CellRef("Settings", ""))),
+        Problem(
+            "not-a-number",
+            "Shares is 'ten', not a number",
+            Where("Holdings", cell=CellRef("Holdings", "D3")),
+        ),
+        Problem(
+            "target-above-cap",
+            "a note",
+            Where("Holdings", cell=CellRef("Holdings", "G2")),
+            Severity.WARNING,
+        ),
+        Problem(
+            "missing-sheet", "no 'Settings' sheet", Where("Settings", cell=CellRef("Settings", ""))
+        ),
     ]
     assert xl.problems_message("Book.xlsx", problems).splitlines() == [
         "Book.xlsx has 2 problems to fix; nothing was written.",
@@ -408,14 +468,16 @@ def test_the_lite_script_is_a_script_with_a_sheet_button() -> None:
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("name", ["sample", "every_rule", "again", "broken", "bundled"])
 @pytest.mark.parametrize("client", ["vba", "officejs"])
-def test_the_button_plans_exactly_as_the_command(excel: dict[str, Path], name: str,
-                                                 client: str) -> None:
+def test_the_button_plans_exactly_as_the_command(
+    excel: dict[str, Path], name: str, client: str
+) -> None:
     """Same grid in, same plan, same writes, same problems: the two ends agree."""
     path = excel[name]
     wb = openpyxl.load_workbook(path)
     batch = plan_book(book_from_openpyxl(wb, path))
-    payload = vba_payload(path) if client == "vba" else officejs_payload(
-        path, exclude=["Dashboard"])
+    payload = (
+        vba_payload(path) if client == "vba" else officejs_payload(path, exclude=["Dashboard"])
+    )
     button = plan_book(xl.read_book(remote_book(payload)))
     assert button.plan == batch.plan
     assert button.ops == batch.ops
@@ -426,8 +488,9 @@ def test_the_button_plans_exactly_as_the_command(excel: dict[str, Path], name: s
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("name", ["sample", "every_rule", "again", "bundled"])
 @pytest.mark.parametrize("client", ["vba", "lite"])
-def test_the_button_writes_what_the_command_writes(excel: dict[str, Path], tmp_path: Path,
-                                                   name: str, client: str) -> None:
+def test_the_button_writes_what_the_command_writes(
+    excel: dict[str, Path], tmp_path: Path, name: str, client: str
+) -> None:
     book, _ = RUNNERS[client](excel[name])
     actions = actions_of(book)
     assert {a["func"] for a in actions} <= CLIENT_ACTIONS
@@ -444,8 +507,8 @@ def test_the_button_writes_what_the_command_writes(excel: dict[str, Path], tmp_p
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("client", ["vba", "lite"])
 def test_a_workbook_with_problems_gets_one_alert_and_no_writes(
-        excel: dict[str, Path], tmp_path: Path, client: str,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    excel: dict[str, Path], tmp_path: Path, client: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     book, _ = RUNNERS[client](excel["broken"])
     actions = actions_of(book)
     assert [a["func"] for a in actions] == ["alert"]
@@ -461,20 +524,20 @@ def test_a_workbook_with_problems_gets_one_alert_and_no_writes(
     warnings = [p for p in result["problems"] if p["severity"] != "error"]
     assert [p["code"] for p in errors] == ["not-a-number", "not-a-number", "duplicate-ticker"]
     assert prompt.splitlines() == [
-        f"{excel['broken'].name} has 3 problems to fix; nothing was written.", "",
+        f"{excel['broken'].name} has 3 problems to fix; nothing was written.",
+        "",
         *(f"{p['sheet']}!{p['cell']}: {p['code']}: {p['message']}" for p in errors),
-        *(f"{p['sheet']}!{p['cell']}: {p['code']} (warning): {p['message']}"
-          for p in warnings),
+        *(f"{p['sheet']}!{p['cell']}: {p['code']} (warning): {p['message']}" for p in warnings),
     ]
 
 
 @pytest.mark.libreoffice
-def test_dates_go_out_as_iso_text_the_clients_turn_back_into_dates(
-        excel: dict[str, Path]) -> None:
+def test_dates_go_out_as_iso_text_the_clients_turn_back_into_dates(excel: dict[str, Path]) -> None:
     book, outcome = run_vba(excel["sample"])
     assert outcome.plan is not None
-    written = [v for a in actions_of(book) if a["func"] == "setValues"
-               for row in a["values"] for v in row]
+    written = [
+        v for a in actions_of(book) if a["func"] == "setValues" for row in a["values"] for v in row
+    ]
     assert AS_OF.isoformat() in written  # History's Date, the Log's Date
     assert outcome.plan.next_rebalance_date.isoformat() in written
     assert vba_parse_iso(AS_OF.isoformat()) == datetime(2026, 12, 31)
@@ -495,7 +558,8 @@ def test_the_button_returns_to_the_sheet_it_was_pressed_on(excel: dict[str, Path
 
 @pytest.mark.libreoffice
 def test_the_lite_script_reports_in_the_output_pane(
-        excel: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    excel: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     run_lite(excel["sample"])
     assert "Rebalanced as of 2026-12-31: 4 trade(s)" in capsys.readouterr().out
     run_lite(excel["broken"])
@@ -504,13 +568,15 @@ def test_the_lite_script_reports_in_the_output_pane(
 
 @pytest.mark.libreoffice
 def test_run_main_of_the_bundled_workbook_uses_the_calling_book(
-        excel: dict[str, Path], tmp_path: Path) -> None:
+    excel: dict[str, Path], tmp_path: Path
+) -> None:
     """workbook/Rebalancing.py's main(), as "Run main" or the button calls it: with no
     book given, run_rebalance takes xw.Book.caller() (here a mock caller)."""
     xw = remote_xlwings()
     book = remote_book(vba_payload(excel["bundled"]))
-    spec = importlib.util.spec_from_file_location("Rebalancing", ROOT / "workbook" /
-                                                  "Rebalancing.py")
+    spec = importlib.util.spec_from_file_location(
+        "Rebalancing", ROOT / "workbook" / "Rebalancing.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -550,19 +616,22 @@ def merge_answers_like_desktop_excel(monkeypatch: pytest.MonkeyPatch, xlsx: Path
     """
     from xlwings.pro import _xlremote
 
-    areas = {ws.title: [(m.min_row, m.min_col, m.max_row, m.max_col)
-                        for m in ws.merged_cells.ranges]
-             for ws in openpyxl.load_workbook(xlsx).worksheets}
+    areas = {
+        ws.title: [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
+        for ws in openpyxl.load_workbook(xlsx).worksheets
+    }
 
     def area_of(impl: Any, row: int, col: int) -> tuple[int, int, int, int] | None:
-        return next((a for a in areas[impl.sheet.name]
-                     if a[0] <= row <= a[2] and a[1] <= col <= a[3]), None)
+        return next(
+            (a for a in areas[impl.sheet.name] if a[0] <= row <= a[2] and a[1] <= col <= a[3]), None
+        )
 
     def merge_cells(impl: Any) -> bool | None:
         r1, c1 = impl.arg1
         r2, c2 = impl.arg2 or impl.arg1
-        merged = [area_of(impl, r, c) is not None
-                  for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+        merged = [
+            area_of(impl, r, c) is not None for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+        ]
         return True if all(merged) else False if not any(merged) else None
 
     def merge_area(impl: Any) -> Any:
@@ -578,20 +647,24 @@ def merge_answers_like_desktop_excel(monkeypatch: pytest.MonkeyPatch, xlsx: Path
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("client", ["vba", "officejs"])
 def test_remote_clients_cannot_see_merged_cells_so_the_button_runs_anyway(
-        excel: dict[str, Path], client: str) -> None:
+    excel: dict[str, Path], client: str
+) -> None:
     """A known limitation, pinned down: the batch path refuses a Holdings table with merged
     cells, but neither client's payload says which cells are merged (and the remote
     engine cannot ask), so the button reads no merges and plans the workbook."""
     path = excel["merged"]
     wb = openpyxl.load_workbook(path)
     batch = plan_book(book_from_openpyxl(wb, path))
-    merged = f"{S.HOLDINGS}!{get_column_letter(_col(wb, _H.EXIT_TRIGGERS))}3:" \
-             f"{get_column_letter(_col(wb, _H.LOCK))}4"
+    merged = (
+        f"{S.HOLDINGS}!{get_column_letter(_col(wb, _H.EXIT_TRIGGERS))}3:"
+        f"{get_column_letter(_col(wb, _H.LOCK))}4"
+    )
     assert located_problems(batch) == [("merged-cells", merged)]  # the premise
     assert batch.plan is None
 
-    payload = vba_payload(path) if client == "vba" else officejs_payload(
-        path, exclude=["Dashboard"])
+    payload = (
+        vba_payload(path) if client == "vba" else officejs_payload(path, exclude=["Dashboard"])
+    )
     grid = xl.read_book(remote_book(payload))
     assert grid.sheets[S.HOLDINGS].merged == ()
     button = plan_book(grid)
@@ -602,7 +675,8 @@ def test_remote_clients_cannot_see_merged_cells_so_the_button_runs_anyway(
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("client", ["vba", "lite"])
 def test_the_remote_button_writes_a_workbook_with_merged_cells(
-        excel: dict[str, Path], client: str) -> None:
+    excel: dict[str, Path], client: str
+) -> None:
     """What a user of the remote clients sees: no alert, the results written."""
     book, _ = RUNNERS[client](excel["merged"])
     funcs = [a["func"] for a in actions_of(book)]
@@ -612,7 +686,8 @@ def test_the_remote_button_writes_a_workbook_with_merged_cells(
 
 @pytest.mark.libreoffice
 def test_where_merges_can_be_read_the_button_refuses_them_like_the_command(
-        excel: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    excel: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The desktop branch of `xl._merged_areas`, with merge answers from a stand-in (see
     merge_answers_like_desktop_excel): the same merged area, the same refusal, one alert.
     Real desktop Excel is not exercised."""

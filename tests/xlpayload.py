@@ -38,16 +38,47 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
 #: What the VBA and Office Scripts clients can carry out (Remote.bas, js/xlwings.ts).
-CLIENT_ACTIONS = frozenset({
-    "activateSheet", "addHyperlink", "addPicture", "addSheet", "addTable", "alert",
-    "copyRange", "deletePicture", "nameDelete", "namesAdd", "rangeClear",
-    "rangeClearContents", "rangeClearFormats", "rangeDelete", "rangeInsert", "rangeSelect",
-    "resizeTable", "runMacro", "setAutofit", "setNumberFormat", "setPictureHeight",
-    "setPictureName", "setPictureWidth", "setRangeColor", "setRangeName", "setSheetName",
-    "setTableName", "setTableStyle", "setValues", "sheetClear", "sheetClearContents",
-    "sheetClearFormats", "sheetDelete", "showAutofilterTable", "showHeadersTable",
-    "showTotalsTable", "updatePicture",
-})
+CLIENT_ACTIONS = frozenset(
+    {
+        "activateSheet",
+        "addHyperlink",
+        "addPicture",
+        "addSheet",
+        "addTable",
+        "alert",
+        "copyRange",
+        "deletePicture",
+        "nameDelete",
+        "namesAdd",
+        "rangeClear",
+        "rangeClearContents",
+        "rangeClearFormats",
+        "rangeDelete",
+        "rangeInsert",
+        "rangeSelect",
+        "resizeTable",
+        "runMacro",
+        "setAutofit",
+        "setNumberFormat",
+        "setPictureHeight",
+        "setPictureName",
+        "setPictureWidth",
+        "setRangeColor",
+        "setRangeName",
+        "setSheetName",
+        "setTableName",
+        "setTableStyle",
+        "setValues",
+        "sheetClear",
+        "sheetClearContents",
+        "sheetClearFormats",
+        "sheetDelete",
+        "showAutofilterTable",
+        "showHeadersTable",
+        "showTotalsTable",
+        "updatePicture",
+    }
+)
 
 # The error texts WebHelpers.ConvertToJson knows (other error codes break its JSON).
 _VBA_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
@@ -98,8 +129,9 @@ def _read(xlsx: Path) -> tuple[Workbook, list[_SheetData]]:
     cal = CalamineWorkbook.from_path(str(xlsx))
     sheets = []
     for ws in formulas.worksheets:
-        data = _SheetData(ws.title, ws,
-                          cal.get_sheet_by_name(ws.title).to_python(skip_empty_area=False))
+        data = _SheetData(
+            ws.title, ws, cal.get_sheet_by_name(ws.title).to_python(skip_empty_area=False)
+        )
         # calamine gives '' both for error results and for formulas returning "": tell
         # them apart with openpyxl, which reads the cached error text.
         for row in cached[ws.title].iter_rows():
@@ -131,13 +163,21 @@ class _Error:
 
 def _extent(data: _SheetData) -> tuple[int, int, int, int]:
     """First row, first column, last row, last column holding a value (0s when empty)."""
-    used = [(r, c) for r in range(1, len(data.cells) + 1)
-            for c in range(1, len(data.cells[r - 1]) + 1) if _value(data, r, c) is not None]
+    used = [
+        (r, c)
+        for r in range(1, len(data.cells) + 1)
+        for c in range(1, len(data.cells[r - 1]) + 1)
+        if _value(data, r, c) is not None
+    ]
     used += list(data.errors)
     if not used:
         return 0, 0, 0, 0
-    return (min(r for r, _ in used), min(c for _, c in used),
-            max(r for r, _ in used), max(c for _, c in used))
+    return (
+        min(r for r, _ in used),
+        min(c for _, c in used),
+        max(r for r, _ in used),
+        max(c for _, c in used),
+    )
 
 
 def _wire_number(x: float | int, *, vba: bool) -> float | int:
@@ -222,8 +262,17 @@ def _names(wb: Workbook, *, vba: bool) -> list[dict[str, Any]]:
                 "scope_sheet_index": None if scope is None else sheet_index[scope],
             }
             if vba:  # Remote.bas adds keys in this order
-                entry = {k: entry[k] for k in ("name", "sheet_index", "address", "book_scope",
-                                               "scope_sheet_name", "scope_sheet_index")}
+                entry = {
+                    k: entry[k]
+                    for k in (
+                        "name",
+                        "sheet_index",
+                        "address",
+                        "book_scope",
+                        "scope_sheet_name",
+                        "scope_sheet_index",
+                    )
+                }
             out.append(entry)
     return out
 
@@ -260,12 +309,14 @@ def _tables(ws: Worksheet, *, vba: bool) -> list[dict[str, Any]]:
         if not vba:
             entry["row_count"] = max_row - min_row + 1
             entry["column_count"] = max_col - min_col + 1
-            entry.update({
-                "show_table_style_first_column": bool(style and style.showFirstColumn),
-                "show_table_style_last_column": bool(style and style.showLastColumn),
-                "show_table_style_row_stripes": bool(style and style.showRowStripes),
-                "show_table_style_column_stripes": bool(style and style.showColumnStripes),
-            })
+            entry.update(
+                {
+                    "show_table_style_first_column": bool(style and style.showFirstColumn),
+                    "show_table_style_last_column": bool(style and style.showLastColumn),
+                    "show_table_style_row_stripes": bool(style and style.showRowStripes),
+                    "show_table_style_column_stripes": bool(style and style.showColumnStripes),
+                }
+            )
         out.append(entry)
     return out
 
@@ -274,8 +325,13 @@ def _book_name(xlsx: Path, book_name: str | None) -> str:
     return book_name or xlsx.name
 
 
-def vba_payload(xlsx: Path, *, book_name: str | None = None, active_sheet: str = "Holdings",
-                selection: str = "A1") -> dict[str, Any]:
+def vba_payload(
+    xlsx: Path,
+    *,
+    book_name: str | None = None,
+    active_sheet: str = "Holdings",
+    selection: str = "A1",
+) -> dict[str, Any]:
     """The body `RunServerPython` (xlwings/addin/Remote.bas) posts for this workbook."""
     import xlwings
 
@@ -284,9 +340,11 @@ def vba_payload(xlsx: Path, *, book_name: str | None = None, active_sheet: str =
     payload: dict[str, Any] = {
         "client": "VBA",
         "version": xlwings.__version__,  # XLWINGS_VERSION of the installed add-in
-        "book": {"name": _book_name(xlsx, book_name),
-                 "active_sheet_index": order.index(active_sheet),
-                 "selection": selection},
+        "book": {
+            "name": _book_name(xlsx, book_name),
+            "active_sheet_index": order.index(active_sheet),
+            "selection": selection,
+        },
         "names": _names(wb, vba=True),
         "sheets": [],
     }
@@ -298,20 +356,29 @@ def vba_payload(xlsx: Path, *, book_name: str | None = None, active_sheet: str =
         if last_row == 0:
             values: list[list[object]] = [[]]
         else:
-            values = [[_vba_cell(_value(data, r, c)) for c in range(1, last_col + 1)]
-                      for r in range(1, last_row + 1)]
-        payload["sheets"].append({
-            "name": data.name,
-            "pictures": [],  # msoPicture shapes; these workbooks have none
-            "tables": _tables(data.ws, vba=True),
-            "values": values,
-        })
+            values = [
+                [_vba_cell(_value(data, r, c)) for c in range(1, last_col + 1)]
+                for r in range(1, last_row + 1)
+            ]
+        payload["sheets"].append(
+            {
+                "name": data.name,
+                "pictures": [],  # msoPicture shapes; these workbooks have none
+                "tables": _tables(data.ws, vba=True),
+                "values": values,
+            }
+        )
     return payload
 
 
-def officejs_payload(xlsx: Path, *, book_name: str | None = None,
-                     active_sheet: str = "Holdings", selection: str | None = "A1",
-                     exclude: Sequence[str] = ()) -> dict[str, Any]:
+def officejs_payload(
+    xlsx: Path,
+    *,
+    book_name: str | None = None,
+    active_sheet: str = "Holdings",
+    selection: str | None = "A1",
+    exclude: Sequence[str] = (),
+) -> dict[str, Any]:
     """The payload `getBookData` builds in xlwings' Office.js client (xlwings Lite)."""
     import xlwings
 
@@ -320,9 +387,12 @@ def officejs_payload(xlsx: Path, *, book_name: str | None = None,
     payload: dict[str, Any] = {
         "client": "Office.js",
         "version": xlwings.__version__,
-        "book": {"name": _book_name(xlsx, book_name),
-                 "active_sheet_index": order.index(active_sheet),
-                 "selection": selection, "calculation": "Automatic"},
+        "book": {
+            "name": _book_name(xlsx, book_name),
+            "active_sheet_index": order.index(active_sheet),
+            "selection": selection,
+            "calculation": "Automatic",
+        },
         "names": _names(wb, vba=False),
         "sheets": [],
     }
@@ -334,30 +404,52 @@ def officejs_payload(xlsx: Path, *, book_name: str | None = None,
         elif last_row == 0:
             values = [[""]]  # an empty sheet still sends A1
         else:  # A1 to the last cell of the values-only used range
-            values = [[_officejs_cell(_value(data, r, c)) for c in range(1, last_col + 1)]
-                      for r in range(1, last_row + 1)]
-        used = (f"{get_column_letter(first_col)}{first_row}:"
-                f"{get_column_letter(last_col)}{last_row}") if last_row else None
-        payload["sheets"].append({
-            "name": data.name,
-            "visibility": {"visible": "Visible", "hidden": "Hidden"}.get(
-                data.ws.sheet_state, "VeryHidden"),
-            "print_area": _print_area(data.ws),
-            "notes": [] if excluded else [
-                {"address": cell.coordinate} for row in data.ws.iter_rows() for cell in row
-                if cell.comment is not None],
-            "used_range_address": used,
-            "used_range_row_count": last_row - first_row + 1 if used else 0,
-            "used_range_column_count": last_col - first_col + 1 if used else 0,
-            "values": values,
-            "pictures": [],
-            "shapes": [],
-            "charts": [] if excluded else [
-                {"name": f"Chart {i}", "chart_type": _chart_type(chart), "left": 0, "top": 0,
-                 "width": 0, "height": 0}  # geometry is not used by the button
-                for i, chart in enumerate(data.ws._charts, start=1)],
-            "tables": [] if excluded else _tables(data.ws, vba=False),
-        })
+            values = [
+                [_officejs_cell(_value(data, r, c)) for c in range(1, last_col + 1)]
+                for r in range(1, last_row + 1)
+            ]
+        used = (
+            (f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}")
+            if last_row
+            else None
+        )
+        payload["sheets"].append(
+            {
+                "name": data.name,
+                "visibility": {"visible": "Visible", "hidden": "Hidden"}.get(
+                    data.ws.sheet_state, "VeryHidden"
+                ),
+                "print_area": _print_area(data.ws),
+                "notes": []
+                if excluded
+                else [
+                    {"address": cell.coordinate}
+                    for row in data.ws.iter_rows()
+                    for cell in row
+                    if cell.comment is not None
+                ],
+                "used_range_address": used,
+                "used_range_row_count": last_row - first_row + 1 if used else 0,
+                "used_range_column_count": last_col - first_col + 1 if used else 0,
+                "values": values,
+                "pictures": [],
+                "shapes": [],
+                "charts": []
+                if excluded
+                else [
+                    {
+                        "name": f"Chart {i}",
+                        "chart_type": _chart_type(chart),
+                        "left": 0,
+                        "top": 0,
+                        "width": 0,
+                        "height": 0,
+                    }  # geometry is not used by the button
+                    for i, chart in enumerate(data.ws._charts, start=1)
+                ],
+                "tables": [] if excluded else _tables(data.ws, vba=False),
+            }
+        )
     return payload
 
 
@@ -408,8 +500,13 @@ def replay(actions: Iterable[dict[str, Any]], xlsx: Path, out: Path) -> Replay:
             wb.remove(wb.worksheets[action["sheet_position"]])
         elif func == "activateSheet":
             wb.active = args[0]
-        elif func in ("setValues", "setNumberFormat", "setRangeColor", "rangeClearContents",
-                      "setAutofit"):
+        elif func in (
+            "setValues",
+            "setNumberFormat",
+            "setRangeColor",
+            "rangeClearContents",
+            "setAutofit",
+        ):
             _range_action(wb.worksheets[action["sheet_position"]], action)
         else:
             raise AssertionError(f"the replayer does not know {func}")
@@ -482,7 +579,10 @@ def _typed(value: object) -> object:
     if value.startswith("'"):
         return value[1:]  # typed text; Excel keeps the rest as it is
     # Anything else is typed as it stands; make sure Excel would keep it as text.
-    if value[0] in "=+-@#" or any(ch.isdigit() for ch in value) \
-            or value.strip().upper() in ("TRUE", "FALSE"):
+    if (
+        value[0] in "=+-@#"
+        or any(ch.isdigit() for ch in value)
+        or value.strip().upper() in ("TRUE", "FALSE")
+    ):
         raise AssertionError(f"Excel would not store {value!r} as text")
     return value

@@ -27,14 +27,16 @@ def cap_breach(w: Decimal, settings: Settings) -> CapBreach | None:
     """The cap a position's weight `w` (in pp, rounded as `pp` does) breaks, if any."""
     if w > pp_limit(settings.urgent_cap):
         return CapBreach(
-            settings.urgent_trim_to, True,
+            settings.urgent_trim_to,
+            True,
             f"Rule 2 ({settings.urgent_cap:.0%} urgent cap)",
             f"{w}% > {settings.urgent_cap:.0%} → trim to {settings.urgent_trim_to:.0%} "
             "within a week",
         )
     if w > pp_limit(settings.cap):
         return CapBreach(
-            settings.cap_trim_to, False,
+            settings.cap_trim_to,
+            False,
             f"Rule 1 ({settings.cap:.0%} cap)",
             f"{w}% > {settings.cap:.0%} → trim to {settings.cap_trim_to:.0%}",
         )

@@ -53,8 +53,7 @@ def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCal
             return DriftCall(None, "Calendar", f"{d} pp: at target")
         return DriftCall(target, "Calendar", f"{d} pp → back to target {pp(target)}%")
     if abs(drift) < band_pp:
-        return DriftCall(None, f"{strategy.value} band",
-                         f"{d} pp within ±{band_pp} pp band: hold")
+        return DriftCall(None, f"{strategy.value} band", f"{d} pp within ±{band_pp} pp band: hold")
     if strategy is Strategy.THRESHOLD or abs(drift) >= outer_pp:
         label = "Threshold band" if strategy is Strategy.THRESHOLD else "Hybrid outer band"
         edge = band_pp if strategy is Strategy.THRESHOLD else outer_pp
@@ -62,6 +61,9 @@ def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCal
     # Between band and outer band: go halfway into the band, on the side of the drift.
     half = band / 2
     goal = target + half if drift > 0 else target - half
-    return DriftCall(goal, "Hybrid band",
-                     f"{d} pp ≥ {band_pp} pp band → to target {'+' if drift > 0 else '−'} "
-                     f"half band = {pp(goal)}%")
+    return DriftCall(
+        goal,
+        "Hybrid band",
+        f"{d} pp ≥ {band_pp} pp band → to target {'+' if drift > 0 else '−'} "
+        f"half band = {pp(goal)}%",
+    )

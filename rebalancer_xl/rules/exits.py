@@ -38,18 +38,22 @@ NO_SIGNALS = ExitSignals(count=0, monitor=False, rule="Rule 3 (tier downgrade)",
 
 def exit_signals(h: Holding) -> ExitSignals:
     """Count the exit signals on one position (a blank score means no tier rules)."""
-    if h.exit_triggers == 0 and (h.score is None or h.previous_score is None
-                                 or h.score >= h.previous_score):
+    if h.exit_triggers == 0 and (
+        h.score is None or h.previous_score is None or h.score >= h.previous_score
+    ):
         return NO_SIGNALS  # no trigger and no fall in score: no tier can have dropped
     tier_signals = 0
     monitor = False
     parts: list[str] = []
     tier, before = h.tier, h.previous_tier
-    if tier is not None and before is not None and h.score is not None \
-            and h.previous_score is not None:
+    if (
+        tier is not None
+        and before is not None
+        and h.score is not None
+        and h.previous_score is not None
+    ):
         drop = before.value - tier.value
-        move = (f"score {_fmt(h.previous_score)} → {_fmt(h.score)} "
-                f"({before.label} → {tier.label}")
+        move = f"score {_fmt(h.previous_score)} → {_fmt(h.score)} ({before.label} → {tier.label}"
         if drop >= 2:
             if tier is Tier.WEAK:
                 tier_signals = 2

@@ -30,10 +30,10 @@ def floor_breach(h: Holding, w: Decimal, settings: Settings) -> FloorBreach | No
     if not (w < pp_limit(floor) < pp(h.target)):
         return None
     if h.thesis_intact:
-        return FloorBreach(True, f"{w}% < {floor:.0%} floor, thesis intact "
-                                 f"→ back to {pp(h.target)}%")
-    return FloorBreach(False, f"{w}% < {floor:.0%} floor, thesis broken "
-                              f"({thesis_words(h)}) → exit")
+        return FloorBreach(
+            True, f"{w}% < {floor:.0%} floor, thesis intact → back to {pp(h.target)}%"
+        )
+    return FloorBreach(False, f"{w}% < {floor:.0%} floor, thesis broken ({thesis_words(h)}) → exit")
 
 
 def thesis_words(h: Holding) -> str:

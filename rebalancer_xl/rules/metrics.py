@@ -66,10 +66,17 @@ def portfolio_metrics(holdings: Sequence[Holding]) -> Metrics:
             continue  # no return from a price of zero (the sheet shows a blank)
         r = h.price / h.last_price - 1
         weight = h.shares * h.last_price / last_value if last_value else None
-        returns.append(PositionReturn(
-            ticker=h.ticker, last_price=h.last_price, price=h.price, quarterly_return=r,
-            last_weight=weight, contribution=None if weight is None else weight * r,
-            performance_class=performance_class(r)))
+        returns.append(
+            PositionReturn(
+                ticker=h.ticker,
+                last_price=h.last_price,
+                price=h.price,
+                quarterly_return=r,
+                last_weight=weight,
+                contribution=None if weight is None else weight * r,
+                performance_class=performance_class(r),
+            )
+        )
     contributions = [p.contribution for p in returns if p.contribution is not None]
     return Metrics(
         value=value,

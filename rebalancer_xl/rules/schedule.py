@@ -43,8 +43,11 @@ def add_months(d: date, months: int) -> date:
 
 def next_rebalance_date(as_of: date, settings: Settings, full_run: bool) -> date:
     if settings.schedule is Schedule.THREE_MONTHS:
-        base = as_of if full_run or settings.last_rebalance_date is None \
+        base = (
+            as_of
+            if full_run or settings.last_rebalance_date is None
             else settings.last_rebalance_date
+        )
         nxt = add_months(base, 3)
         return nxt if nxt > as_of else add_months(as_of, 3)
     return next_quarter_end(as_of)
@@ -66,10 +69,12 @@ def schedule_check(as_of: date, settings: Settings) -> ScheduleCheck:
     if days >= minimum:
         return ScheduleCheck(False, days, f"{days} days since the last rebalance: full run")
     if settings.force_full_run:
-        return ScheduleCheck(False, days, f"{days} days since the last rebalance "
-                                          f"(< {minimum}), full run forced")
-    return ScheduleCheck(True, days, f"{days} days since the last rebalance (< {minimum}): "
-                                     "emergency-only run")
+        return ScheduleCheck(
+            False, days, f"{days} days since the last rebalance (< {minimum}), full run forced"
+        )
+    return ScheduleCheck(
+        True, days, f"{days} days since the last rebalance (< {minimum}): emergency-only run"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +89,17 @@ def crash_check(history: Sequence[HistoryEntry], as_of: date, value: Decimal) ->
     aim = as_of - CRASH_LOOKBACK
     near = [e for e in history if abs(e.date - aim) <= CRASH_WINDOW and e.portfolio_value > 0]
     if not near:
-        return CrashCheck(False, False,
-                          f"crash check skipped: no History row within 10 days of {aim}")
+        return CrashCheck(
+            False, False, f"crash check skipped: no History row within 10 days of {aim}"
+        )
     base = min(near, key=lambda e: (abs(e.date - aim), e.date))
     change = value / base.portfolio_value - 1
     words = f"value {change:+.1%} since {base.date} ({base.portfolio_value:,.2f} → {value:,.2f})"
     if change <= -CRASH_DROP:
-        return CrashCheck(True, True, f"crash check: {words}, down 30% or more: review every "
-                                      "position; only emergency rules trade")
+        return CrashCheck(
+            True,
+            True,
+            f"crash check: {words}, down 30% or more: review every "
+            "position; only emergency rules trade",
+        )
     return CrashCheck(False, True, f"crash check: {words}")

@@ -525,8 +525,11 @@ def summarise(
         [h for h in holdings if h.ticker in washes], lots_now, as_of, st, lt, settings
     )
     for ticker, loss, _ in washing:
-        why = ("this plan buys more of it" if ticker in planned and ticker not in bought
-               else f"it was bought within {WASH_WINDOW_DAYS} days")
+        why = (
+            "this plan buys more of it"
+            if ticker in planned and ticker not in bought
+            else f"it was bought within {WASH_WINDOW_DAYS} days"
+        )
         notes.append(
             f"Harvest: {ticker} has an unrealised loss of {_money(loss)}, but {why}: "
             "selling it at a loss now would be a wash sale"

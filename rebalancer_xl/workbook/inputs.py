@@ -114,10 +114,20 @@ class BookInputs:
         return [p for p in self.problems if p.is_error]
 
 
-def _problem(code: str, message: str, sheet: str, cell: str = "",
-             severity: Severity = Severity.ERROR, **where: object) -> Problem:
-    return Problem(code, message, Where(sheet, cell=CellRef(sheet, cell), **where),  # type: ignore[arg-type]
-                   severity)
+def _problem(
+    code: str,
+    message: str,
+    sheet: str,
+    cell: str = "",
+    severity: Severity = Severity.ERROR,
+    **where: object,
+) -> Problem:
+    return Problem(
+        code,
+        message,
+        Where(sheet, cell=CellRef(sheet, cell), **where),  # type: ignore[arg-type]
+        severity,
+    )
 
 
 def read_inputs(book: Book) -> BookInputs:
@@ -127,11 +137,17 @@ def read_inputs(book: Book) -> BookInputs:
     settings_sheet = book.get(S.SETTINGS_SHEET)
     for name, sheet in ((S.HOLDINGS, holdings_sheet), (S.SETTINGS_SHEET, settings_sheet)):
         if sheet is None:
-            out.problems.append(_problem(
-                "missing-sheet", f"the workbook has no {name!r} sheet "
-                f"(sheets: {', '.join(book.sheet_order) or 'none'})", name))
-    settings_raw, locate_setting = _read_settings(settings_sheet, out) if settings_sheet \
-        else ({}, None)
+            out.problems.append(
+                _problem(
+                    "missing-sheet",
+                    f"the workbook has no {name!r} sheet "
+                    f"(sheets: {', '.join(book.sheet_order) or 'none'})",
+                    name,
+                )
+            )
+    settings_raw, locate_setting = (
+        _read_settings(settings_sheet, out) if settings_sheet else ({}, None)
+    )
     settings, setting_problems = parse_settings(settings_raw, locate_setting)
     out.settings = settings
     out.problems.extend(setting_problems)
@@ -139,9 +155,15 @@ def read_inputs(book: Book) -> BookInputs:
         return out
     table = find_table(holdings_sheet, S.HoldingsHeader.TICKER)
     if table is None:
-        out.problems.append(_problem(
-            "missing-column", f"no header row with a {S.HoldingsHeader.TICKER!r} column in "
-            f"the first {HEADER_SCAN_ROWS} rows", S.HOLDINGS, "A1"))
+        out.problems.append(
+            _problem(
+                "missing-column",
+                f"no header row with a {S.HoldingsHeader.TICKER!r} column in "
+                f"the first {HEADER_SCAN_ROWS} rows",
+                S.HOLDINGS,
+                "A1",
+            )
+        )
         return out
     out.holdings_table = table
     last_prices, price_cells = _read_performance(book.get(S.PERFORMANCE), out)
@@ -175,8 +197,11 @@ def read_inputs(book: Book) -> BookInputs:
     out.holding_rows = {h.ticker: first + h.row for h in parsed.holdings}
     # The checks across rows run even beside bad cells, on what could be read, so that
     # one run lists everything to fix; planning still waits for a book with no errors.
-    out.problems.extend(_locate_validation(
-        validate_parsed(parsed, settings, setting_problems, locate, locate_setting), table))
+    out.problems.extend(
+        _locate_validation(
+            validate_parsed(parsed, settings, setting_problems, locate, locate_setting), table
+        )
+    )
     out.lots = _read_lots(book.get(S.LOTS), out, parsed)
     out.history = _read_history(book.get(S.HISTORY), out)
     out.past_trades = _read_fills(book)
@@ -185,9 +210,15 @@ def read_inputs(book: Book) -> BookInputs:
 
 def _header_problem(p: Problem, table: Table) -> Problem:
     if p.code == "missing-column" and p.where.cell is None:
-        return Problem(p.code, p.message, Where(
-            S.HOLDINGS, column=p.where.column,
-            cell=CellRef(S.HOLDINGS, f"{table.header_row}:{table.header_row}")))
+        return Problem(
+            p.code,
+            p.message,
+            Where(
+                S.HOLDINGS,
+                column=p.where.column,
+                cell=CellRef(S.HOLDINGS, f"{table.header_row}:{table.header_row}"),
+            ),
+        )
     return p
 
 
@@ -200,8 +231,12 @@ def _locate_validation(problems: list[Problem], table: Table) -> list[Problem]:
             if col is not None:
                 letter = column_letter(col)
                 rng = f"{letter}{table.first_row}:{letter}{table.last_row()}"
-                p = Problem(p.code, p.message, Where(S.HOLDINGS, column=p.where.column,
-                                                     cell=CellRef(S.HOLDINGS, rng)), p.severity)
+                p = Problem(
+                    p.code,
+                    p.message,
+                    Where(S.HOLDINGS, column=p.where.column, cell=CellRef(S.HOLDINGS, rng)),
+                    p.severity,
+                )
         out.append(p)
     return out
 
@@ -213,18 +248,26 @@ def _input_value(table: Table, row: int, header: str, out: BookInputs) -> object
     if isinstance(value, Formula) and header == S.HoldingsHeader.TICKER:
         # A ticker names the position in every sheet and log: it must be typed, so that a
         # saved and an uncalculated copy of the same book plan the same positions.
-        out.problems.append(_problem(
-            "formula-in-ticker",
-            f"Ticker holds the formula {value.text[:60]!r}; type the symbol as text",
-            S.HOLDINGS, table.cell(row, header)))
+        out.problems.append(
+            _problem(
+                "formula-in-ticker",
+                f"Ticker holds the formula {value.text[:60]!r}; type the symbol as text",
+                S.HOLDINGS,
+                table.cell(row, header),
+            )
+        )
         return UNREAD
     if isinstance(value, Formula):
         if is_blank(value.cached) or excel_error(value.cached):
-            out.problems.append(_problem(
-                "formula-not-calculated",
-                f"{header} holds the formula {value.text[:60]!r} and no calculated value; "
-                "type the value, or open and save the file in Excel first",
-                S.HOLDINGS, table.cell(row, header)))
+            out.problems.append(
+                _problem(
+                    "formula-not-calculated",
+                    f"{header} holds the formula {value.text[:60]!r} and no calculated value; "
+                    "type the value, or open and save the file in Excel first",
+                    S.HOLDINGS,
+                    table.cell(row, header),
+                )
+            )
             return UNREAD
         return value.cached
     return value
@@ -233,10 +276,15 @@ def _input_value(table: Table, row: int, header: str, out: BookInputs) -> object
 def _check_output_columns(table: Table, out: BookInputs) -> None:
     for col in S.HOLDINGS_COLUMNS:
         if col.kind is S.Kind.OUTPUT and col.header not in table.columns:
-            out.problems.append(_problem(
-                "missing-column",
-                f"the Holdings table has no {col.header!r} column for the run to write to",
-                S.HOLDINGS, f"{table.header_row}:{table.header_row}", column=col.header))
+            out.problems.append(
+                _problem(
+                    "missing-column",
+                    f"the Holdings table has no {col.header!r} column for the run to write to",
+                    S.HOLDINGS,
+                    f"{table.header_row}:{table.header_row}",
+                    column=col.header,
+                )
+            )
 
 
 def _check_merged(table: Table, out: BookInputs) -> None:
@@ -245,11 +293,15 @@ def _check_merged(table: Table, out: BookInputs) -> None:
     lo, hi = min(cols), max(cols)
     for r1, c1, r2, c2 in table.sheet.merged:
         if r2 >= table.header_row and r1 <= last and c2 >= lo and c1 <= hi:
-            out.problems.append(_problem(
-                "merged-cells",
-                f"cells {a1(r1, c1)}:{a1(r2, c2)} are merged inside the Holdings table; "
-                "unmerge them so each row holds one position",
-                S.HOLDINGS, f"{a1(r1, c1)}:{a1(r2, c2)}"))
+            out.problems.append(
+                _problem(
+                    "merged-cells",
+                    f"cells {a1(r1, c1)}:{a1(r2, c2)} are merged inside the Holdings table; "
+                    "unmerge them so each row holds one position",
+                    S.HOLDINGS,
+                    f"{a1(r1, c1)}:{a1(r2, c2)}",
+                )
+            )
 
 
 def _read_settings(
@@ -260,9 +312,14 @@ def _read_settings(
     cells: dict[str, str] = {}
     name_cells: dict[str, str] = {}
     if table is None or S.SettingsHeader.VALUE not in table.columns:
-        out.problems.append(_problem(
-            "missing-column", "the Settings sheet needs 'Setting' and 'Value' header cells",
-            S.SETTINGS_SHEET, "A1"))
+        out.problems.append(
+            _problem(
+                "missing-column",
+                "the Settings sheet needs 'Setting' and 'Value' header cells",
+                S.SETTINGS_SHEET,
+                "A1",
+            )
+        )
         return raw, lambda name: Where(S.SETTINGS_SHEET, column=name)
     for r in range(table.first_row, table.last_row() + 1):
         name = _plain(table.get(r, S.SettingsHeader.SETTING))
@@ -306,8 +363,9 @@ def _read_performance(
     return prices, cells
 
 
-def _read_lots(sheet: Sheet | None, out: BookInputs,
-               holdings_parsed: ParsedHoldings) -> tuple[Lot, ...]:
+def _read_lots(
+    sheet: Sheet | None, out: BookInputs, holdings_parsed: ParsedHoldings
+) -> tuple[Lot, ...]:
     if sheet is None:
         return ()
     table = find_table(sheet, S.LotsHeader.TICKER)
@@ -331,9 +389,11 @@ def _read_lots(sheet: Sheet | None, out: BookInputs,
         if is_blank(ticker):
             fail(S.LotsHeader.TICKER, "missing-ticker", "this lot has no ticker")
         parsed: dict[str, object] = {}
-        for header, reader in ((S.LotsHeader.ACQUIRED, parse_date),
-                               (S.LotsHeader.SHARES, parse_decimal),
-                               (S.LotsHeader.COST, parse_decimal)):
+        for header, reader in (
+            (S.LotsHeader.ACQUIRED, parse_date),
+            (S.LotsHeader.SHARES, parse_decimal),
+            (S.LotsHeader.COST, parse_decimal),
+        ):
             raw = values[header]
             if is_blank(raw):
                 fail(header, "missing-value", f"{header} is blank")
@@ -351,8 +411,15 @@ def _read_lots(sheet: Sheet | None, out: BookInputs,
         if bad:
             refused.add(None if is_blank(ticker) else str(ticker).strip().upper())
         else:
-            lots.append(Lot(str(ticker).strip().upper(), parsed[S.LotsHeader.ACQUIRED],  # type: ignore[arg-type]
-                            parsed[S.LotsHeader.SHARES], parsed[S.LotsHeader.COST], row=r))  # type: ignore[arg-type]
+            lots.append(
+                Lot(
+                    str(ticker).strip().upper(),
+                    parsed[S.LotsHeader.ACQUIRED],  # type: ignore[arg-type]
+                    parsed[S.LotsHeader.SHARES],  # type: ignore[arg-type]
+                    parsed[S.LotsHeader.COST],  # type: ignore[arg-type]
+                    row=r,
+                )
+            )
     holdings_table = out.holdings_table
     if holdings_table is not None:
 
@@ -362,10 +429,15 @@ def _read_lots(sheet: Sheet | None, out: BookInputs,
             if holding is None:
                 cell = table.cell(lots[i].row, S.LotsHeader.TICKER)
                 return Where(S.LOTS, ticker=ticker, cell=CellRef(S.LOTS, cell))
-            cell = holdings_table.cell(holdings_table.first_row + holding.row,
-                                       S.HoldingsHeader.SHARES)
-            return Where(S.HOLDINGS, column=S.HoldingsHeader.SHARES, ticker=ticker,
-                         cell=CellRef(S.HOLDINGS, cell))
+            cell = holdings_table.cell(
+                holdings_table.first_row + holding.row, S.HoldingsHeader.SHARES
+            )
+            return Where(
+                S.HOLDINGS,
+                column=S.HoldingsHeader.SHARES,
+                ticker=ticker,
+                cell=CellRef(S.HOLDINGS, cell),
+            )
 
         out.problems.extend(check_lot_totals(lots, holdings_parsed, locate, refused))
     return tuple(lots)
@@ -387,8 +459,9 @@ def _read_history(sheet: Sheet | None, out: BookInputs) -> tuple[HistoryEntry, .
             when = parse_date(raw_date, S.HistoryHeader.DATE)
             value = parse_decimal(raw_value, S.HistoryHeader.VALUE)
         except BadValue as err:
-            out.problems.append(_problem(err.code, err.message, S.HISTORY, f"A{r}",
-                                         Severity.WARNING))
+            out.problems.append(
+                _problem(err.code, err.message, S.HISTORY, f"A{r}", Severity.WARNING)
+            )
             continue
         run_type = _plain(table.get(r, S.HistoryHeader.RUN_TYPE))
         entries.append(HistoryEntry(when, value, run_type != S.RUN_EMERGENCY))
@@ -401,8 +474,9 @@ _SIDES = {"BUY": Action.BUY, "ADD": Action.ADD, "SELL": Action.SELL, "TRIM": Act
 def _read_fills(book: Book) -> tuple[PastTrade, ...]:
     """Trades actually made: filled rows of the Trades sheet and of every Log's archive."""
     trades: list[PastTrade] = []
-    sheets = [book.get(S.TRADES)] + [book.get(n) for n in book.sheet_order
-                                      if S.log_date(n) is not None]
+    sheets = [book.get(S.TRADES)] + [
+        book.get(n) for n in book.sheet_order if S.log_date(n) is not None
+    ]
     for sheet in sheets:
         if sheet is None:
             continue
@@ -414,16 +488,17 @@ def _read_fills(book: Book) -> tuple[PastTrade, ...]:
                         break  # the end of this block
                     continue
                 try:
-                    shares = parse_decimal(_plain(table.get(r, S.TradesHeader.FILLED_SHARES)),
-                                           "Filled Shares")
+                    shares = parse_decimal(
+                        _plain(table.get(r, S.TradesHeader.FILLED_SHARES)), "Filled Shares"
+                    )
                     when = parse_date(_plain(table.get(r, S.TradesHeader.DATE)), "Date")
                 except BadValue:
                     continue  # not filled (yet)
                 ticker = str(_plain(table.get(r, S.TradesHeader.TICKER))).strip().upper()
-                price = _first_price(table, r, (S.TradesHeader.FILL_PRICE,
-                                                S.TradesHeader.LIMIT_PRICE))
-                trades.append(PastTrade(when, ticker, _SIDES[side.strip().upper()], shares,
-                                        price))
+                price = _first_price(
+                    table, r, (S.TradesHeader.FILL_PRICE, S.TradesHeader.LIMIT_PRICE)
+                )
+                trades.append(PastTrade(when, ticker, _SIDES[side.strip().upper()], shares, price))
     return tuple(trades)
 
 
@@ -441,8 +516,12 @@ def _first_price(table: Table, row: int, headers: tuple[str, ...]) -> Decimal | 
 def _fill_tables(sheet: Sheet) -> list[Table]:
     """Every header row on the sheet that has Side, Ticker, Filled Shares and Date."""
     tables = []
-    need = (S.TradesHeader.SIDE, S.TradesHeader.TICKER, S.TradesHeader.FILLED_SHARES,
-            S.TradesHeader.DATE)
+    need = (
+        S.TradesHeader.SIDE,
+        S.TradesHeader.TICKER,
+        S.TradesHeader.FILLED_SHARES,
+        S.TradesHeader.DATE,
+    )
     for r, row in enumerate(sheet.rows, start=1):
         texts = {v.strip(): c for c, v in enumerate(row, start=1) if isinstance(v, str)}
         if all(h in texts for h in need):

@@ -985,4 +985,3 @@ def _frame(root: etree._Element) -> list[bytes]:
     """A sheet's elements other than its cells and the hints that follow them."""
     skip = {_M + "sheetData", _M + "dimension"}
     return [etree.tostring(c) for c in root if c.tag not in skip]
-

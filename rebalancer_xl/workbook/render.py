@@ -75,8 +75,9 @@ def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
     table = inputs.holdings_table
     assert table is not None
     first, last = table.first_row, table.last_row()
-    by_row = {inputs.holding_rows[d.ticker]: d for d in plan.decisions
-              if d.ticker in inputs.holding_rows}
+    by_row = {
+        inputs.holding_rows[d.ticker]: d for d in plan.decisions if d.ticker in inputs.holding_rows
+    }
     blank = (None,) * len(_OUTPUTS)  # a blank row: clear what an earlier run left
     rows = [_outputs(by_row[r]) if r in by_row else blank for r in range(first, last + 1)]
     ops: list[Op] = []
@@ -92,23 +93,45 @@ def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
 
 def _outputs(d: Decision) -> tuple[object, ...]:
     """One row's output cells, in `_OUTPUTS` order."""
-    return (d.action.value, num(d.amount), num(d.shares), num(d.post_trade_weight), d.rule,
-            d.reason, d.flag_text or None)
+    return (
+        d.action.value,
+        num(d.amount),
+        num(d.shares),
+        num(d.post_trade_weight),
+        d.rule,
+        d.reason,
+        d.flag_text or None,
+    )
 
 
 # --- Trades ----------------------------------------------------------------------------
 
 
 def _lots_text(trade) -> str:  # type: ignore[no-untyped-def]
-    return "; ".join(f"{s.shares.normalize():f} sh of {s.acquired.isoformat()} @ "
-                     f"{s.cost_per_share:,.2f} ({'LT' if s.long_term else 'ST'})"
-                     for s in trade.lots)
+    return "; ".join(
+        f"{s.shares.normalize():f} sh of {s.acquired.isoformat()} @ "
+        f"{s.cost_per_share:,.2f} ({'LT' if s.long_term else 'ST'})"
+        for s in trade.lots
+    )
 
 
 def trade_rows(plan: Plan) -> list[tuple[object, ...]]:
     """Trades as rows in TRADES_COLUMNS order (fills blank)."""
-    return [(t.side, t.ticker, num(t.shares), num(t.price), num(t.amount), t.rule,
-             _lots_text(t) or None, None, None, None) for t in plan.trades]
+    return [
+        (
+            t.side,
+            t.ticker,
+            num(t.shares),
+            num(t.price),
+            num(t.amount),
+            t.rule,
+            _lots_text(t) or None,
+            None,
+            None,
+            None,
+        )
+        for t in plan.trades
+    ]
 
 
 def _sheet_table(book: Book, sheet: str, key: str) -> Table | None:
@@ -136,8 +159,10 @@ def _trades(plan: Plan, book: Book) -> list[Op]:
     for header, values in zip(headers, zip(*rows, strict=True) if rows else (), strict=False):
         if header in cols:
             ops.append(SetValues(S.TRADES, first, cols[header], column_block(values)))
-    for header, fmt in ((S.TradesHeader.LIMIT_PRICE, S.MONEY),
-                        (S.TradesHeader.EST_AMOUNT, S.MONEY)):
+    for header, fmt in (
+        (S.TradesHeader.LIMIT_PRICE, S.MONEY),
+        (S.TradesHeader.EST_AMOUNT, S.MONEY),
+    ):
         if rows and header in cols:
             ops.append(SetFormat(S.TRADES, first, cols[header], len(rows), 1, fmt))
     return ops
@@ -236,12 +261,20 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     qr = quarter_return(plan, inputs)
     w.pair("Date", plan.as_of, S.DATE)
     w.pair("Portfolio Value", num(plan.portfolio_value), S.MONEY)
-    w.pair("Quarter Performance", qr if qr is not None else "n/a (no earlier History row)",
-           S.SIGNED_PERCENT)
+    w.pair(
+        "Quarter Performance",
+        qr if qr is not None else "n/a (no earlier History row)",
+        S.SIGNED_PERCENT,
+    )
     m = plan.metrics
     if m.gain is not None:
-        w.pair("Gain/Loss since purchase", num(m.gain), S.MONEY,
-               None if m.gain_pct is None else num(m.gain_pct), S.SIGNED_PERCENT)
+        w.pair(
+            "Gain/Loss since purchase",
+            num(m.gain),
+            S.MONEY,
+            None if m.gain_pct is None else num(m.gain_pct),
+            S.SIGNED_PERCENT,
+        )
     if m.largest is not None:
         w.pair("Largest Position", m.largest[0], None, num(m.largest[1]), S.PERCENT)
     if m.smallest is not None:
@@ -253,32 +286,74 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
 
     table_top = w.r
     w.title("Holdings analysis")
-    w.table((*S.headers(S.LOG_ANALYSIS_COLUMNS), "Post-Trade %", "Rule", "Flags"),
-            [(d.ticker, num(d.value), num(d.weight), num(d.target),
-              num(d.drift_pp / 100), d.action.value if d.ticker != CASH else "CASH",
-              num(d.amount), num(d.post_trade_weight), d.rule, d.flag_text or None)
-             for d in plan.decisions],
-            (None, S.MONEY, S.PERCENT, S.PERCENT, S.SIGNED_PERCENT, None, S.MONEY,
-             S.PERCENT, None, None))
+    w.table(
+        (*S.headers(S.LOG_ANALYSIS_COLUMNS), "Post-Trade %", "Rule", "Flags"),
+        [
+            (
+                d.ticker,
+                num(d.value),
+                num(d.weight),
+                num(d.target),
+                num(d.drift_pp / 100),
+                d.action.value if d.ticker != CASH else "CASH",
+                num(d.amount),
+                num(d.post_trade_weight),
+                d.rule,
+                d.flag_text or None,
+            )
+            for d in plan.decisions
+        ],
+        (
+            None,
+            S.MONEY,
+            S.PERCENT,
+            S.PERCENT,
+            S.SIGNED_PERCENT,
+            None,
+            S.MONEY,
+            S.PERCENT,
+            None,
+            None,
+        ),
+    )
     w.gap()
 
     if m.returns:
         # The Performance sheet moves on next quarter; the log keeps this one's.
         w.title("Performance since the last rebalance")
-        w.table(("Ticker", "Last Rebalance Price", "Current Price", "Quarterly Return",
-                 "Contribution", "Class"),
-                [(r.ticker, num(r.last_price), num(r.price), num(r.quarterly_return),
-                  None if r.contribution is None else num(r.contribution),
-                  r.performance_class.value) for r in m.returns],
-                (None, S.MONEY, S.MONEY, S.SIGNED_PERCENT, S.SIGNED_PERCENT, None))
+        w.table(
+            (
+                "Ticker",
+                "Last Rebalance Price",
+                "Current Price",
+                "Quarterly Return",
+                "Contribution",
+                "Class",
+            ),
+            [
+                (
+                    r.ticker,
+                    num(r.last_price),
+                    num(r.price),
+                    num(r.quarterly_return),
+                    None if r.contribution is None else num(r.contribution),
+                    r.performance_class.value,
+                )
+                for r in m.returns
+            ],
+            (None, S.MONEY, S.MONEY, S.SIGNED_PERCENT, S.SIGNED_PERCENT, None),
+        )
         if m.quarter_return is not None:
             w.pair("Portfolio quarter return", num(m.quarter_return), S.SIGNED_PERCENT)
         w.gap()
 
     w.title("Trades")
     if plan.trades:
-        w.table(S.headers(S.TRADES_COLUMNS), trade_rows(plan),
-                (None, None, None, S.MONEY, S.MONEY, None, None, None, S.MONEY, S.DATE))
+        w.table(
+            S.headers(S.TRADES_COLUMNS),
+            trade_rows(plan),
+            (None, None, None, S.MONEY, S.MONEY, None, None, None, S.MONEY, S.DATE),
+        )
     else:
         w.line("No trades this run.")
     w.pair("Cash after trades", num(plan.cash_left), S.MONEY)
@@ -328,8 +403,14 @@ class _Writer:
         self.ops.append(SetColor(self.sheet, self.r, 1, 1, 1, LABEL_COLOR))
         self.r += 1
 
-    def pair(self, label: str, value: object, fmt: str | None = None,
-             extra: object = None, extra_fmt: str | None = None) -> None:
+    def pair(
+        self,
+        label: str,
+        value: object,
+        fmt: str | None = None,
+        extra: object = None,
+        extra_fmt: str | None = None,
+    ) -> None:
         """A labelled value, and optionally a second one beside it (a share, a weight)."""
         values = (label, value) if extra is None else (label, value, extra)
         self.ops.append(SetValues(self.sheet, self.r, 1, (values,)))
@@ -344,8 +425,12 @@ class _Writer:
         self.ops.append(SetColor(self.sheet, self.r, 1, 1, len(headers), HEADER_COLOR))
         self.r += 1
 
-    def table(self, headers: tuple[str, ...], rows: Sequence[tuple[object, ...]],
-              formats: tuple[str | None, ...]) -> None:
+    def table(
+        self,
+        headers: tuple[str, ...],
+        rows: Sequence[tuple[object, ...]],
+        formats: tuple[str | None, ...],
+    ) -> None:
         """A header and its rows: one block of values, one number format per column.
 
         A write per block, not per cell: each op is a round trip for the Excel button,
@@ -373,9 +458,18 @@ class _Writer:
 
 def checklist_keys(plan: Plan, inputs: BookInputs) -> list[str]:
     """The steps the run did itself."""
-    keys = ["analysis.allocations", "analysis.tiers", "decision.caps", "decision.drift",
-            "decision.downgrades", "decision.trades", "execution.orders",
-            "documentation.rationale", "documentation.allocations", "documentation.reminder"]
+    keys = [
+        "analysis.allocations",
+        "analysis.tiers",
+        "decision.caps",
+        "decision.drift",
+        "decision.downgrades",
+        "decision.trades",
+        "execution.orders",
+        "documentation.rationale",
+        "documentation.allocations",
+        "documentation.reminder",
+    ]
     if any(h.last_price is not None for h in inputs.holdings):
         keys.append("analysis.returns")
     if plan.tax.applies and inputs.settings.account_type is AccountType.TAXABLE:
@@ -391,9 +485,16 @@ def _checklist(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> lis
     ops: list[Op] = []
     for r in range(table.first_row, table.last_row() + 1):
         if table.get(r, S.ChecklistHeader.KEY) in keys:
-            ops.append(SetValues(S.CHECKLIST, r, table.columns[S.ChecklistHeader.DONE],
-                                 ((S.DONE,),)))
+            ops.append(
+                SetValues(S.CHECKLIST, r, table.columns[S.ChecklistHeader.DONE], ((S.DONE,),))
+            )
             if S.ChecklistHeader.NOTE in table.columns:
-                ops.append(SetValues(S.CHECKLIST, r, table.columns[S.ChecklistHeader.NOTE],
-                                     ((f"ticked by the run of {plan.as_of.isoformat()}",),)))
+                ops.append(
+                    SetValues(
+                        S.CHECKLIST,
+                        r,
+                        table.columns[S.ChecklistHeader.NOTE],
+                        ((f"ticked by the run of {plan.as_of.isoformat()}",),),
+                    )
+                )
     return ops
