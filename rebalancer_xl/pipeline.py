@@ -8,9 +8,12 @@ button (`rebalancer_xl.xl`) wraps the same middle with xlwings.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
 import os
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -139,23 +142,48 @@ def process_file(
     today: date | None = None,
 ) -> FileResult:
     """Plan one workbook and write the results (in place, or into `output_dir`)."""
+    # A run makes many short-lived objects and no cycles worth chasing mid-file; the
+    # collector's passes over lxml's proxies cost about 5% of a small workbook's run.
+    with _gc_paused():
+        return _process_file(
+            path,
+            dry_run=dry_run,
+            output_dir=output_dir,
+            as_of=as_of,
+            force=force,
+            today=today,
+        )
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _process_file(
+    path: str | os.PathLike[str],
+    *,
+    dry_run: bool,
+    output_dir: str | os.PathLike[str] | None,
+    as_of: date | None,
+    force: bool,
+    today: date | None,
+) -> FileResult:
     src = Path(path)
     result = FileResult(str(path), "error")
     bad = check_file(src)
     if bad is not None:
         result.problems.append(bad)
         return result
-    from rebalancer_xl.workbook.package import Package, PackageError, preflight
+    from rebalancer_xl.workbook.package import Package
     from rebalancer_xl.workbook.package_read import book_from_package
 
-    try:
-        preflight(src)
-    except PackageError as err:
-        result.problems.append(_file_problem(src, err.code, f"{src.name}: {err.message}"))
-        return result
-    except zipfile.BadZipFile as err:
-        result.problems.append(_file_problem(src, "corrupt-file", f"{src.name}: {err}"))
-        return result
     in_place = output_dir is None or (Path(output_dir) / src.name).resolve() == src.resolve()
     if not dry_run and in_place and not os.access(src, os.W_OK):
         result.problems.append(
@@ -169,19 +197,15 @@ def process_file(
         return result
     seen = src.stat()  # to notice another program saving the file while we work
     try:
-        package = Package(src)
-        book = book_from_package(package)
-    except PackageError as err:
-        result.problems.append(_file_problem(src, err.code, f"{src.name}: {err.message}"))
+        package = Package(src)  # refuses a hostile package before anything is inflated
+    except Exception as err:
+        result.problems.append(_unreadable(src, err))
         return result
-    except Exception as err:  # a damaged package fails in many ways; none is the user's bug
-        result.problems.append(
-            _file_problem(
-                src,
-                "corrupt-file",
-                f"{src.name} could not be read as a workbook: {type(err).__name__}: {err}",
-            )
-        )
+    try:
+        book = book_from_package(package)
+    except Exception as err:
+        package.close()
+        result.problems.append(_unreadable(src, err))
         return result
 
     try:
@@ -218,7 +242,7 @@ def _write(
         with atomic_write(dest) as pending:
             with pending.path.open("wb") as out:
                 plan = package.write(out)
-            lost = verify(src, pending.path, plan)
+            lost = verify(package.zf, pending.path, plan)
             if lost and not force:
                 pending.cancel()
                 result.problems.append(_lossy(src, lost))
@@ -258,6 +282,22 @@ def _write(
     result.written = str(dest)
     result.status = "ok"
     return result
+
+
+def _unreadable(src: Path, err: Exception) -> Problem:
+    """The problem for a package that cannot be opened or read safely."""
+    from rebalancer_xl.workbook.package import PackageError
+
+    if isinstance(err, PackageError):
+        return _file_problem(src, err.code, f"{src.name}: {err.message}")
+    if isinstance(err, zipfile.BadZipFile):
+        return _file_problem(src, "corrupt-file", f"{src.name}: {err}")
+    # A damaged package fails in many ways; none of them is the user's bug.
+    return _file_problem(
+        src,
+        "corrupt-file",
+        f"{src.name} could not be read as a workbook: {type(err).__name__}: {err}",
+    )
 
 
 def _lossy(src: Path, losses: list[str]) -> Problem:

@@ -32,6 +32,7 @@ import posixpath
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -138,29 +139,69 @@ def read_part(zf: zipfile.ZipFile, name: str, limit: int = MAX_PART_BYTES) -> by
     return data
 
 
-def preflight(path: Path) -> None:
+def refuse_hostile(zf: zipfile.ZipFile) -> None:
     """Refuse a hostile package before any reader inflates it.
 
     Member names must stay inside the package; no XML part may inflate past
     `MAX_PART_BYTES` or compress like a zip bomb; none may declare a DOCTYPE or entities.
     zipfile never reads past a member's declared size, so checking the declared sizes
-    bounds what every later reader (openpyxl included) can inflate. Members that are
-    not XML (pictures, a VBA project, a 2 GiB blob nothing refers to) are never read.
+    bounds what any later reader can inflate. Members that are not XML (pictures, a VBA
+    project, a 2 GiB blob nothing refers to) are never read.
     """
-    with zipfile.ZipFile(path) as zf:
-        check_members(zf)
-        for info in zf.infolist():
-            if not info.filename.endswith((".xml", ".rels", ".vml")):
-                continue
-            _check_size(info)
-            with zf.open(info) as f:
-                head = f.read(65536)
-            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                raise PackageError(
-                    "unsafe-package",
-                    f"{info.filename} declares a DOCTYPE or "
-                    "entities, which no spreadsheet writes: refused",
-                )
+    check_members(zf)
+    for info in zf.infolist():
+        if not info.filename.endswith((".xml", ".rels", ".vml")):
+            continue
+        _check_size(info)
+        prolog = _prolog(zf, info)
+        if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+            raise PackageError(
+                "unsafe-package",
+                f"{info.filename} declares a DOCTYPE or "
+                "entities, which no spreadsheet writes: refused",
+            )
+
+
+_START_TAG = re.compile(rb"<[A-Za-z_]")
+
+
+def _prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """What comes before a part's root element, where a DOCTYPE would have to stand.
+
+    Only the first kilobyte is inflated, straight from the member's raw bytes (a
+    ZipExtFile per member costs more than the check). A prolog with a comment, which
+    may hide a ``<``, or an unusual member, is read the ordinary way, up to 64 KiB.
+    """
+    plain = info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+    if plain and not info.flag_bits & 0x01:  # not encrypted
+        fp = zf.fp
+        assert fp is not None
+        fp.seek(_data_offset(fp, info))
+        raw = fp.read(min(info.compress_size, 4096))
+        if info.compress_type == zipfile.ZIP_STORED:
+            head = raw[:1024]
+        else:
+            try:
+                head = zlib.decompressobj(-15).decompress(raw, 1024)
+            except zlib.error:
+                head = b""
+        start = _START_TAG.search(head)
+        if start is not None and b"<!--" not in head[: start.start()]:
+            return head[: start.start()]
+    with zf.open(info) as f:
+        return f.read(65536)
+
+
+def _data_offset(fp: IO[bytes], info: zipfile.ZipInfo) -> int:
+    """Where a member's (compressed) data starts: after its local header."""
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    if header[:4] != b"PK\x03\x04":
+        raise PackageError("corrupt-file", f"{info.filename}: bad local header")
+    name_len: int
+    extra_len: int
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    return int(info.header_offset) + 30 + name_len + extra_len
 
 
 def _check_size(info: zipfile.ZipInfo, limit: int = MAX_PART_BYTES) -> None:
@@ -218,6 +259,24 @@ def parse_ref(ref: str) -> tuple[int, int]:
     return int(m.group(2)), col
 
 
+_COLUMN_OF: dict[str, int] = {}
+
+
+def column_of(ref: str) -> int:
+    """The column number of a cell reference such as ``C12``.
+
+    Called once per cell read or edited, so the letters' value is remembered: a sheet
+    has few distinct columns and many rows.
+    """
+    letters = ref.rstrip("0123456789")
+    col = _COLUMN_OF.get(letters)
+    if col is None:
+        col = parse_ref(ref)[1]
+        if len(_COLUMN_OF) < 20_000:
+            _COLUMN_OF[letters] = col
+    return col
+
+
 def _excel_serial(value: date | datetime, date1904: bool) -> float | int:
     epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
     moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
@@ -229,10 +288,9 @@ def _excel_serial(value: date | datetime, date1904: bool) -> float | int:
 class _SheetEdit:
     """One worksheet part being edited: its rows indexed once, cells found by (row, col)."""
 
-    def __init__(self, part: str, root: etree._Element, *, new: bool) -> None:
+    def __init__(self, part: str, root: etree._Element) -> None:
         self.part = part
         self.root = root
-        self.new = new
         data = root.find(_M + "sheetData")
         if data is None:
             data = etree.SubElement(root, _M + "sheetData")
@@ -245,7 +303,31 @@ class _SheetEdit:
         self.last_row = max(self.rows, default=0)
         self.overwrote_formula = False
         self.extent: tuple[int, int, int, int] | None = None  # min_r, min_c, max_r, max_c
-        self.written_text: dict[tuple[int, int], str] = {}
+
+    # The four calls `Package.apply` makes; `_NewSheet` answers the same ones.
+
+    def set_value(self, r: int, c: int, value: object, date1904: bool) -> None:
+        cell = self.cell(r, c, create=value is not None and value != "")
+        if cell is not None:
+            _set_value(cell, value, self, date1904)
+
+    def style(self, r: int, c: int) -> int:
+        cell = self.cell(r, c, create=True)
+        assert cell is not None
+        return int(cell.get("s", "0"))
+
+    def set_style(self, r: int, c: int, s: int) -> None:
+        cell = self.cell(r, c, create=True)
+        assert cell is not None
+        if s == 0:
+            cell.attrib.pop("s", None)
+        else:
+            cell.set("s", str(s))
+
+    def clear(self, r: int, c: int) -> None:
+        cell = self.cell(r, c, create=False)
+        if cell is not None:
+            _clear_value(cell, self)
 
     def _row_cells(self, r: int) -> dict[int, etree._Element]:
         cells = self._cells.get(r)
@@ -256,7 +338,7 @@ class _SheetEdit:
                 for c in row.iterchildren(_M + "c"):
                     ref = c.get("r")
                     if ref is not None:
-                        cells[parse_ref(ref)[1]] = c
+                        cells[column_of(ref)] = c
             self._cells[r] = cells
         return cells
 
@@ -328,25 +410,38 @@ def _set_value(cell: etree._Element, value: object, sheet: _SheetEdit, date1904:
     ext = [c for c in cell if c.tag == _M + "extLst"]
     for c in ext:
         cell.remove(c)
-    if isinstance(value, Formula):
-        f = etree.SubElement(cell, _M + "f")
-        f.text = value.text[1:] if value.text.startswith("=") else value.text
-    elif isinstance(value, bool):
-        cell.set("t", "b")
-        etree.SubElement(cell, _M + "v").text = "1" if value else "0"
-    elif isinstance(value, int | float | Decimal):
-        etree.SubElement(cell, _M + "v").text = _number(value)
-    elif isinstance(value, date):
-        etree.SubElement(cell, _M + "v").text = _number(_excel_serial(value, date1904))
-    else:
-        text = _ILLEGAL_XML.sub("", str(value))
-        cell.set("t", "inlineStr")
+    kind, child, text = _encode(value, date1904)
+    if kind is not None:
+        cell.set("t", kind)
+    if child == "is":
         t = etree.SubElement(etree.SubElement(cell, _M + "is"), _M + "t")
         t.text = text
-        if text != text.strip() or "\n" in text:
+        if _needs_preserve(text):
             t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    else:
+        etree.SubElement(cell, _M + child).text = text
     for c in ext:
         cell.append(c)
+
+
+def _encode(value: object, date1904: bool) -> tuple[str | None, str, str]:
+    """How a value is stored in a cell: its ``t`` type (if any), child element and text.
+
+    The one statement of the encoding, shared by edited sheets (lxml) and new ones (text).
+    """
+    if isinstance(value, Formula):
+        return None, "f", value.text[1:] if value.text.startswith("=") else value.text
+    if isinstance(value, bool):
+        return "b", "v", "1" if value else "0"
+    if isinstance(value, int | float | Decimal):
+        return None, "v", _number(value)
+    if isinstance(value, date):
+        return None, "v", _number(_excel_serial(value, date1904))
+    return "inlineStr", "is", _ILLEGAL_XML.sub("", str(value))
+
+
+def _needs_preserve(text: str) -> bool:
+    return text != text.strip() or "\n" in text
 
 
 def _number(value: object) -> str:
@@ -354,6 +449,99 @@ def _number(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return f"{float(value):.16g}"  # type: ignore[arg-type]
+
+
+class _NewSheet:
+    """A sheet this run creates (the dated Log): cells kept in dicts, its XML written once.
+
+    Nobody else has touched such a sheet, so there is nothing to keep: building one lxml
+    element per cell (70,000 of them for a 10,000-position Log) would cost more than the
+    rest of the run, while the XML of a fresh sheet is simple enough to write as text.
+    """
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+        self.cells: dict[tuple[int, int], tuple[str | None, str, str]] = {}
+        self.styles: dict[tuple[int, int], int] = {}
+        self.written_text: dict[tuple[int, int], str] = {}  # what autofit measures
+        self.widths: dict[int, int] = {}
+        self.overwrote_formula = False
+
+    def set_value(self, r: int, c: int, value: object, date1904: bool) -> None:
+        if value is None or value == "":
+            self.clear(r, c)
+            return
+        self.cells[(r, c)] = _encode(value, date1904)
+        self.written_text[(r, c)] = _display(value)
+
+    def style(self, r: int, c: int) -> int:
+        return self.styles.get((r, c), 0)
+
+    def set_style(self, r: int, c: int, s: int) -> None:
+        self.styles[(r, c)] = s
+
+    def clear(self, r: int, c: int) -> None:
+        self.cells.pop((r, c), None)
+        self.written_text.pop((r, c), None)
+
+    def autofit(self, op: Autofit) -> None:
+        for (r, c), text in self.written_text.items():
+            if op.row <= r < op.row + op.rows and op.col <= c < op.col + op.cols:
+                self.widths[c] = max(self.widths.get(c, 0), len(text))
+
+    def serialize(self) -> bytes:
+        keys = sorted(self.cells.keys() | self.styles.keys())
+        if keys:
+            top, bottom = keys[0][0], keys[-1][0]
+            left, right = min(c for _, c in keys), max(c for _, c in keys)
+            dimension = f"{column_letter(left)}{top}"
+            if (top, left) != (bottom, right):
+                dimension += f":{column_letter(right)}{bottom}"
+        else:
+            dimension = "A1"
+        out = [
+            "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n",
+            f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}"><dimension ref="{dimension}"/>',
+            '<sheetViews><sheetView workbookViewId="0"/></sheetViews>',
+            '<sheetFormatPr defaultRowHeight="15"/>',
+        ]
+        if self.widths:
+            out.append("<cols>")
+            for c in sorted(self.widths):
+                width = min(80, max(8, self.widths[c] + 2))
+                out.append(f'<col min="{c}" max="{c}" width="{width}" customWidth="1"/>')
+            out.append("</cols>")
+        out.append("<sheetData>")
+        row = 0
+        for r, c in keys:
+            if r != row:
+                out.append(f'</row><row r="{r}">' if row else f'<row r="{r}">')
+                row = r
+            s = self.styles.get((r, c), 0)
+            attrs = f'r="{column_letter(c)}{r}"' + (f' s="{s}"' if s else "")
+            encoded = self.cells.get((r, c))
+            if encoded is None:
+                out.append(f"<c {attrs}/>")
+                continue
+            kind, child, text = encoded
+            if kind is not None:
+                attrs += f' t="{kind}"'
+            if child == "is":
+                space = ' xml:space="preserve"' if _needs_preserve(text) else ""
+                out.append(f"<c {attrs}><is><t{space}>{_escape(text)}</t></is></c>")
+            else:
+                out.append(f"<c {attrs}><{child}>{_escape(text)}</{child}></c>")
+        if row:
+            out.append("</row>")
+        out.append(
+            '</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75"'
+            ' header="0.3" footer="0.3"/></worksheet>'
+        )
+        return "".join(out).encode()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # --- styles ----------------------------------------------------------------------------
@@ -368,9 +556,8 @@ class _Styles:
         self.xfs = self._section("cellXfs")
         self.fills = self._section("fills")
         self._memo: dict[tuple[int, str | None, str | None, bool], int] = {}
-        self._xf_index: dict[tuple[object, ...], int] = {
-            self._xf_key(xf): i for i, xf in reversed(list(enumerate(self.xfs)))
-        }
+        self._dates: dict[int, bool] = {}  # style index -> shows a date (asked per cell)
+        self._xf_index: dict[tuple[object, ...], int] | None = None  # built on first derive
         num_fmts = root.find(_M + "numFmts")
         self.formats: dict[str, int] = dict(_BUILTIN_FORMATS)
         self.codes: dict[int, str] = {v: k for k, v in _BUILTIN_FORMATS.items()}
@@ -392,12 +579,14 @@ class _Styles:
         return (tuple(sorted(xf.attrib.items())), tuple(etree.tostring(c) for c in xf))
 
     def is_date(self, s: int) -> bool:
-        xf = self.xfs[s] if 0 <= s < len(self.xfs) else None
-        fid = int(xf.get("numFmtId", "0")) if xf is not None else 0
-        if 14 <= fid <= 22 or 45 <= fid <= 47:
-            return True
-        code = re.sub(r'"[^"]*"|\[[^\]]*\]', "", self.codes.get(fid, "")).lower()
-        return any(ch in code for ch in "dy")
+        known = self._dates.get(s)
+        if known is None:
+            xf = self.xfs[s] if 0 <= s < len(self.xfs) else None
+            fid = int(xf.get("numFmtId", "0")) if xf is not None else 0
+            code = re.sub(r'"[^"]*"|\[[^\]]*\]', "", self.codes.get(fid, "")).lower()
+            known = 14 <= fid <= 22 or 45 <= fid <= 47 or any(ch in code for ch in "dy")
+            self._dates[s] = known
+        return known
 
     def _format_id(self, code: str) -> int:
         if code in self.formats:
@@ -449,6 +638,8 @@ class _Styles:
         if color is not None or clear_fill:
             xf.set("fillId", str(self._fill_id(color) if color else 0))
             xf.set("applyFill", "1")
+        if self._xf_index is None:  # the reader never derives a style: index them lazily
+            self._xf_index = {self._xf_key(x): i for i, x in reversed(list(enumerate(self.xfs)))}
         found = self._xf_index.get(self._xf_key(xf))
         if found is None:
             self.xfs.append(xf)
@@ -471,6 +662,8 @@ class Plan:
     removed: set[str] = field(default_factory=set)
     sheet_parts: dict[str, str] = field(default_factory=dict)  # changed sheet part -> name
     new_sheet_parts: set[str] = field(default_factory=set)
+    # A changed sheet's elements other than cells, as read before any edit (for `verify`).
+    frames: dict[str, list[bytes]] = field(default_factory=dict)
 
 
 class Package:
@@ -479,16 +672,27 @@ class Package:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.zf = zipfile.ZipFile(path)
-        check_members(self.zf)
-        self.names = {i.filename for i in self.zf.infolist()}
         self.plan = Plan()
         self._trees: dict[str, etree._Element] = {}
-        self.workbook_part = self._main_part()
+        self._edits: dict[str, _SheetEdit | _NewSheet] = {}
+        self._styles: _Styles | None = None
+        # Sheets deleted by the ops: (their <sheets>, position, element), until re-added.
+        self._deleted: dict[str, tuple[etree._Element, int, etree._Element]] = {}
+        self.sheet_part: dict[str, str] = {}
+        try:
+            refuse_hostile(self.zf)
+            self.names = {i.filename for i in self.zf.infolist()}
+            self.workbook_part = self._main_part()
+            self.rels_part = _rels_name(self.workbook_part)
+            self._index_sheets()
+        except BaseException:
+            self.zf.close()
+            raise
+
+    def _index_sheets(self) -> None:
         wb = self.tree(self.workbook_part)
         pr = wb.find(_M + "workbookPr")
         self.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
-        self.rels_part = _rels_name(self.workbook_part)
-        self.sheet_part: dict[str, str] = {}
         rels = (
             {r.get("Id"): r for r in self.tree(self.rels_part)}
             if self.rels_part in self.names
@@ -503,10 +707,6 @@ class Package:
                 self.sheet_part[sheet.get("name", "")] = _resolve(
                     self.workbook_part, rel.get("Target", "")
                 )
-        self._edits: dict[str, _SheetEdit] = {}
-        self._styles: _Styles | None = None
-        # Sheets deleted by the ops: (their <sheets>, position, element), until re-added.
-        self._deleted: dict[str, tuple[etree._Element, int, etree._Element]] = {}
 
     def close(self) -> None:
         self.zf.close()
@@ -536,13 +736,14 @@ class Package:
 
     # --- sheets ---
 
-    def _edit(self, name: str) -> _SheetEdit:
+    def _edit(self, name: str) -> _SheetEdit | _NewSheet:
         part = self.sheet_part.get(name)
         if part is None:
             raise PackageError("corrupt-file", f"the workbook has no worksheet named {name!r}")
         edit = self._edits.get(part)
         if edit is None:
-            edit = _SheetEdit(part, self.tree(part), new=part in self.plan.new_sheet_parts)
+            edit = _SheetEdit(part, self.tree(part))
+            self.plan.frames[part] = _frame(edit.root)
             self._edits[part] = edit
             self.plan.sheet_parts[part] = name
             self._dirty(part)
@@ -550,14 +751,6 @@ class Package:
 
     def add_sheet(self, name: str, replacing: str | None) -> None:
         """A new empty worksheet called `name`; reuses the part of a sheet just deleted."""
-        root = etree.fromstring(
-            f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}"><dimension ref="A1"/>'
-            '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
-            '<sheetFormatPr defaultRowHeight="15"/><sheetData/>'
-            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75"'
-            ' header="0.3" footer="0.3"/>'
-            "</worksheet>".encode()
-        )
         if replacing is not None:
             part = replacing
             rels = _rels_name(part)
@@ -566,10 +759,10 @@ class Package:
             self._restore_sheet_entry(name)
         else:
             part = self._new_sheet_part(name)
-        self._trees[part] = root
+        self._trees.pop(part, None)
         self.plan.new_sheet_parts.add(part)
         self.sheet_part[name] = part
-        self._edits.pop(part, None)
+        self._edits[part] = _NewSheet(part)
         self.plan.sheet_parts[part] = name
         self._dirty(part)
 
@@ -711,42 +904,29 @@ class Package:
             if isinstance(op, SetValues):
                 edit = self._edit(op.sheet)
                 for dr, row in enumerate(op.values):
+                    r = op.row + dr
                     for dc, value in enumerate(row):
-                        r, c = op.row + dr, op.col + dc
-                        cell = edit.cell(r, c, create=value is not None and value != "")
-                        if cell is None:
-                            continue
-                        _set_value(cell, value, edit, self.date1904)
-                        edit.written_text[(r, c)] = _display(value)
-                        if isinstance(value, date):
-                            s = int(cell.get("s", "0"))
-                            if not self.styles.is_date(s):
-                                cell.set(
-                                    "s", str(self.styles.derive(s, number_format=_DATE_FORMAT))
-                                )
+                        c = op.col + dc
+                        edit.set_value(r, c, value, self.date1904)
+                        if isinstance(value, date) and not self.styles.is_date(
+                            s := edit.style(r, c)
+                        ):
+                            edit.set_style(r, c, self.styles.derive(s, number_format=_DATE_FORMAT))
             elif isinstance(op, SetFormat | SetColor):
                 edit = self._edit(op.sheet)
                 for r in range(op.row, op.row + op.rows):
                     for c in range(op.col, op.col + op.cols):
-                        cell = edit.cell(r, c, create=True)
-                        assert cell is not None
-                        s = int(cell.get("s", "0"))
+                        s = edit.style(r, c)
                         if isinstance(op, SetFormat):
                             new = self.styles.derive(s, number_format=op.number_format)
                         else:
                             new = self.styles.derive(s, color=op.color, clear_fill=op.color is None)
-                        if new == 0:
-                            cell.attrib.pop("s", None)
-                        else:
-                            cell.set("s", str(new))
+                        edit.set_style(r, c, new)
             elif isinstance(op, ClearContents):
                 edit = self._edit(op.sheet)
                 for r in range(op.row, op.row + op.rows):
                     for c in range(op.col, op.col + op.cols):
-                        cell = edit.cell(r, c, create=False)
-                        if cell is not None:
-                            _clear_value(cell, edit)
-                            edit.written_text.pop((r, c), None)
+                        edit.clear(r, c)
             elif isinstance(op, DeleteSheet):
                 deleted[op.name] = self.sheet_part.get(op.name)
                 self.delete_sheet(op.name)
@@ -754,40 +934,19 @@ class Package:
                 part = deleted.pop(op.name, None)
                 self.add_sheet(op.name, replacing=part)
             elif isinstance(op, Autofit):
-                self._autofit(self._edit(op.sheet), op)
+                edit = self._edit(op.sheet)
+                if isinstance(edit, _NewSheet):  # column widths on the user's sheets are theirs
+                    edit.autofit(op)
         self._finish_deletes()
         for edit in self._edits.values():
-            edit.finish()
-            self._extend_tables(edit)
+            if isinstance(edit, _SheetEdit):
+                edit.finish()
+                self._extend_tables(edit)
         self._after_writes()
-
-    def _autofit(self, edit: _SheetEdit, op: Autofit) -> None:
-        """Column widths for a block, on a sheet this run created (the user's are theirs)."""
-        if not edit.new:
-            return
-        widths: dict[int, int] = {}
-        for (r, c), text in edit.written_text.items():
-            if op.row <= r < op.row + op.rows and op.col <= c < op.col + op.cols:
-                widths[c] = max(widths.get(c, 0), len(text))
-        if not widths:
-            return
-        cols = edit.root.find(_M + "cols")
-        if cols is None:
-            cols = etree.Element(_M + "cols")
-            edit.data.addprevious(cols)
-        for c in sorted(widths):
-            etree.SubElement(
-                cols,
-                _M + "col",
-                min=str(c),
-                max=str(c),
-                width=str(min(80, max(8, widths[c] + 2))),
-                customWidth="1",
-            )
 
     def _extend_tables(self, edit: _SheetEdit) -> None:
         """An Excel Table whose last row sits right above added rows grows to take them."""
-        if edit.new or edit.extent is None:
+        if edit.extent is None:
             return
         rels_name = _rels_name(edit.part)
         if rels_name not in self.names:
@@ -861,7 +1020,10 @@ class Package:
         if self._styles is not None and self._styles.changed:
             self._dirty("xl/styles.xml")
         for name in self.plan.replaced:
-            self.plan.replaced[name] = _serialize(self._trees[name])
+            edit = self._edits.get(name)
+            self.plan.replaced[name] = (
+                edit.serialize() if isinstance(edit, _NewSheet) else _serialize(self._trees[name])
+            )
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
             written: set[str] = set()
             for info in self.zf.infolist():
@@ -910,12 +1072,7 @@ def _copy_raw(src: zipfile.ZipFile, info: zipfile.ZipInfo, dst: zipfile.ZipFile)
     fp = src.fp
     assert fp is not None
     assert dst.fp is not None
-    fp.seek(info.header_offset)
-    header = fp.read(30)
-    if header[:4] != b"PK\x03\x04":
-        raise PackageError("corrupt-file", f"{info.filename}: bad local header")
-    name_len, extra_len = struct.unpack("<HH", header[26:30])
-    fp.seek(info.header_offset + 30 + name_len + extra_len)
+    fp.seek(_data_offset(fp, info))
     out = copy.copy(info)
     out.flag_bits &= ~0x08  # sizes go in the local header; no data descriptor follows
     out.extra = _strip_zip64(info.extra)
@@ -949,10 +1106,21 @@ def _strip_zip64(extra: bytes) -> bytes:
 # --- the verifier ----------------------------------------------------------------------
 
 
-def verify(source: Path, written: Path, plan: Plan) -> list[str]:
-    """What the written package changed that `plan` did not mean to; empty when none."""
+def verify(source: Path | zipfile.ZipFile, written: Path, plan: Plan) -> list[str]:
+    """What the written package changed that `plan` did not mean to; empty when none.
+
+    `source` may be the package still open for writing (its members are not re-read);
+    the frames of changed sheets come from `plan`, taken before the first edit.
+    """
+    if isinstance(source, zipfile.ZipFile):
+        return _verify(source, written, plan)
+    with zipfile.ZipFile(source) as a:
+        return _verify(a, written, plan)
+
+
+def _verify(a: zipfile.ZipFile, written: Path, plan: Plan) -> list[str]:
     problems: list[str] = []
-    with zipfile.ZipFile(source) as a, zipfile.ZipFile(written) as b:
+    with zipfile.ZipFile(written) as b:
         theirs = {i.filename: i for i in b.infolist()}
         for info in a.infolist():
             name = info.filename
@@ -974,9 +1142,11 @@ def verify(source: Path, written: Path, plan: Plan) -> list[str]:
         for part in plan.sheet_parts:
             if part in plan.new_sheet_parts or part not in a.NameToInfo:
                 continue
-            before = parse_xml(read_part(a, part), part)
-            after = parse_xml(read_part(b, part), part)
-            if _frame(before) != _frame(after):
+            before = plan.frames.get(part)
+            if before is None:
+                before = _frame(parse_xml(read_part(a, part), part))
+            after = _frame(parse_xml(read_part(b, part), part))
+            if before != after:
                 problems.append(f"{plan.sheet_parts[part]}: an element other than cells changed")
     return problems
 

@@ -21,6 +21,7 @@ from rebalancer_xl.workbook.package import (
     PackageError,
     _resolve,
     _Styles,
+    column_of,
     parse_ref,
     parse_xml,
     read_part,
@@ -34,7 +35,7 @@ def book_from_package(package: Package) -> Book:
     parse them again.
     """
     strings = _shared_strings(package)
-    styles = _Styles(package.tree("xl/styles.xml")) if "xl/styles.xml" in package.names else None
+    styles = package.styles if "xl/styles.xml" in package.names else None
     epoch = datetime(1904, 1, 1) if package.date1904 else datetime(1899, 12, 30)
     sheets: dict[str, Sheet] = {}
     for name, part in package.sheet_part.items():
@@ -69,6 +70,9 @@ def _text(element: etree._Element) -> str:
     return "".join(t.text or "" for t in element.iterfind(f"{_M}r/{_M}t"))
 
 
+_ROW, _C, _V, _F, _IS = (_M + t for t in ("row", "c", "v", "f", "is"))
+
+
 def _cells(
     root: etree._Element, strings: list[str], styles: _Styles | None, epoch: datetime
 ) -> dict[int, dict[int, object]]:
@@ -77,32 +81,52 @@ def _cells(
     if data is None:
         return grid
     row_no = 0
-    for row in data.iterfind(_M + "row"):
+    for row in data.iterchildren(_ROW):
         row_no = int(row.get("r", row_no + 1))
         col = 0
-        for c in row.iterfind(_M + "c"):
+        for c in row.iterchildren(_C):
             ref = c.get("r")
-            col = parse_ref(ref)[1] if ref else col + 1
-            value = _value(c, strings, styles, epoch)
-            f = c.find(_M + "f")
-            if f is not None:
-                value = Formula("=" + (f.text or ""), value)
+            col = column_of(ref) if ref else col + 1
+            # One pass over the cell's children: this loop runs once per cell of every
+            # sheet read, so it stays free of repeated searches.
+            text: str | None = None
+            formula: etree._Element | None = None
+            inline: etree._Element | None = None
+            for child in c:
+                tag = child.tag
+                if tag == _V:
+                    text = child.text
+                elif tag == _F:
+                    formula = child
+                elif tag == _IS:
+                    inline = child
+            kind = c.get("t", "n")
+            value: object
+            if kind == "inlineStr":
+                value = _text(inline) if inline is not None else None
+            elif text is None:
+                value = None
+            else:
+                value = _value(kind, text, c, strings, styles, epoch)
+            if formula is not None:
+                value = Formula("=" + (formula.text or ""), value)
             if value is not None:
-                grid.setdefault(row_no, {})[col] = value
+                cells = grid.get(row_no)
+                if cells is None:
+                    cells = grid[row_no] = {}
+                cells[col] = value
     return grid
 
 
 def _value(
-    c: etree._Element, strings: list[str], styles: _Styles | None, epoch: datetime
+    kind: str,
+    text: str,
+    c: etree._Element,
+    strings: list[str],
+    styles: _Styles | None,
+    epoch: datetime,
 ) -> object:
-    kind = c.get("t", "n")
-    if kind == "inlineStr":
-        inline = c.find(_M + "is")
-        return _text(inline) if inline is not None else None
-    v = c.find(_M + "v")
-    if v is None or v.text is None:
-        return None
-    text = v.text
+    """The typed value of a cell whose ``<v>`` holds `text`, as openpyxl would type it."""
     if kind == "s":
         try:
             return strings[int(text)]
