@@ -17,6 +17,32 @@ from pathlib import Path
 _ATTEMPTS = 100  # random names that clash this often mean something else is wrong
 
 
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[os.stat_result | None]:
+    """Hold an exclusive advisory lock on `path` while a run reads and replaces it.
+
+    Yields the locked file's status (to notice a replace by someone who did not lock),
+    or None when another process holds the lock. Two runs on one workbook at once would
+    otherwise both succeed and one result would vanish. Where the platform has no
+    `fcntl` (Windows), only the status check protects the file.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield path.stat()
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield None
+            return
+        yield os.fstat(fd)
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 @dataclass(slots=True)
 class PendingFile:
     """The temporary file of an `atomic_write`: write to `path`, or `cancel()` the write."""
@@ -62,7 +88,7 @@ def _create_beside(target: Path) -> Path:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(_ATTEMPTS):
         # Hidden (leading dot) and marked .tmp, so a person seeing one knows what it is.
-        candidate = target.with_name(f".{target.name}.{os.urandom(4).hex()}.tmp")
+        candidate = target.with_name(_temporary_name(target.name, os.urandom(4).hex()))
         try:
             fd = os.open(candidate, flags, 0o666)
         except FileExistsError:
@@ -70,6 +96,24 @@ def _create_beside(target: Path) -> Path:
         os.close(fd)
         return candidate
     raise FileExistsError(f"could not create a temporary file beside {target}")
+
+
+#: The longest file name most file systems take, in bytes (ext4, APFS, NTFS: 255).
+_NAME_MAX = 255
+
+
+def _temporary_name(name: str, tag: str) -> str:
+    """``.NAME.TAG.tmp``, with NAME shortened when the whole would pass `_NAME_MAX` bytes.
+
+    A workbook may itself be named with 250 characters; its temporary file must still
+    be creatable. The tag keeps shortened names apart.
+    """
+    suffix = f".{tag}.tmp"
+    budget = _NAME_MAX - 1 - len(suffix.encode())
+    encoded = name.encode()
+    if len(encoded) > budget:
+        name = encoded[:budget].decode(errors="ignore")  # never half a character
+    return f".{name}{suffix}"
 
 
 def _copy_mode(target: Path, tmp: Path) -> None:

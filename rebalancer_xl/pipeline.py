@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from rebalancer_xl import __version__
 from rebalancer_xl.engine import plan as make_plan
-from rebalancer_xl.files import atomic_write
+from rebalancer_xl.files import atomic_write, locked
 from rebalancer_xl.model import CellRef, InputError, Plan, Problem, Severity, Where
 from rebalancer_xl.workbook.grid import Book, Op
 
@@ -181,9 +181,6 @@ def _process_file(
     if bad is not None:
         result.problems.append(bad)
         return result
-    from rebalancer_xl.workbook.package import Package
-    from rebalancer_xl.workbook.package_read import book_from_package
-
     in_place = output_dir is None or (Path(output_dir) / src.name).resolve() == src.resolve()
     if not dry_run and in_place and not os.access(src, os.W_OK):
         result.problems.append(
@@ -195,7 +192,33 @@ def _process_file(
             )
         )
         return result
-    seen = src.stat()  # to notice another program saving the file while we work
+    with locked(src) as seen:
+        if seen is None:
+            result.problems.append(
+                _file_problem(
+                    src,
+                    "in-use",
+                    f"{src.name} is being processed by another run right now; nothing "
+                    "was written. Run again when it has finished",
+                )
+            )
+            return result
+        return _read_plan_write(src, seen, result, dry_run, output_dir, as_of, force, today)
+
+
+def _read_plan_write(
+    src: Path,
+    seen: os.stat_result,
+    result: FileResult,
+    dry_run: bool,
+    output_dir: str | os.PathLike[str] | None,
+    as_of: date | None,
+    force: bool,
+    today: date | None,
+) -> FileResult:
+    from rebalancer_xl.workbook.package import Package
+    from rebalancer_xl.workbook.package_read import book_from_package
+
     try:
         package = Package(src)  # refuses a hostile package before anything is inflated
     except Exception as err:

@@ -218,3 +218,67 @@ def test_sigterm_mid_write_leaves_the_original_and_no_temporary_file(sample: Pat
     assert "Traceback" not in done.stderr
     assert sha256(sample) == before
     assert sorted(p.name for p in sample.parent.iterdir()) == [sample.name]
+
+
+def test_a_doctype_behind_a_comment_is_still_refused(
+    cli: Any, sample: Path, tmp_path: Path
+) -> None:
+    """The prolog check reads on past a comment, which could hide a '<' from a quick look."""
+    with zipfile.ZipFile(sample) as z:
+        core = z.read("docProps/core.xml")
+    evil = b'<?xml version="1.0"?><!-- <a> -->' + b" " * 2000
+    evil += b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>' + core.split(b"?>", 1)[-1]
+    path = _rezip(sample, tmp_path / "hidden.xlsx", replace={"docProps/core.xml": evil})
+    sample.unlink()
+    _refused(cli, path, "unsafe-package")
+
+
+def test_a_workbook_with_a_250_character_name_runs_in_place(cli: Any, sample: Path) -> None:
+    """Its temporary file (name + tag + .tmp) must still fit the file system's 255 bytes."""
+    long = sample.with_name("p" * 245 + ".xlsx")
+    sample.rename(long)
+    run = cli("run", long, "--json", "--as-of", AS_OF.isoformat())
+    assert run.code == 0, run.out
+    assert f"Log {AS_OF.isoformat()}" in openpyxl.load_workbook(long).sheetnames
+    assert sorted(p.name for p in long.parent.iterdir()) == [long.name]
+
+
+_RACE = """
+import sys
+from rebalancer_xl import cli
+sys.exit(cli.main(["run", sys.argv[1], "--as-of", sys.argv[2], "--json"]))
+"""
+
+
+def test_two_runs_at_once_never_lose_a_result_silently(sample: Path) -> None:
+    """Started together on one file with different dates: every run that reports success
+    has its Log sheet in the final file; the other says why it wrote nothing."""
+    import json
+    import subprocess
+    import sys
+
+    for rounds in range(6):
+        dates = [f"2027-0{rounds + 1}-0{k + 1}" for k in range(2)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", _RACE, str(sample), d],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for d in dates
+        ]
+        outcomes = []
+        for d, p in zip(dates, procs, strict=True):
+            out, err = p.communicate(timeout=120)
+            assert "Traceback" not in err, err
+            outcomes.append((d, p.returncode, json.loads(out)["files"][0]))
+        sheets = openpyxl.load_workbook(sample).sheetnames
+        for d, code, result in outcomes:
+            if code == 0:
+                assert f"Log {d}" in sheets, (d, sheets)
+            else:
+                codes = [p["code"] for p in result["problems"]]
+                assert codes in (["in-use"], ["changed-while-running"]), codes
+        assert any(code == 0 for _, code, _ in outcomes)
+        assert sorted(p.name for p in sample.parent.iterdir()) == [sample.name]
