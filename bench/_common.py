@@ -161,25 +161,19 @@ class Phases:
 
     ``with Phases() as ph: process_file(...)`` then ``ph.totals`` maps phase → seconds.
     A name that no longer exists (the code moved on) is skipped, never an error. Indented
-    phases are parts of others (``autofit`` of ``apply ops``; the guard's predict and
-    check contain inventories, counted under "guard: inventories") and are left out of
-    the sum that gives "other".
+    phases are parts of others and are left out of the sum that gives "other".
     """
 
     #: (phase, module, attribute); `module` is where the caller looks the name up.
     TARGETS: tuple[tuple[str, str, str], ...] = (
-        ("load (openpyxl)", "openpyxl", "load_workbook"),
-        ("grid from openpyxl", "rebalancer_xl.workbook.xlsx", "book_from_openpyxl"),
-        ("  calamine cached values", "rebalancer_xl.workbook.xlsx", "_with_cached_values"),
+        ("open package (hostile checks)", "rebalancer_xl.workbook.package", "Package.__init__"),
+        ("read sheets (lxml)", "rebalancer_xl.workbook.package_read", "book_from_package"),
         ("read inputs", "rebalancer_xl.pipeline", "read_inputs"),
         ("engine plan", "rebalancer_xl.pipeline", "make_plan"),
         ("render ops", "rebalancer_xl.pipeline", "render_plan"),
-        ("apply ops", "rebalancer_xl.workbook.xlsx", "apply_ops"),
-        ("  autofit", "rebalancer_xl.workbook.xlsx", "_autofit"),
-        ("save (openpyxl)", "openpyxl.workbook.workbook", "Workbook.save"),
-        ("guard: package inventories", "rebalancer_xl.workbook.guard", "inventory"),
-        ("  in guard: predict", "rebalancer_xl.workbook.guard", "predict_losses"),
-        ("  in guard: check save", "rebalancer_xl.workbook.guard", "check_save"),
+        ("apply ops to the package", "rebalancer_xl.workbook.package", "Package.apply"),
+        ("write the package", "rebalancer_xl.workbook.package", "Package.write"),
+        ("verify the written package", "rebalancer_xl.workbook.package", "verify"),
     )
 
     #: The engine's stages, for a profile of `engine.plan` alone.

@@ -17,7 +17,6 @@ from typing import Any
 import openpyxl
 import pytest
 
-from rebalancer_xl.workbook.guard import Kind, inventory, losses
 from tests.conftest import (
     AS_OF,
     Processed,
@@ -25,6 +24,7 @@ from tests.conftest import (
     sha256,
     xlsxwriter_copy,
 )
+from tests.inventory import Kind, inventory, losses
 
 LOG = f"Log {AS_OF.isoformat()}"
 

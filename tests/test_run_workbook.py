@@ -22,8 +22,6 @@ from python_calamine import CalamineWorkbook
 from rebalancer_xl import HistoryEntry, Lot, Plan, make_plan
 from rebalancer_xl.model import Tier
 from rebalancer_xl.values import to_decimal
-from rebalancer_xl.workbook.grid import SetValues
-from rebalancer_xl.workbook.xlsx import apply_ops
 from tests.conftest import (
     AS_OF,
     SAMPLE_TICKERS,
@@ -340,22 +338,6 @@ def test_written_strings_are_text_never_formulas(processed: Processed, at: Layou
             assert cell is not None
             assert re.search(rb't="(s|inlineStr)"', cell.group(0)), cell.group(0)
             assert b"<f>" not in cell.group(0)
-
-
-def test_apply_ops_writes_formula_like_text_as_text(tmp_path):
-    """The writer's promise, at its own level: a string starting with '=' is text."""
-    wb = openpyxl.Workbook()
-    wb.active.title = "Holdings"
-    texts = ('=HYPERLINK("http://x","y")', "=1+1", "@SUM(A1)")
-    apply_ops(wb, [SetValues("Holdings", 1, 1, tuple((t,) for t in texts))])
-    path = tmp_path / "text.xlsx"
-    wb.save(path)
-    with zipfile.ZipFile(path) as z:
-        xml = z.read("xl/worksheets/sheet1.xml")
-    assert b"<f>" not in xml
-    assert b"<f " not in xml
-    values = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Holdings").to_python()
-    assert [row[0] for row in values] == list(texts)
 
 
 # --- workbooks no spreadsheet opened, and ones LibreOffice saved ----------------------------------

@@ -385,7 +385,7 @@ def test_blank_template_has_no_error_noise(tmp_path: Path) -> None:
 
 def _engine_metrics(path: Path):  # type: ignore[no-untyped-def]
     from rebalancer_xl.pipeline import plan_book
-    from rebalancer_xl.workbook.xlsx import book_from_openpyxl
+    from tests.openpyxl_book import book_from_openpyxl
 
     outcome = plan_book(book_from_openpyxl(openpyxl.load_workbook(path), path))
     assert outcome.plan is not None, outcome.problems

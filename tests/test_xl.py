@@ -43,9 +43,9 @@ from rebalancer_xl.model import Action
 from rebalancer_xl.pipeline import Outcome, plan_book
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.template import holdings_formulas, render_workbook, save_workbook
-from rebalancer_xl.workbook.xlsx import READ_SHEETS, book_from_openpyxl
 from tests.conftest import convert_many
 from tests.lo import require_soffice
+from tests.openpyxl_book import READ_SHEETS, book_from_openpyxl
 from tests.xlpayload import (
     CLIENT_ACTIONS,
     officejs_payload,

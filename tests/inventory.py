@@ -1,59 +1,11 @@
-"""Refuse to save when openpyxl would silently drop a user's content.
+"""An independent count of what a user cares about in a package, read straight from the zip.
 
-openpyxl loads only what it models and writes only what it loaded; everything else in the
-package is gone after ``save`` — usually without a warning. This module counts what a user
-would care about straight from the zip (no openpyxl load; byte counting and small regexes,
-about 0.5 s for a 36 MB sheet), so a writer can
-
-1. ``predict_losses(path)`` before touching anything (cheap: the kinds openpyxl 3.1 never
-   writes back), and
-2. ``check_save(original, written)`` after writing to a temporary file, as a safety net that
-   compares the two inventories before the original is replaced.
-
-Both return a list of `Loss` values; an empty list means "safe". The caller decides to
-refuse (or to go on under ``--force``).
-
-Counts are per sheet where that makes sense (keyed by sheet *name*, since openpyxl
-renumbers parts) and by meaning, not by part name: openpyxl moves ``xl/comments1.xml`` to
-``xl/comments/comment1.xml`` and writes its own namespace prefixes, which is not a loss.
-
-Evidence (openpyxl 3.1.5, ``load_workbook(a).save(b)`` on files built by XlsxWriter 3.3,
-some with parts added by hand the way Excel writes them; each row is a case in
-``tests/test_guard.py`` except those marked *source*, read from openpyxl's reader/writer):
-
-=================================  =========================================================
-kind                               what happens to it
-=================================  =========================================================
-text boxes, shapes                 dropped (drawing part gone; charts in the same drawing stay)
-form controls (VML buttons)        dropped; kept with ``keep_vba=True`` (the VML part is copied)
-``<controls>``/ctrlProp parts      dropped (only VML survives, under ``keep_vba=True``)
-sparkline groups (x14)             dropped, warns "Sparkline Group extension is not supported"
-Excel 2010 data bars (x14 CF)      x14 part dropped, warns; the plain ``cfRule`` stays
-x14 data validations               dropped, warns "Data Validation extension is not supported"
-other worksheet ``extLst`` blocks  dropped (slicer lists, timelines, … — parser drops all)
-pictures                           dropped when Pillow is not importable, kept when it is
-header/footer pictures             dropped, with or without Pillow
-dynamic array formulas             ``xl/metadata.xml`` and ``cm=`` dropped: become CSE arrays
-threaded comments                  dropped (the legacy note copy stays)
-custom XML parts, connections      dropped (parts openpyxl does not model are not written)
-slicers, ActiveX, OLE objects      dropped (not modelled; ActiveX parts are copied under
-                                   ``keep_vba=True`` but the sheet's ``<controls>`` is not)
-timelines, Excel 2016 charts       dropped (*source*: not modelled)
-pictures in cells, query tables    dropped (parts not modelled)
-VBA project, .xlsm content type    dropped unless ``keep_vba=True``; ``keep_vba=True`` on a
-                                   plain .xlsx gives it the .xlsm content type (Excel refuses)
-external links                     kept with ``keep_links=True`` (default), else dropped
-formulas                           kept; replaced by cached values under ``data_only=True``
-tables, charts, comments, plain    kept (count unchanged)
-validations and CF, defined
-names, merges, hyperlinks          (pivot tables too: *source*, the reader attaches them)
-=================================  =========================================================
-
-Not detected: fidelity losses inside kept objects (chart or comment formatting), printer
-settings, and ``_xlnm._FilterDatabase`` (openpyxl regenerates it from the autofilter).
-Not predicted, only caught by `check_save`: charts openpyxl fails to parse, WMF pictures,
-and, under ``keep_vba=True``, form controls in a VML part numbered 10 or more (openpyxl
-copies only ``vmlDrawing<one digit>.vml``).
+The tests' oracle that a run lost nothing: it counts pictures, shapes, charts, notes,
+validations, conditional formats (with their x14 extensions), sparklines, tables,
+defined names, formulas, macros and more, by meaning rather than by part name, with
+byte counting and small regexes rather than the writer's own lxml code. It began as the
+save-loss guard of the old openpyxl writer; the package writer's `verify` replaced it
+in the run, and here it checks that writer from the outside.
 """
 
 from __future__ import annotations
@@ -70,7 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from xml.etree import ElementTree
 
-__all__ = ["Inventory", "Kind", "Loss", "check_save", "inventory", "losses", "predict_losses"]
+__all__ = ["Inventory", "Kind", "Loss", "inventory", "losses"]
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 X14_NS = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
@@ -134,28 +86,6 @@ class Kind(enum.Enum):
 _ONCE = frozenset({Kind.SHEET, Kind.VBA, Kind.MACRO_TYPE, Kind.PLAIN_TYPE})
 
 # openpyxl 3.1 never writes these back, whatever the load options (see the table above).
-_ALWAYS_LOST = frozenset(
-    {
-        Kind.SHAPE,
-        Kind.CHART_EX,
-        Kind.ACTIVEX,
-        Kind.OLE_OBJECT,
-        Kind.SPARKLINE_GROUP,
-        Kind.SLICER,
-        Kind.TIMELINE,
-        Kind.X14_VALIDATION,
-        Kind.X14_CONDITIONAL,
-        Kind.EXTENSION,
-        Kind.THREADED_COMMENT,
-        Kind.HEADER_FOOTER_PICTURE,
-        Kind.DYNAMIC_ARRAY,
-        Kind.CONNECTION,
-        Kind.QUERY_TABLE,
-        Kind.RICH_VALUE,
-        Kind.CUSTOM_XML,
-        Kind.CUSTOM_UI,
-    }
-)
 
 # Worksheet extLst blocks counted by a kind of their own (or, for the cfRule one, the link
 # from a plain rule to its x14 twin, lost together with it).
@@ -249,56 +179,6 @@ def losses(
         if sheet not in ignore_sheets and after.count(kind, sheet) < n
     ]
     return sorted(found, key=lambda x: (order.get(x.sheet, len(order)), kinds.index(x.kind)))
-
-
-def check_save(
-    original: Source | Inventory, written: Source, *, ignore_sheets: Collection[str] = ()
-) -> list[Loss]:
-    """What `written` lost compared with `original` (the safety net after a save).
-
-    Pass the original's `Inventory` when you already have it (from `predict_losses`'s
-    caller): reading a package costs a few milliseconds a workbook.
-    """
-    return losses(_inventory_of(original), inventory(written), ignore_sheets=ignore_sheets)
-
-
-def predict_losses(
-    source: Source | Inventory,
-    *,
-    keep_vba: bool = False,
-    keep_links: bool = True,
-    data_only: bool = False,
-) -> list[Loss]:
-    """What openpyxl 3.1 would drop from `source` on load + save, without loading it.
-
-    Pass the same `keep_vba`, `keep_links` and `data_only` the writer gives
-    ``load_workbook``. Cheap but not exhaustive: follow a real save with `check_save`.
-    `source` may be the workbook's `Inventory`, read once and given to both.
-    """
-    inv = _inventory_of(source)
-    dropped = set(_ALWAYS_LOST)
-    if not keep_vba:
-        dropped |= {Kind.VBA, Kind.MACRO_TYPE, Kind.FORM_CONTROL}
-    elif inv.count(Kind.MACRO_TYPE) == 0:
-        dropped.add(Kind.PLAIN_TYPE)
-    if not keep_links:
-        dropped.add(Kind.EXTERNAL_LINK)
-    if data_only:
-        dropped.add(Kind.FORMULA)
-    if not _pillow_available():
-        dropped.add(Kind.PICTURE)
-    after = Inventory(
-        inv.sheets,
-        MappingProxyType({w: n for w, n in inv.counts.items() if w[0] not in dropped}),
-    )
-    return losses(inv, after)
-
-
-def _pillow_available() -> bool:
-    # Ask openpyxl itself: it drops every picture when its own Pillow import failed.
-    from openpyxl.drawing.image import PILImage
-
-    return PILImage is not False and PILImage is not None
 
 
 # --- reading the package -------------------------------------------------------------------

@@ -1,28 +1,20 @@
-"""The openpyxl ends of the batch path: a loaded workbook to a `Book`, `Op`s back onto it."""
+"""A second reader of a workbook, through openpyxl (and calamine for cached values).
+
+The run reads packages with `rebalancer_xl.workbook.package_read`; tests read the same
+files through this independent path and compare the two."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
-from openpyxl.styles import PatternFill
-from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import (
-    AddSheet,
-    Autofit,
     Book,
-    ClearContents,
-    DeleteSheet,
     Formula,
-    Op,
-    SetColor,
-    SetFormat,
-    SetValues,
     Sheet,
 )
 
@@ -115,67 +107,3 @@ def _with_cached_values(book: Book, path: Path) -> Book:
             rows.append(tuple(cells))
         sheets[name] = Sheet(name, tuple(rows), sheet.merged)
     return Book(sheets, book.macro_enabled, book.sheet_order)
-
-
-def apply_ops(wb: Workbook, ops: Iterable[Op]) -> None:
-    """Carry out the writes on an openpyxl workbook (the batch path's 'apply')."""
-    # `wb[name]` scans every sheet's title on each call: look sheets up once instead.
-    sheets = {name: wb[name] for name in wb.sheetnames}
-    for op in ops:
-        if isinstance(op, SetValues):
-            ws = sheets[op.sheet]
-            existing = ws._cells
-            for dr, row in enumerate(op.values):
-                for dc, value in enumerate(row):
-                    r, c = op.row + dr, op.col + dc
-                    if value is None and (r, c) not in existing:
-                        continue  # already blank: a new empty cell would only bloat the file
-                    cell = ws.cell(row=r, column=c)
-                    cell.value = value  # type: ignore[assignment]  # plain cell values only
-                    if isinstance(value, str):
-                        cell.data_type = "s"  # text stays text, never a formula
-        elif isinstance(op, SetFormat):
-            ws = sheets[op.sheet]
-            for cell in _cells(ws, op.row, op.col, op.rows, op.cols):
-                cell.number_format = op.number_format
-        elif isinstance(op, SetColor):
-            ws = sheets[op.sheet]
-            fill = PatternFill("solid", fgColor=op.color) if op.color else PatternFill()
-            for cell in _cells(ws, op.row, op.col, op.rows, op.cols):
-                cell.fill = fill
-        elif isinstance(op, ClearContents):
-            ws = sheets[op.sheet]
-            for cell in _cells(ws, op.row, op.col, op.rows, op.cols):
-                cell.value = None
-        elif isinstance(op, AddSheet):
-            sheets[op.name] = wb.create_sheet(op.name)
-        elif isinstance(op, DeleteSheet):
-            wb.remove(sheets.pop(op.name))
-        elif isinstance(op, Autofit):
-            _autofit(sheets[op.sheet], op)
-
-
-def _cells(ws: Worksheet, row: int, col: int, rows: int, cols: int) -> Iterable:  # type: ignore[type-arg]
-    for r in range(row, row + rows):
-        for c in range(col, col + cols):
-            yield ws.cell(row=r, column=c)
-
-
-def _autofit(ws: Worksheet, op: Autofit) -> None:
-    """Column widths from the longest text in the block, as Excel's autofit roughly does."""
-    widths: dict[int, int] = {}
-    last_row, last_col = op.row + op.rows - 1, op.col + op.cols - 1
-    # The cells that exist, as `_sheet_rows` reads them: `iter_rows` would create an
-    # empty cell at every blank position of the block, and save them all.
-    for (r, c), cell in ws._cells.items():
-        value = cell.value
-        if value is None or not (op.row <= r <= last_row and op.col <= c <= last_col):
-            continue
-        text = (
-            value.isoformat()
-            if isinstance(value, date)
-            else (f"{value:,.2f}" if isinstance(value, float) else str(value))
-        )
-        widths[c] = max(widths.get(c, 0), len(text))
-    for col, width in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = min(80, max(8, width + 2))
