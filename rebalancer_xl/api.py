@@ -36,7 +36,6 @@ from rebalancer_xl.settings import Settings, parse_settings
 if TYPE_CHECKING:
     import pandas as pd
 
-OUTPUT_COLUMNS = ("Action", "Amount", "Shares to Trade", "Post-Trade %", "Rule", "Reason", "Flags")
 LOTS = "Lots"
 
 

@@ -23,9 +23,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _date(text: str) -> date:
+    # The As-of Date setting's own parser: `--as-of` and the cell accept the same text.
+    from rebalancer_xl.values import BadValue, parse_date
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
+        return parse_date(text, "--as-of")
+    except BadValue:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from rebalancer_xl import __version__
 from rebalancer_xl.engine import plan as make_plan
 from rebalancer_xl.files import atomic_write
-from rebalancer_xl.model import CellRef, InputError, Plan, Problem, Severity, Where
+from rebalancer_xl.model import CellRef, InputError, Plan, Problem, Where
 from rebalancer_xl.workbook.grid import Book, Op
 
 if TYPE_CHECKING:
@@ -268,7 +268,3 @@ def _lossy(src: Path, losses: list[str]) -> Problem:
         f"writing {src.name} would change more than the run's own cells: {listing}. Nothing "
         "was written. Please report this workbook; --force writes it anyway",
     )
-
-
-def warnings_of(result: FileResult) -> list[Problem]:
-    return [p for p in result.problems if p.severity is Severity.WARNING]

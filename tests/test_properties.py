@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rebalancer_xl import Action, Holding, InputError, Settings, plan
 from rebalancer_xl.model import CASH, LotMethod, SellMode, Strategy
+
+# Hundreds of hypothesis examples each: left out of the `-m "not slow"` inner loop.
+pytestmark = pytest.mark.slow
 
 AS_OF = date(2026, 12, 31)
 

@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -460,6 +461,7 @@ lots_st = st.lists(
 )
 
 
+@pytest.mark.slow
 @given(
     lots=lots_st,
     fraction=st.decimals(min_value=D("0.01"), max_value=D(1), places=2),
@@ -488,6 +490,7 @@ def test_sales_take_exactly_the_shares_sold_and_never_overdraw_a_lot(
     assert all(taken[k] <= available[k] for k in taken)
 
 
+@pytest.mark.slow
 @given(lots=lots_st, extra=shares_st, method=st.sampled_from(LotMethod))
 def test_a_sale_larger_than_the_lots_takes_every_lot_once(
     lots: list[Lot], extra: Decimal, method: LotMethod
