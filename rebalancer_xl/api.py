@@ -127,8 +127,9 @@ def rebalance(
     **options: object,
 ) -> pd.DataFrame:
     """Return a copy of `holdings` with Action, Amount, Shares to Trade, Post-Trade %,
-    Rule, Reason and Flags filled. Amount and Shares to Trade are positive; the Action
-    gives the direction. A CASH row is appended if the input had none.
+    Rule, Rule ID (the rule's stable name, e.g. `cap`), Reason and Flags filled. Amount
+    and Shares to Trade are positive; the Action gives the direction. A CASH row is
+    appended if the input had none.
 
     Input errors raise `InputError`, as in `make_plan`. Warnings do not stop the plan
     (a target above the cap, for one); each is emitted as a `RebalanceWarning` through
@@ -154,6 +155,7 @@ def rebalance(
         ("Shares to Trade", lambda d: float(d.shares)),
         ("Post-Trade %", lambda d: float(d.post_trade_weight)),
         ("Rule", lambda d: d.rule),
+        ("Rule ID", lambda d: d.rule_id.value),
         ("Reason", lambda d: d.reason),
         ("Flags", lambda d: d.flag_text),
     ):

@@ -35,6 +35,7 @@ from rebalancer_xl.model import (
     PastTrade,
     Plan,
     Problem,
+    RuleId,
     SellMode,
     TaxSummary,
     Trade,
@@ -47,6 +48,7 @@ from rebalancer_xl.rules import tax as tax_rules
 from rebalancer_xl.rules.caps import cap_breach
 from rebalancer_xl.rules.drift import drift_call
 from rebalancer_xl.rules.exits import exit_signals
+from rebalancer_xl.rules.labels import rule_label
 from rebalancer_xl.rules.metrics import portfolio_metrics
 from rebalancer_xl.rules.schedule import crash_check, next_rebalance_date, schedule_check
 from rebalancer_xl.settings import Settings
@@ -62,10 +64,6 @@ _T = TypeVar("_T", bound=_HasTicker)
 WHOLE = Decimal(1)
 FRACTION = Decimal("0.000001")  # fractional shares: brokers take up to six decimals
 
-FUNDING = "Funding trim"
-WITHDRAWAL = "Withdrawal"
-TOP_UP = "Top-up (proceeds)"
-
 
 def money(x: Decimal) -> str:
     return f"${x:,.2f}"
@@ -77,7 +75,7 @@ class Judgement:
 
     holding: Holding
     weight: Decimal
-    rule: str
+    rule: RuleId
     why: str
     flags: frozenset[Flag] = frozenset()
     sell: Decimal = ZERO  # exact sale the rules call for
@@ -111,7 +109,7 @@ class _Context:
     value: Decimal  # V: holdings + new capital − withdrawal
     cash: Decimal  # cash after new capital and withdrawal (may be negative)
     cash_target: Decimal
-    restricted: str | None  # why only emergency rules act, if they alone do
+    restricted: RuleId | None  # the rule that lets only emergencies act, if one does
 
     @property
     def rules_only(self) -> bool:
@@ -154,9 +152,9 @@ def plan(
     notes.append(crash.why)
     restricted = None
     if crash.crashed:
-        restricted = "Crash check"
+        restricted = RuleId.CRASH_CHECK
     elif sched.emergency_only:
-        restricted = "Emergency-only run"
+        restricted = RuleId.EMERGENCY_ONLY
     ctx = _Context(settings, as_of, value, cash, cash_row.target, restricted)
     why_restricted = crash.why if crash.crashed else sched.why
 
@@ -247,7 +245,7 @@ def _judge(h: Holding, ctx: _Context, why_restricted: str, crashed: bool) -> Jud
             share = "sell all" if exits.sell_fraction == 1 else "sell half"
             why = f"{exits.why} → {share}"
             if cap is not None:
-                why += f" (also {cap.rule}: {cap.why})"
+                why += f" (also {rule_label(cap.rule, s)}: {cap.why})"
             j = Judgement(
                 h,
                 weight,
@@ -274,12 +272,9 @@ def _judge(h: Holding, ctx: _Context, why_restricted: str, crashed: bool) -> Jud
         flags.add(Flag.REVIEW)
         if not j.rule_sale and (j.sell or j.buy):
             j = _blocked(j, "company event: reassess by hand before trading")
-        j = replace(
-            j,
-            may_top_up=False,
-            may_fund=False,
-            why=j.why + ("" if "company event" in j.why else "; company event: reassess by hand"),
-        )
+        else:  # the blocked trade's words already name the event
+            j = replace(j, why=j.why + "; company event: reassess by hand")
+        j = replace(j, may_top_up=False, may_fund=False)
     if h.lock:
         if j.sell or j.buy:
             flags.add(Flag.REVIEW)
@@ -623,7 +618,7 @@ def _render(
     s = ctx.settings
     cash_left = ctx.cash
     trades: list[Trade] = []
-    rows: list[tuple[Judgement, Action, Decimal, Decimal, str, str]] = []
+    rows: list[tuple[Judgement, Action, Decimal, Decimal, RuleId, str, str]] = []
     for j in judged:
         h, a = j.holding, alloc[h_ticker := j.holding.ticker]
         n = shares[h_ticker]
@@ -636,13 +631,13 @@ def _render(
             action = Action.SELL if j.exit_sale else Action.TRIM
             if a.withdrawal > 0:
                 if j.sell == 0:
-                    rule = WITHDRAWAL
+                    rule = RuleId.WITHDRAWAL
                 extra.append(
                     f"{money(cents(a.withdrawal))} toward the {money(s.withdrawal)} withdrawal"
                 )
             if a.funding > 0:
                 if j.sell == 0 and a.withdrawal == 0:
-                    rule = FUNDING
+                    rule = RuleId.FUNDING_TRIM
                 extra.append(
                     f"{money(cents(a.funding))} trimmed to fund the buys the rules call for"
                 )
@@ -651,10 +646,10 @@ def _render(
         elif n > 0:
             action = Action.BUY if (h.shares == 0 or a.leftover) else Action.ADD
             if a.leftover:
-                rule = f"Leftover to {h_ticker}"
+                rule = RuleId.LEFTOVER
                 why = "money left after top-ups goes to the index fund"
             elif j.buy == 0 and a.top_up > 0:
-                rule = TOP_UP
+                rule = RuleId.TOP_UP
                 why = (
                     f"{pp(j.weight)}% below target {pp(h.target)}%, thesis intact → "
                     "top up with proceeds"
@@ -685,9 +680,10 @@ def _render(
                 )
         if extra:
             why = f"{why}: {'; '.join(extra)}" if action is not Action.HOLD else why
-        rows.append((j, action, amount, abs(n), rule, why))
+        label = rule_label(rule, s, h_ticker)
+        rows.append((j, action, amount, abs(n), rule, label, why))
         if action is not Action.HOLD:
-            trades.append(Trade(h_ticker, action, abs(n), h.price, amount, rule))
+            trades.append(Trade(h_ticker, action, abs(n), h.price, amount, label, rule))
 
     post_values = {
         j.holding.ticker: j.holding.value + shares[j.holding.ticker] * j.holding.price
@@ -701,8 +697,9 @@ def _render(
             amount=amount,
             shares=n,
             post_trade_weight=post_values[j.holding.ticker] / total_after if total_after else ZERO,
-            rule=rule,
+            rule=label,
             reason=why,
+            rule_id=rule,
             flags=j.flags,
             weight=j.weight,
             target=j.holding.target,
@@ -710,7 +707,7 @@ def _render(
             value=j.holding.value,
             row=j.holding.row,
         )
-        for j, action, amount, n, rule, why in rows
+        for j, action, amount, n, rule, label, why in rows
     ]
     decisions.append(_cash_decision(cash_row, ctx, cash_left, total_after))
     decisions.sort(key=lambda d: d.row)
@@ -739,8 +736,9 @@ def _cash_decision(
         amount=ZERO,
         shares=ZERO,
         post_trade_weight=cash_left / total_after if total_after else ZERO,
-        rule="Cash",
+        rule=rule_label(RuleId.CASH, s),
         reason=why,
+        rule_id=RuleId.CASH,
         weight=weight,
         target=cash_row.target,
         drift_pp=pp(weight - cash_row.target),
@@ -813,11 +811,7 @@ def _taxes(
         d = by_ticker[t.ticker]
         words = _gain_words(pick)
         flags = d.flags | {Flag.WASH_SALE} if pick.wash_sale else d.flags
-        extra = "; ".join(
-            n.removeprefix(f"{t.ticker}: ")
-            for n in pick.notes
-            if "wash sale" in n or "turns long-term" in n
-        )
+        extra = "; ".join(pick.row_notes)
         reason = f"{d.reason}; {words}" + (f"; {extra}" if extra else "")
         by_ticker[t.ticker] = replace(d, reason=reason, flags=frozenset(flags))
     summary = tax_rules.summarise(

@@ -57,6 +57,30 @@ class Action(enum.Enum):
         return self in (Action.ADD, Action.BUY)
 
 
+class RuleId(enum.Enum):
+    """Which rule decided a row: a closed set of stable names that never carry a setting's
+    value, so `cap` stays `cap` whatever the Cap is. The Rule column shows a readable
+    label made from the id and the settings (`rules.labels.rule_label`)."""
+
+    URGENT_CAP = "urgent-cap"  # guide rule 2
+    CAP = "cap"  # guide rule 1
+    TIER_DOWNGRADE = "tier-downgrade"  # guide rule 3
+    EXIT_TRIGGERS = "exit-triggers"  # guide rule 5
+    EXIT_SIGNALS = "exit-signals"  # rules 3 and 5 together
+    FLOOR = "floor"  # guide rule 4
+    THRESHOLD_BAND = "threshold-band"
+    HYBRID_BAND = "hybrid-band"
+    HYBRID_OUTER_BAND = "hybrid-outer-band"
+    CALENDAR = "calendar"
+    CRASH_CHECK = "crash-check"  # only emergencies trade after a crash
+    EMERGENCY_ONLY = "emergency-only"  # too soon after the last rebalance
+    TOP_UP = "top-up"
+    FUNDING_TRIM = "funding-trim"
+    WITHDRAWAL = "withdrawal"
+    LEFTOVER = "leftover"
+    CASH = "cash"
+
+
 class Flag(enum.Enum):
     URGENT = "URGENT"
     MONITOR = "MONITOR"
@@ -278,8 +302,9 @@ class Decision:
     amount: Decimal  # currency, positive, rounded to cents
     shares: Decimal  # positive
     post_trade_weight: Decimal
-    rule: str
+    rule: str  # the readable label, e.g. "Rule 1 (40% cap)"
     reason: str
+    rule_id: RuleId  # the stable name, e.g. RuleId.CAP
     flags: frozenset[Flag] = frozenset()
     weight: Decimal = ZERO  # weight before trading
     target: Decimal = ZERO
@@ -318,6 +343,7 @@ class Trade:
     price: Decimal
     amount: Decimal
     rule: str
+    rule_id: RuleId
     lots: tuple[LotSale, ...] = ()
     short_term_gain: Decimal = ZERO
     long_term_gain: Decimal = ZERO

@@ -33,6 +33,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "shares": float(d.shares),
                 "post_trade_pct": float(d.post_trade_weight),
                 "rule": d.rule,
+                "rule_id": d.rule_id.value,
                 "reason": d.reason,
                 "flags": d.flag_text,
             }
@@ -46,6 +47,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "price": float(t.price),
                 "amount": float(t.amount),
                 "rule": t.rule,
+                "rule_id": t.rule_id.value,
                 "lots": [
                     {
                         "acquired": s.acquired.isoformat(),

@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from rebalancer_xl.model import RuleId
 from tests.conftest import (
     AS_OF,
     SAMPLE_TICKERS,
@@ -169,6 +170,7 @@ def test_json_document_shape(cli, sample, tmp_path, at):
             "shares",
             "post_trade_pct",
             "rule",
+            "rule_id",
             "reason",
             "flags",
         }
@@ -179,6 +181,7 @@ def test_json_document_shape(cli, sample, tmp_path, at):
         assert action["shares"] >= 0
         assert 0 <= action["post_trade_pct"] <= 1
         assert action["rule"]
+        assert action["rule_id"] in {r.value for r in RuleId}
         assert action["reason"]
         assert isinstance(action["flags"], str)
     # The sample portfolio is $120,000 on its As-of Date (sample.py says so; check it).

@@ -22,6 +22,7 @@ from rebalancer_xl.model import (
     LotMethod,
     LotSale,
     PastTrade,
+    RuleId,
     TaxSummary,
     Trade,
 )
@@ -247,8 +248,8 @@ def test_a_gain_is_never_a_wash_sale() -> None:
 
 def test_the_plans_own_buys_count_as_purchases() -> None:
     trades = [
-        Trade("ACME", Action.ADD, D(25), D(40), D(1000), "Rule 3"),
-        Trade("ACME", Action.TRIM, D(5), D(40), D(200), "Rule 2"),
+        Trade("ACME", Action.ADD, D(25), D(40), D(1000), "Rule 3", RuleId.TIER_DOWNGRADE),
+        Trade("ACME", Action.TRIM, D(5), D(40), D(200), "Rule 2", RuleId.URGENT_CAP),
     ]
     purchases = planned_purchases(trades, WASH_DAY)
     assert purchases == (PastTrade(WASH_DAY, "ACME", Action.ADD, D(25)),)

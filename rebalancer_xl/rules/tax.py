@@ -380,7 +380,8 @@ class LotPick:
     disallowed_loss: Decimal = ZERO
     estimated_tax: Decimal = ZERO
     unmatched_shares: Decimal = ZERO  # shares sold that no lot covers
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # for the Log's tax notes, each led by the ticker
+    row_notes: tuple[str, ...] = ()  # for the row's reason: wash sales, lots turning long-term
 
     @property
     def wash_sale(self) -> bool:
@@ -442,6 +443,7 @@ def sell_from_lots(
     unmatched = max(ZERO, shares - covered)
 
     notes: list[str] = []
+    row_notes: list[str] = []  # the notes a reader of the row needs, without the ticker
     if unmatched > 0 and not own:
         notes.append(f"{ticker}: no lots on the Lots sheet, so this sale's gain is not estimated")
     elif unmatched > 0:
@@ -451,8 +453,8 @@ def sell_from_lots(
         )
     dates = ", ".join(sorted({str(p.date) for p in window}))
     if disallowed > 0:
-        notes.append(
-            f"{ticker}: wash sale: {_shares(bought)} sh bought within {WASH_WINDOW_DAYS} days "
+        row_notes.append(
+            f"wash sale: {_shares(bought)} sh bought within {WASH_WINDOW_DAYS} days "
             f"({dates}); {_money(disallowed)} of the {_money(-loss)} loss is disallowed "
             f"(it moves into the replacement shares' cost)"
         )
@@ -460,11 +462,12 @@ def sell_from_lots(
         plain = _take(own, shares, price, sold_on, method, None)
         plain_loss_shares = sum((s.shares for _, s in plain if s.gain < 0), ZERO)
         if plain_loss_shares > loss_shares:
-            notes.append(
-                f"{ticker}: sold other lots before the loss lots to avoid a wash sale "
+            row_notes.append(
+                "sold other lots before the loss lots to avoid a wash sale "
                 f"({_shares(bought)} sh bought within {WASH_WINDOW_DAYS} days: {dates})"
             )
-    notes.extend(short_term_turning_long(sales, sold_on, settings, ticker=ticker))
+    row_notes.extend(short_term_turning_long(sales, sold_on, settings))
+    notes.extend(f"{ticker}: {n}" for n in row_notes)
     return LotPick(
         ticker=ticker,
         sold_on=sold_on,
@@ -476,6 +479,7 @@ def sell_from_lots(
         estimated_tax=tax_on(st, lt, settings),
         unmatched_shares=unmatched,
         notes=tuple(notes),
+        row_notes=tuple(row_notes),
     )
 
 
