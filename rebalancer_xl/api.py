@@ -110,7 +110,7 @@ def make_plan(
     if prepared.errors:
         raise InputError(list(prepared.problems))
     as_of = prepared.settings.as_of_date or today or date.today()
-    return _plan(
+    result = _plan(
         prepared.holdings,
         prepared.settings,
         as_of=as_of,
@@ -119,6 +119,9 @@ def make_plan(
         past_trades=past_trades,
         warnings=[p for p in prepared.problems if not p.is_error],
     )
+    if result.errors:
+        raise InputError(list(result.problems))
+    return result
 
 
 def rebalance(

@@ -30,7 +30,6 @@ from rebalancer_xl.model import (
     Flag,
     HistoryEntry,
     Holding,
-    InputError,
     Lot,
     PastTrade,
     Plan,
@@ -43,6 +42,7 @@ from rebalancer_xl.model import (
     cents,
     pp,
 )
+from rebalancer_xl.problems import problem
 from rebalancer_xl.rules import floor as floor_rule
 from rebalancer_xl.rules import tax as tax_rules
 from rebalancer_xl.rules.caps import cap_breach
@@ -135,14 +135,14 @@ def plan(
     cash = cash_row.value + settings.new_capital - settings.withdrawal
     value = market_value + settings.new_capital - settings.withdrawal
     if value <= 0:
-        raise InputError(
-            [
-                Problem(
-                    "withdrawal-too-large",
-                    "the withdrawal leaves nothing to rebalance",
-                    Where("Settings", column="Withdrawal"),
-                )
-            ]
+        return _refused(
+            problem(
+                "withdrawal-too-large",
+                "the withdrawal leaves nothing to rebalance",
+                Where("Settings", column="Withdrawal"),
+            ),
+            as_of,
+            warnings,
         )
 
     notes: list[str] = []
@@ -174,7 +174,9 @@ def plan(
 
     # Trades below the minimum are suppressed and the money allocated again, until none is.
     for _ in range(len(judged) + 1):
-        allocation, shares, trade_notes = _allocate_and_round(judged, ctx)
+        allocation, shares, trade_notes, refusal = _allocate_and_round(judged, ctx)
+        if refusal is not None:
+            return _refused(refusal, as_of, warnings)
         if settings.minimum_trade <= 0:
             break
         small = {
@@ -216,6 +218,20 @@ def plan(
 
 
 # --- stage 1: judge each position -------------------------------------------------------
+
+
+def _refused(error: Problem, as_of: date, warnings: Sequence[Problem]) -> Plan:
+    """No plan: the user's data asks for the impossible; the error says what to fix."""
+    return Plan(
+        decisions=(),
+        trades=(),
+        portfolio_value=ZERO,
+        cash_left=ZERO,
+        as_of=as_of,
+        next_rebalance_date=as_of,
+        emergency_only=False,
+        problems=(error, *warnings),
+    )
 
 
 def _judge(h: Holding, ctx: _Context, why_restricted: str, crashed: bool) -> Judgement:
@@ -422,7 +438,7 @@ def _blocked(j: Judgement, because: str) -> Judgement:
 
 def _allocate_and_round(
     judged: Sequence[Judgement], ctx: _Context
-) -> tuple[dict[str, _Allocation], dict[str, Decimal], list[str]]:
+) -> tuple[dict[str, _Allocation], dict[str, Decimal], list[str], Problem | None]:
     s = ctx.settings
     alloc = {j.holding.ticker: _Allocation() for j in judged}
     live = judged
@@ -472,16 +488,12 @@ def _allocate_and_round(
         # Restoring cash to its target is a wish; cash below zero is impossible.
         short = -(ctx.cash + sum((a.sell for a in alloc.values()), ZERO))
         if short > Decimal("0.005"):
-            raise InputError(
-                [
-                    Problem(
-                        "withdrawal-unfunded",
-                        f"the withdrawal is short by {money(cents(short))}: "
-                        "locked rows cannot be sold",
-                        Where("Settings", column="Withdrawal"),
-                    )
-                ]
+            unfunded = problem(
+                "withdrawal-unfunded",
+                f"the withdrawal is short by {money(cents(short))}: locked rows cannot be sold",
+                Where("Settings", column="Withdrawal"),
             )
+            return alloc, {}, notes, unfunded
         money_in = (
             sum((a.sell for a in alloc.values()), ZERO) + ctx.cash - ctx.cash_target * ctx.value
         )
@@ -542,7 +554,7 @@ def _allocate_and_round(
         alloc[leftover.holding.ticker].buy += available
         alloc[leftover.holding.ticker].leftover = True
 
-    return alloc, _round_shares(judged, alloc, ctx), notes
+    return alloc, _round_shares(judged, alloc, ctx), notes, None
 
 
 def _in_proportion(amount: Decimal, weights: dict[str, Decimal]) -> dict[str, Decimal]:

@@ -192,9 +192,24 @@ class Where:
         return " / ".join(parts)
 
 
+WHOLE_FILE = Where("", cell=CellRef("", ""))  # a problem of the file, not of one cell
+
+
+def problem_line(
+    where: str, code: str, message: str, *, warning: bool = False, path: str = ""
+) -> str:
+    """The one wording of a problem, for the terminal, the button and the API's error:
+    `book.xlsx: Holdings!D5: not-a-number: Shares is 'ten', not a number`. The path and
+    the location are left out when empty (the whole file); a warning may say it is one."""
+    head = f"{path}: " if path else ""
+    at = f"{where}: " if where else ""
+    return f"{head}{at}{code}{' (warning)' if warning else ''}: {message}"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A fault in the user's data: a stable code, where it is, and what was found."""
+    """A fault in the user's data: a stable code (see `problems.CATALOGUE`), where it is,
+    and what was found."""
 
     code: str
     message: str
@@ -205,8 +220,16 @@ class Problem:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
+    def line(self, *, mark_warning: bool = True) -> str:
+        return problem_line(
+            str(self.where),
+            self.code,
+            self.message,
+            warning=mark_warning and not self.is_error,
+        )
+
     def __str__(self) -> str:
-        return f"{self.where}: {self.code}: {self.message}"
+        return self.line(mark_warning=False)
 
 
 class InputError(ValueError):
@@ -215,10 +238,7 @@ class InputError(ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        lines = "\n".join(
-            f"  {p}" if p.is_error else f"  {p.where}: {p.code} (warning): {p.message}"
-            for p in problems
-        )
+        lines = "\n".join(f"  {p.line()}" for p in problems)
         super().__init__(f"{len(problems)} problem(s) in the input:\n{lines}")
 
 
@@ -406,11 +426,16 @@ class Plan:
     next_rebalance_date: date
     emergency_only: bool
     notes: tuple[str, ...] = ()
-    problems: tuple[Problem, ...] = ()  # warnings only; errors stop before planning
+    problems: tuple[Problem, ...] = ()  # warnings; or the errors that refused the plan
     tax: TaxSummary = field(default_factory=lambda: TaxSummary(applies=False))
     turnover: Decimal = ZERO  # (buys + sells) / 2 / portfolio value
     crash: bool = False
     metrics: Metrics = field(default_factory=lambda: Metrics(value=ZERO))
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The problems that refused this plan: when there are any, it holds no decisions."""
+        return tuple(p for p in self.problems if p.is_error)
 
     def decision(self, ticker: str) -> Decision:
         for d in self.decisions:
