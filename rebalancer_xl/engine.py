@@ -51,6 +51,7 @@ from rebalancer_xl.rules.exits import exit_signals
 from rebalancer_xl.rules.labels import rule_label
 from rebalancer_xl.rules.metrics import portfolio_metrics
 from rebalancer_xl.rules.schedule import crash_check, next_rebalance_date, schedule_check
+from rebalancer_xl.rules.wash import WASH_WINDOW_DAYS, planned_purchases
 from rebalancer_xl.settings import Settings
 
 
@@ -382,14 +383,14 @@ def _avoid_washing(
         if (
             t.ticker == h.ticker
             and t.side.is_sale
-            and 0 <= (as_of - t.date).days <= tax_rules.WASH_WINDOW_DAYS
+            and 0 <= (as_of - t.date).days <= WASH_WINDOW_DAYS
             and t.price is not None
             and basis is not None
             and t.price < basis
         ):
             if j.buy == 0 and not j.may_top_up and h.ticker != leftover_to:
                 return j  # nothing this plan could buy: nothing to hold back
-            first_safe = t.date + timedelta(days=tax_rules.WASH_WINDOW_DAYS + 1)
+            first_safe = t.date + timedelta(days=WASH_WINDOW_DAYS + 1)
             wanted = f"a buy of {money(cents(j.buy))}" if j.buy else "any buy"
             return replace(
                 j,
@@ -792,7 +793,7 @@ def _taxes(
         )
     buys = [t for t in trades if t.action.is_buy]
     past = [*past_trades, *_recent_lot_purchases(lots, past_trades, as_of)]
-    purchases = [*past, *tax_rules.planned_purchases(buys, as_of)]
+    purchases = [*past, *planned_purchases(buys, as_of)]
     lots_of, purchases_of = _by_ticker(lots), _by_ticker(purchases)
     picks = []
     by_ticker = {d.ticker: d for d in decisions}
@@ -845,7 +846,7 @@ def _recent_lot_purchases(
     return [
         PastTrade(lot.acquired, lot.ticker, Action.BUY, lot.shares, lot.cost_per_share)
         for lot in lots
-        if 0 <= (as_of - lot.acquired).days <= tax_rules.WASH_WINDOW_DAYS
+        if 0 <= (as_of - lot.acquired).days <= WASH_WINDOW_DAYS
         and (lot.ticker, lot.acquired) not in logged
     ]
 

@@ -26,21 +26,17 @@ from rebalancer_xl.model import (
     TaxSummary,
     Trade,
 )
+from rebalancer_xl.rules.lots import is_long_term, long_term_from, order_lots, take_lots
 from rebalancer_xl.rules.tax import (
     RETIREMENT_NOTE,
     harvest_candidates,
-    is_long_term,
-    long_term_from,
-    order_lots,
-    planned_purchases,
     sell_from_lots,
     short_term_turning_long,
     summarise,
-    take_lots,
     tax_on,
     taxable_gains,
-    wash_sale_disallowed,
 )
+from rebalancer_xl.rules.wash import planned_purchases, wash_sale_disallowed
 from rebalancer_xl.settings import Settings
 
 D = Decimal
