@@ -36,7 +36,6 @@ from rebalancer_xl.settings import Settings, parse_settings
 if TYPE_CHECKING:
     import pandas as pd
 
-OUTPUT_COLUMNS = ("Action", "Amount", "Shares to Trade", "Post-Trade %", "Rule", "Reason", "Flags")
 LOTS = "Lots"
 
 
@@ -111,7 +110,7 @@ def make_plan(
     if prepared.errors:
         raise InputError(list(prepared.problems))
     as_of = prepared.settings.as_of_date or today or date.today()
-    return _plan(
+    result = _plan(
         prepared.holdings,
         prepared.settings,
         as_of=as_of,
@@ -120,6 +119,9 @@ def make_plan(
         past_trades=past_trades,
         warnings=[p for p in prepared.problems if not p.is_error],
     )
+    if result.errors:
+        raise InputError(list(result.problems))
+    return result
 
 
 def rebalance(
@@ -128,8 +130,9 @@ def rebalance(
     **options: object,
 ) -> pd.DataFrame:
     """Return a copy of `holdings` with Action, Amount, Shares to Trade, Post-Trade %,
-    Rule, Reason and Flags filled. Amount and Shares to Trade are positive; the Action
-    gives the direction. A CASH row is appended if the input had none.
+    Rule, Rule ID (the rule's stable name, e.g. `cap`), Reason and Flags filled. Amount
+    and Shares to Trade are positive; the Action gives the direction. A CASH row is
+    appended if the input had none.
 
     Input errors raise `InputError`, as in `make_plan`. Warnings do not stop the plan
     (a target above the cap, for one); each is emitted as a `RebalanceWarning` through
@@ -155,6 +158,7 @@ def rebalance(
         ("Shares to Trade", lambda d: float(d.shares)),
         ("Post-Trade %", lambda d: float(d.post_trade_weight)),
         ("Rule", lambda d: d.rule),
+        ("Rule ID", lambda d: d.rule_id.value),
         ("Reason", lambda d: d.reason),
         ("Flags", lambda d: d.flag_text),
     ):

@@ -23,9 +23,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _date(text: str) -> date:
+    # The As-of Date setting's own parser: `--as-of` and the cell accept the same text.
+    from rebalancer_xl.values import BadValue, parse_date
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
+        return parse_date(text, "--as-of")
+    except BadValue:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
 
 
@@ -168,7 +171,7 @@ def _new(args: argparse.Namespace) -> int:
 
 def process_to_dict(path: str, options: dict[str, Any]) -> dict[str, Any]:
     """Process one file and return its JSON-ready result (runs in worker processes)."""
-    from rebalancer_xl.model import CellRef, Problem, Where
+    from rebalancer_xl.model import WHOLE_FILE, Problem
     from rebalancer_xl.pipeline import FileResult, process_file
     from rebalancer_xl.report import result_to_dict
 
@@ -176,9 +179,7 @@ def process_to_dict(path: str, options: dict[str, Any]) -> dict[str, Any]:
         result = process_file(path, **options)
     except Exception as err:  # one file's bug must not stop the batch
         # Through result_to_dict like any other failure, so the entry has the same keys.
-        problem = Problem(
-            "internal-error", f"{type(err).__name__}: {err}", Where("", cell=CellRef("", ""))
-        )
+        problem = Problem("internal-error", f"{type(err).__name__}: {err}", WHOLE_FILE)
         result = FileResult(path, "error", problems=[problem])
     return result_to_dict(result)
 

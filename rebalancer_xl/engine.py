@@ -30,11 +30,11 @@ from rebalancer_xl.model import (
     Flag,
     HistoryEntry,
     Holding,
-    InputError,
     Lot,
     PastTrade,
     Plan,
     Problem,
+    RuleId,
     SellMode,
     TaxSummary,
     Trade,
@@ -42,13 +42,16 @@ from rebalancer_xl.model import (
     cents,
     pp,
 )
+from rebalancer_xl.problems import problem
 from rebalancer_xl.rules import floor as floor_rule
 from rebalancer_xl.rules import tax as tax_rules
 from rebalancer_xl.rules.caps import cap_breach
 from rebalancer_xl.rules.drift import drift_call
 from rebalancer_xl.rules.exits import exit_signals
+from rebalancer_xl.rules.labels import rule_label
 from rebalancer_xl.rules.metrics import portfolio_metrics
 from rebalancer_xl.rules.schedule import crash_check, next_rebalance_date, schedule_check
+from rebalancer_xl.rules.wash import WASH_WINDOW_DAYS, planned_purchases
 from rebalancer_xl.settings import Settings
 
 
@@ -62,10 +65,6 @@ _T = TypeVar("_T", bound=_HasTicker)
 WHOLE = Decimal(1)
 FRACTION = Decimal("0.000001")  # fractional shares: brokers take up to six decimals
 
-FUNDING = "Funding trim"
-WITHDRAWAL = "Withdrawal"
-TOP_UP = "Top-up (proceeds)"
-
 
 def money(x: Decimal) -> str:
     return f"${x:,.2f}"
@@ -77,7 +76,7 @@ class Judgement:
 
     holding: Holding
     weight: Decimal
-    rule: str
+    rule: RuleId
     why: str
     flags: frozenset[Flag] = frozenset()
     sell: Decimal = ZERO  # exact sale the rules call for
@@ -111,7 +110,7 @@ class _Context:
     value: Decimal  # V: holdings + new capital − withdrawal
     cash: Decimal  # cash after new capital and withdrawal (may be negative)
     cash_target: Decimal
-    restricted: str | None  # why only emergency rules act, if they alone do
+    restricted: RuleId | None  # the rule that lets only emergencies act, if one does
 
     @property
     def rules_only(self) -> bool:
@@ -137,14 +136,14 @@ def plan(
     cash = cash_row.value + settings.new_capital - settings.withdrawal
     value = market_value + settings.new_capital - settings.withdrawal
     if value <= 0:
-        raise InputError(
-            [
-                Problem(
-                    "withdrawal-too-large",
-                    "the withdrawal leaves nothing to rebalance",
-                    Where("Settings", column="Withdrawal"),
-                )
-            ]
+        return _refused(
+            problem(
+                "withdrawal-too-large",
+                "the withdrawal leaves nothing to rebalance",
+                Where("Settings", column="Withdrawal"),
+            ),
+            as_of,
+            warnings,
         )
 
     notes: list[str] = []
@@ -154,9 +153,9 @@ def plan(
     notes.append(crash.why)
     restricted = None
     if crash.crashed:
-        restricted = "Crash check"
+        restricted = RuleId.CRASH_CHECK
     elif sched.emergency_only:
-        restricted = "Emergency-only run"
+        restricted = RuleId.EMERGENCY_ONLY
     ctx = _Context(settings, as_of, value, cash, cash_row.target, restricted)
     why_restricted = crash.why if crash.crashed else sched.why
 
@@ -176,7 +175,9 @@ def plan(
 
     # Trades below the minimum are suppressed and the money allocated again, until none is.
     for _ in range(len(judged) + 1):
-        allocation, shares, trade_notes = _allocate_and_round(judged, ctx)
+        allocation, shares, trade_notes, refusal = _allocate_and_round(judged, ctx)
+        if refusal is not None:
+            return _refused(refusal, as_of, warnings)
         if settings.minimum_trade <= 0:
             break
         small = {
@@ -220,6 +221,20 @@ def plan(
 # --- stage 1: judge each position -------------------------------------------------------
 
 
+def _refused(error: Problem, as_of: date, warnings: Sequence[Problem]) -> Plan:
+    """No plan: the user's data asks for the impossible; the error says what to fix."""
+    return Plan(
+        decisions=(),
+        trades=(),
+        portfolio_value=ZERO,
+        cash_left=ZERO,
+        as_of=as_of,
+        next_rebalance_date=as_of,
+        emergency_only=False,
+        problems=(error, *warnings),
+    )
+
+
 def _judge(h: Holding, ctx: _Context, why_restricted: str, crashed: bool) -> Judgement:
     s = ctx.settings
     value, weight = h.value, h.value / ctx.value
@@ -247,7 +262,7 @@ def _judge(h: Holding, ctx: _Context, why_restricted: str, crashed: bool) -> Jud
             share = "sell all" if exits.sell_fraction == 1 else "sell half"
             why = f"{exits.why} → {share}"
             if cap is not None:
-                why += f" (also {cap.rule}: {cap.why})"
+                why += f" (also {rule_label(cap.rule, s)}: {cap.why})"
             j = Judgement(
                 h,
                 weight,
@@ -274,12 +289,9 @@ def _judge(h: Holding, ctx: _Context, why_restricted: str, crashed: bool) -> Jud
         flags.add(Flag.REVIEW)
         if not j.rule_sale and (j.sell or j.buy):
             j = _blocked(j, "company event: reassess by hand before trading")
-        j = replace(
-            j,
-            may_top_up=False,
-            may_fund=False,
-            why=j.why + ("" if "company event" in j.why else "; company event: reassess by hand"),
-        )
+        else:  # the blocked trade's words already name the event
+            j = replace(j, why=j.why + "; company event: reassess by hand")
+        j = replace(j, may_top_up=False, may_fund=False)
     if h.lock:
         if j.sell or j.buy:
             flags.add(Flag.REVIEW)
@@ -371,14 +383,14 @@ def _avoid_washing(
         if (
             t.ticker == h.ticker
             and t.side.is_sale
-            and 0 <= (as_of - t.date).days <= tax_rules.WASH_WINDOW_DAYS
+            and 0 <= (as_of - t.date).days <= WASH_WINDOW_DAYS
             and t.price is not None
             and basis is not None
             and t.price < basis
         ):
             if j.buy == 0 and not j.may_top_up and h.ticker != leftover_to:
                 return j  # nothing this plan could buy: nothing to hold back
-            first_safe = t.date + timedelta(days=tax_rules.WASH_WINDOW_DAYS + 1)
+            first_safe = t.date + timedelta(days=WASH_WINDOW_DAYS + 1)
             wanted = f"a buy of {money(cents(j.buy))}" if j.buy else "any buy"
             return replace(
                 j,
@@ -427,7 +439,7 @@ def _blocked(j: Judgement, because: str) -> Judgement:
 
 def _allocate_and_round(
     judged: Sequence[Judgement], ctx: _Context
-) -> tuple[dict[str, _Allocation], dict[str, Decimal], list[str]]:
+) -> tuple[dict[str, _Allocation], dict[str, Decimal], list[str], Problem | None]:
     s = ctx.settings
     alloc = {j.holding.ticker: _Allocation() for j in judged}
     live = judged
@@ -477,16 +489,12 @@ def _allocate_and_round(
         # Restoring cash to its target is a wish; cash below zero is impossible.
         short = -(ctx.cash + sum((a.sell for a in alloc.values()), ZERO))
         if short > Decimal("0.005"):
-            raise InputError(
-                [
-                    Problem(
-                        "withdrawal-unfunded",
-                        f"the withdrawal is short by {money(cents(short))}: "
-                        "locked rows cannot be sold",
-                        Where("Settings", column="Withdrawal"),
-                    )
-                ]
+            unfunded = problem(
+                "withdrawal-unfunded",
+                f"the withdrawal is short by {money(cents(short))}: locked rows cannot be sold",
+                Where("Settings", column="Withdrawal"),
             )
+            return alloc, {}, notes, unfunded
         money_in = (
             sum((a.sell for a in alloc.values()), ZERO) + ctx.cash - ctx.cash_target * ctx.value
         )
@@ -547,7 +555,7 @@ def _allocate_and_round(
         alloc[leftover.holding.ticker].buy += available
         alloc[leftover.holding.ticker].leftover = True
 
-    return alloc, _round_shares(judged, alloc, ctx), notes
+    return alloc, _round_shares(judged, alloc, ctx), notes, None
 
 
 def _in_proportion(amount: Decimal, weights: dict[str, Decimal]) -> dict[str, Decimal]:
@@ -623,7 +631,7 @@ def _render(
     s = ctx.settings
     cash_left = ctx.cash
     trades: list[Trade] = []
-    rows: list[tuple[Judgement, Action, Decimal, Decimal, str, str]] = []
+    rows: list[tuple[Judgement, Action, Decimal, Decimal, RuleId, str, str]] = []
     for j in judged:
         h, a = j.holding, alloc[h_ticker := j.holding.ticker]
         n = shares[h_ticker]
@@ -636,13 +644,13 @@ def _render(
             action = Action.SELL if j.exit_sale else Action.TRIM
             if a.withdrawal > 0:
                 if j.sell == 0:
-                    rule = WITHDRAWAL
+                    rule = RuleId.WITHDRAWAL
                 extra.append(
                     f"{money(cents(a.withdrawal))} toward the {money(s.withdrawal)} withdrawal"
                 )
             if a.funding > 0:
                 if j.sell == 0 and a.withdrawal == 0:
-                    rule = FUNDING
+                    rule = RuleId.FUNDING_TRIM
                 extra.append(
                     f"{money(cents(a.funding))} trimmed to fund the buys the rules call for"
                 )
@@ -651,10 +659,10 @@ def _render(
         elif n > 0:
             action = Action.BUY if (h.shares == 0 or a.leftover) else Action.ADD
             if a.leftover:
-                rule = f"Leftover to {h_ticker}"
+                rule = RuleId.LEFTOVER
                 why = "money left after top-ups goes to the index fund"
             elif j.buy == 0 and a.top_up > 0:
-                rule = TOP_UP
+                rule = RuleId.TOP_UP
                 why = (
                     f"{pp(j.weight)}% below target {pp(h.target)}%, thesis intact → "
                     "top up with proceeds"
@@ -685,9 +693,10 @@ def _render(
                 )
         if extra:
             why = f"{why}: {'; '.join(extra)}" if action is not Action.HOLD else why
-        rows.append((j, action, amount, abs(n), rule, why))
+        label = rule_label(rule, s, h_ticker)
+        rows.append((j, action, amount, abs(n), rule, label, why))
         if action is not Action.HOLD:
-            trades.append(Trade(h_ticker, action, abs(n), h.price, amount, rule))
+            trades.append(Trade(h_ticker, action, abs(n), h.price, amount, label, rule))
 
     post_values = {
         j.holding.ticker: j.holding.value + shares[j.holding.ticker] * j.holding.price
@@ -701,8 +710,9 @@ def _render(
             amount=amount,
             shares=n,
             post_trade_weight=post_values[j.holding.ticker] / total_after if total_after else ZERO,
-            rule=rule,
+            rule=label,
             reason=why,
+            rule_id=rule,
             flags=j.flags,
             weight=j.weight,
             target=j.holding.target,
@@ -710,7 +720,7 @@ def _render(
             value=j.holding.value,
             row=j.holding.row,
         )
-        for j, action, amount, n, rule, why in rows
+        for j, action, amount, n, rule, label, why in rows
     ]
     decisions.append(_cash_decision(cash_row, ctx, cash_left, total_after))
     decisions.sort(key=lambda d: d.row)
@@ -739,8 +749,9 @@ def _cash_decision(
         amount=ZERO,
         shares=ZERO,
         post_trade_weight=cash_left / total_after if total_after else ZERO,
-        rule="Cash",
+        rule=rule_label(RuleId.CASH, s),
         reason=why,
+        rule_id=RuleId.CASH,
         weight=weight,
         target=cash_row.target,
         drift_pp=pp(weight - cash_row.target),
@@ -782,7 +793,7 @@ def _taxes(
         )
     buys = [t for t in trades if t.action.is_buy]
     past = [*past_trades, *_recent_lot_purchases(lots, past_trades, as_of)]
-    purchases = [*past, *tax_rules.planned_purchases(buys, as_of)]
+    purchases = [*past, *planned_purchases(buys, as_of)]
     lots_of, purchases_of = _by_ticker(lots), _by_ticker(purchases)
     picks = []
     by_ticker = {d.ticker: d for d in decisions}
@@ -813,11 +824,7 @@ def _taxes(
         d = by_ticker[t.ticker]
         words = _gain_words(pick)
         flags = d.flags | {Flag.WASH_SALE} if pick.wash_sale else d.flags
-        extra = "; ".join(
-            n.removeprefix(f"{t.ticker}: ")
-            for n in pick.notes
-            if "wash sale" in n or "turns long-term" in n
-        )
+        extra = "; ".join(pick.row_notes)
         reason = f"{d.reason}; {words}" + (f"; {extra}" if extra else "")
         by_ticker[t.ticker] = replace(d, reason=reason, flags=frozenset(flags))
     summary = tax_rules.summarise(
@@ -839,7 +846,7 @@ def _recent_lot_purchases(
     return [
         PastTrade(lot.acquired, lot.ticker, Action.BUY, lot.shares, lot.cost_per_share)
         for lot in lots
-        if 0 <= (as_of - lot.acquired).days <= tax_rules.WASH_WINDOW_DAYS
+        if 0 <= (as_of - lot.acquired).days <= WASH_WINDOW_DAYS
         and (lot.ticker, lot.acquired) not in logged
     ]
 

@@ -57,6 +57,30 @@ class Action(enum.Enum):
         return self in (Action.ADD, Action.BUY)
 
 
+class RuleId(enum.Enum):
+    """Which rule decided a row: a closed set of stable names that never carry a setting's
+    value, so `cap` stays `cap` whatever the Cap is. The Rule column shows a readable
+    label made from the id and the settings (`rules.labels.rule_label`)."""
+
+    URGENT_CAP = "urgent-cap"  # guide rule 2
+    CAP = "cap"  # guide rule 1
+    TIER_DOWNGRADE = "tier-downgrade"  # guide rule 3
+    EXIT_TRIGGERS = "exit-triggers"  # guide rule 5
+    EXIT_SIGNALS = "exit-signals"  # rules 3 and 5 together
+    FLOOR = "floor"  # guide rule 4
+    THRESHOLD_BAND = "threshold-band"
+    HYBRID_BAND = "hybrid-band"
+    HYBRID_OUTER_BAND = "hybrid-outer-band"
+    CALENDAR = "calendar"
+    CRASH_CHECK = "crash-check"  # only emergencies trade after a crash
+    EMERGENCY_ONLY = "emergency-only"  # too soon after the last rebalance
+    TOP_UP = "top-up"
+    FUNDING_TRIM = "funding-trim"
+    WITHDRAWAL = "withdrawal"
+    LEFTOVER = "leftover"
+    CASH = "cash"
+
+
 class Flag(enum.Enum):
     URGENT = "URGENT"
     MONITOR = "MONITOR"
@@ -168,9 +192,24 @@ class Where:
         return " / ".join(parts)
 
 
+WHOLE_FILE = Where("", cell=CellRef("", ""))  # a problem of the file, not of one cell
+
+
+def problem_line(
+    where: str, code: str, message: str, *, warning: bool = False, path: str = ""
+) -> str:
+    """The one wording of a problem, for the terminal, the button and the API's error:
+    `book.xlsx: Holdings!D5: not-a-number: Shares is 'ten', not a number`. The path and
+    the location are left out when empty (the whole file); a warning may say it is one."""
+    head = f"{path}: " if path else ""
+    at = f"{where}: " if where else ""
+    return f"{head}{at}{code}{' (warning)' if warning else ''}: {message}"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A fault in the user's data: a stable code, where it is, and what was found."""
+    """A fault in the user's data: a stable code (see `problems.CATALOGUE`), where it is,
+    and what was found."""
 
     code: str
     message: str
@@ -181,8 +220,16 @@ class Problem:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
+    def line(self, *, mark_warning: bool = True) -> str:
+        return problem_line(
+            str(self.where),
+            self.code,
+            self.message,
+            warning=mark_warning and not self.is_error,
+        )
+
     def __str__(self) -> str:
-        return f"{self.where}: {self.code}: {self.message}"
+        return self.line(mark_warning=False)
 
 
 class InputError(ValueError):
@@ -191,10 +238,7 @@ class InputError(ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        lines = "\n".join(
-            f"  {p}" if p.is_error else f"  {p.where}: {p.code} (warning): {p.message}"
-            for p in problems
-        )
+        lines = "\n".join(f"  {p.line()}" for p in problems)
         super().__init__(f"{len(problems)} problem(s) in the input:\n{lines}")
 
 
@@ -278,8 +322,9 @@ class Decision:
     amount: Decimal  # currency, positive, rounded to cents
     shares: Decimal  # positive
     post_trade_weight: Decimal
-    rule: str
+    rule: str  # the readable label, e.g. "Rule 1 (40% cap)"
     reason: str
+    rule_id: RuleId  # the stable name, e.g. RuleId.CAP
     flags: frozenset[Flag] = frozenset()
     weight: Decimal = ZERO  # weight before trading
     target: Decimal = ZERO
@@ -318,6 +363,7 @@ class Trade:
     price: Decimal
     amount: Decimal
     rule: str
+    rule_id: RuleId
     lots: tuple[LotSale, ...] = ()
     short_term_gain: Decimal = ZERO
     long_term_gain: Decimal = ZERO
@@ -380,11 +426,16 @@ class Plan:
     next_rebalance_date: date
     emergency_only: bool
     notes: tuple[str, ...] = ()
-    problems: tuple[Problem, ...] = ()  # warnings only; errors stop before planning
+    problems: tuple[Problem, ...] = ()  # warnings; or the errors that refused the plan
     tax: TaxSummary = field(default_factory=lambda: TaxSummary(applies=False))
     turnover: Decimal = ZERO  # (buys + sells) / 2 / portfolio value
     crash: bool = False
     metrics: Metrics = field(default_factory=lambda: Metrics(value=ZERO))
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The problems that refused this plan: when there are any, it holds no decisions."""
+        return tuple(p for p in self.problems if p.is_error)
 
     def decision(self, ticker: str) -> Decision:
         for d in self.decisions:

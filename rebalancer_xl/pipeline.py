@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from rebalancer_xl import __version__
 from rebalancer_xl.engine import plan as make_plan
 from rebalancer_xl.files import atomic_write, locked
-from rebalancer_xl.model import CellRef, InputError, Plan, Problem, Severity, Where
+from rebalancer_xl.model import WHOLE_FILE, Plan, Problem
 from rebalancer_xl.workbook.grid import Book, Op
 
 if TYPE_CHECKING:
@@ -55,18 +55,17 @@ def plan_book(book: Book, *, as_of: date | None = None, today: date | None = Non
     if inputs.errors:
         return outcome
     run_date = as_of or inputs.settings.as_of_date or today or date.today()
-    try:
-        plan = make_plan(
-            inputs.holdings,
-            inputs.settings,
-            as_of=run_date,
-            history=inputs.history,
-            lots=inputs.lots,
-            past_trades=inputs.past_trades,
-            warnings=[p for p in inputs.problems if not p.is_error],
-        )
-    except InputError as err:
-        outcome.problems.extend(err.problems)
+    plan = make_plan(
+        inputs.holdings,
+        inputs.settings,
+        as_of=run_date,
+        history=inputs.history,
+        lots=inputs.lots,
+        past_trades=inputs.past_trades,
+        warnings=[p for p in inputs.problems if not p.is_error],
+    )
+    if plan.errors:  # the data asks for the impossible (a withdrawal locked rows cannot pay)
+        outcome.problems.extend(plan.errors)
         return outcome
     outcome.plan = plan
     outcome.ops = render_plan(plan, inputs, book, RunInfo(run_date, RUN_LABEL))
@@ -91,7 +90,7 @@ class FileResult:
 
 
 def _file_problem(path: Path, code: str, message: str) -> Problem:
-    return Problem(code, message, Where("", cell=CellRef("", "")))  # the whole file
+    return Problem(code, message, WHOLE_FILE)
 
 
 def check_file(path: Path) -> Problem | None:
@@ -331,7 +330,3 @@ def _lossy(src: Path, losses: list[str]) -> Problem:
         f"writing {src.name} would change more than the run's own cells: {listing}. Nothing "
         "was written. Please report this workbook; --force writes it anyway",
     )
-
-
-def warnings_of(result: FileResult) -> list[Problem]:
-    return [p for p in result.problems if p.severity is Severity.WARNING]

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rebalancer_xl.model import Metrics, Plan, Problem
+from rebalancer_xl.model import problem_line as model_problem_line
 
 if TYPE_CHECKING:
     from rebalancer_xl.pipeline import FileResult
@@ -33,6 +34,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "shares": float(d.shares),
                 "post_trade_pct": float(d.post_trade_weight),
                 "rule": d.rule,
+                "rule_id": d.rule_id.value,
                 "reason": d.reason,
                 "flags": d.flag_text,
             }
@@ -46,6 +48,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "price": float(t.price),
                 "amount": float(t.amount),
                 "rule": t.rule,
+                "rule_id": t.rule_id.value,
                 "lots": [
                     {
                         "acquired": s.acquired.isoformat(),
@@ -148,9 +151,14 @@ def result_to_dict(result: FileResult) -> dict[str, Any]:
     return out
 
 
+def where_text(p: dict[str, str]) -> str:
+    """`Holdings!D5` from a problem's JSON entry; the sheet alone when no cell is known."""
+    return f"{p['sheet']}!{p['cell']}" if p["cell"] else p["sheet"]
+
+
 def problem_line(path: str, p: dict[str, str]) -> str:
-    where = f"{p['sheet']}!{p['cell']}" if p["cell"] else p["sheet"]
-    return f"{path}: {where + ': ' if where else ''}{p['code']}: {p['message']}"
+    # Severity shows as colour on the terminal, so the words need not say it.
+    return model_problem_line(where_text(p), p["code"], p["message"], path=path)
 
 
 def print_human(results: list[dict[str, Any]], *, quiet: bool, dry_run: bool) -> None:

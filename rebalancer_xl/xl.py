@@ -258,12 +258,11 @@ def text_needs_guard(text: str) -> bool:
 
 def problem_text(problem: Problem) -> str:
     """`Holdings!D5: not-a-number: Shares is 'ten', not a number`, as the CLI prints it."""
-    from rebalancer_xl.report import problem_to_dict
+    from rebalancer_xl.model import problem_line
+    from rebalancer_xl.report import problem_to_dict, where_text
 
     p = problem_to_dict(problem)
-    where = f"{p['sheet']}!{p['cell']}" if p["cell"] else p["sheet"]
-    warning = " (warning)" if not problem.is_error else ""
-    return f"{where + ': ' if where else ''}{p['code']}{warning}: {p['message']}"
+    return problem_line(where_text(p), p["code"], p["message"], warning=not problem.is_error)
 
 
 def problems_message(book_name: str, problems: Sequence[Problem]) -> str:

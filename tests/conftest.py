@@ -37,6 +37,17 @@ AS_OF = sample_data.AS_OF  # the sample's As-of Date setting
 SAMPLE_TICKERS = tuple(str(row["Ticker"]) for row in sample_data.HOLDINGS)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every LibreOffice check is also `slow`, so `pytest -m "not slow"` skips them all.
+
+    Marked here once rather than twice on each test: a LibreOffice test is slow because it
+    starts soffice, and a new one cannot forget the second mark.
+    """
+    for item in items:
+        if item.get_closest_marker("libreoffice") is not None:
+            item.add_marker(pytest.mark.slow)
+
+
 # --- files ---------------------------------------------------------------------------------
 
 

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Each case runs a bench script in a subprocess: left out of the `-m "not slow"` inner loop.
+pytestmark = pytest.mark.slow
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 CASES = {

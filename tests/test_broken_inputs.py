@@ -525,6 +525,7 @@ def test_dry_run_of_a_broken_file_reports_the_same_problems(cli, sample, at: Lay
     assert refused(cli, sample, "--dry-run") == [("not-a-number", cell)]
 
 
+@pytest.mark.slow
 def test_100000_formatted_blank_rows_are_not_data(sample, tmp_path, processed: Processed):
     """Formatting blank rows down to row 100,001 (as people do to 'prepare' a sheet) adds
     no positions: the run succeeds with exactly the sample's plan. The cells are written

@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from rebalancer_xl.model import RuleId
 from tests.conftest import (
     AS_OF,
     SAMPLE_TICKERS,
@@ -169,6 +170,7 @@ def test_json_document_shape(cli, sample, tmp_path, at):
             "shares",
             "post_trade_pct",
             "rule",
+            "rule_id",
             "reason",
             "flags",
         }
@@ -179,6 +181,7 @@ def test_json_document_shape(cli, sample, tmp_path, at):
         assert action["shares"] >= 0
         assert 0 <= action["post_trade_pct"] <= 1
         assert action["rule"]
+        assert action["rule_id"] in {r.value for r in RuleId}
         assert action["reason"]
         assert isinstance(action["flags"], str)
     # The sample portfolio is $120,000 on its As-of Date (sample.py says so; check it).
@@ -356,3 +359,13 @@ def test_a_crash_on_one_file_does_not_stop_the_batch(cli, batch, monkeypatch):
     assert "boom" in problem["message"]
     assert list(crashed) == list(run.doc["files"][0])  # the same keys as a good entry
     assert (crashed["actions"], crashed["portfolio_value"], crashed["tax"]) == ([], None, None)
+
+
+def test_as_of_reads_dates_as_the_as_of_date_setting_does(cli, sample):
+    """One date parser: text the As-of Date cell accepts, `--as-of` accepts too."""
+    from rebalancer_xl.values import parse_date
+
+    assert parse_date("2027-1-5", "As-of Date").isoformat() == "2027-01-05"
+    run = cli("run", sample, "--dry-run", "--json", "--as-of", "2027-1-5")
+    assert run.code == 0
+    assert run.file["as_of"] == "2027-01-05"

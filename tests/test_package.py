@@ -47,6 +47,7 @@ def _refused(cli: Any, path: Path, code: str) -> dict[str, Any]:
     return run.file  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_refused_in_bounded_time_and_memory(
     cli: Any, sample: Path, tmp_path: Path
 ) -> None:

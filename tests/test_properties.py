@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rebalancer_xl import Action, Holding, InputError, Settings, plan
+from rebalancer_xl import Action, Holding, Settings, plan
 from rebalancer_xl.model import CASH, LotMethod, SellMode, Strategy
+
+# Hundreds of hypothesis examples each: left out of the `-m "not slow"` inner loop.
+pytestmark = pytest.mark.slow
 
 AS_OF = date(2026, 12, 31)
 
@@ -78,14 +82,15 @@ def make(case: tuple[list[Holding], Settings]):
     holdings, config = case
     if sum((h.value for h in holdings), Decimal(0)) + config.new_capital <= config.withdrawal:
         return None
-    try:
-        return plan(holdings, config, as_of=AS_OF)
-    except InputError as err:
+    result = plan(holdings, config, as_of=AS_OF)
+    if result.errors:  # a refusal is a value, not an exception
         # Only honest when the unlocked positions and cash really cannot pay it.
-        assert [p.code for p in err.problems] == ["withdrawal-unfunded"]
+        assert [p.code for p in result.errors] == ["withdrawal-unfunded"]
+        assert result.decisions == ()
         free = sum((h.value for h in holdings if not h.lock), Decimal(0)) + config.new_capital
         assert free < config.withdrawal + Decimal("0.01")
         return None
+    return result
 
 
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

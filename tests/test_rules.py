@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from rebalancer_xl import Action, Flag, HistoryEntry
-from rebalancer_xl.model import Tier, pp
+from rebalancer_xl.model import RuleId, Tier, pp
 from rebalancer_xl.rules.schedule import add_months, next_quarter_end
 from rebalancer_xl.values import to_decimal
 from tests.tables import D, run
@@ -68,7 +68,7 @@ def test_float_target_just_under_25_still_acts_on_the_5_point_edge():
     )
     d = p.decision("X")
     assert d.drift_pp == Decimal("5.00")
-    assert (d.action, d.rule) == (Action.TRIM, "Hybrid band")
+    assert (d.action, d.rule_id) == (Action.TRIM, RuleId.HYBRID_BAND)
 
 
 # --- strategies and band edges -----------------------------------------------------------
@@ -101,7 +101,7 @@ def test_relative_band_trips_a_small_target_sooner():
     assert plain.action is Action.HOLD
     assert relative.action is Action.TRIM
     assert relative.amount == D("500.00")  # 5% → 4.5% (target + half of the 1 pp band)
-    assert relative.rule == "Hybrid band"
+    assert relative.rule_id is RuleId.HYBRID_BAND
 
 
 def test_relative_band_leaves_a_zero_target_on_the_plain_band():
@@ -147,19 +147,19 @@ def test_cap_is_strict_at_40_percent():
 
 def test_cap_trims_just_above_40_percent():
     d = caps(401).decision("X")
-    assert (d.action, d.amount, d.rule) == (Action.TRIM, D("5100.00"), "Rule 1 (40% cap)")
+    assert (d.action, d.amount, d.rule_id) == (Action.TRIM, D("5100.00"), RuleId.CAP)
     assert Flag.URGENT not in d.flags
 
 
 def test_exactly_50_percent_is_the_ordinary_cap():
     d = caps(500).decision("X")
-    assert (d.amount, d.rule) == (D("15000.00"), "Rule 1 (40% cap)")
+    assert (d.amount, d.rule_id) == (D("15000.00"), RuleId.CAP)
 
 
 def test_above_50_percent_is_urgent_and_trims_to_40():
     d = caps(501).decision("X")
     assert (d.action, d.amount) == (Action.TRIM, D("10100.00"))
-    assert d.rule == "Rule 2 (50% urgent cap)"
+    assert d.rule_id is RuleId.URGENT_CAP
     assert Flag.URGENT in d.flags
 
 
@@ -205,7 +205,7 @@ def test_exit_signals(score, previous, triggers, sold):
     assert d.shares == D(sold)
     assert d.action is (Action.SELL if sold else Action.HOLD)
     if sold:
-        assert d.rule.startswith(("Rule 3", "Rule 5", "Rules 3+5"))
+        assert d.rule_id in {RuleId.TIER_DOWNGRADE, RuleId.EXIT_TRIGGERS, RuleId.EXIT_SIGNALS}
 
 
 def test_blank_score_means_no_tier_rules():
@@ -240,18 +240,18 @@ def floor_case(score: int, triggers: int = 0, target: float = 0.10):
 
 def test_floor_restores_an_intact_position_to_target():
     d = floor_case(60).decision("X")
-    assert (d.action, d.amount, d.rule) == (Action.ADD, D("7000.00"), "Rule 4 (reversion floor)")
+    assert (d.action, d.amount, d.rule_id) == (Action.ADD, D("7000.00"), RuleId.FLOOR)
 
 
 def test_floor_exits_a_broken_position():
     d = floor_case(40).decision("X")
-    assert (d.action, d.shares, d.rule) == (Action.SELL, D(30), "Rule 4 (reversion floor)")
+    assert (d.action, d.shares, d.rule_id) == (Action.SELL, D(30), RuleId.FLOOR)
     assert "thesis broken" in d.reason
 
 
 def test_floor_ignores_targets_of_5_percent_or_less():
     d = floor_case(60, target=0.05).decision("X")
-    assert d.rule != "Rule 4 (reversion floor)"
+    assert d.rule_id is not RuleId.FLOOR
 
 
 # --- deploying proceeds --------------------------------------------------------------------
@@ -277,14 +277,14 @@ def test_top_ups_split_in_proportion_to_shortfall():
     )
     assert p.decision("A").amount == D("2000.00")
     assert p.decision("B").amount == D("1000.00")
-    assert p.decision("A").rule == "Top-up (proceeds)"
+    assert p.decision("A").rule_id is RuleId.TOP_UP
 
 
 def test_leftover_goes_to_the_index_fund():
     p = run(EXAMPLE_QQQ, {"Leftover To": "QQQ"})
     qqq = p.decision("QQQ")
     assert qqq.action is Action.BUY
-    assert qqq.rule == "Leftover to QQQ"
+    assert qqq.rule_id is RuleId.LEFTOVER
     assert p.cash_left < D("500")  # only what whole shares cannot spend
 
 
@@ -340,8 +340,8 @@ def test_floor_buy_funded_by_funding_trims_in_proportion_to_excess():
         {"Cap": 0.99, "Cap Trim To": 0.95, "Urgent Cap": 1, "Urgent Trim To": 0.99},
     )
     y, z = p.decision("Y"), p.decision("Z")
-    assert (y.action, y.amount, y.rule) == (Action.TRIM, D("3000.00"), "Funding trim")
-    assert (z.action, z.amount, z.rule) == (Action.TRIM, D("1000.00"), "Funding trim")
+    assert (y.action, y.amount, y.rule_id) == (Action.TRIM, D("3000.00"), RuleId.FUNDING_TRIM)
+    assert (z.action, z.amount, z.rule_id) == (Action.TRIM, D("1000.00"), RuleId.FUNDING_TRIM)
     assert (p.decision("X").action, p.decision("X").amount) == (Action.ADD, D("4000.00"))
 
 
@@ -356,7 +356,7 @@ def test_a_strategy_trim_is_extended_to_fund_buys():
         {"Cap": 0.99, "Cap Trim To": 0.95, "Urgent Cap": 1, "Urgent Trim To": 0.99},
     )
     y = p.decision("Y")
-    assert (y.action, y.amount, y.rule) == (Action.TRIM, D("7000.00"), "Hybrid band")
+    assert (y.action, y.amount, y.rule_id) == (Action.TRIM, D("7000.00"), RuleId.HYBRID_BAND)
     assert "to fund the buys" in y.reason
     assert p.decision("X").amount == D("7000.00")
 
@@ -450,7 +450,7 @@ def test_withdrawal_comes_from_cash_first_then_the_most_overweight():
     )
     assert p.portfolio_value == D("100000.00")
     a = p.decision("A")
-    assert (a.action, a.amount, a.rule) == (Action.TRIM, D("4000.00"), "Withdrawal")
+    assert (a.action, a.amount, a.rule_id) == (Action.TRIM, D("4000.00"), RuleId.WITHDRAWAL)
     assert "withdrawal" in a.reason
     assert p.decision("B").amount == D("1000.00")
     assert p.decision("C").amount == D("1000.00")
@@ -481,7 +481,7 @@ def test_lock_stops_a_trade_and_asks_for_review():
     d = p.decision("X")
     assert (d.action, d.amount) == (Action.HOLD, D(0))
     assert Flag.REVIEW in d.flags
-    assert "Rule 1" in d.rule
+    assert d.rule_id is RuleId.CAP
     assert "locked" in d.reason
 
 
@@ -618,3 +618,21 @@ def test_next_rebalance_date_three_months_setting():
     p = run(EXAMPLE_QQQ, {"Schedule": "3 Months", "As-of Date": "2026-11-30"})
     assert p.next_rebalance_date == date(2027, 2, 28)
     assert run(EXAMPLE_QQQ).next_rebalance_date == date(2027, 3, 31)
+
+
+def test_a_rule_id_never_carries_a_setting_while_its_label_shows_it():
+    """Changing the Cap changes the Rule column's words, never the rule's id."""
+    ids = set()
+    for cap in (0.40, 0.45):
+        d = run(
+            """
+            Ticker | Shares | Current Price | Target % | Score
+            X      | 470    | 100           | 0.30     | 70
+            Y      | 530    | 100           | 0.70     |
+        """,
+            {"Cap": cap, "Urgent Cap": 0.5, "Band": 0.5, "Outer Band": 0.6},
+        ).decision("X")
+        ids.add(d.rule_id)
+        assert d.rule == f"Rule 1 ({cap:.0%} cap)"
+    assert ids == {RuleId.CAP}
+    assert all(not any(ch.isdigit() for ch in r.value) for r in RuleId)

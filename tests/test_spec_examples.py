@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rebalancer_xl import Action, Flag
+from rebalancer_xl.model import RuleId
 from tests.tables import D, run
 
 
@@ -17,7 +18,7 @@ def test_40_percent_rule_trims_to_35():
     """)
     d = p.decision("PLTR")
     assert (d.action, d.amount, d.shares) == (Action.TRIM, D("10000.00"), D(100))
-    assert d.rule == "Rule 1 (40% cap)"
+    assert d.rule_id is RuleId.CAP
     assert "45.00% > 40%" in d.reason
     assert "trim to 35%" in d.reason
 
@@ -43,7 +44,7 @@ def test_threshold_trims_32_to_25():
     # ALAB 32% vs 25% on $100,000: drift +7 ≥ 5 → trim $7,000 to 25%.
     d = _alab(320, "Threshold").decision("ALAB")  # type: ignore[attr-defined]
     assert (d.action, d.amount) == (Action.TRIM, D("7000.00"))
-    assert d.rule == "Threshold band"
+    assert d.rule_id is RuleId.THRESHOLD_BAND
 
 
 def test_threshold_holds_28_vs_25():
@@ -54,12 +55,12 @@ def test_threshold_holds_28_vs_25():
 
 def test_hybrid_35_vs_25_goes_all_the_way_to_target():
     d = _alab(350, "Hybrid").decision("ALAB")  # type: ignore[attr-defined]
-    assert (d.action, d.amount, d.rule) == (Action.TRIM, D("10000.00"), "Hybrid outer band")
+    assert (d.action, d.amount, d.rule_id) == (Action.TRIM, D("10000.00"), RuleId.HYBRID_OUTER_BAND)
 
 
 def test_hybrid_30_vs_25_goes_to_27_5():
     d = _alab(300, "Hybrid").decision("ALAB")  # type: ignore[attr-defined]
-    assert (d.action, d.amount, d.rule) == (Action.TRIM, D("2500.00"), "Hybrid band")
+    assert (d.action, d.amount, d.rule_id) == (Action.TRIM, D("2500.00"), RuleId.HYBRID_BAND)
     assert "27.50%" in d.reason
 
 
@@ -139,7 +140,7 @@ def test_example_3_crwv_downgrade_plus_trigger_sells_everything():
     )
     d = p.decision("CRWV")
     assert (d.action, d.shares, d.amount) == (Action.SELL, D(125), D("12000.00"))
-    assert d.rule == "Rules 3+5 (exit signals)"
+    assert d.rule_id is RuleId.EXIT_SIGNALS
     assert "sell all" in d.reason
 
 
@@ -162,7 +163,7 @@ def test_strong_to_weak_sells_everything():
 def test_very_strong_to_moderate_sells_half():
     d = _tiers(40, 70)
     assert (d.action, d.shares) == (Action.SELL, D(100))
-    assert d.rule == "Rule 3 (tier downgrade)"
+    assert d.rule_id is RuleId.TIER_DOWNGRADE
 
 
 def test_exceptional_to_strong_holds_and_monitors():

@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,24 +22,21 @@ from rebalancer_xl.model import (
     LotMethod,
     LotSale,
     PastTrade,
+    RuleId,
     TaxSummary,
     Trade,
 )
+from rebalancer_xl.rules.lots import is_long_term, long_term_from, order_lots, take_lots
 from rebalancer_xl.rules.tax import (
     RETIREMENT_NOTE,
     harvest_candidates,
-    is_long_term,
-    long_term_from,
-    order_lots,
-    planned_purchases,
     sell_from_lots,
     short_term_turning_long,
     summarise,
-    take_lots,
     tax_on,
     taxable_gains,
-    wash_sale_disallowed,
 )
+from rebalancer_xl.rules.wash import planned_purchases, wash_sale_disallowed
 from rebalancer_xl.settings import Settings
 
 D = Decimal
@@ -246,8 +244,8 @@ def test_a_gain_is_never_a_wash_sale() -> None:
 
 def test_the_plans_own_buys_count_as_purchases() -> None:
     trades = [
-        Trade("ACME", Action.ADD, D(25), D(40), D(1000), "Rule 3"),
-        Trade("ACME", Action.TRIM, D(5), D(40), D(200), "Rule 2"),
+        Trade("ACME", Action.ADD, D(25), D(40), D(1000), "Rule 3", RuleId.TIER_DOWNGRADE),
+        Trade("ACME", Action.TRIM, D(5), D(40), D(200), "Rule 2", RuleId.URGENT_CAP),
     ]
     purchases = planned_purchases(trades, WASH_DAY)
     assert purchases == (PastTrade(WASH_DAY, "ACME", Action.ADD, D(25)),)
@@ -460,6 +458,7 @@ lots_st = st.lists(
 )
 
 
+@pytest.mark.slow
 @given(
     lots=lots_st,
     fraction=st.decimals(min_value=D("0.01"), max_value=D(1), places=2),
@@ -488,6 +487,7 @@ def test_sales_take_exactly_the_shares_sold_and_never_overdraw_a_lot(
     assert all(taken[k] <= available[k] for k in taken)
 
 
+@pytest.mark.slow
 @given(lots=lots_st, extra=shares_st, method=st.sampled_from(LotMethod))
 def test_a_sale_larger_than_the_lots_takes_every_lot_once(
     lots: list[Lot], extra: Decimal, method: LotMethod

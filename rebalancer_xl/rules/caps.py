@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rebalancer_xl.model import pp_limit
+from rebalancer_xl.model import RuleId, pp_limit
 from rebalancer_xl.settings import Settings
 
 
@@ -19,7 +19,7 @@ from rebalancer_xl.settings import Settings
 class CapBreach:
     trim_to: Decimal
     urgent: bool
-    rule: str
+    rule: RuleId
     why: str
 
 
@@ -29,7 +29,7 @@ def cap_breach(w: Decimal, settings: Settings) -> CapBreach | None:
         return CapBreach(
             settings.urgent_trim_to,
             True,
-            f"Rule 2 ({settings.urgent_cap:.0%} urgent cap)",
+            RuleId.URGENT_CAP,
             f"{w}% > {settings.urgent_cap:.0%} → trim to {settings.urgent_trim_to:.0%} "
             "within a week",
         )
@@ -37,7 +37,7 @@ def cap_breach(w: Decimal, settings: Settings) -> CapBreach | None:
         return CapBreach(
             settings.cap_trim_to,
             False,
-            f"Rule 1 ({settings.cap:.0%} cap)",
+            RuleId.CAP,
             f"{w}% > {settings.cap:.0%} → trim to {settings.cap_trim_to:.0%}",
         )
     return None

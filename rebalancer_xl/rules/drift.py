@@ -15,14 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rebalancer_xl.model import Strategy, pp
+from rebalancer_xl.model import RuleId, Strategy, pp
 from rebalancer_xl.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
 class DriftCall:
     goal: Decimal | None  # the weight to trade to; None = hold
-    rule: str
+    rule: RuleId
     why: str
 
 
@@ -50,20 +50,21 @@ def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCal
     strategy = settings.strategy
     if strategy is Strategy.CALENDAR:
         if drift == 0:
-            return DriftCall(None, "Calendar", f"{d} pp: at target")
-        return DriftCall(target, "Calendar", f"{d} pp → back to target {pp(target)}%")
+            return DriftCall(None, RuleId.CALENDAR, f"{d} pp: at target")
+        return DriftCall(target, RuleId.CALENDAR, f"{d} pp → back to target {pp(target)}%")
     if abs(drift) < band_pp:
-        return DriftCall(None, f"{strategy.value} band", f"{d} pp within ±{band_pp} pp band: hold")
+        within = RuleId.THRESHOLD_BAND if strategy is Strategy.THRESHOLD else RuleId.HYBRID_BAND
+        return DriftCall(None, within, f"{d} pp within ±{band_pp} pp band: hold")
     if strategy is Strategy.THRESHOLD or abs(drift) >= outer_pp:
-        label = "Threshold band" if strategy is Strategy.THRESHOLD else "Hybrid outer band"
+        rule = RuleId.THRESHOLD_BAND if strategy is Strategy.THRESHOLD else RuleId.HYBRID_OUTER_BAND
         edge = band_pp if strategy is Strategy.THRESHOLD else outer_pp
-        return DriftCall(target, label, f"{d} pp ≥ {edge} pp → back to target {pp(target)}%")
+        return DriftCall(target, rule, f"{d} pp ≥ {edge} pp → back to target {pp(target)}%")
     # Between band and outer band: go halfway into the band, on the side of the drift.
     half = band / 2
     goal = target + half if drift > 0 else target - half
     return DriftCall(
         goal,
-        "Hybrid band",
+        RuleId.HYBRID_BAND,
         f"{d} pp ≥ {band_pp} pp band → to target {'+' if drift > 0 else '−'} "
         f"half band = {pp(goal)}%",
     )

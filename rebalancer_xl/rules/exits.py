@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rebalancer_xl.model import Holding, Tier
+from rebalancer_xl.model import Holding, RuleId, Tier
 
 _ALL, _HALF, _NONE = Decimal(1), Decimal("0.5"), Decimal(0)
 
@@ -21,7 +21,7 @@ _ALL, _HALF, _NONE = Decimal(1), Decimal("0.5"), Decimal(0)
 class ExitSignals:
     count: int
     monitor: bool
-    rule: str
+    rule: RuleId
     why: str  # "score 65.2 → 45.0 (Very Strong → Moderate, 2 tiers: 1 signal); 1 exit trigger"
 
     @property
@@ -33,7 +33,7 @@ def _fmt(score: Decimal) -> str:
     return f"{score.normalize():f}"
 
 
-NO_SIGNALS = ExitSignals(count=0, monitor=False, rule="Rule 3 (tier downgrade)", why="")
+NO_SIGNALS = ExitSignals(count=0, monitor=False, rule=RuleId.TIER_DOWNGRADE, why="")
 
 
 def exit_signals(h: Holding) -> ExitSignals:
@@ -70,9 +70,9 @@ def exit_signals(h: Holding) -> ExitSignals:
         parts.append(f"{h.exit_triggers} exit trigger{'s' if h.exit_triggers > 1 else ''} hit")
     count = tier_signals + h.exit_triggers
     if tier_signals and h.exit_triggers:
-        rule = "Rules 3+5 (exit signals)"
+        rule = RuleId.EXIT_SIGNALS
     elif h.exit_triggers:
-        rule = "Rule 5 (exit triggers)"
+        rule = RuleId.EXIT_TRIGGERS
     else:
-        rule = "Rule 3 (tier downgrade)"
+        rule = RuleId.TIER_DOWNGRADE
     return ExitSignals(count=count, monitor=monitor, rule=rule, why="; ".join(parts))

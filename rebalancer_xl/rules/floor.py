@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rebalancer_xl.model import Holding, pp, pp_limit
+from rebalancer_xl.model import Holding, RuleId, pp, pp_limit
 from rebalancer_xl.settings import Settings
 
-RULE = "Rule 4 (reversion floor)"
+RULE = RuleId.FLOOR
 
 
 @dataclass(frozen=True, slots=True)

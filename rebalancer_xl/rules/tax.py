@@ -30,221 +30,32 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from rebalancer_xl.model import (
-    ONE,
     ZERO,
     AccountType,
     Holding,
     Lot,
-    LotMethod,
     LotSale,
     PastTrade,
     TaxSummary,
-    Trade,
     cents,
+)
+from rebalancer_xl.rules.lots import is_long_term, long_term_from, take_indexed
+from rebalancer_xl.rules.wash import (
+    WASH_WINDOW_DAYS,
+    in_wash_window,
+    spread_disallowed,
+    wash_purchases,
+    wash_sale_disallowed,
 )
 from rebalancer_xl.settings import Settings
 
-WASH_WINDOW_DAYS = 30
 RETIREMENT_NOTE = "Retirement account: taxes are not estimated and wash sales do not apply."
-
-
-# --- holding period -------------------------------------------------------------------
-
-
-def one_year_on(acquired: date) -> date:
-    """The day a lot has been held exactly one year: a sale that day is still short-term.
-
-    The holding period starts the day after acquisition and counts in calendar months
-    (IRS Pub. 550; Rev. Rul. 66-7). Its anniversary is the same date next year, except
-    for a lot bought on the last day of February: Rev. Rul. 66-7 ends the holding months
-    of a lot bought on a month's last day on the last day of later months, so its year
-    ends on the last day of February next year. Bought 2024-02-29 → one year on
-    2025-02-28, long-term from 2025-03-01; bought 2023-02-28 → one year on 2024-02-29,
-    long-term from 2024-03-01.
-    """
-    if acquired.month == 2 and (acquired + timedelta(days=1)).month == 3:
-        return date(acquired.year + 1, 3, 1) - timedelta(days=1)
-    return acquired.replace(year=acquired.year + 1)
-
-
-def long_term_from(acquired: date) -> date:
-    """The first sale date on which a lot bought on `acquired` is long-term."""
-    return one_year_on(acquired) + timedelta(days=1)
-
-
-def is_long_term(acquired: date, sold: date) -> bool:
-    """Held more than one year: sold after the lot's one-year anniversary (`one_year_on`).
-
-    Bought 2025-03-10: sold 2026-03-10 is short-term, 2026-03-11 long-term.
-    """
-    return sold > one_year_on(acquired)
-
-
-# --- lot order and lot sales ----------------------------------------------------------
-
-
-def _order(lots: Sequence[Lot], price: Decimal, sold_on: date, method: LotMethod) -> list[int]:
-    """Indices of `lots` in the order a sale consumes them (ties: acquired, row, input)."""
-
-    def tie(i: int) -> tuple[date, int, int]:
-        return (lots[i].acquired, lots[i].row, i)
-
-    if method is LotMethod.FIFO:
-        return sorted(range(len(lots)), key=tie)
-    if method is LotMethod.HIFO:
-        return sorted(range(len(lots)), key=lambda i: (-lots[i].cost_per_share, *tie(i)))
-
-    def group(lot: Lot) -> int:
-        # A lot with no gain (cost = price) costs no tax either, so it goes with the losses.
-        if lot.cost_per_share >= price:
-            return 0
-        return 1 if is_long_term(lot.acquired, sold_on) else 2
-
-    # Within each group the highest cost comes first; among losses that is the largest
-    # loss per share, since every lot sells at the same price.
-    return sorted(
-        range(len(lots)), key=lambda i: (group(lots[i]), -lots[i].cost_per_share, *tie(i))
-    )
-
-
-def order_lots(lots: Sequence[Lot], price: Decimal, sold_on: date, method: LotMethod) -> list[Lot]:
-    """The lots of one ticker in the order a sale at `price` on `sold_on` consumes them.
-
-    Min Tax: lots at a loss (or no gain) first, largest loss per share first; then
-    long-term lots, highest cost first; then short-term lots, highest cost first.
-    HIFO: highest cost first. FIFO: oldest first. Ties: acquired date, then row.
-    """
-    return [lots[i] for i in _order(lots, price, sold_on, method)]
-
-
-def _lot_sale(lot: Lot, shares: Decimal, price: Decimal, sold_on: date) -> LotSale:
-    # Proceeds and cost basis are each rounded to cents, as a broker's 1099-B shows them,
-    # so gain = proceeds − basis holds to the cent.
-    proceeds = cents(shares * price)
-    return LotSale(
-        acquired=lot.acquired,
-        shares=shares,
-        cost_per_share=lot.cost_per_share,
-        proceeds=proceeds,
-        gain=proceeds - cents(shares * lot.cost_per_share),
-        long_term=is_long_term(lot.acquired, sold_on),
-    )
-
-
-def _take(
-    lots: Sequence[Lot],
-    shares: Decimal,
-    price: Decimal,
-    sold_on: date,
-    method: LotMethod,
-    avoid_wash: Callable[[Lot], bool] | None,
-) -> list[tuple[int, LotSale]]:
-    """The lot sales of a sale, each with the index of the lot it came from."""
-    if len({lot.ticker for lot in lots}) > 1:
-        raise ValueError("take_lots needs the lots of one ticker")
-    order = _order(lots, price, sold_on, method)
-    if avoid_wash is not None:
-        # A stable partition: washing loss lots go last, so they are sold only when the
-        # other lots do not hold enough shares.
-        washes = {i for i in order if lots[i].cost_per_share > price and avoid_wash(lots[i])}
-        order = [i for i in order if i not in washes] + [i for i in order if i in washes]
-    taken: list[tuple[int, LotSale]] = []
-    left = shares
-    for i in order:
-        if left <= 0:
-            break
-        if lots[i].shares <= 0:
-            continue
-        n = min(lots[i].shares, left)
-        taken.append((i, _lot_sale(lots[i], n, price, sold_on)))
-        left -= n
-    return taken
-
-
-def take_lots(
-    lots: Sequence[Lot],
-    shares: Decimal,
-    price: Decimal,
-    sold_on: date,
-    method: LotMethod,
-    avoid_wash: Callable[[Lot], bool] | None = None,
-) -> tuple[LotSale, ...]:
-    """Sell `shares` of one ticker from `lots` in `order_lots` order, splitting the last lot.
-
-    Each `LotSale` has proceeds = shares × price and gain = proceeds − shares × cost (both
-    in cents) and its long-term flag. If the lots hold fewer shares than asked, all of them
-    are taken. `avoid_wash(lot)` True marks a loss lot whose sale would be a wash sale:
-    such lots move to the back of the order, whatever the method.
-    """
-    return tuple(sale for _, sale in _take(lots, shares, price, sold_on, method, avoid_wash))
-
-
-# --- wash sales ----------------------------------------------------------------------
-
-
-def in_wash_window(day: date, sold_on: date) -> bool:
-    """Within 30 days before or after the sale, both ends included (day 31 is out)."""
-    return abs((day - sold_on).days) <= WASH_WINDOW_DAYS
-
-
-def wash_purchases(ticker: str, sold_on: date, purchases: Iterable[PastTrade]) -> list[PastTrade]:
-    """The purchases (ADD/BUY) of `ticker` inside the wash window of a sale on `sold_on`."""
-    return [
-        p
-        for p in purchases
-        if p.ticker == ticker and p.side.is_buy and in_wash_window(p.date, sold_on)
-    ]
-
-
-def planned_purchases(trades: Iterable[Trade], on: date) -> tuple[PastTrade, ...]:
-    """The plan's own buys as purchases dated `on`, to join the trade log's for wash sales."""
-    return tuple(PastTrade(on, t.ticker, t.action, t.shares) for t in trades if t.action.is_buy)
-
-
-def wash_sale_disallowed(
-    ticker: str,
-    sold_on: date,
-    loss_shares: Decimal,
-    gain: Decimal,
-    purchases: Iterable[PastTrade],
-    *,
-    sold_from_window: Decimal = ZERO,
-) -> Decimal:
-    """The loss (≥ 0, in cents) a wash sale disallows; 0 when there is no wash sale.
-
-    `loss_shares` shares were sold at a realised `gain` (negative: a loss). Purchases of
-    the ticker within 30 days either side are replacement shares; the disallowed part is
-    min(1, replacement / loss_shares) × loss. A gain is never a wash sale.
-    `sold_from_window`: shares of this sale that were themselves bought inside the
-    window — a share cannot replace itself, so they do not count as replacements.
-    """
-    if gain >= 0 or loss_shares <= 0:
-        return ZERO
-    bought = sum((p.shares for p in wash_purchases(ticker, sold_on, purchases)), ZERO)
-    replacement = bought - sold_from_window
-    if replacement <= 0:
-        return ZERO
-    return cents(-gain * min(ONE, replacement / loss_shares))
-
-
-def _spread_disallowed(sales: Sequence[LotSale], disallowed: Decimal) -> tuple[LotSale, ...]:
-    """Share a disallowed loss among the loss lots in proportion to each lot's loss."""
-    losers = [i for i, s in enumerate(sales) if s.gain < 0]
-    total = sum((sales[i].gain for i in losers), ZERO)
-    out = list(sales)
-    left = disallowed
-    for n, i in enumerate(losers):
-        # The last loss lot takes the remainder, so the parts add up to the cent.
-        part = left if n == len(losers) - 1 else cents(disallowed * sales[i].gain / total)
-        out[i] = dataclasses.replace(sales[i], disallowed_loss=part)
-        left -= part
-    return tuple(out)
 
 
 # --- warnings, netting, harvesting ----------------------------------------------------
@@ -380,7 +191,8 @@ class LotPick:
     disallowed_loss: Decimal = ZERO
     estimated_tax: Decimal = ZERO
     unmatched_shares: Decimal = ZERO  # shares sold that no lot covers
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # for the Log's tax notes, each led by the ticker
+    row_notes: tuple[str, ...] = ()  # for the row's reason: wash sales, lots turning long-term
 
     @property
     def wash_sale(self) -> bool:
@@ -416,7 +228,7 @@ def sell_from_lots(
         return bought - own_part > 0
 
     method = settings.lot_method
-    taken = _take(own, shares, price, sold_on, method, washes if bought > 0 else None)
+    taken = take_indexed(own, shares, price, sold_on, method, washes if bought > 0 else None)
     sales = tuple(sale for _, sale in taken)
     losers = [s for s in sales if s.gain < 0]
     loss_shares = sum((s.shares for s in losers), ZERO)
@@ -426,7 +238,7 @@ def sell_from_lots(
         ticker, sold_on, loss_shares, loss, window, sold_from_window=sold_from_window
     )
     if disallowed > 0:
-        sales = _spread_disallowed(sales, disallowed)
+        sales = spread_disallowed(sales, disallowed)
 
     used: defaultdict[int, Decimal] = defaultdict(lambda: ZERO)
     for i, sale in taken:
@@ -442,6 +254,7 @@ def sell_from_lots(
     unmatched = max(ZERO, shares - covered)
 
     notes: list[str] = []
+    row_notes: list[str] = []  # the notes a reader of the row needs, without the ticker
     if unmatched > 0 and not own:
         notes.append(f"{ticker}: no lots on the Lots sheet, so this sale's gain is not estimated")
     elif unmatched > 0:
@@ -451,20 +264,21 @@ def sell_from_lots(
         )
     dates = ", ".join(sorted({str(p.date) for p in window}))
     if disallowed > 0:
-        notes.append(
-            f"{ticker}: wash sale: {_shares(bought)} sh bought within {WASH_WINDOW_DAYS} days "
+        row_notes.append(
+            f"wash sale: {_shares(bought)} sh bought within {WASH_WINDOW_DAYS} days "
             f"({dates}); {_money(disallowed)} of the {_money(-loss)} loss is disallowed "
             f"(it moves into the replacement shares' cost)"
         )
     elif bought > 0:
-        plain = _take(own, shares, price, sold_on, method, None)
+        plain = take_indexed(own, shares, price, sold_on, method, None)
         plain_loss_shares = sum((s.shares for _, s in plain if s.gain < 0), ZERO)
         if plain_loss_shares > loss_shares:
-            notes.append(
-                f"{ticker}: sold other lots before the loss lots to avoid a wash sale "
+            row_notes.append(
+                "sold other lots before the loss lots to avoid a wash sale "
                 f"({_shares(bought)} sh bought within {WASH_WINDOW_DAYS} days: {dates})"
             )
-    notes.extend(short_term_turning_long(sales, sold_on, settings, ticker=ticker))
+    row_notes.extend(short_term_turning_long(sales, sold_on, settings))
+    notes.extend(f"{ticker}: {n}" for n in row_notes)
     return LotPick(
         ticker=ticker,
         sold_on=sold_on,
@@ -476,6 +290,7 @@ def sell_from_lots(
         estimated_tax=tax_on(st, lt, settings),
         unmatched_shares=unmatched,
         notes=tuple(notes),
+        row_notes=tuple(row_notes),
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 
 from rebalancer_xl.model import (
@@ -527,14 +526,6 @@ def _fill_tables(sheet: Sheet) -> list[Table]:
         if all(h in texts for h in need):
             tables.append(Table(sheet, r, texts))
     return tables
-
-
-def is_formula_text(value: object) -> bool:
-    return isinstance(value, str) and value.startswith("=")
-
-
-def as_of_for(inputs: BookInputs, override: date | None, today: date) -> date:
-    return override or inputs.settings.as_of_date or today
 
 
 __all__ = ["REQUIRED_COLUMNS", "BookInputs", "Table", "find_table", "read_inputs"]
