@@ -283,3 +283,25 @@ def test_two_runs_at_once_never_lose_a_result_silently(sample: Path) -> None:
                 assert codes in (["in-use"], ["changed-while-running"]), codes
         assert any(code == 0 for _, code, _ in outcomes)
         assert sorted(p.name for p in sample.parent.iterdir()) == [sample.name]
+
+
+def test_the_verifier_finds_a_changed_element_of_a_written_sheet(
+    sample: Path, tmp_path: Path
+) -> None:
+    """Written sheets are compared without their cells, so what else changed must show."""
+    from rebalancer_xl.workbook.grid import SetValues
+
+    pkg = package.Package(sample)
+    part = pkg.sheet_part["Holdings"]
+    pkg.apply([SetValues("Holdings", 2, 15, (("HOLD",),))])
+    out = tmp_path / "out.xlsx"
+    with out.open("wb") as f:
+        plan = pkg.write(f)
+    assert package.verify(pkg.zf, out, plan) == []
+    with zipfile.ZipFile(out) as z:
+        xml = z.read(part)
+    assert b"<sheetViews>" in xml
+    tampered = xml.replace(b"<sheetViews>", b'<sheetPr codeName="x"/><sheetViews>', 1)
+    bad = _rezip(out, tmp_path / "bad.xlsx", replace={part: tampered})
+    assert package.verify(pkg.zf, bad, plan) == ["Holdings: an element other than cells changed"]
+    pkg.close()
