@@ -514,6 +514,12 @@ def _setting_validation(
             made[key] = _number_validation(
                 "whole", "greaterThanOrEqual", "0", None, "Days", "Enter whole days, 0 or more."
             )
+    elif spec.kind is SettingKind.WEEKS:
+        key = "weeks"
+        if key not in made:
+            made[key] = _number_validation(
+                "whole", "between", "1", "52", "Weeks", "Enter whole weeks, 1 to 52."
+            )
     elif spec.kind is SettingKind.DATE:
         key = "date"
         if key not in made:
