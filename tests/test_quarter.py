@@ -524,3 +524,25 @@ def test_the_calendar_holds_the_next_rebalance_the_tranches_and_weekly_checks(
     steps = {r["Key"]: r for r in table(sample, "Checklist", key="Key")}
     assert steps["documentation.reminder"]["Done"] == "Yes"
     assert "calendar" in steps["documentation.reminder"]["Note"]
+
+
+# --- the Dashboard ---------------------------------------------------------------------------
+
+
+@pytest.mark.libreoffice
+def test_the_dashboard_shows_the_next_rebalance_date(
+    planned: tuple[Path, dict[str, Any]], cli: Callable[..., CliRun], tmp_path: Path
+) -> None:
+    """Recalculated by LibreOffice after a run and a recording: the run's next date (the
+    Record row of History has none, and does not move it)."""
+    from tests.conftest import convert_many
+    from tests.lo import read_values
+
+    path, plan = planned
+    edit(path, type_fills(FILLS))
+    assert cli("record", path, "--as-of", RECORDED).code == 0
+    calculated = convert_many([path], tmp_path / "lo")[path.resolve()]
+    board = {row[0]: row[1] for row in read_values(calculated, "Dashboard") if row and row[0]}
+    shown = board["Next rebalance"]
+    shown = shown.date() if isinstance(shown, datetime) else shown
+    assert shown == date.fromisoformat(plan["next_rebalance_date"])
