@@ -286,6 +286,13 @@ def test_a_whole_quarter_on_the_command_line(
         if a["ticker"] not in ("TEM", "CASH"):  # TEM was only partly filled
             assert abs(a["post_trade_pct"] - post[a["ticker"]]) <= slip / value
     assert abs(sum(a["post_trade_pct"] for a in nxt["actions"]) - 1) < 1e-9
+    # The recorded fills went into the plan's own Log, for the wash-sale checks.
+    log = [
+        str(v)
+        for row in openpyxl.load_workbook(path)[f"Log {AS_OF}"].iter_rows(values_only=True)
+        for v in row
+    ]
+    assert any(v.startswith("Executed trades") for v in log)
 
     # Weekly checks for a month: each adds one snapshot, nothing needs action.
     weeks = [date(2027, 1, 13), date(2027, 1, 20), date(2027, 1, 27), date(2027, 2, 3)]
@@ -546,3 +553,62 @@ def test_the_dashboard_shows_the_next_rebalance_date(
     shown = board["Next rebalance"]
     shown = shown.date() if isinstance(shown, datetime) else shown
     assert shown == date.fromisoformat(plan["next_rebalance_date"])
+
+
+def test_a_company_event_between_quarters_needs_a_review(
+    sample: Path, cli: Callable[..., CliRun], at: Layout
+) -> None:
+    ref = at.cell("Holdings", "Company Event", "ARM").split("!")[1]
+    edit(sample, lambda wb: wb["Holdings"].__setitem__(ref, "Yes"))
+    check = cli("check", sample, "--as-of", date(2027, 1, 20), "--json")
+    assert check.code == 3
+    assert [x.split(":")[0] for x in check.file["needs_action"]] == ["ARM"]
+    assert "REVIEW" in check.file["needs_action"][0]
+
+
+def test_a_trades_sheet_from_before_record_gets_an_applied_column(
+    planned: tuple[Path, dict[str, Any]], cli: Callable[..., CliRun]
+) -> None:
+    """An older workbook's Trades sheet stops at Date: record adds Applied after it."""
+    path, _ = planned
+
+    def old_layout(wb: openpyxl.Workbook) -> None:
+        ws = wb["Trades"]
+        col = {c.value: c.column for c in ws[1]}
+        ws.delete_cols(col["Commission"], 3)  # Commission, Planned Date, Applied
+
+    edit(path, old_layout)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Trades"]
+    col = {c.value: c.column for c in ws[1]}
+    assert "Applied" not in col
+    for r in range(2, ws.max_row + 1):
+        if ws.cell(r, col["Ticker"]).value == "PLTR":
+            ws.cell(r, col["Filled Shares"]).value = 33
+            ws.cell(r, col["Fill Price"]).value = 181.5
+            ws.cell(r, col["Date"]).value = FILLED
+    wb.save(path)
+    assert cli("record", path, "--as-of", RECORDED).code == 0
+    trades = table(path, "Trades", key="Side")
+    assert [day(t["Applied"]) for t in trades if t["Ticker"] == "PLTR"] == [RECORDED]
+    once = sha256(path)
+    assert cli("record", path, "--as-of", RECORDED).code == 0
+    assert sha256(path) == once
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "code"),
+    [
+        ("Stage New Positions Over", 0, "out-of-range"),
+        ("Stage New Positions Over", 2.5, "out-of-range"),
+        ("Limit Offset", "lots", "not-a-number"),
+    ],
+)
+def test_bad_quarter_settings_are_located(
+    sample: Path, cli: Callable[..., CliRun], at: Layout, setting: str, value: object, code: str
+) -> None:
+    ref = at.setting(setting)
+    edit(sample, lambda wb: wb["Settings"].__setitem__(ref.split("!")[1], value))
+    run = cli("run", sample, "--json")
+    assert run.code == 1
+    assert (code, ref) in located(run.file)
