@@ -14,7 +14,7 @@ For each fill (Filled Shares, Fill Price and Date typed on an order row, Applied
 - a partial fill leaves the rest of the order open, as a new row at the end of Trades;
 - the order row's Applied cell gets the date of recording: a fill is applied once.
 
-The first recording of a plan also moves Settings' Last Rebalance Date to the plan's run
+The first recording of a plan (no order row applied yet) also moves Settings' Last Rebalance Date to the plan's run
 date and the Performance sheet's Last Rebalance Price to each position's price (so the
 next quarter's returns are measured from them); every recording notes itself in a
 History row of Run Type Record and ticks the Checklist steps it did.
@@ -423,7 +423,9 @@ def plan_record(book: Book, on: date) -> Edit:
         (books.shares[h.ticker] * h.price for h in inputs.holdings if not h.is_cash), ZERO
     )
     value_after += books.cash
-    rolled = plan_date is not None and settings.last_rebalance_date != plan_date
+    # The plan's first recording (no row of its Trades sheet applied yet) moves the
+    # tracking on; later ones, for partial fills or staged tranches, leave it be.
+    rolled = plan_date is not None and not any(o.applied for o in orders)
     ops: list[Op] = []
     ops += _holdings_ops(inputs, books, htable)
     ops += _lots_ops(book, books)
