@@ -14,10 +14,11 @@ For each fill (Filled Shares, Fill Price and Date typed on an order row, Applied
 - a partial fill leaves the rest of the order open, as a new row at the end of Trades;
 - the order row's Applied cell gets the date of recording: a fill is applied once.
 
-The first recording of a plan (no order row applied yet) also moves Settings' Last Rebalance Date to the plan's run
-date and the Performance sheet's Last Rebalance Price to each position's price (so the
-next quarter's returns are measured from them); every recording notes itself in a
-History row of Run Type Record and ticks the Checklist steps it did.
+The first recording of a plan (no order row applied yet) also moves Settings' Last
+Rebalance Date to the plan's run date and the Performance sheet's Last Rebalance Price
+to each position's price (so the next quarter's returns are measured from them).
+Every recording notes itself in a History row of Run Type Record and ticks the
+Checklist steps it did.
 
 Example: the plan of 2026-12-31 sells 33 PLTR at $180. Filled Shares 20 at $181.50 on
 2027-01-04 → PLTR 250 → 230 shares, CASH +$3,630.00, 20 shares leave PLTR's lots, an
