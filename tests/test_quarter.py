@@ -612,3 +612,18 @@ def test_bad_quarter_settings_are_located(
     run = cli("run", sample, "--json")
     assert run.code == 1
     assert (code, ref) in located(run.file)
+
+
+@pytest.mark.parametrize("command", ["orders", "calendar"])
+def test_an_output_that_cannot_be_written_is_a_message_not_a_traceback(
+    planned: tuple[Path, dict[str, Any]], cli: Callable[..., CliRun], tmp_path: Path, command: str
+) -> None:
+    path, _ = planned
+    before = sha256(path)
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    done = cli(command, path, "-o", folder)  # a folder cannot be replaced by a file
+    assert done.code == 1
+    assert "cannot write" in done.err
+    assert "Traceback" not in done.err
+    assert sha256(path) == before  # no Checklist tick for a calendar that was not written

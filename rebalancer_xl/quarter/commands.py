@@ -125,6 +125,11 @@ def _guarded(path: str, editor: Callable[[Book], Edit], **options: Any) -> FileR
         return FileResult(path, "error", problems=[problem])
 
 
+def _cannot_write(path: str, err: OSError) -> int:
+    print(f"rebalancer-xl: cannot write {path}: {err.strerror or err}", file=sys.stderr)
+    return EXIT_FAILED
+
+
 def _money(x: Decimal) -> str:
     return f"{x:+,.2f}"
 
@@ -305,8 +310,11 @@ def _orders(args: argparse.Namespace) -> int:
         tag=f"rebalance-{Path(args.file).stem}-{due_by.isoformat()}",
     )
     text = render_csv(due, args.format, options)
-    with atomic_write(Path(args.output)) as pending, pending.path.open("w", newline="") as f:
-        f.write(text)
+    try:
+        with atomic_write(Path(args.output)) as pending, pending.path.open("w", newline="") as f:
+            f.write(text)
+    except OSError as err:
+        return _cannot_write(args.output, err)
     print(f"{args.output}: {len(due)} open order(s), sells first ({args.format})")
     for o in later:
         print(f"  not yet due: {o.side} {o.shares.normalize():f} {o.ticker} on {o.planned}")
@@ -339,8 +347,12 @@ def _calendar(args: argparse.Namespace) -> int:
         nxt = next_rebalance(book, inputs.settings, today)
         items = reminders(name, nxt, orders, today, args.check_every)
         # The .ics is written before the workbook's tick, so a tick means a file exists.
-        with atomic_write(out) as pending:
-            pending.path.write_bytes(render_ics(name, items))
+        try:
+            with atomic_write(out) as pending:
+                pending.path.write_bytes(render_ics(name, items))
+        except OSError as err:
+            made["error"] = err
+            return Edit(True)  # nothing to write into the workbook either
         made.update(next=nxt, count=len(items))
         return Edit(
             True,
@@ -352,5 +364,7 @@ def _calendar(args: argparse.Namespace) -> int:
     _print_problems(args.file, _problems(result))
     if not result.ok:
         return EXIT_FAILED
+    if "error" in made:
+        return _cannot_write(str(out), made["error"])
     print(f"{out}: {made['count']} reminder(s); next rebalance {made['next']}")
     return EXIT_OK
