@@ -20,7 +20,7 @@ from decimal import Decimal
 from rebalancer_xl.engine import plan as make_plan
 from rebalancer_xl.model import Action, Flag, InputError, Plan
 from rebalancer_xl.pipeline import Edit
-from rebalancer_xl.quarter.record import snapshot_row_ops
+from rebalancer_xl.quarter.tracking import snapshot_row_ops
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book
 from rebalancer_xl.workbook.inputs import read_inputs

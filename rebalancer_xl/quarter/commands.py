@@ -326,7 +326,7 @@ def _orders(args: argparse.Namespace) -> int:
 
 def _calendar(args: argparse.Namespace) -> int:
     from rebalancer_xl.quarter.calendar_ics import next_rebalance, reminders, render_ics
-    from rebalancer_xl.quarter.record import checklist_ops
+    from rebalancer_xl.quarter.tracking import checklist_ops
     from rebalancer_xl.quarter.trades_sheet import read_orders, trades_table
     from rebalancer_xl.workbook.inputs import read_inputs
 

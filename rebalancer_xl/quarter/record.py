@@ -1,6 +1,6 @@
 """`rebalancer-xl record`: carry the fills typed into Trades into the rest of the workbook.
 
-Pure apart from nothing: a `grid.Book` in, an `Edit` (the writes, or every problem with
+Pure: a `grid.Book` in, an `Edit` (the writes, or every problem with
 its cell) out; the batch path and the Excel button carry the writes out alike.
 
 For each fill (Filled Shares, Fill Price and Date typed on an order row, Applied blank):
@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from rebalancer_xl.model import CASH, ZERO, CellRef, Holding, Lot, Problem, Where, cents
+from rebalancer_xl.model import CASH, ZERO, Holding, Lot, cents
 from rebalancer_xl.pipeline import Edit
+from rebalancer_xl.quarter.fills import Fill, located, read_fills
+from rebalancer_xl.quarter.tracking import as_date, cell_number, checklist_ops, snapshot_row_ops
 from rebalancer_xl.quarter.trades_sheet import OrderRow, plain, read_orders, trades_table
 from rebalancer_xl.rules.tax import order_lots
 from rebalancer_xl.settings import Settings, is_blank
-from rebalancer_xl.values import BadValue, parse_date, parse_decimal
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, ClearContents, Formula, Op, SetFormat, SetValues
 from rebalancer_xl.workbook.inputs import BookInputs, Table, find_table, read_inputs
@@ -52,27 +53,6 @@ CHECKLIST_KEYS = ("analysis.allocations", "documentation.holdings")
 
 
 @dataclass(frozen=True, slots=True)
-class Fill:
-    """One fill read from an order row, checked and ready to apply."""
-
-    order: OrderRow
-    shares: Decimal
-    price: Decimal
-    on: date
-    commission: Decimal
-
-    @property
-    def amount(self) -> Decimal:
-        return cents(self.shares * self.price)
-
-    @property
-    def rest(self) -> Decimal:
-        """Shares of the order still open after this fill."""
-        ordered = self.order.shares or ZERO
-        return max(ZERO, ordered - self.shares)
-
-
-@dataclass(frozen=True, slots=True)
 class Recording:
     """What a recording did, for the terminal, JSON and tests."""
 
@@ -83,137 +63,6 @@ class Recording:
     value_after: Decimal = ZERO
     rolled_forward: bool = False  # Last Rebalance Date and Performance prices moved on
     notes: tuple[str, ...] = ()
-
-
-def _problem(code: str, message: str, sheet: str, cell: str, ticker: str | None = None) -> Problem:
-    return Problem(code, message, Where(sheet, ticker=ticker, cell=CellRef(sheet, cell)))
-
-
-def cell_number(value: Decimal) -> int | float:
-    """A Decimal as a cell value: whole numbers stay whole (250, not 250.0)."""
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-# --- reading and checking the fills -------------------------------------------------------
-
-
-def _proposed_sides(inputs: BookInputs) -> dict[str, str]:
-    """The side the plan proposed for each ticker, from Holdings' Action column."""
-    table = inputs.holdings_table
-    sides: dict[str, str] = {}
-    if table is None:
-        return sides
-    for ticker, row in inputs.holding_rows.items():
-        action = plain(table.get(row, _H.ACTION))
-        if isinstance(action, str) and action.strip().upper() in _SIDE_OF_ACTION:
-            sides[ticker] = _SIDE_OF_ACTION[action.strip().upper()]
-    return sides
-
-
-def read_fills(
-    orders: list[OrderRow], table: Table, inputs: BookInputs, on: date
-) -> tuple[list[Fill], list[Problem]]:
-    """The fills typed and not yet applied, and every problem with them, by cell."""
-    held = {h.ticker: h for h in inputs.holdings}
-    proposed = _proposed_sides(inputs)
-    fills: list[Fill] = []
-    problems: list[Problem] = []
-    sold: dict[str, Decimal] = {}
-    for o in orders:
-        if o.applied or not o.filled:
-            continue
-
-        def cell(header: str, o: OrderRow = o) -> str:
-            return table.cell(o.row, header) if header in table.columns else f"{o.row}:{o.row}"
-
-        def bad(code: str, message: str, header: str, o: OrderRow = o) -> None:
-            problems.append(_problem(code, message, S.TRADES, cell(header), o.ticker or None))
-
-        before = len(problems)
-        shares = price = None
-        when = None
-        commission = ZERO
-        try:
-            shares = parse_decimal(o.filled_raw, _T.FILLED_SHARES)
-        except BadValue as err:
-            bad(err.code, err.message, _T.FILLED_SHARES)
-        if shares is not None and shares < 0:
-            bad(
-                "bad-fill",
-                f"Filled Shares is {shares}; type the shares traded, ≥ 0",
-                _T.FILLED_SHARES,
-            )
-        if shares == 0:
-            continue  # nothing traded on this row (yet)
-        if is_blank(o.price_raw):
-            bad(
-                "missing-fill-price",
-                "Filled Shares is typed but Fill Price is blank",
-                _T.FILL_PRICE,
-            )
-        else:
-            try:
-                price = parse_decimal(o.price_raw, _T.FILL_PRICE)
-                if price <= 0:
-                    bad("bad-price", f"Fill Price is {price}; a price is > 0", _T.FILL_PRICE)
-            except BadValue as err:
-                bad(err.code, err.message, _T.FILL_PRICE)
-        if is_blank(o.date_raw):
-            bad("missing-fill-date", "Filled Shares is typed but Date is blank", _T.DATE)
-        else:
-            try:
-                when = parse_date(o.date_raw, _T.DATE)
-                if when > on:
-                    bad("date-in-future", f"the fill's Date {when} is after today, {on}", _T.DATE)
-            except BadValue as err:
-                bad(err.code, err.message, _T.DATE)
-        if not is_blank(o.commission_raw):
-            try:
-                commission = parse_decimal(o.commission_raw, _T.COMMISSION)
-                if commission < 0:
-                    bad("bad-commission", f"Commission is {commission}; it is ≥ 0", _T.COMMISSION)
-            except BadValue as err:
-                bad(err.code, err.message, _T.COMMISSION)
-        if o.ticker not in held or o.ticker == CASH:
-            bad(
-                "not-proposed",
-                f"a fill for {o.ticker or 'a blank ticker'}, which the plan did not propose "
-                "(Holdings has no such position)",
-                _T.TICKER,
-            )
-        elif proposed.get(o.ticker) != o.side:
-            what = proposed.get(o.ticker)
-            bad(
-                "not-proposed",
-                f"a {o.side} fill for {o.ticker}, but the plan proposed "
-                + (f"a {what}" if what else "no trade")
-                + f" of {o.ticker}",
-                _T.SIDE,
-            )
-        if shares is not None and shares > 0:
-            if o.shares is None:
-                bad("not-a-number", "Shares (the order) is not a number", _T.SHARES)
-            elif shares > o.shares:
-                bad(
-                    "overfilled",
-                    f"Filled Shares {shares:f} is more than the {o.shares:f} shares ordered",
-                    _T.FILLED_SHARES,
-                )
-            if o.side == "SELL" and o.ticker in held:
-                sold[o.ticker] = sold.get(o.ticker, ZERO) + shares
-                if sold[o.ticker] > held[o.ticker].shares:
-                    bad(
-                        "oversold",
-                        f"fills sell {sold[o.ticker]:f} shares of {o.ticker}, but Holdings "
-                        f"holds {held[o.ticker].shares:f}",
-                        _T.FILLED_SHARES,
-                    )
-        if len(problems) == before:
-            assert shares is not None
-            assert price is not None
-            assert when is not None
-            fills.append(Fill(o, shares, price, when, commission))
-    return fills, problems
 
 
 # --- applying them -------------------------------------------------------------------------
@@ -343,7 +192,7 @@ def plan_record(book: Book, on: date) -> Edit:
         return Edit(
             False,
             problems=[
-                _problem(
+                located(
                     "missing-sheet",
                     "there is no Trades sheet with a Side column: run a rebalance first",
                     S.TRADES,
@@ -358,7 +207,7 @@ def plan_record(book: Book, on: date) -> Edit:
     assert htable is not None
     if fills and CASH not in holdings:
         problems.append(
-            _problem(
+            located(
                 "missing-cash-row",
                 "Holdings has no CASH row for the money the fills move",
                 S.HOLDINGS,
@@ -370,7 +219,7 @@ def plan_record(book: Book, on: date) -> Edit:
             htable.get(inputs.holding_rows[t], _H.SHARES), Formula
         ):
             problems.append(
-                _problem(
+                located(
                     "formula-in-input",
                     f"{t}'s Shares is a formula, so recording cannot change it; type the number",
                     S.HOLDINGS,
@@ -403,7 +252,7 @@ def plan_record(book: Book, on: date) -> Edit:
             False,
             problems=[
                 *warnings,
-                _problem(
+                located(
                     "cash-negative",
                     f"the fills spend {-books.cash:,.2f} more than the cash held "
                     f"({holdings[CASH].shares:,.2f} plus the sales' proceeds); check the fills",
@@ -435,7 +284,7 @@ def plan_record(book: Book, on: date) -> Edit:
         assert plan_date is not None
         ops += _settings_ops(book, plan_date)
         ops += _performance_ops(book, inputs.holdings, books)
-    applied_today = sum(1 for o in orders if o.applied and _as_date(o.applied_raw) == on)
+    applied_today = sum(1 for o in orders if o.applied and as_date(o.applied_raw) == on)
     ops += _history_ops(book, on, value_after, settings, applied_today + len(fills))
     ops += _checklist_ops(book, on)
     recording = Recording(
@@ -448,13 +297,6 @@ def plan_record(book: Book, on: date) -> Edit:
         tuple(books.notes),
     )
     return Edit(True, ops, warnings, recording)
-
-
-def _as_date(raw: object) -> date | None:
-    try:
-        return parse_date(raw, "Applied")
-    except BadValue:
-        return None
 
 
 # --- the writes ----------------------------------------------------------------------------
@@ -610,30 +452,6 @@ def _performance_ops(book: Book, holdings: tuple[Holding, ...], books: _Books) -
     return ops
 
 
-def snapshot_row_ops(book: Book, when: date, run_type: str, values: dict[str, object]) -> list[Op]:
-    """One History row of `run_type` for `when`, replacing that date's row of the type."""
-    sheet = book.get(S.HISTORY)
-    table = None if sheet is None else find_table(sheet, S.HistoryHeader.DATE)
-    if table is None:
-        return []
-    row = table.last_row() + 1
-    for r in range(table.first_row, table.last_row() + 1):
-        if _as_date(plain(table.get(r, S.HistoryHeader.DATE))) == when and (
-            plain(table.get(r, S.HistoryHeader.RUN_TYPE)) == run_type
-        ):
-            row = r
-            break
-    ops: list[Op] = []
-    full = {S.HistoryHeader.DATE: when, S.HistoryHeader.RUN_TYPE: run_type, **values}
-    for column in S.HISTORY_COLUMNS:
-        col = table.columns.get(column.header)
-        if col is None:
-            continue
-        ops.append(SetValues(S.HISTORY, row, col, ((full.get(column.header),),)))
-        ops.append(SetFormat(S.HISTORY, row, col, 1, 1, column.number_format))
-    return ops
-
-
 def _history_ops(book: Book, on: date, value: Decimal, settings: Settings, fills: int) -> list[Op]:
     return snapshot_row_ops(
         book,
@@ -645,25 +463,6 @@ def _history_ops(book: Book, on: date, value: Decimal, settings: Settings, fills
             S.HistoryHeader.TRADES: fills,
         },
     )
-
-
-def checklist_ops(book: Book, keys: tuple[str, ...], note: str) -> list[Op]:
-    """Tick `keys` on the Checklist, saying who ticked them."""
-    sheet = book.get(S.CHECKLIST)
-    table = None if sheet is None else find_table(sheet, S.ChecklistHeader.KEY)
-    if table is None or S.ChecklistHeader.DONE not in table.columns:
-        return []
-    ops: list[Op] = []
-    for r in range(table.first_row, table.last_row() + 1):
-        if plain(table.get(r, S.ChecklistHeader.KEY)) in keys:
-            ops.append(
-                SetValues(S.CHECKLIST, r, table.columns[S.ChecklistHeader.DONE], ((S.DONE,),))
-            )
-            if S.ChecklistHeader.NOTE in table.columns:
-                ops.append(
-                    SetValues(S.CHECKLIST, r, table.columns[S.ChecklistHeader.NOTE], ((note,),))
-                )
-    return ops
 
 
 def _checklist_ops(book: Book, on: date) -> list[Op]:
