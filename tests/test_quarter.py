@@ -627,3 +627,11 @@ def test_an_output_that_cannot_be_written_is_a_message_not_a_traceback(
     assert "cannot write" in done.err
     assert "Traceback" not in done.err
     assert sha256(path) == before  # no Checklist tick for a calendar that was not written
+
+
+@pytest.mark.parametrize("command", ["record", "check", "orders", "calendar"])
+def test_each_quarter_command_has_help(cli: Callable[..., CliRun], command: str) -> None:
+    done = cli(command, "--help")
+    assert done.code == 0
+    assert done.out.startswith(f"usage: rebalancer-xl {command}")
+    assert "%%" not in done.out

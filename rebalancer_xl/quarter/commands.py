@@ -52,7 +52,7 @@ def add_parsers(sub: Any, parse_date: Callable[[str], date]) -> None:
     check = sub.add_parser(
         "check",
         help="between quarters: evaluate the emergency rules, record a value snapshot",
-        description="Evaluate only the rules that cannot wait for the quarter end (50%% cap, "
+        description="Evaluate only the rules that cannot wait for the quarter end (50% cap, "
         "exit signals, crash check, company events) and append one value snapshot to "
         "History. Writes no Trades, Log or Holdings outputs. Exit status 0: nothing to do; "
         "3: something needs action; 1: a file could not be checked. For cron or Task "
