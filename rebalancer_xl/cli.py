@@ -1,6 +1,7 @@
 """The `rebalancer-xl` command: make a workbook, run the rulebook over one or many.
 
-Exit codes: 0 every file succeeded, 1 at least one failed, 2 bad usage.
+Exit codes: 0 every file succeeded, 1 at least one failed, 2 bad usage; `check` exits 3
+when something needs action (see `rebalancer_xl.quarter.commands`).
 """
 
 from __future__ import annotations
@@ -107,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         "cannot keep (shapes, form controls, sparklines …)",
     )
     run.add_argument("--quiet", action="store_true", help="print only problems and the summary")
+    from rebalancer_xl.quarter.commands import add_parsers
+
+    add_parsers(sub, _date)  # record, check, orders, calendar
     return parser
 
 
@@ -125,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "new":
         return _new(args)
+    if args.command != "run":
+        from rebalancer_xl.quarter import commands
+
+        return commands.main(args)
     return _run(args)
 
 

@@ -85,12 +85,17 @@ or "Run main" on the xlwings tab of Excel's ribbon. The rules, the reading and t
 writing live in rebalancer_xl, installed with `pip install rebalancer-xl`.
 """
 
-from rebalancer_xl.xl import run_rebalance
+from rebalancer_xl.xl import record_fills, run_rebalance
 
 
 def main() -> None:
     """Plan this quarter's rebalance and write it into the workbook that called."""
     run_rebalance()
+
+
+def record() -> None:
+    """Carry the fills typed into Trades into Holdings, Lots and the tracking sheets."""
+    record_fills()
 
 
 if __name__ == "__main__":

@@ -289,6 +289,9 @@ class HistoryEntry:
     date: date
     portfolio_value: Decimal
     full_run: bool = True
+    # A value snapshot (from recording fills or a between-quarter check), not a run: the
+    # crash check may compare with it, quarter returns and trade archives do not.
+    snapshot: bool = False
 
 
 @dataclass(frozen=True, slots=True)

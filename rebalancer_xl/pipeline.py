@@ -13,7 +13,7 @@ import errno
 import gc
 import os
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -83,6 +83,7 @@ class FileResult:
     plan: Plan | None = None
     written: str | None = None
     losses: list[str] = field(default_factory=list)
+    detail: object = None  # the command's own answer (see `Edit`)
 
     @property
     def ok(self) -> bool:
@@ -131,6 +132,20 @@ def check_file(path: Path) -> Problem | None:
     return None
 
 
+@dataclass(slots=True)
+class Edit:
+    """What a command makes of a workbook: the writes, or the problems that stop it.
+
+    `detail` is the command's own answer (a plan, the fills recorded, a check's
+    findings). An edit with no ops writes nothing: the file is left as it was.
+    """
+
+    ok: bool
+    ops: list[Op] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    detail: object = None
+
+
 def process_file(
     path: str | os.PathLike[str],
     *,
@@ -141,17 +156,33 @@ def process_file(
     today: date | None = None,
 ) -> FileResult:
     """Plan one workbook and write the results (in place, or into `output_dir`)."""
+
+    def plan(book: Book) -> Edit:
+        outcome = plan_book(book, as_of=as_of, today=today)
+        return Edit(outcome.ok, outcome.ops, outcome.problems, outcome.plan)
+
+    result = edit_file(path, plan, dry_run=dry_run, output_dir=output_dir, force=force)
+    if isinstance(result.detail, Plan):
+        result.plan = result.detail
+    return result
+
+
+def edit_file(
+    path: str | os.PathLike[str],
+    editor: Callable[[Book], Edit],
+    *,
+    dry_run: bool = False,
+    output_dir: str | os.PathLike[str] | None = None,
+    force: bool = False,
+) -> FileResult:
+    """Read one workbook, let `editor` decide the writes, and write them atomically and
+    losslessly (in place, or into `output_dir`). Every command that changes a workbook
+    (run, record, check, calendar) comes through here, so each refuses the same files
+    and writes the same way."""
     # A run makes many short-lived objects and no cycles worth chasing mid-file; the
     # collector's passes over lxml's proxies cost about 5% of a small workbook's run.
     with _gc_paused():
-        return _process_file(
-            path,
-            dry_run=dry_run,
-            output_dir=output_dir,
-            as_of=as_of,
-            force=force,
-            today=today,
-        )
+        return _edit_file(path, editor, dry_run=dry_run, output_dir=output_dir, force=force)
 
 
 @contextlib.contextmanager
@@ -165,14 +196,13 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _process_file(
+def _edit_file(
     path: str | os.PathLike[str],
+    editor: Callable[[Book], Edit],
     *,
     dry_run: bool,
     output_dir: str | os.PathLike[str] | None,
-    as_of: date | None,
     force: bool,
-    today: date | None,
 ) -> FileResult:
     src = Path(path)
     result = FileResult(str(path), "error")
@@ -202,18 +232,17 @@ def _process_file(
                 )
             )
             return result
-        return _read_plan_write(src, seen, result, dry_run, output_dir, as_of, force, today)
+        return _read_edit_write(src, seen, result, editor, dry_run, output_dir, force)
 
 
-def _read_plan_write(
+def _read_edit_write(
     src: Path,
     seen: os.stat_result,
     result: FileResult,
+    editor: Callable[[Book], Edit],
     dry_run: bool,
     output_dir: str | os.PathLike[str] | None,
-    as_of: date | None,
     force: bool,
-    today: date | None,
 ) -> FileResult:
     from rebalancer_xl.workbook.package import Package
     from rebalancer_xl.workbook.package_read import book_from_package
@@ -231,16 +260,16 @@ def _read_plan_write(
         return result
 
     try:
-        outcome = plan_book(book, as_of=as_of, today=today)
-        result.problems = outcome.problems
-        if not outcome.ok:
+        edit = editor(book)
+        result.problems = edit.problems
+        result.detail = edit.detail
+        if not edit.ok:
             return result
-        result.plan = outcome.plan
-        if dry_run:
+        if dry_run or not edit.ops:
             result.status = "ok"
             return result
         dest = Path(output_dir) / src.name if output_dir is not None else src
-        return _write(package, seen, dest, outcome.ops, result, force=force)
+        return _write(package, seen, dest, edit.ops, result, force=force)
     finally:
         package.close()
 

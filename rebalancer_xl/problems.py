@@ -62,6 +62,17 @@ CATALOGUE: dict[str, Entry] = {
     "bad-shares": Entry(E, "a lot holds zero shares or fewer"),
     "lot-without-holding": Entry(E, "a lot's ticker is not a holding"),
     "lots-mismatch": Entry(E, "a ticker's lots do not add up to its Shares"),
+    # -- fills typed into Trades (record) ------------------------------------------------
+    "bad-fill": Entry(E, "Filled Shares is below zero"),
+    "missing-fill-price": Entry(E, "Filled Shares is typed but Fill Price is blank"),
+    "missing-fill-date": Entry(E, "Filled Shares is typed but the fill's Date is blank"),
+    "bad-commission": Entry(E, "a Commission is below zero"),
+    "formula-in-input": Entry(E, "a cell recording must change holds a formula"),
+    "not-proposed": Entry(E, "a fill for a ticker or side the plan did not propose"),
+    "more-than-ordered": Entry(E, "more shares filled than the order asked for"),
+    "sells-more-than-held": Entry(E, "a sale fill for more shares than are held"),
+    "cash-negative": Entry(E, "the fills would take the cash below zero"),
+    "missing-cash-row": Entry(E, "Holdings has no CASH row for the fills' money"),
     # -- the file -------------------------------------------------------------------------
     "file-not-found": Entry(E, "the path does not exist"),
     "not-a-file": Entry(E, "the path is a folder"),

@@ -40,6 +40,7 @@ class Kind(enum.Enum):
     MONEY = "money"
     NUMBER = "number"
     DAYS = "days"
+    WEEKS = "weeks"
     YES_NO = "yes/no"
     DATE = "date"
     TICKER = "ticker"
@@ -198,6 +199,19 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Which lots a sale takes: Min Tax (default), HIFO or FIFO.",
         _choices(LotMethod),
     ),
+    SettingSpec(
+        "Limit Offset",
+        Kind.PERCENT,
+        Decimal(0),
+        "How far order limits sit from the current price: sells above, buys below "
+        "(0.5% = don't chase). 0 = at the price.",
+    ),
+    SettingSpec(
+        "Stage New Positions Over",
+        Kind.WEEKS,
+        1,
+        "Weeks to spread the buy of a new position over, one equal order a week. 1 = at once.",
+    ),
 )
 
 BY_NAME: dict[str, SettingSpec] = {s.name: s for s in SETTINGS}
@@ -239,6 +253,8 @@ class Settings:
     short_term_tax_rate: Decimal = Decimal("0.37")
     long_term_tax_rate: Decimal = Decimal("0.20")
     lot_method: LotMethod = LotMethod.MIN_TAX
+    limit_offset: Decimal = Decimal(0)
+    stage_new_positions_over: int = 1
 
 
 def attr_name(setting: str) -> str:
@@ -280,6 +296,13 @@ def _parse_days(spec: SettingSpec, raw: object) -> int:
     return int(value)
 
 
+def _parse_weeks(spec: SettingSpec, raw: object) -> int:
+    value = parse_decimal(raw, spec.name)
+    if value < 1 or value > 52 or value != value.to_integral_value():
+        raise BadValue("out-of-range", f"{spec.name} is {raw!r}; expected whole weeks, 1 to 52")
+    return int(value)
+
+
 def _parse_ticker(spec: SettingSpec, raw: object) -> str:
     text = str(raw).strip().upper()
     if not text or text.startswith("="):
@@ -293,6 +316,7 @@ _PARSERS: dict[Kind, Callable[[SettingSpec, Any], object]] = {
     Kind.MONEY: _parse_money,
     Kind.NUMBER: lambda spec, raw: parse_decimal(raw, spec.name),
     Kind.DAYS: _parse_days,
+    Kind.WEEKS: _parse_weeks,
     Kind.YES_NO: lambda spec, raw: parse_yes_no(raw, spec.name),
     Kind.DATE: lambda spec, raw: parse_date(raw, spec.name),
     Kind.TICKER: _parse_ticker,

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     import xlwings as xw
 
     from rebalancer_xl.model import Problem
-    from rebalancer_xl.pipeline import Outcome
+    from rebalancer_xl.pipeline import Edit, Outcome
 
 #: Sheets a run reads (one list, in the schema); `Log YYYY-MM-DD` sheets too.
 READ_SHEETS = S.READ_SHEETS
@@ -83,6 +83,44 @@ def run_rebalance(
         # Adding a sheet activates it; bring the user back to where they pressed the button.
         book.sheets[active].activate()
     return outcome
+
+
+RECORD_TITLE = "Fills not recorded"
+
+
+def record_fills(book: xw.Book | None = None, *, on: date | None = None) -> Edit:
+    """Record the fills typed into Trades (`rebalancer-xl record`) in the open workbook.
+
+    The same reading, checks and writes as the command: a bad fill gets one alert
+    listing every problem by cell, and nothing changes; no new fills, one short note.
+    Like the Run Rebalance button, it does not save.
+    """
+    from rebalancer_xl.quarter.record import Recording, plan_record
+
+    if book is None:
+        import xlwings as xw
+
+        book = xw.Book.caller()
+    edit = plan_record(read_book(book), on or date.today())
+    if not edit.ok:
+        book.app.alert(
+            problems_message(book.name, edit.problems),
+            title=RECORD_TITLE,
+            buttons="ok",
+            mode="critical",
+        )
+        return edit
+    if isinstance(edit.detail, Recording) and not edit.detail.fills:
+        book.app.alert(
+            "No new fills to record: type Filled Shares, Fill Price and Date on the "
+            "Trades sheet first. Fills already recorded have an Applied date.",
+            title="Record fills",
+            buttons="ok",
+            mode="info",
+        )
+        return edit
+    write_ops(book, edit.ops)
+    return edit
 
 
 def _active_sheet(book: xw.Book) -> str | None:

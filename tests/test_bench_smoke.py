@@ -21,6 +21,7 @@ CASES = {
     "big_workbook.py": ["--rows", "15", "--repeats", "1", "--skip-subprocess"],
     "button_latency.py": ["--repeats", "1"],
     "lossless_write.py": ["--quick"],
+    "quarter.py": ["--repeats", "1"],
 }
 #: Scripts that measure levers rather than targets print no PASS/MISS table.
 NO_TARGETS: set[str] = set()

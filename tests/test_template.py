@@ -101,7 +101,7 @@ def test_holdings_headers_are_the_contract() -> None:
     )  # fmt: skip
     assert S.headers(S.TRADES_COLUMNS) == (
         "Side", "Ticker", "Shares", "Limit Price", "Est. Amount", "Rule", "Lots Used",
-        "Filled Shares", "Fill Price", "Date",
+        "Filled Shares", "Fill Price", "Date", "Commission", "Planned Date", "Applied",
     )  # fmt: skip
     assert S.headers(S.HISTORY_COLUMNS) == (
         "Date", "Portfolio Value", "Quarter Return", "Strategy", "Trades", "Turnover",

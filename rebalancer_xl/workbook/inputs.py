@@ -463,7 +463,14 @@ def _read_history(sheet: Sheet | None, out: BookInputs) -> tuple[HistoryEntry, .
             )
             continue
         run_type = _plain(table.get(r, S.HistoryHeader.RUN_TYPE))
-        entries.append(HistoryEntry(when, value, run_type != S.RUN_EMERGENCY))
+        entries.append(
+            HistoryEntry(
+                when,
+                value,
+                run_type != S.RUN_EMERGENCY,
+                snapshot=run_type in S.SNAPSHOT_RUN_TYPES,
+            )
+        )
     return tuple(entries)
 
 

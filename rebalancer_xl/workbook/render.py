@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from rebalancer_xl.model import CASH, AccountType, Action, Decision, Plan
+from rebalancer_xl.model import CASH, AccountType, Action, Decision, LotSale, Plan
+from rebalancer_xl.quarter.orders_plan import order_lines
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import (
     AddSheet,
@@ -50,7 +51,7 @@ def render_plan(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> li
     ops: list[Op] = []
     ops += _holdings(plan, inputs)
     ops += _archive_fills(book, inputs, info)
-    ops += _trades(plan, book)
+    ops += _trades(plan, inputs, book)
     ops += _history(plan, inputs, book)
     ops += _log(plan, inputs, book, info)
     ops += _checklist(plan, inputs, book, info)
@@ -107,31 +108,39 @@ def _outputs(d: Decision) -> tuple[object, ...]:
 # --- Trades ----------------------------------------------------------------------------
 
 
-def _lots_text(trade) -> str:  # type: ignore[no-untyped-def]
+def _lots_text(lots: Sequence[LotSale]) -> str:
     return "; ".join(
         f"{s.shares.normalize():f} sh of {s.acquired.isoformat()} @ "
         f"{s.cost_per_share:,.2f} ({'LT' if s.long_term else 'ST'})"
-        for s in trade.lots
+        for s in lots
     )
 
 
-def trade_rows(plan: Plan) -> list[tuple[object, ...]]:
-    """Trades as rows in TRADES_COLUMNS order (fills blank)."""
-    return [
-        (
-            t.side,
-            t.ticker,
-            num(t.shares),
-            num(t.price),
-            num(t.amount),
-            t.rule,
-            _lots_text(t) or None,
-            None,
-            None,
-            None,
+def trade_rows(plan: Plan, inputs: BookInputs) -> list[tuple[object, ...]]:
+    """Orders as rows in TRADES_COLUMNS order (fills blank): limits moved by the Limit
+    Offset, a new position's buy staged into weekly tranches (`quarter.orders_plan`)."""
+    held = {h.ticker: h.shares for h in inputs.holdings}
+    rows: list[tuple[object, ...]] = []
+    for line in order_lines(plan, inputs.settings, held):
+        this, of = line.tranche
+        rows.append(
+            (
+                line.side,
+                line.ticker,
+                num(line.shares),
+                num(line.limit_price),
+                num(line.amount),
+                line.rule if of == 1 else f"{line.rule} (tranche {this} of {of})",
+                _lots_text(line.lots) or None,
+                None,
+                None,
+                None,
+                None,
+                line.planned,
+                None,
+            )
         )
-        for t in plan.trades
-    ]
+    return rows
 
 
 def _sheet_table(book: Book, sheet: str, key: str) -> Table | None:
@@ -139,7 +148,7 @@ def _sheet_table(book: Book, sheet: str, key: str) -> Table | None:
     return None if s is None else find_table(s, key)
 
 
-def _trades(plan: Plan, book: Book) -> list[Op]:
+def _trades(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
     ops: list[Op] = []
     table = _sheet_table(book, S.TRADES, S.TradesHeader.SIDE)
     headers = S.headers(S.TRADES_COLUMNS)
@@ -155,13 +164,14 @@ def _trades(plan: Plan, book: Book) -> list[Op]:
         width = max(cols.values())
     if old_last >= first:
         ops.append(ClearContents(S.TRADES, first, 1, old_last - first + 1, width))
-    rows = trade_rows(plan)
+    rows = trade_rows(plan, inputs)
     for header, values in zip(headers, zip(*rows, strict=True) if rows else (), strict=False):
         if header in cols:
             ops.append(SetValues(S.TRADES, first, cols[header], column_block(values)))
     for header, fmt in (
         (S.TradesHeader.LIMIT_PRICE, S.MONEY),
         (S.TradesHeader.EST_AMOUNT, S.MONEY),
+        (S.TradesHeader.PLANNED_DATE, S.DATE),
     ):
         if rows and header in cols:
             ops.append(SetFormat(S.TRADES, first, cols[header], len(rows), 1, fmt))
@@ -179,7 +189,7 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
         row = tuple(table.get(r, h) for h in S.headers(S.TRADES_COLUMNS))
         if row[7] not in (None, "") and row[9] not in (None, ""):
             filled.append(row)
-    earlier = sorted(e.date for e in inputs.history if e.date < info.as_of)
+    earlier = sorted(e.date for e in inputs.history if e.date < info.as_of and not e.snapshot)
     target = S.log_sheet_name(earlier[-1]) if earlier else None
     if not filled or target is None or book.get(target) is None:
         return []
@@ -203,7 +213,11 @@ _EXECUTED = "Executed trades (fills copied from the Trades sheet)"
 
 
 def quarter_return(plan: Plan, inputs: BookInputs) -> float | None:
-    earlier = [e for e in inputs.history if e.date < plan.as_of and e.portfolio_value > 0]
+    earlier = [
+        e
+        for e in inputs.history
+        if e.date < plan.as_of and e.portfolio_value > 0 and not e.snapshot
+    ]
     if not earlier:
         return None
     last = max(earlier, key=lambda e: e.date)
@@ -226,8 +240,9 @@ def _history(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
             when = table.get(r, S.HistoryHeader.DATE)
             if hasattr(when, "date") and callable(when.date):
                 when = when.date()
-            if when == plan.as_of:
-                row = r  # a second run on the same date replaces its row
+            kind = table.get(r, S.HistoryHeader.RUN_TYPE)
+            if when == plan.as_of and kind not in S.SNAPSHOT_RUN_TYPES:
+                row = r  # a second run on the same date replaces its row (not a snapshot)
                 break
     values: dict[str, object] = {
         S.HistoryHeader.DATE: plan.as_of,
@@ -351,8 +366,11 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     if plan.trades:
         w.table(
             S.headers(S.TRADES_COLUMNS),
-            trade_rows(plan),
-            (None, None, None, S.MONEY, S.MONEY, None, None, None, S.MONEY, S.DATE),
+            trade_rows(plan, inputs),
+            tuple(
+                None if c.number_format in (S.GENERAL, S.COUNT) else c.number_format
+                for c in S.TRADES_COLUMNS
+            ),
         )
     else:
         w.line("No trades this run.")
@@ -458,8 +476,9 @@ class _Writer:
 
 def checklist_keys(plan: Plan, inputs: BookInputs) -> list[str]:
     """The steps the run did itself."""
+    # Only what the run itself did: prices and shares are the user's (and `record`'s),
+    # the calendar reminder is `rebalancer-xl calendar`'s.
     keys = [
-        "analysis.allocations",
         "analysis.tiers",
         "decision.caps",
         "decision.drift",
@@ -468,7 +487,6 @@ def checklist_keys(plan: Plan, inputs: BookInputs) -> list[str]:
         "execution.orders",
         "documentation.rationale",
         "documentation.allocations",
-        "documentation.reminder",
     ]
     if any(h.last_price is not None for h in inputs.holdings):
         keys.append("analysis.returns")

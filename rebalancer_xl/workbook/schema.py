@@ -365,6 +365,9 @@ class TradesHeader(enum.StrEnum):
     FILLED_SHARES = "Filled Shares"
     FILL_PRICE = "Fill Price"
     DATE = "Date"
+    COMMISSION = "Commission"
+    PLANNED_DATE = "Planned Date"
+    APPLIED = "Applied"
 
 
 _T = TradesHeader
@@ -383,9 +386,10 @@ TRADES_COLUMNS: tuple[Column, ...] = (
         Kind.OUTPUT,
         MONEY,
         12,
-        "The price the plan assumed; a sensible limit for the order.",
+        "The order's limit: the price the plan assumed, moved by the Limit Offset setting "
+        "(sells above it, buys below it).",
     ),
-    Column(_T.EST_AMOUNT, Kind.OUTPUT, MONEY, 13, "Shares × Limit Price."),
+    Column(_T.EST_AMOUNT, Kind.OUTPUT, MONEY, 13, "Shares × the price the plan assumed."),
     Column(_T.RULE, Kind.OUTPUT, GENERAL, 18, "The rule behind the trade."),
     Column(
         _T.LOTS_USED,
@@ -407,6 +411,27 @@ TRADES_COLUMNS: tuple[Column, ...] = (
         12,
         "Fill in after trading: the day of the fill (used for wash-sale checks).",
     ),
+    Column(
+        _T.COMMISSION,
+        Kind.INPUT,
+        MONEY,
+        12,
+        "Optional, after trading: the fee the broker charged; `record` takes it from cash.",
+    ),
+    Column(
+        _T.PLANNED_DATE,
+        Kind.OUTPUT,
+        DATE,
+        12,
+        "When to place the order: the run date, or a later week for a staged buy.",
+    ),
+    Column(
+        _T.APPLIED,
+        Kind.OUTPUT,
+        DATE,
+        11,
+        "The day `rebalancer-xl record` carried this fill into Holdings and Lots.",
+    ),
 )
 
 
@@ -421,9 +446,14 @@ class HistoryHeader(enum.StrEnum):
     RUN_TYPE = "Run Type"
 
 
-#: Values of the History sheet's Run Type column.
+#: Values of the History sheet's Run Type column. Full and Emergency rows are
+#: rebalancing runs (each has its Log sheet); Record and Check rows are value snapshots
+#: written by `rebalancer-xl record` and `rebalancer-xl check`.
 RUN_FULL = "Full"
 RUN_EMERGENCY = "Emergency"
+RUN_RECORD = "Record"
+RUN_CHECK = "Check"
+SNAPSHOT_RUN_TYPES = frozenset({RUN_RECORD, RUN_CHECK})
 
 _Y = HistoryHeader
 HISTORY_COLUMNS: tuple[Column, ...] = (
@@ -445,7 +475,8 @@ HISTORY_COLUMNS: tuple[Column, ...] = (
         Kind.OUTPUT,
         GENERAL,
         11,
-        "Full, or Emergency when the run came too soon after the last rebalance.",
+        "Full, or Emergency when the run came too soon after the last rebalance; "
+        "Record and Check rows are snapshots from recording fills and between-quarter checks.",
     ),
 )
 
@@ -542,6 +573,7 @@ _SETTING_FORMATS: dict[_settings.Kind, str] = {
     _settings.Kind.PERCENT: PERCENT,
     _settings.Kind.MONEY: MONEY,
     _settings.Kind.DAYS: COUNT,
+    _settings.Kind.WEEKS: COUNT,
     _settings.Kind.DATE: DATE,
 }
 

@@ -70,6 +70,7 @@ from rebalancer_xl.workbook.schema import (
     TRADES_COLUMNS,
     ChecklistHeader,
     Column,
+    HistoryHeader,
     HoldingsHeader,
     Kind,
     PerformanceHeader,
@@ -514,6 +515,12 @@ def _setting_validation(
             made[key] = _number_validation(
                 "whole", "greaterThanOrEqual", "0", None, "Days", "Enter whole days, 0 or more."
             )
+    elif spec.kind is SettingKind.WEEKS:
+        key = "weeks"
+        if key not in made:
+            made[key] = _number_validation(
+                "whole", "between", "1", "52", "Weeks", "Enter whole weeks, 1 to 52."
+            )
     elif spec.kind is SettingKind.DATE:
         key = "date"
         if key not in made:
@@ -682,6 +689,7 @@ _METRICS: tuple[str, ...] = (
     "Strategy",
     "As-of date",
     "Last rebalance",
+    "Next rebalance",
 )
 _FIRST_METRIC_ROW = 5
 
@@ -702,6 +710,8 @@ def _dashboard_metrics() -> dict[str, tuple[str | ArrayFormula, str | ArrayFormu
     default_strategy = display_value(next(s for s in SETTINGS if s.name == "Strategy"))
     as_of = setting_defined_name("As-of Date")
     last = setting_defined_name("Last Rebalance Date")
+    next_letter = _letter(HISTORY_COLUMNS, HistoryHeader.NEXT_DATE)
+    next_dates = f"{quote_sheetname(HISTORY)}!${next_letter}$2:${next_letter}$10000"
     # Largest and smallest are among stock positions: cash is not a position to trim,
     # and a zero-share new pick is not held yet. Array formulas, so that Excel versions
     # without dynamic arrays evaluate the IF over the whole column too.
@@ -740,6 +750,13 @@ def _dashboard_metrics() -> dict[str, tuple[str | ArrayFormula, str | ArrayFormu
         "Strategy": (f'=IF({strategy}="","{default_strategy}",{strategy})', None, GENERAL),
         "As-of date": (f'=IF(ISNUMBER({as_of}),{as_of},"today")', None, DATE),
         "Last rebalance": (f'=IF(ISNUMBER({last}),{last},"not set")', None, DATE),
+        # Each run writes its Next Rebalance Date to History and snapshots leave it blank,
+        # so the latest run's is the largest date in the column.
+        "Next rebalance": (
+            f'=IF(MAX({next_dates})>0,MAX({next_dates}),"after the first run")',
+            None,
+            DATE,
+        ),
     }
 
 

@@ -1,0 +1,1 @@
+"""Closing the quarter: recording fills, checks between quarters, orders out, reminders."""
