@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from rebalancer_xl import __version__
 from rebalancer_xl.engine import plan as make_plan
-from rebalancer_xl.files import atomic_write
+from rebalancer_xl.files import atomic_write, remove_stale
 from rebalancer_xl.model import CellRef, InputError, Plan, Problem, Severity, Where
 from rebalancer_xl.workbook.grid import Book, Op
 
@@ -145,6 +145,9 @@ def process_file(
     if bad is not None:
         result.problems.append(bad)
         return result
+    # A run killed outright (kill -9, a power cut) leaves its temporary file behind; the
+    # next run of the same workbook clears it, whatever that run's outcome.
+    remove_stale(Path(os.path.realpath(src)))
     from rebalancer_xl.workbook.package import Package, PackageError, preflight
     from rebalancer_xl.workbook.package_read import book_from_package
 
@@ -243,13 +246,14 @@ def _write(
         result.problems.append(_file_problem(src, err.code, f"{src.name}: {err.message}"))
         return result
     except OSError as err:
-        if err.errno == errno.ENOSPC:
+        # A full disk, a full quota, or a file-size limit (ulimit -f): the same answer.
+        if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
             result.problems.append(
                 _file_problem(
                     src,
                     "no-space",
-                    f"no space left on the disk to write {dest}; nothing was "
-                    "changed. Free some space and run again",
+                    f"no space left to write {dest} ({err.strerror}); nothing "
+                    "was changed. Free some space and run again",
                 )
             )
             return result
