@@ -46,9 +46,13 @@ document lists only the files that were finished.
 
 
 def _date(text: str) -> date:
+    from rebalancer_xl.values import BadValue, check_date
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
+        return check_date(date.fromisoformat(text), "--as-of")
+    except ValueError as err:
+        if isinstance(err, BadValue):
+            raise argparse.ArgumentTypeError(err.message) from None
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
 
 

@@ -510,10 +510,20 @@ def _allocate_and_round(
             available += take
     if wanted > available:
         scale = available / wanted if wanted else ZERO
-        notes.append(
-            f"buys the rules call for ({money(cents(wanted))}) exceed the money "
-            f"available ({money(cents(available))}): each scaled to {scale:.1%}"
-        )
+        # The note compares the amounts as it prints them: short by less than a cent,
+        # "$1,000.00 exceed $1,000.00" would contradict itself. The buys are scaled all
+        # the same (cash is conserved to the cent) and whole-share rounding absorbs it.
+        short = cents(wanted) - cents(available)
+        if short > 0:
+            share = (
+                f"each scaled to {scale:.1%}"
+                if scale < Decimal("0.9995")
+                else ("each scaled down in proportion")
+            )
+            notes.append(
+                f"buys the rules call for ({money(cents(wanted))}) exceed the money "
+                f"available ({money(cents(available))}) by {money(short)}: {share}"
+            )
         required = {t: b * scale for t, b in required.items()}
     for ticker, b in required.items():
         alloc[ticker].buy = b

@@ -150,7 +150,7 @@ def parse_holdings(
         holding, target, row_problems = _parse_row(index, row, locate)
         problems.extend(row_problems)
         raw = row.get(TICKER)
-        ticker = _ticker_text(raw)
+        ticker = ticker_text(raw)
         valid = ticker if ticker and _TICKER.match(ticker) else None
         if ticker in first_row:
             problems.append(
@@ -171,8 +171,22 @@ def parse_holdings(
     return ParsedHoldings(tuple(holdings), tuple(problems), tuple(read))
 
 
-def _ticker_text(raw: object) -> str:
-    return "" if is_blank(raw) or isinstance(raw, Unread) else str(raw).strip().upper()
+def ticker_text(raw: object) -> str:
+    """A Ticker cell as the symbol it names: text upper-cased and trimmed; a number as
+    it reads (Tokyo's 7203 arrives from Excel as 7203.0, from pandas as 7203); "" for a
+    blank or unread cell. A yes/no value is no symbol: it reads as "TRUE", which
+    `_TICKER` would take, so it is given as its repr for the row to refuse."""
+    if is_blank(raw) or isinstance(raw, Unread):
+        return ""
+    if isinstance(raw, bool):
+        return repr(raw)
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, Decimal):
+        return format(raw.normalize(), "f") if raw.is_finite() else str(raw)
+    if hasattr(raw, "item") and not isinstance(raw, str):  # a numpy scalar from pandas
+        return ticker_text(raw.item())
+    return str(raw).strip().upper()
 
 
 def _first_at(locate: Locate | None, row: int) -> str:
@@ -201,7 +215,7 @@ def _parse_row(
     """The row's holding (None if refused), its target (None if unknown) and problems."""
     problems: list[Problem] = []
     raw_ticker = row.get(TICKER)
-    ticker = _ticker_text(raw_ticker)
+    ticker = ticker_text(raw_ticker)
     unread = any(isinstance(v, Unread) for v in row.values())
 
     def where(column: str) -> Where:
@@ -282,13 +296,17 @@ def _parse_row(
         else:
             triggers = int(triggers_raw)
 
-    company_event = _company_event(row.get(COMPANY_EVENT))
-    lock = False
-    if not is_blank(row.get(LOCK)) and not isinstance(row.get(LOCK), Unread):
-        try:
-            lock = parse_yes_no(row.get(LOCK), LOCK)
-        except BadValue as err:
-            bad(LOCK, err.code, err.message)
+    # Yes/No only, like Lock: "no event" typed as words must not count as an event.
+    flags: dict[str, bool] = {}
+    for column in (COMPANY_EVENT, LOCK):
+        raw = row.get(column)
+        flags[column] = False
+        if not is_blank(raw) and not isinstance(raw, Unread):
+            try:
+                flags[column] = parse_yes_no(raw, column)
+            except BadValue as err:
+                bad(column, err.code, err.message)
+    company_event, lock = flags[COMPANY_EVENT], flags[LOCK]
 
     purchase = number(PURCHASE_PRICE, default=None)
     last_price = number(LAST_PRICE, default=None) if LAST_PRICE in row else None
@@ -313,16 +331,6 @@ def _parse_row(
         target,
         problems,
     )
-
-
-def _company_event(raw: object) -> bool:
-    """Yes/No, or a few words describing the event (any other text counts as yes)."""
-    if is_blank(raw):
-        return False
-    try:
-        return parse_yes_no(raw, COMPANY_EVENT)
-    except BadValue:
-        return True
 
 
 def validate(
@@ -396,7 +404,18 @@ def validate(
     complete = [r.holding for r in read if r.holding is not None]
     if read and len(complete) == len(read) and not refused & {"Withdrawal", "New Capital"}:
         value = sum((h.value for h in complete), ZERO) + settings.new_capital
-        if settings.withdrawal >= value:
+        if value == 0:
+            # Said as it is: a Withdrawal nobody set is not the fault here.
+            problems.append(
+                Problem(
+                    "portfolio-worth-nothing",
+                    "the portfolio is worth nothing: every position holds 0 shares and there "
+                    "is no cash nor New Capital; enter the shares held (and the cash on the "
+                    "CASH row)",
+                    Where(HOLDINGS, column=SHARES),
+                )
+            )
+        elif settings.withdrawal >= value:
             problems.append(
                 Problem(
                     "withdrawal-too-large",

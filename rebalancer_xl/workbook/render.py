@@ -21,6 +21,7 @@ from rebalancer_xl.workbook.grid import (
     Book,
     ClearContents,
     DeleteSheet,
+    Formula,
     Op,
     SetColor,
     SetFormat,
@@ -176,7 +177,9 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
         return []
     filled = []
     for r in range(table.first_row, table.last_row() + 1):
-        row = tuple(table.get(r, h) for h in S.headers(S.TRADES_COLUMNS))
+        # The values as the sheet shows them: a fill typed as =5*2 is archived as 10 (the
+        # archive is a record, and a formula copied elsewhere would point at other cells).
+        row = tuple(_shown(table.get(r, h)) for h in S.headers(S.TRADES_COLUMNS))
         if row[7] not in (None, "") and row[9] not in (None, ""):
             filled.append(row)
     earlier = sorted(e.date for e in inputs.history if e.date < info.as_of)
@@ -197,6 +200,13 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
 
 
 _EXECUTED = "Executed trades (fills copied from the Trades sheet)"
+
+
+def _shown(value: object) -> object:
+    """A cell's value as a person sees it: a formula's calculated value, else its text."""
+    if isinstance(value, Formula):
+        return value.cached if value.cached is not None else value.text
+    return value
 
 
 # --- History ---------------------------------------------------------------------------
