@@ -27,7 +27,7 @@ from rebalancer_xl.model import (
     Where,
 )
 from rebalancer_xl.settings import Settings, is_blank
-from rebalancer_xl.values import BadValue, parse_decimal, parse_yes_no
+from rebalancer_xl.values import BadValue, parse_decimal, parse_run_date, parse_yes_no
 
 HOLDINGS = "Holdings"
 
@@ -42,6 +42,11 @@ EXIT_TRIGGERS = "Exit Triggers Hit"
 COMPANY_EVENT = "Company Event"
 LOCK = "Lock"
 LAST_PRICE = "Last Rebalance Price"  # from the Performance sheet; optional in the API
+
+# The Lots table (its Ticker and Shares headers are the Holdings ones).
+ACQUIRED = "Acquired"
+COST_PER_SHARE = "Cost per Share"
+LOT_COLUMNS = (TICKER, ACQUIRED, SHARES, COST_PER_SHARE)
 
 REQUIRED_COLUMNS = (TICKER, CURRENT_PRICE, SHARES, TARGET)
 INPUT_COLUMNS = (
@@ -452,6 +457,46 @@ def validate_parsed(
         locate_setting,
         rows=parsed.rows,
         refused_settings=refused_setting_names(setting_problems),
+    )
+
+
+LotFault = tuple[str, str, str]  # (header, code, message)
+
+
+def parse_lot(values: Mapping[str, object], row: int = 0) -> tuple[Lot | None, list[LotFault]]:
+    """One tax lot from {LOT_COLUMNS header: value}; None and every fault if refused.
+    The workbook reader and the API both read lots through here."""
+    faults: list[LotFault] = []
+    ticker = ticker_text(values.get(TICKER))
+    if not ticker:
+        faults.append((TICKER, "missing-ticker", "this lot has no ticker"))
+    elif not _TICKER.match(ticker):
+        faults.append((TICKER, "bad-ticker", f"Ticker is {ticker[:40]!r}; not a symbol"))
+    read: dict[str, object] = {}
+    for header, reader in (
+        (ACQUIRED, parse_run_date),
+        (SHARES, parse_decimal),
+        (COST_PER_SHARE, parse_decimal),
+    ):
+        raw = values.get(header)
+        if is_blank(raw):
+            faults.append((header, "missing-value", f"{header} is blank"))
+            continue
+        try:
+            read[header] = reader(raw, header)
+        except BadValue as err:
+            faults.append((header, err.code, err.message))
+    shares = read.get(SHARES)
+    if isinstance(shares, Decimal) and shares <= 0:
+        faults.append((SHARES, "bad-shares", f"Shares is {shares}; a lot holds > 0"))
+    cost = read.get(COST_PER_SHARE)
+    if isinstance(cost, Decimal) and cost < 0:
+        faults.append((COST_PER_SHARE, "bad-price", f"Cost per Share is {cost}; it cannot be < 0"))
+    if faults:
+        return None, faults
+    return (
+        Lot(ticker, read[ACQUIRED], read[SHARES], read[COST_PER_SHARE], row=row),  # type: ignore[arg-type]
+        faults,
     )
 
 

@@ -33,6 +33,7 @@ from rebalancer_xl.parse import (
     ParsedHoldings,
     check_lot_totals,
     parse_holdings,
+    parse_lot,
     ticker_text,
     validate_parsed,
 )
@@ -441,49 +442,15 @@ def _read_lots(
         values = {h: _plain(table.get(r, h)) for h in S.headers(S.LOTS_COLUMNS)}
         if all(is_blank(v) for v in values.values()):
             continue
-        bad = False
-
-        def fail(header: str, code: str, message: str, r: int = r) -> None:
-            nonlocal bad
-            bad = True
+        lot, faults = parse_lot(values, row=r)
+        for header, code, message in faults:
             cell = table.cell(r, header) if header in table.columns else f"{r}:{r}"
             out.problems.append(_problem(code, message, S.LOTS, cell))
-
         ticker = values[S.LotsHeader.TICKER]
-        if is_blank(ticker):
-            fail(S.LotsHeader.TICKER, "missing-ticker", "this lot has no ticker")
-        parsed: dict[str, object] = {}
-        for header, reader in (
-            (S.LotsHeader.ACQUIRED, parse_run_date),
-            (S.LotsHeader.SHARES, parse_decimal),
-            (S.LotsHeader.COST, parse_decimal),
-        ):
-            raw = values[header]
-            if is_blank(raw):
-                fail(header, "missing-value", f"{header} is blank")
-                continue
-            try:
-                parsed[header] = reader(raw, header)
-            except BadValue as err:
-                fail(header, err.code, err.message)
-        shares = parsed.get(S.LotsHeader.SHARES)
-        if isinstance(shares, Decimal) and shares <= 0:
-            fail(S.LotsHeader.SHARES, "bad-shares", f"Shares is {shares}; a lot holds > 0")
-        cost = parsed.get(S.LotsHeader.COST)
-        if isinstance(cost, Decimal) and cost < 0:
-            fail(S.LotsHeader.COST, "bad-price", f"Cost per Share is {cost}; it cannot be < 0")
-        if bad:
+        if lot is None:
             refused.add(None if is_blank(ticker) else ticker_text(ticker))
         else:
-            lots.append(
-                Lot(
-                    ticker_text(ticker),
-                    parsed[S.LotsHeader.ACQUIRED],  # type: ignore[arg-type]
-                    parsed[S.LotsHeader.SHARES],  # type: ignore[arg-type]
-                    parsed[S.LotsHeader.COST],  # type: ignore[arg-type]
-                    row=r,
-                )
-            )
+            lots.append(lot)
     holdings_table = out.holdings_table
     if holdings_table is not None:
 
