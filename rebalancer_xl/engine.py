@@ -213,7 +213,7 @@ def plan(
         tax=tax,
         turnover=(gross / 2 / value) if value else ZERO,
         crash=crash.crashed,
-        metrics=portfolio_metrics(holdings),
+        metrics=portfolio_metrics(holdings, history, as_of, cents(value)),
     )
 
 

@@ -364,11 +364,18 @@ def validate(
     refused = set(refused_settings)
     problems: list[Problem] = []
     at_setting = locate_setting or (lambda name: Where("Settings", column=name))
-    if not read:
+    if all(r.ticker == CASH for r in read):
+        # A new workbook starts with its CASH row: until a position is typed there is
+        # nothing to rebalance, and that is the one thing to say.
         problems.append(
-            Problem("no-holdings", "the Holdings table has no positions", Where(HOLDINGS))
+            Problem(
+                "no-holdings",
+                "the Holdings table has no positions" + (" besides its CASH row" if read else ""),
+                Where(HOLDINGS),
+            )
         )
-    elif all(r.target is not None for r in read):
+        return problems
+    if all(r.target is not None for r in read):
         total = sum((r.target for r in read if r.target is not None), ZERO)
         if abs(total - ONE) > TARGET_TOLERANCE:
             problems.append(

@@ -99,6 +99,10 @@ def _metrics_to_dict(m: Metrics) -> dict[str, Any]:
         "largest": position(m.largest),
         "smallest": position(m.smallest),
         "quarter_return": f(m.quarter_return),
+        "quarter_performance": f(m.quarter_performance),
+        "performance_since": None
+        if m.performance_since is None
+        else m.performance_since.isoformat(),
         "returns": [
             {
                 "ticker": r.ticker,

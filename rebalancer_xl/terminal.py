@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rebalancer_xl.report import problem_line
+from rebalancer_xl.rules.metrics import QUARTER_PERFORMANCE_LABEL, QUARTER_RETURN_LABEL
 
 FOLD_MIN = 10  # a folded text column is given at least this many characters
 
@@ -126,11 +127,17 @@ def _metrics_line(m: dict[str, Any]) -> str:
     for key in ("largest", "smallest"):
         if m[key] is not None:
             parts.append(f"{key} {m[key]['ticker']} {m[key]['weight']:.1%}")
+    if m["quarter_performance"] is not None:
+        label = QUARTER_PERFORMANCE_LABEL.format(since=m["performance_since"])
+        parts.append(f"{label} {m['quarter_performance']:+.2%}")
     if m["quarter_return"] is not None:
         classes = ", ".join(
             f"{x['ticker']} {x['class']}" for x in m["returns"] if x["class"] != "In-line"
         )
-        parts.append(f"quarter {m['quarter_return']:+.1%}" + (f" ({classes})" if classes else ""))
+        parts.append(
+            f"{QUARTER_RETURN_LABEL} {m['quarter_return']:+.2%}"
+            + (f" ({classes})" if classes else "")
+        )
     return " · ".join(parts)
 
 

@@ -42,16 +42,20 @@ from typing import IO
 from lxml import etree
 
 from rebalancer_xl.workbook.grid import (
+    LINE_HEIGHT,
     AddSheet,
     Autofit,
     ClearContents,
     DeleteSheet,
+    FitRows,
     Formula,
     Op,
+    PrintLayout,
     SetColor,
     SetFormat,
     SetValues,
     column_letter,
+    wrapped_lines,
 )
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -97,6 +101,7 @@ _BUILTIN_FORMATS = {
     "@": 49,
 }
 _DATE_FORMAT = "yyyy-mm-dd"
+_DEFAULT_COL_WIDTH = 8.43  # Excel's, for a column the sheet gives no width
 
 
 class PackageError(Exception):
@@ -755,6 +760,10 @@ class Package:
                 self.add_sheet(op.name, replacing=part)
             elif isinstance(op, Autofit):
                 self._autofit(self._edit(op.sheet), op)
+            elif isinstance(op, PrintLayout):
+                self._print_layout(self._edit(op.sheet))
+            elif isinstance(op, FitRows):
+                self._fit_rows(self._edit(op.sheet), op)
         self._finish_deletes()
         for edit in self._edits.values():
             edit.finish()
@@ -784,6 +793,51 @@ class Package:
                 width=str(min(80, max(8, widths[c] + 2))),
                 customWidth="1",
             )
+
+    def _fit_rows(self, edit: _SheetEdit, op: FitRows) -> None:
+        """Row heights for wrapped text (see FitRows). A row height the user set
+        (customHeight) is theirs; one this run set before is set again."""
+        width = _DEFAULT_COL_WIDTH
+        cols = edit.root.find(_M + "cols")
+        if cols is not None:
+            for col in cols.iterchildren(_M + "col"):
+                if int(col.get("min", "0")) <= op.col <= int(col.get("max", "0")):
+                    width = float(col.get("width", width))
+        for r in range(op.row, op.row + op.rows):
+            row = edit.rows.get(r)
+            if row is None or row.get("customHeight") in ("1", "true"):
+                continue
+            text = edit.written_text.get((r, op.col), "")
+            lines = wrapped_lines(text, width) if text else 1
+            if lines > 1:
+                row.set("ht", f"{lines * LINE_HEIGHT:g}")
+            elif "ht" in row.attrib:
+                del row.attrib["ht"]
+
+    def _print_layout(self, edit: _SheetEdit) -> None:
+        """Landscape, one page wide, on a sheet this run created (the user's are theirs)."""
+        if not edit.new:
+            return
+        root = edit.root
+        pr = root.find(_M + "sheetPr")
+        if pr is None:
+            pr = etree.Element(_M + "sheetPr")
+            root.insert(0, pr)  # sheetPr comes first in a worksheet
+        setup_pr = pr.find(_M + "pageSetUpPr")
+        if setup_pr is None:
+            setup_pr = etree.SubElement(pr, _M + "pageSetUpPr")
+        setup_pr.set("fitToPage", "1")
+        setup = root.find(_M + "pageSetup")
+        if setup is None:
+            setup = etree.Element(_M + "pageSetup")
+            margins = root.find(_M + "pageMargins")
+            if margins is not None:
+                margins.addnext(setup)
+            else:
+                root.append(setup)
+        setup.set("orientation", "landscape")
+        setup.set("fitToWidth", "1")
+        setup.set("fitToHeight", "0")  # as many pages tall as the log needs
 
     def _extend_tables(self, edit: _SheetEdit) -> None:
         """An Excel Table whose last row sits right above added rows grows to take them."""

@@ -9,21 +9,26 @@ from pathlib import Path
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import (
+    LINE_HEIGHT,
     AddSheet,
     Autofit,
     Book,
     ClearContents,
     DeleteSheet,
+    FitRows,
     Formula,
     Op,
+    PrintLayout,
     SetColor,
     SetFormat,
     SetValues,
     Sheet,
+    wrapped_lines,
 )
 
 READ_SHEETS = S.READ_SHEETS
@@ -153,12 +158,33 @@ def apply_ops(wb: Workbook, ops: Iterable[Op]) -> None:
             wb.remove(sheets.pop(op.name))
         elif isinstance(op, Autofit):
             _autofit(sheets[op.sheet], op)
+        elif isinstance(op, FitRows):
+            _fit_rows(sheets[op.sheet], op)
+        elif isinstance(op, PrintLayout):
+            ws = sheets[op.sheet]
+            ws.page_setup.orientation = "landscape"
+            ws.page_setup.fitToWidth = 1
+            ws.page_setup.fitToHeight = 0
+            ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
 
 def _cells(ws: Worksheet, row: int, col: int, rows: int, cols: int) -> Iterable:  # type: ignore[type-arg]
     for r in range(row, row + rows):
         for c in range(col, col + cols):
             yield ws.cell(row=r, column=c)
+
+
+def _fit_rows(ws: Worksheet, op: FitRows) -> None:
+    """The package writer's estimate (FitRows), on an openpyxl sheet."""
+    letter = get_column_letter(op.col)
+    width = ws.column_dimensions[letter].width or 8.43
+    for r in range(op.row, op.row + op.rows):
+        dim = ws.row_dimensions[r]
+        if dim.customHeight and dim.height:
+            continue
+        value = ws.cell(row=r, column=op.col).value
+        lines = wrapped_lines(str(value), width) if value else 1
+        dim.height = lines * LINE_HEIGHT if lines > 1 else None
 
 
 def _autofit(ws: Worksheet, op: Autofit) -> None:
