@@ -242,3 +242,36 @@ def test_a_row_height_the_user_set_is_kept(cli, sample, at):
             assert (ws.row_dimensions[r].height or 0) >= 30, r
         elif r == arm:  # "drift +0.00 pp within ±5.00 pp band: hold" fits one line
             assert ws.row_dimensions[r].height is None
+
+
+# --- the chart follows the table -------------------------------------------------------------------
+
+
+def test_the_chart_takes_in_a_holding_typed_below_the_table(cli, sample, at):
+    """A holding typed under the last row (as openpyxl or LibreOffice leave it, outside
+    the Excel Table): the run grows the table over it, and the Dashboard chart's series
+    with it; current, target and post-trade weight all reach the new row."""
+    below = at.last_row("Holdings") + 1
+    wb = openpyxl.load_workbook(sample)
+    ws = wb[S.HOLDINGS]
+    header = [c.value for c in ws[1]]
+    for name, value in {
+        "Ticker": "NVDA",
+        "Current Price": 100,
+        "Shares": 10,
+        "Target %": 0,
+    }.items():
+        ws.cell(below, header.index(name) + 1).value = value
+    wb.save(sample)
+    run = cli("run", sample, "--json")
+    assert run.code == 0, run.out
+    assert "NVDA" in {a["ticker"] for a in run.file["actions"]}
+    [chart] = openpyxl.load_workbook(sample)[S.DASHBOARD]._charts
+    refs = [s.val.numRef.f.replace("'", "") for s in chart.series]
+    letters = [
+        openpyxl.utils.get_column_letter(header.index(h) + 1)
+        for h in ("% of Portfolio", "Target %", "Post-Trade %")
+    ]
+    assert refs == [f"Holdings!${c}$2:${c}${below}" for c in letters]
+    categories = {s.cat.numRef.f if s.cat.numRef else s.cat.strRef.f for s in chart.series}
+    assert {c.replace("'", "") for c in categories} == {f"Holdings!$A$2:$A${below}"}

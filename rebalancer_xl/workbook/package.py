@@ -101,6 +101,13 @@ _BUILTIN_FORMATS = {
     "@": 49,
 }
 _DATE_FORMAT = "yyyy-mm-dd"
+_C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+_CHART_PART = re.compile(r"^xl/charts/chart\d+\.xml$")
+# A chart series over one column: 'Holdings'!$F$2:$F$8 (or Holdings!$F$2:$F$8).
+_COLUMN_RANGE = re.compile(
+    r"^(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^'!]+))!"
+    r"\$(?P<col>[A-Z]{1,3})\$(?P<top>\d+):\$(?P<col2>[A-Z]{1,3})\$(?P<bottom>\d+)$"
+)
 _DEFAULT_COL_WIDTH = 8.43  # Excel's, for a column the sheet gives no width
 
 
@@ -248,6 +255,7 @@ class _SheetEdit:
             r = int(row.get("r", "0"))
             self.rows[r] = row
         self.last_row = max(self.rows, default=0)
+        self.typed_rows = frozenset(self.rows)  # rows the file had before this run
         self.overwrote_formula = False
         self.extent: tuple[int, int, int, int] | None = None  # min_r, min_c, max_r, max_c
         self.written_text: dict[tuple[int, int], str] = {}
@@ -871,6 +879,39 @@ class Package:
             if auto is not None:
                 auto.set("ref", new_ref)
             self._dirty(part)
+            # Rows the person typed under the table, as Excel would have taken them in
+            # (and its charts with them); rows the run appends (History, Trades) change
+            # no chart: a chart is not the run's to edit for its own rows.
+            if all(r in edit.typed_rows for r in range(r2 + 1, last + 1)):
+                self._extend_chart_ranges(self.plan.sheet_parts[edit.part], (r1, c1, r2, c2), last)
+
+    def _extend_chart_ranges(self, sheet: str, table: tuple[int, int, int, int], last: int) -> None:
+        """Chart series over a whole column of a table that grew grow with it, as Excel
+        keeps a chart made from a table in step with it (the Dashboard's weights chart
+        is one: a holding typed below the table would be left out of it)."""
+        r1, c1, r2, c2 = table
+        for part in sorted(n for n in self.names if _CHART_PART.match(n)):
+            root = self.tree(part)
+            changed = False
+            for f in root.iter(_C + "f"):
+                found = _COLUMN_RANGE.match(f.text or "")
+                if found is None:
+                    continue
+                quoted = found["quoted"]
+                if (quoted.replace("''", "'") if quoted else found["plain"]) != sheet:
+                    continue
+                col = parse_ref(f"{found['col']}1")[1]
+                if not (
+                    found["col"] == found["col2"]
+                    and c1 <= col <= c2
+                    and int(found["top"]) == r1 + 1
+                    and int(found["bottom"]) == r2
+                ):
+                    continue
+                f.text = f"{f.text[: found.start('bottom')]}{last}"
+                changed = True
+            if changed:
+                self._dirty(part)
 
     def _after_writes(self) -> None:
         if not self._edits and not self.plan.new_sheet_parts:
