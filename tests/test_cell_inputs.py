@@ -241,3 +241,21 @@ def test_company_event_other_text_is_refused(cli, sample, at: Layout):
     edit(sample, set_cell("Holdings", cell_of(cell), "none that I know of"))
     assert refused(cli, sample) == [("not-yes-no", cell)]
     assert located(cli("run", sample, "--json").file) == [("not-yes-no", cell)]
+
+
+def test_a_setting_given_twice_once_as_an_uncalculated_formula(cli, sample, at: Layout):
+    """Both faults are said, each at its own cell, and nothing breaks on the way."""
+    first = at.setting("Band")
+    row = at.last_row("Settings", key="Setting") + 1
+    name_col = at.letter("Settings", "Setting", key="Setting")
+    value_col = at.letter("Settings", "Value", key="Setting")
+
+    def again(wb: Workbook) -> None:
+        wb["Settings"][cell_of(first)] = "=0.05"
+        wb["Settings"][f"{name_col}{row}"] = "band"
+        wb["Settings"][f"{value_col}{row}"] = 0.10
+
+    edit(sample, again)
+    assert sorted(refused(cli, sample)) == sorted(
+        [("formula-not-calculated", first), ("duplicate-setting", f"Settings!{value_col}{row}")]
+    )

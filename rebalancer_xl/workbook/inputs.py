@@ -377,7 +377,9 @@ def _read_settings(
                     column=label,
                 )
             )
-            raw.pop(next(k for k in raw if k.casefold() == key.casefold()), None)
+            # Neither value stands: the first is no more the one meant than the second.
+            for k in [k for k in raw if k.casefold() == key.casefold()]:
+                del raw[k]
             continue
         cells[key.casefold()] = value_cell
         name_cells[key.casefold()] = table.cell(r, S.SettingsHeader.SETTING)
