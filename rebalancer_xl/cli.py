@@ -28,8 +28,8 @@ exit codes:
   {EXIT_OK}    every file succeeded
   {EXIT_FAILED}    at least one file failed (its problems are printed; it was not changed)
   {EXIT_USAGE}    bad usage (an unknown option, a bad --as-of date, clashing names)
-  {EXIT_INTERRUPTED}  stopped by Ctrl-C: the files already written are listed; the rest
-       are unchanged
+  {EXIT_INTERRUPTED}  stopped by Ctrl-C (143 by SIGTERM): no new file is started, the files
+       in hand finish or roll back, those written are listed; the rest are unchanged
 
 --json prints one document, {{"files": [ENTRY, ...]}}, one ENTRY per FILE in the
 order given. Every ENTRY has the same keys, whatever its status:
@@ -278,7 +278,7 @@ def _run(args: argparse.Namespace) -> int:
             json.dump({"files": results}, sys.stdout, indent=2, default=str)
             sys.stdout.write("\n")
             sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
-        elif not stopped:
+        elif stopped is None:
             print_human(results, quiet=args.quiet, dry_run=args.dry_run)
     except BrokenPipeError:
         raise
@@ -286,16 +286,17 @@ def _run(args: argparse.Namespace) -> int:
         _silence_stdout()
         print(f"rebalancer-xl: could not print the results: {err}", file=sys.stderr)
         return EXIT_FAILED
-    if stopped:
-        _report_interrupted(results, len(files))
-        return EXIT_INTERRUPTED
+    if stopped is not None:
+        _report_interrupted(results, len(files), stopped)
+        return stopped
     return EXIT_OK if all(r["status"] == "ok" for r in results) else EXIT_FAILED
 
 
-def _report_interrupted(results: list[dict[str, Any]], total: int) -> None:
+def _report_interrupted(results: list[dict[str, Any]], total: int, code: int) -> None:
     written = [r["written"] for r in results if r.get("written")]
+    how = "Ctrl-C" if code == EXIT_INTERRUPTED else f"signal {code - 128}"
     lines = [
-        f"rebalancer-xl: stopped by Ctrl-C after {len(results)} of {total} files; "
+        f"rebalancer-xl: stopped by {how} after {len(results)} of {total} files; "
         f"{len(written)} written, every other file unchanged"
     ]
     lines += [f"  written: {w}" for w in written]
@@ -324,9 +325,9 @@ def _work(path: str, options: dict[str, Any]) -> dict[str, Any] | None:
 
 def _process_all(
     files: list[str], options: dict[str, Any], jobs: int, show_progress: bool
-) -> tuple[list[dict[str, Any]], bool]:
-    """Every file's result in the order given, and whether Ctrl-C stopped the batch (then
-    only the finished files have a result)."""
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Every file's result in the order given, and the exit code if Ctrl-C (or SIGTERM)
+    stopped the batch, when only the finished files have a result."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -341,7 +342,7 @@ def _process_all(
         disable=not show_progress,
     )
     by_path: dict[str, dict[str, Any]] = {}
-    stopped = False
+    stopped: int | None = None
     with progress:
         task = progress.add_task("rebalancing", total=len(files))
         if jobs == 1 or len(files) == 1:
@@ -349,9 +350,9 @@ def _process_all(
                 for f in files:
                     by_path[f] = process_to_dict(f, options)
                     progress.advance(task)
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, SystemExit) as stop:
                 # The file in hand was rolled back on the way out (atomic_write).
-                stopped = True
+                stopped = _stop_code(stop)
         else:
             stopped = _in_workers(files, options, jobs, by_path, lambda: progress.advance(task))
     return [by_path[f] for f in files if f in by_path], stopped
@@ -363,8 +364,9 @@ def _in_workers(
     jobs: int,
     by_path: dict[str, dict[str, Any]],
     advance: Any,
-) -> bool:
-    """Run the files in a process pool, filling `by_path`; True if Ctrl-C stopped it.
+) -> int | None:
+    """Run the files in a process pool, filling `by_path`; the exit code if Ctrl-C (or
+    SIGTERM, which `_stop` turns into SystemExit) stopped it.
 
     On Ctrl-C no new file is started: the files in flight finish (each is replaced
     atomically or not at all), their results are kept, and the rest stay untouched.
@@ -379,7 +381,7 @@ def _in_workers(
         for fut in as_completed(futures):
             by_path[futures[fut]] = _finished(fut.result())
             advance()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit) as stopping:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
         for fut, f in futures.items():
@@ -387,9 +389,15 @@ def _in_workers(
                 result = fut.result()
                 if result is not None:
                     by_path[f] = result
-        return True
+        return _stop_code(stopping)
     pool.shutdown(wait=True)
-    return False
+    return None
+
+
+def _stop_code(stop: BaseException) -> int:
+    if isinstance(stop, SystemExit) and isinstance(stop.code, int):
+        return stop.code
+    return EXIT_INTERRUPTED
 
 
 def _finished(result: dict[str, Any] | None) -> dict[str, Any]:

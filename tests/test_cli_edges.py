@@ -60,8 +60,13 @@ def test_a_closed_pipe_ends_the_command_quietly(sample_master, tmp_path, option,
 
 
 @posix_only
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_ctrl_c_stops_a_batch_and_says_what_was_written(sample_master, tmp_path, jobs):
+@pytest.mark.parametrize(
+    ("jobs", "how"),
+    [(1, "ctrl-c"), (2, "ctrl-c"), (2, "sigterm")],
+)
+def test_ctrl_c_stops_a_batch_and_says_what_was_written(sample_master, tmp_path, jobs, how):
+    """Ctrl-C reaches the terminal's whole process group; a scheduler's SIGTERM reaches
+    the command alone. Either way the batch stops promptly and says what it wrote."""
     books = copies(sample_master, tmp_path, 40)
     before = {b: sha256(b) for b in books}
     proc = subprocess.Popen(
@@ -78,9 +83,12 @@ def test_ctrl_c_stops_a_batch_and_says_what_was_written(sample_master, tmp_path,
         time.sleep(0.01)
     assert changed, "no file was written before the deadline"
     at_signal = len(changed)
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
+    if how == "ctrl-c":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    assert proc.returncode == (130 if how == "ctrl-c" else 128 + signal.SIGTERM), err
     assert "Traceback" not in err, err
     assert "KeyboardInterrupt" not in err
     written = [b for b in books if sha256(b) != before[b]]
@@ -92,6 +100,7 @@ def test_ctrl_c_stops_a_batch_and_says_what_was_written(sample_master, tmp_path,
     named = set(re.findall(r"written: (\S+)", err))
     assert named == {str(b) for b in written}
     assert f"{len(written)} written" in err
+    assert ("Ctrl-C" if how == "ctrl-c" else "signal 15") in err
     for b in written:
         with zipfile.ZipFile(b) as z:
             assert z.testzip() is None
