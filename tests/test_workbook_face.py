@@ -112,6 +112,8 @@ def test_the_log_prints_landscape_one_page_wide(libreoffice):
     assert ws.page_setup.fitToHeight == 0
     assert ws.sheet_properties.pageSetUpPr is not None
     assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.oddHeader.left.text == "&A"  # the sheet's name heads each page
+    assert ws.oddHeader.right.text == "Page &P of &N"
 
 
 @pytest.mark.libreoffice
@@ -145,6 +147,17 @@ def test_the_printed_log_is_short(processed: Processed, tmp_path: Path):
     pdf = (tmp_path / "log.pdf").read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 1 <= pages <= 2
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is not None:  # poppler-utils, which CI installs for pdftoppm
+        text = subprocess.run(
+            [pdftotext, str(tmp_path / "log.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+        assert LOG in text  # each page is headed by the log's name …
+        assert f"Page 1 of {pages}" in text  # … and its number
 
 
 # --- a new workbook --------------------------------------------------------------------------------

@@ -145,11 +145,16 @@ class FitRows:
     col: int
 
 
+# Excel's header codes: the sheet's name on the left, "Page n of m" on the right.
+PRINT_HEADER = "&L&A&RPage &P of &N"
+
+
 @dataclass(frozen=True, slots=True)
 class PrintLayout:
     """Print a sheet the run made landscape, scaled to one page wide (as many pages tall
-    as it needs). Only the command's writer carries it out: xlwings' remote clients
-    have no page setup, so the button leaves the sheet to Excel's defaults."""
+    as it needs), each page headed by the sheet's name and its page number. Only the
+    command's writer carries it out: xlwings' remote clients have no page setup, so the
+    button leaves the sheet to Excel's defaults."""
 
     sheet: str
 

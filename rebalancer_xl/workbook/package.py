@@ -43,6 +43,7 @@ from lxml import etree
 
 from rebalancer_xl.workbook.grid import (
     LINE_HEIGHT,
+    PRINT_HEADER,
     AddSheet,
     Autofit,
     ClearContents,
@@ -846,6 +847,11 @@ class Package:
         setup.set("orientation", "landscape")
         setup.set("fitToWidth", "1")
         setup.set("fitToHeight", "0")  # as many pages tall as the log needs
+        # Every printed page says whose it is: the sheet's name, and page n of m.
+        if root.find(_M + "headerFooter") is None:
+            header_footer = etree.Element(_M + "headerFooter")
+            etree.SubElement(header_footer, _M + "oddHeader").text = PRINT_HEADER
+            setup.addnext(header_footer)
 
     def _extend_tables(self, edit: _SheetEdit) -> None:
         """An Excel Table whose last row sits right above added rows grows to take them."""

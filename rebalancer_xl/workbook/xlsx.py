@@ -166,6 +166,8 @@ def apply_ops(wb: Workbook, ops: Iterable[Op]) -> None:
             ws.page_setup.fitToWidth = 1
             ws.page_setup.fitToHeight = 0
             ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+            ws.oddHeader.left.text = "&A"
+            ws.oddHeader.right.text = "Page &P of &N"
 
 
 def _cells(ws: Worksheet, row: int, col: int, rows: int, cols: int) -> Iterable:  # type: ignore[type-arg]
