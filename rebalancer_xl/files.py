@@ -82,12 +82,13 @@ def _create_beside(target: Path) -> Path:
 def remove_stale(target: Path) -> list[Path]:
     """Delete the temporary files a killed run left beside `target`; return them.
 
-    Only our own names for this one file are touched (`.NAME.PID-XXXXXXXX.tmp`), and only
-    when the process that made one is gone: a run of the same workbook still writing in
+    Only our own names for this one file are touched (`.NAME.PID-XXXXXXXX.tmp`, or
+    `.NAME.XXXXXXXX.tmp` from earlier versions, once a day old), and only when the
+    process that made one is gone: a run of the same workbook still writing in
     another window keeps its file. A process killed with SIGKILL cannot clean up after
     itself, so its next run does.
     """
-    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)-[0-9a-f]{{8}}\.tmp$")
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(?:(\d+)-)?[0-9a-f]{{8}}\.tmp$")
     removed: list[Path] = []
     try:
         siblings = list(target.parent.iterdir())
@@ -95,7 +96,12 @@ def remove_stale(target: Path) -> list[Path]:
         return removed
     for path in siblings:
         found = pattern.match(path.name)
-        if found is None or _still_writing(int(found.group(1)), path):
+        if found is None:
+            continue
+        # Names without a process id come from versions before it was added: only age
+        # can tell those from a live write.
+        pid = int(found.group(1)) if found.group(1) else None
+        if _still_writing(pid, path):
             continue
         with contextlib.suppress(OSError):
             path.unlink()
@@ -103,10 +109,10 @@ def remove_stale(target: Path) -> list[Path]:
     return removed
 
 
-def _still_writing(pid: int, path: Path) -> bool:
+def _still_writing(pid: int | None, path: Path) -> bool:
     if pid == os.getpid():
         return True  # this process: another write of ours may be under way
-    if os.name == "posix":
+    if pid is not None and os.name == "posix":
         try:
             os.kill(pid, 0)  # signal 0 asks whether the process exists; it sends nothing
         except ProcessLookupError:

@@ -263,3 +263,16 @@ def test_numbers_are_not_coloured_piece_by_piece(cli, sample, monkeypatch):
     tax = next(line for line in out.splitlines() if "estimated tax" in line and "Tax" in line)
     assert "\x1b[" not in tax, repr(tax)
     assert re.search(r"\d,\d{3}\.\d{2}", tax)
+
+
+def test_an_old_versions_leftover_goes_once_a_day_old(cli, sample):
+    """Names from before the process id was in them: only age tells a dead one."""
+    old = sample.parent / f".{sample.name}.0123abcd.tmp"
+    fresh = sample.parent / f".{sample.name}.89abcdef.tmp"
+    for path in (old, fresh):
+        path.write_bytes(b"half a workbook")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    assert cli("run", sample, "--dry-run").code == 0
+    assert not old.exists()
+    assert fresh.exists()
