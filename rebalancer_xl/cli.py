@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rebalancer-xl",
         description="Quarterly portfolio rebalancing by the rulebook, in an Excel workbook.",
+        epilog="Exit codes: 0 ok, 1 a file failed, 2 bad usage, 130 stopped by Ctrl-C. "
+        "`rebalancer-xl run --help` gives them in full and the --json document's keys.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -210,6 +210,12 @@ def test_no_room_to_write_is_a_problem_not_a_traceback(sample, tmp_path):
 # --- --help ----------------------------------------------------------------------------------
 
 
+def test_the_commands_help_points_at_the_exit_codes(cli):
+    text = cli("--help").out
+    assert "Exit codes" in text
+    assert "run --help" in text
+
+
 def test_run_help_gives_exit_codes_and_every_json_key(cli, sample):
     help_text = cli("run", "--help").out
     for code in ("0", "1", "2", "130"):
