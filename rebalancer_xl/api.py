@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from rebalancer_xl.engine import plan as _plan
 from rebalancer_xl.model import (
     CASH,
+    Decision,
     HistoryEntry,
     Holding,
     InputError,
@@ -25,10 +26,14 @@ from rebalancer_xl.model import (
     Where,
 )
 from rebalancer_xl.parse import (
+    HOLDINGS,
+    LOT_COLUMNS,
     SHARES,
     TICKER,
     check_lot_totals,
     parse_holdings,
+    parse_lot,
+    ticker_text,
     validate_parsed,
 )
 from rebalancer_xl.settings import Settings, parse_settings
@@ -70,15 +75,18 @@ def prepare(
     columns: Sequence[str] | None = None,
     *,
     lots: Sequence[Lot] = (),
+    problems_before: Sequence[Problem] = (),
+    refused_lots: Sequence[str | None] = (),
 ) -> Prepared:
     """Parse and check everything in one pass: bad cells do not stop the checks across
     rows (targets' sum, cap, Leftover To) nor the lots' totals, which run on what could be
-    read. Only the engine waits for input without errors."""
+    read. Only the engine waits for input without errors. `problems_before` are those
+    found in reading the input (a repeated column, a lot that could not be read)."""
     parsed = parse_holdings(rows, columns)
     parsed_settings, setting_problems = parse_settings(settings)
-    problems = list(parsed.problems) + setting_problems
+    problems = list(problems_before) + list(parsed.problems) + setting_problems
     problems += validate_parsed(parsed, parsed_settings, setting_problems)
-    problems += check_lot_totals(lots, parsed, _locate_lot)
+    problems += check_lot_totals(lots, parsed, _locate_lot, refused_lots)
     return Prepared(parsed.holdings, parsed_settings, tuple(problems))
 
 
@@ -93,22 +101,40 @@ def make_plan(
     settings: Mapping[str, object] | None = None,
     *,
     history: Sequence[HistoryEntry] = (),
-    lots: Sequence[Lot] = (),
+    lots: Sequence[Lot | Mapping[str, object]] | pd.DataFrame = (),
     past_trades: Sequence[PastTrade] = (),
     today: date | None = None,
 ) -> Plan:
     """Plan a rebalance; raises `InputError` if the input has errors.
 
-    The error carries every problem found, warnings too, in one pass. Rows are counted
-    from 0 in the order given (as `df.iloc` does), and so are `lots`, whose shares must
-    add up, per ticker, to the Shares of its holding.
+    `holdings` is a DataFrame with the Holdings sheet's headers; `settings` maps the
+    Settings sheet's names to values; `lots` are `Lot` values, or a DataFrame (or rows)
+    with the Lots sheet's headers. Anything else is a `TypeError`. The error carries
+    every problem found, warnings too, in one pass. Rows are counted from 0 in the order
+    given (as `df.iloc` does), and so are `lots`, whose shares must add up, per ticker,
+    to the Shares of its holding.
     """
+    frame, problems = _unique_columns(_frame(holdings))
+    if settings is not None and not isinstance(settings, Mapping):
+        raise TypeError(
+            "settings must be a mapping of setting names to values, such as "
+            f'{{"Strategy": "Hybrid", "Band": 0.05}}; got {type(settings).__name__}'
+        )
+    lot_values, lot_problems, refused_lots = _lots(lots)
     rows: list[dict[str, object]] = [
-        {str(k): v for k, v in r.items()} for r in holdings.to_dict(orient="records")
+        {str(k): v for k, v in r.items()} for r in frame.to_dict(orient="records")
     ]
-    prepared = prepare(rows, settings, [str(c) for c in holdings.columns], lots=lots)
+    prepared = prepare(
+        rows,
+        settings,
+        [str(c) for c in frame.columns],
+        lots=lot_values,
+        problems_before=problems + lot_problems,
+        refused_lots=refused_lots,
+    )
     if prepared.errors:
         raise InputError(list(prepared.problems))
+    lots = lot_values
     as_of = prepared.settings.as_of_date or today or date.today()
     result = _plan(
         prepared.holdings,
@@ -122,6 +148,79 @@ def make_plan(
     if result.errors:
         raise InputError(list(result.problems))
     return result
+
+
+def _frame(holdings: object) -> pd.DataFrame:
+    import pandas as pd
+
+    if not isinstance(holdings, pd.DataFrame):
+        hint = (
+            "; pass pandas.DataFrame(rows) for a list of rows"
+            if isinstance(holdings, list | tuple | dict)
+            else ""
+        )
+        raise TypeError(
+            "holdings must be a pandas DataFrame with the Holdings sheet's headers "
+            f"(Ticker, Shares, Current Price, Target % …); got {type(holdings).__name__}{hint}"
+        )
+    return holdings
+
+
+def _unique_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """The frame with each column name once (its first), and a problem per repeat: which
+    of two Shares columns is meant is anyone's guess, so neither is taken silently."""
+    names = [str(c) for c in frame.columns]
+    problems = [
+        Problem(
+            "duplicate-column",
+            f"the {name!r} column appears twice (first at position {names.index(name)}, "
+            f"again at {i}); keep one, or rename the other",
+            Where(HOLDINGS, column=name),
+        )
+        for i, name in enumerate(names)
+        if name in names[:i]
+    ]
+    if problems:
+        frame = frame.loc[:, ~frame.columns.duplicated()]
+    return frame, problems
+
+
+def _lots(lots: object) -> tuple[list[Lot], list[Problem], list[str | None]]:
+    """Lots given as `Lot` values, as a DataFrame with the Lots sheet's headers, or as
+    rows (mappings) with them; their problems, located by row from 0 and header; and the
+    tickers of lots refused (None for one with no ticker), for `check_lot_totals`."""
+    import pandas as pd
+
+    if isinstance(lots, pd.DataFrame):
+        rows: list[object] = [dict(r) for r in lots.to_dict(orient="records")]
+    elif isinstance(lots, Sequence) and not isinstance(lots, str | bytes):
+        rows = list(lots)
+    else:
+        raise TypeError(_LOTS_EXPECTED + f"; got {type(lots).__name__}")
+    out: list[Lot] = []
+    problems: list[Problem] = []
+    refused: list[str | None] = []
+    for i, row in enumerate(rows):
+        if isinstance(row, Lot):
+            out.append(row)
+            continue
+        if not isinstance(row, Mapping):
+            raise TypeError(_LOTS_EXPECTED + f"; lot {i} is a {type(row).__name__}")
+        values = {str(k): v for k, v in row.items()}
+        lot, faults = parse_lot(values, row=i)
+        for header, code, message in faults:
+            problems.append(Problem(code, message, Where(LOTS, row=i, column=header)))
+        if lot is None:
+            refused.append(ticker_text(values.get(TICKER)) or None)
+        else:
+            out.append(lot)
+    return out, problems, refused
+
+
+_LOTS_EXPECTED = (
+    f"lots must be Lot values, or a DataFrame or rows with the Lots headers "
+    f"({', '.join(LOT_COLUMNS)})"
+)
 
 
 def rebalance(
@@ -141,17 +240,24 @@ def rebalance(
     Catch them with `warnings.catch_warnings(record=True)`, or make them errors with
     ``warnings.simplefilter("error", RebalanceWarning)``.
     """
-    import pandas as pd
 
     result = make_plan(holdings, settings, **options)  # type: ignore[arg-type]
     for problem in result.problems:
         # stacklevel 2: the warning points at the caller's line, not at this module.
         warnings.warn(RebalanceWarning(problem), stacklevel=2)
-    out = holdings.copy()
-    if "Ticker" in out.columns and not (out["Ticker"].astype(str).str.upper() == CASH).any():
-        out = pd.concat([out, pd.DataFrame([{"Ticker": CASH}])], ignore_index=True)
+    out = holdings.loc[:, ~holdings.columns.duplicated()].copy()
+    tickers = [ticker_text(t) for t in out[TICKER]]
+    added = CASH not in tickers
+    if added:
+        out = _with_cash_row(out)
+        tickers.append(CASH)
     by_ticker = {d.ticker: d for d in result.decisions}
-    tickers = out["Ticker"].map(lambda t: str(t).strip().upper() if isinstance(t, str) else t)
+
+    def reason(d: Decision) -> str:
+        if d.ticker == CASH and added:
+            return f"{_ADDED_CASH}; {d.reason}"
+        return d.reason
+
     for column, get in (
         ("Action", lambda d: d.action.value),
         ("Amount", lambda d: float(d.amount)),
@@ -159,8 +265,40 @@ def rebalance(
         ("Post-Trade %", lambda d: float(d.post_trade_weight)),
         ("Rule", lambda d: d.rule),
         ("Rule ID", lambda d: d.rule_id.value),
-        ("Reason", lambda d: d.reason),
+        ("Reason", reason),
         ("Flags", lambda d: d.flag_text),
     ):
         out[column] = [get(by_ticker[t]) if t in by_ticker else None for t in tickers]
     return out
+
+
+_ADDED_CASH = "row added by rebalance(): the input had no CASH row, so cash was 0"
+
+
+def _with_cash_row(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` and a CASH row holding no cash, under the caller's index and dtypes.
+
+    The row gets the values the engine assumed (0 shares at 1, a 0% target); a column
+    it has no value for is blank, which changes the dtype only of an integer or yes/no
+    column (to float or object: pandas has no blank for those)."""
+    import pandas as pd
+
+    known: dict[str, object] = {TICKER: CASH, SHARES: 0, "Current Price": 1, "Target %": 0}
+    label = _next_label(frame.index)
+    columns = {}
+    for name in frame.columns:
+        column = pd.Series([known.get(str(name))], index=[label])
+        try:
+            columns[name] = column.astype(frame[name].dtype)
+        except (TypeError, ValueError):  # no blank in this dtype (int, bool)
+            columns[name] = column
+    return pd.concat([frame, pd.DataFrame(columns, index=[label])])
+
+
+def _next_label(index: pd.Index) -> object:
+    """A label after the caller's last: the next integer of a numbered index, else CASH."""
+    import pandas as pd
+
+    if pd.api.types.is_integer_dtype(index.dtype):
+        return int(index.max()) + 1 if len(index) else 0
+    return CASH if CASH not in index else f"{CASH} (added)"

@@ -1,7 +1,8 @@
 """The `rebalancer-xl` command: make a workbook, run the rulebook over one or many.
 
-Exit codes: 0 every file succeeded, 1 at least one failed, 2 bad usage; `check` exits 3
-when something needs action (see `rebalancer_xl.quarter.commands`).
+Exit codes: 0 every file succeeded, 1 at least one failed, 2 bad usage, 3 from `check`
+when something needs action (see `rebalancer_xl.quarter.commands`), 130 stopped by
+Ctrl-C (or 128 + the signal's number). `RUN_EPILOG` says so in `run --help`.
 """
 
 from __future__ import annotations
@@ -21,15 +22,41 @@ from typing import Any
 from rebalancer_xl import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130, what a shell reports for Ctrl-C
+
+RUN_EPILOG = f"""\
+exit codes:
+  {EXIT_OK}    every file succeeded
+  {EXIT_FAILED}    at least one file failed (its problems are printed; it was not changed)
+  {EXIT_USAGE}    bad usage (an unknown option, a bad --as-of date, clashing names)
+  {EXIT_INTERRUPTED}  stopped by Ctrl-C (143 by SIGTERM): no new file is started, the files
+       in hand finish or roll back, those written are listed; the rest are unchanged
+
+--json prints one document, {{"files": [ENTRY, ...]}}, one ENTRY per FILE in the
+order given. Every ENTRY has the same keys, whatever its status:
+  path, status ("ok" or "error"), problems [{{sheet, cell, code, message,
+  severity}}], actions [{{ticker, action, amount, shares, post_trade_pct, rule,
+  rule_id, reason, flags}}], trades [{{side, ticker, shares, price, amount, rule,
+  rule_id, lots,
+  short_term_gain, long_term_gain, estimated_tax}}], portfolio_value, cash_left,
+  as_of, next_rebalance_date, emergency_only, notes, metrics, tax, written,
+  content_lost.
+A key with no value is an empty list, or null: a file with errors has no plan, and
+written is null on a dry run or when nothing was written. Stopped by Ctrl-C, the
+document lists only the files that were finished.
+"""
 
 
 def _date(text: str) -> date:
-    # The As-of Date setting's own parser: `--as-of` and the cell accept the same text.
-    from rebalancer_xl.values import BadValue, parse_date
+    # The As-of Date setting's own parser: `--as-of` and the cell accept the same text
+    # and the same range of dates.
+    from rebalancer_xl.values import BadValue, parse_run_date
 
     try:
-        return parse_date(text, "--as-of")
-    except BadValue:
+        return parse_run_date(text, "--as-of")
+    except BadValue as err:
+        if err.code == "date-out-of-range":
+            raise argparse.ArgumentTypeError(err.message) from None
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
 
 
@@ -47,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rebalancer-xl",
         description="Quarterly portfolio rebalancing by the rulebook, in an Excel workbook.",
+        epilog="Exit codes: 0 ok, 1 a file failed, 2 bad usage, 130 stopped by Ctrl-C. "
+        "`rebalancer-xl run --help` gives them in full and the --json document's keys.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -77,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Flags, the Trades sheet, a History row, the dated Log sheet and the "
         "Checklist ticks. Files are changed in place unless --output-dir or "
         "--dry-run is given; a workbook with problems is never changed.",
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("files", nargs="+", metavar="FILE", help="workbooks (.xlsx or .xlsm)")
     run.add_argument("--dry-run", action="store_true", help="plan and report; write nothing")
@@ -123,17 +154,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
-    if args.command == "new":
-        return _new(args)
-    if args.command != "run":
-        from rebalancer_xl.quarter import commands
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        if args.command == "new":
+            return _new(args)
+        if args.command != "run":
+            from rebalancer_xl.quarter import commands
 
-        return commands.main(args)
-    return _run(args)
+            return commands.main(args)
+        return _run(args)
+    except KeyboardInterrupt:  # outside a batch (which reports what it wrote itself)
+        print("rebalancer-xl: stopped by Ctrl-C", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`... --json | head`): nothing more can be said to it, and
+        # that is no failure of the run. Python would still flush stdout at exit and
+        # complain a second time, so stdout is pointed at the null device first.
+        _silence_stdout()
+        return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout replaced by an object with no descriptor (tests)
+        pass
 
 
 # --- new ---------------------------------------------------------------------------------
@@ -193,7 +243,7 @@ def process_to_dict(path: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rebalancer_xl.report import print_human
+    from rebalancer_xl.terminal import print_human
 
     options = {
         "dry_run": args.dry_run,
@@ -233,18 +283,62 @@ def _run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
-    results = _process_all(files, options, args.jobs, show_progress=len(files) > 1)
-    if args.json:
-        json.dump({"files": results}, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
-    else:
-        print_human(results, quiet=args.quiet, dry_run=args.dry_run)
+    results, stopped = _process_all(files, options, args.jobs, show_progress=len(files) > 1)
+    try:
+        if args.json:
+            json.dump({"files": results}, sys.stdout, indent=2, default=str)
+            sys.stdout.write("\n")
+            sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        elif stopped is None:
+            print_human(results, quiet=args.quiet, dry_run=args.dry_run)
+    except BrokenPipeError:
+        raise
+    except OSError as err:  # stdout on a full disk, say: the files are done all the same
+        _silence_stdout()
+        print(f"rebalancer-xl: could not print the results: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    if stopped is not None:
+        _report_interrupted(results, len(files), stopped)
+        return stopped
     return EXIT_OK if all(r["status"] == "ok" for r in results) else EXIT_FAILED
+
+
+def _report_interrupted(results: list[dict[str, Any]], total: int, code: int) -> None:
+    written = [r["written"] for r in results if r.get("written")]
+    how = "Ctrl-C" if code == EXIT_INTERRUPTED else f"signal {code - 128}"
+    lines = [
+        f"rebalancer-xl: stopped by {how} after {len(results)} of {total} files; "
+        f"{len(written)} written, every other file unchanged"
+    ]
+    lines += [f"  written: {w}" for w in written]
+    print("\n".join(lines), file=sys.stderr)
+
+
+_STOP: Any = None  # in a worker: the batch's stop event (a multiprocessing.Event)
+
+
+def _start_worker(stop: Any) -> None:
+    """In each worker: Ctrl-C reaches every process of the terminal's group, but only
+    the parent decides what stops. A worker finishes (or rolls back) the file in hand;
+    the parent's stop event keeps it from starting another."""
+    global _STOP
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STOP = stop
+
+
+def _work(path: str, options: dict[str, Any]) -> dict[str, Any] | None:
+    """`process_to_dict` in a worker, or None once the batch is stopping: files handed to
+    the pool ahead of time are then left as they are."""
+    if _STOP is not None and _STOP.is_set():
+        return None
+    return process_to_dict(path, options)
 
 
 def _process_all(
     files: list[str], options: dict[str, Any], jobs: int, show_progress: bool
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Every file's result in the order given, and the exit code if Ctrl-C (or SIGTERM)
+    stopped the batch, when only the finished files have a result."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -259,20 +353,67 @@ def _process_all(
         disable=not show_progress,
     )
     by_path: dict[str, dict[str, Any]] = {}
+    stopped: int | None = None
     with progress:
         task = progress.add_task("rebalancing", total=len(files))
         if jobs == 1 or len(files) == 1:
-            for f in files:
-                by_path[f] = process_to_dict(f, options)
-                progress.advance(task)
-        else:
-            workers = min(jobs, len(files), os.cpu_count() or 1) if jobs > 0 else 1
-            with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-                futures = {pool.submit(process_to_dict, f, options): f for f in files}
-                for fut in as_completed(futures):
-                    by_path[futures[fut]] = fut.result()
+            try:
+                for f in files:
+                    by_path[f] = process_to_dict(f, options)
                     progress.advance(task)
-    return [by_path[f] for f in files]
+            except (KeyboardInterrupt, SystemExit) as stop:
+                # The file in hand was rolled back on the way out (atomic_write).
+                stopped = _stop_code(stop)
+        else:
+            stopped = _in_workers(files, options, jobs, by_path, lambda: progress.advance(task))
+    return [by_path[f] for f in files if f in by_path], stopped
+
+
+def _in_workers(
+    files: list[str],
+    options: dict[str, Any],
+    jobs: int,
+    by_path: dict[str, dict[str, Any]],
+    advance: Any,
+) -> int | None:
+    """Run the files in a process pool, filling `by_path`; the exit code if Ctrl-C (or
+    SIGTERM, which `_stop` turns into SystemExit) stopped it.
+
+    On Ctrl-C no new file is started: the files in flight finish (each is replaced
+    atomically or not at all), their results are kept, and the rest stay untouched.
+    """
+    import multiprocessing
+
+    workers = max(1, min(jobs, len(files), os.cpu_count() or 1))
+    stop = multiprocessing.Event()
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(stop,))
+    futures = {pool.submit(_work, f, options): f for f in files}
+    try:
+        for fut in as_completed(futures):
+            by_path[futures[fut]] = _finished(fut.result())
+            advance()
+    except (KeyboardInterrupt, SystemExit) as stopping:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for fut, f in futures.items():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                result = fut.result()
+                if result is not None:
+                    by_path[f] = result
+        return _stop_code(stopping)
+    pool.shutdown(wait=True)
+    return None
+
+
+def _stop_code(stop: BaseException) -> int:
+    if isinstance(stop, SystemExit) and isinstance(stop.code, int):
+        return stop.code
+    return EXIT_INTERRUPTED
+
+
+def _finished(result: dict[str, Any] | None) -> dict[str, Any]:
+    assert result is not None, "a worker skips files only after the batch was stopped"
+    return result
 
 
 if __name__ == "__main__":

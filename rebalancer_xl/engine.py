@@ -152,7 +152,7 @@ def _plan(
         tax=state.tax,
         turnover=(gross / 2 / value) if value else ZERO,
         crash=crash.crashed,
-        metrics=portfolio_metrics(holdings),
+        metrics=portfolio_metrics(holdings, history, as_of, cents(value)),
     )
 
 

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 _ATTEMPTS = 100  # random names that clash this often mean something else is wrong
+# Where the writer's process cannot be asked whether it still runs (Windows: os.kill
+# would end it), a temporary file this old is taken as left behind by a killed run.
+_STALE_SECONDS = 24 * 3600
 
 
 @contextlib.contextmanager
@@ -68,6 +73,7 @@ def atomic_write(destination: str | os.PathLike[str]) -> Iterator[PendingFile]:
     # and renaming over the link itself would turn it into a regular file.
     target = Path(os.path.realpath(destination))
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(target)
     pending = PendingFile(_create_beside(target))
     try:
         yield pending
@@ -87,8 +93,10 @@ def _create_beside(target: Path) -> Path:
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(_ATTEMPTS):
-        # Hidden (leading dot) and marked .tmp, so a person seeing one knows what it is.
-        candidate = target.with_name(_temporary_name(target.name, os.urandom(4).hex()))
+        # Hidden (leading dot) and marked .tmp, so a person seeing one knows what it is;
+        # the writer's process id lets a later run tell a killed run's file from a live one.
+        tag = f"{os.getpid()}-{os.urandom(4).hex()}"
+        candidate = target.with_name(_temporary_name(target.name, tag))
         try:
             fd = os.open(candidate, flags, 0o666)
         except FileExistsError:
@@ -114,6 +122,60 @@ def _temporary_name(name: str, tag: str) -> str:
     if len(encoded) > budget:
         name = encoded[:budget].decode(errors="ignore")  # never half a character
     return f".{name}{suffix}"
+
+
+def remove_stale(target: Path) -> list[Path]:
+    """Delete the temporary files a killed run left beside `target`; return them.
+
+    Only our own names for this one file are touched (`.NAME.PID-XXXXXXXX.tmp`, or
+    `.NAME.XXXXXXXX.tmp` from earlier versions, once a day old), and only when the
+    process that made one is gone: a run of the same workbook still writing in
+    another window keeps its file. A process killed with SIGKILL cannot clean up after
+    itself, so its next run does.
+    """
+    pattern = re.compile(r"^\.(.+)\.(?:(\d+)-)?[0-9a-f]{8}\.tmp$")
+    removed: list[Path] = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        found = pattern.match(path.name)
+        if found is None or not _names_temporary_of(found.group(1), target.name, path.name):
+            continue
+        # Names without a process id come from versions before it was added: only age
+        # can tell those from a live write.
+        pid = int(found.group(2)) if found.group(2) else None
+        if _still_writing(pid, path):
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _still_writing(pid: int | None, path: Path) -> bool:
+    if pid == os.getpid():
+        return True  # this process: another write of ours may be under way
+    if pid is not None and os.name == "posix":
+        try:
+            os.kill(pid, 0)  # signal 0 asks whether the process exists; it sends nothing
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # it exists, under another user
+        return True
+    try:
+        return time.time() - path.stat().st_mtime < _STALE_SECONDS
+    except OSError:
+        return True
+
+
+def _names_temporary_of(stem: str, name: str, temporary: str) -> bool:
+    """Whether a temporary file's NAME part is `name`, or `name` shortened to fit."""
+    if stem == name:
+        return True
+    return len(temporary.encode()) >= _NAME_MAX - 1 and name.encode().startswith(stem.encode())
 
 
 def _copy_mode(target: Path, tmp: Path) -> None:

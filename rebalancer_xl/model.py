@@ -483,7 +483,13 @@ class Metrics:
     largest: tuple[str, Decimal] | None = None  # (ticker, weight), cash left out
     smallest: tuple[str, Decimal] | None = None  # the smallest held, cash left out
     returns: tuple[PositionReturn, ...] = ()  # positions with a Last Rebalance Price
+    # Two numbers, each with its own label wherever it is shown: the positions' price
+    # return since the last rebalance (the Performance sheet's and the Dashboard's), and
+    # the change in value since the last History row (SPEC §1's quarter performance, the
+    # History sheet's Quarter Return; new capital and withdrawals move it too).
     quarter_return: Decimal | None = None  # the sum of the contributions
+    quarter_performance: Decimal | None = None  # value / the last History value − 1
+    performance_since: date | None = None  # the date of that History row
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from rebalancer_xl.model import (
     Where,
 )
 from rebalancer_xl.settings import Settings, is_blank
-from rebalancer_xl.values import BadValue, parse_decimal, parse_yes_no
+from rebalancer_xl.values import BadValue, parse_decimal, parse_run_date, parse_yes_no
 
 HOLDINGS = "Holdings"
 
@@ -42,6 +42,11 @@ EXIT_TRIGGERS = "Exit Triggers Hit"
 COMPANY_EVENT = "Company Event"
 LOCK = "Lock"
 LAST_PRICE = "Last Rebalance Price"  # from the Performance sheet; optional in the API
+
+# The Lots table (its Ticker and Shares headers are the Holdings ones).
+ACQUIRED = "Acquired"
+COST_PER_SHARE = "Cost per Share"
+LOT_COLUMNS = (TICKER, ACQUIRED, SHARES, COST_PER_SHARE)
 
 REQUIRED_COLUMNS = (TICKER, CURRENT_PRICE, SHARES, TARGET)
 INPUT_COLUMNS = (
@@ -150,7 +155,7 @@ def parse_holdings(
         holding, target, row_problems = _parse_row(index, row, locate)
         problems.extend(row_problems)
         raw = row.get(TICKER)
-        ticker = _ticker_text(raw)
+        ticker = ticker_text(raw)
         valid = ticker if ticker and _TICKER.match(ticker) else None
         if ticker in first_row:
             problems.append(
@@ -171,8 +176,22 @@ def parse_holdings(
     return ParsedHoldings(tuple(holdings), tuple(problems), tuple(read))
 
 
-def _ticker_text(raw: object) -> str:
-    return "" if is_blank(raw) or isinstance(raw, Unread) else str(raw).strip().upper()
+def ticker_text(raw: object) -> str:
+    """A Ticker cell as the symbol it names: text upper-cased and trimmed; a number as
+    it reads (Tokyo's 7203 arrives from Excel as 7203.0, from pandas as 7203); "" for a
+    blank or unread cell. A yes/no value is no symbol: it reads as "TRUE", which
+    `_TICKER` would take, so it is given as its repr for the row to refuse."""
+    if is_blank(raw) or isinstance(raw, Unread):
+        return ""
+    if isinstance(raw, bool):
+        return repr(raw)
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, Decimal):
+        return format(raw.normalize(), "f") if raw.is_finite() else str(raw)
+    if hasattr(raw, "item") and not isinstance(raw, str):  # a numpy scalar from pandas
+        return ticker_text(raw.item())
+    return str(raw).strip().upper()
 
 
 def _first_at(locate: Locate | None, row: int) -> str:
@@ -201,7 +220,7 @@ def _parse_row(
     """The row's holding (None if refused), its target (None if unknown) and problems."""
     problems: list[Problem] = []
     raw_ticker = row.get(TICKER)
-    ticker = _ticker_text(raw_ticker)
+    ticker = ticker_text(raw_ticker)
     unread = any(isinstance(v, Unread) for v in row.values())
 
     def where(column: str) -> Where:
@@ -282,13 +301,17 @@ def _parse_row(
         else:
             triggers = int(triggers_raw)
 
-    company_event = _company_event(row.get(COMPANY_EVENT))
-    lock = False
-    if not is_blank(row.get(LOCK)) and not isinstance(row.get(LOCK), Unread):
-        try:
-            lock = parse_yes_no(row.get(LOCK), LOCK)
-        except BadValue as err:
-            bad(LOCK, err.code, err.message)
+    # Yes/No only, like Lock: "no event" typed as words must not count as an event.
+    flags: dict[str, bool] = {}
+    for column in (COMPANY_EVENT, LOCK):
+        raw = row.get(column)
+        flags[column] = False
+        if not is_blank(raw) and not isinstance(raw, Unread):
+            try:
+                flags[column] = parse_yes_no(raw, column)
+            except BadValue as err:
+                bad(column, err.code, err.message)
+    company_event, lock = flags[COMPANY_EVENT], flags[LOCK]
 
     purchase = number(PURCHASE_PRICE, default=None)
     last_price = number(LAST_PRICE, default=None) if LAST_PRICE in row else None
@@ -313,16 +336,6 @@ def _parse_row(
         target,
         problems,
     )
-
-
-def _company_event(raw: object) -> bool:
-    """Yes/No, or a few words describing the event (any other text counts as yes)."""
-    if is_blank(raw):
-        return False
-    try:
-        return parse_yes_no(raw, COMPANY_EVENT)
-    except BadValue:
-        return True
 
 
 def validate(
@@ -351,11 +364,18 @@ def validate(
     refused = set(refused_settings)
     problems: list[Problem] = []
     at_setting = locate_setting or (lambda name: Where("Settings", column=name))
-    if not read:
+    if all(r.ticker == CASH for r in read):
+        # A new workbook starts with its CASH row: until a position is typed there is
+        # nothing to rebalance, and that is the one thing to say.
         problems.append(
-            Problem("no-holdings", "the Holdings table has no positions", Where(HOLDINGS))
+            Problem(
+                "no-holdings",
+                "the Holdings table has no positions" + (" besides its CASH row" if read else ""),
+                Where(HOLDINGS),
+            )
         )
-    elif all(r.target is not None for r in read):
+        return problems
+    if all(r.target is not None for r in read):
         total = sum((r.target for r in read if r.target is not None), ZERO)
         if abs(total - ONE) > TARGET_TOLERANCE:
             problems.append(
@@ -396,7 +416,18 @@ def validate(
     complete = [r.holding for r in read if r.holding is not None]
     if read and len(complete) == len(read) and not refused & {"Withdrawal", "New Capital"}:
         value = sum((h.value for h in complete), ZERO) + settings.new_capital
-        if settings.withdrawal >= value:
+        if value == 0:
+            # Said as it is: a Withdrawal nobody set is not the fault here.
+            problems.append(
+                Problem(
+                    "portfolio-worth-nothing",
+                    "the portfolio is worth nothing: every position holds 0 shares and there "
+                    "is no cash nor New Capital; enter the shares held (and the cash on the "
+                    "CASH row)",
+                    Where(HOLDINGS, column=SHARES),
+                )
+            )
+        elif settings.withdrawal >= value:
             problems.append(
                 Problem(
                     "withdrawal-too-large",
@@ -434,6 +465,52 @@ def validate_parsed(
         rows=parsed.rows,
         refused_settings=refused_setting_names(setting_problems),
     )
+
+
+LotFault = tuple[str, str, str]  # (header, code, message)
+
+
+def parse_lot(values: Mapping[str, object], row: int = 0) -> tuple[Lot | None, list[LotFault]]:
+    """One tax lot from {LOT_COLUMNS header: value}; None and every fault if refused.
+    The workbook reader and the API both read lots through here."""
+    faults: list[LotFault] = []
+    ticker = ticker_text(values.get(TICKER))
+    if not ticker:
+        faults.append(_fault(TICKER, "missing-ticker", "this lot has no ticker"))
+    elif not _TICKER.match(ticker):
+        faults.append(_fault(TICKER, "bad-ticker", f"Ticker is {ticker[:40]!r}; not a symbol"))
+    read: dict[str, object] = {}
+    for header, reader in (
+        (ACQUIRED, parse_run_date),
+        (SHARES, parse_decimal),
+        (COST_PER_SHARE, parse_decimal),
+    ):
+        raw = values.get(header)
+        if is_blank(raw):
+            faults.append(_fault(header, "missing-value", f"{header} is blank"))
+            continue
+        try:
+            read[header] = reader(raw, header)
+        except BadValue as err:
+            faults.append(_fault(header, err.code, err.message))
+    shares = read.get(SHARES)
+    if isinstance(shares, Decimal) and shares <= 0:
+        faults.append(_fault(SHARES, "bad-shares", f"Shares is {shares}; a lot holds > 0"))
+    cost = read.get(COST_PER_SHARE)
+    if isinstance(cost, Decimal) and cost < 0:
+        faults.append(
+            _fault(COST_PER_SHARE, "bad-price", f"Cost per Share is {cost}; it cannot be < 0")
+        )
+    if faults:
+        return None, faults
+    return (
+        Lot(ticker, read[ACQUIRED], read[SHARES], read[COST_PER_SHARE], row=row),  # type: ignore[arg-type]
+        faults,
+    )
+
+
+def _fault(header: str, code: str, message: str) -> LotFault:
+    return header, code, message
 
 
 LocateLots = Callable[[str, int, Holding | None], Where]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from rebalancer_xl import __version__
 from rebalancer_xl.engine import plan as make_plan
-from rebalancer_xl.files import atomic_write, locked
+from rebalancer_xl.files import atomic_write, locked, remove_stale
 from rebalancer_xl.model import WHOLE_FILE, Plan, Problem
 from rebalancer_xl.workbook.grid import Book, Op
 
@@ -210,6 +210,9 @@ def _edit_file(
     if bad is not None:
         result.problems.append(bad)
         return result
+    # A run killed outright (kill -9, a power cut) leaves its temporary file behind; the
+    # next run of the same workbook clears it, whatever that run's outcome.
+    remove_stale(Path(os.path.realpath(src)))
     in_place = output_dir is None or (Path(output_dir) / src.name).resolve() == src.resolve()
     if not dry_run and in_place and not os.access(src, os.W_OK):
         result.problems.append(
@@ -318,13 +321,14 @@ def _write(
         result.problems.append(_file_problem(src, err.code, f"{src.name}: {err.message}"))
         return result
     except OSError as err:
-        if err.errno == errno.ENOSPC:
+        # A full disk, a full quota, or a file-size limit (ulimit -f): the same answer.
+        if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
             result.problems.append(
                 _file_problem(
                     src,
                     "no-space",
-                    f"no space left on the disk to write {dest}; nothing was "
-                    "changed. Free some space and run again",
+                    f"no space left to write {dest} ({err.strerror}); nothing "
+                    "was changed. Free some space and run again",
                 )
             )
             return result

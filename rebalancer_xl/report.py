@@ -1,4 +1,4 @@
-"""Results as people and programs read them: the --json document and the terminal report."""
+"""Results as programs read them: the --json document (the terminal's is in `terminal`)."""
 
 from __future__ import annotations
 
@@ -102,6 +102,10 @@ def _metrics_to_dict(m: Metrics) -> dict[str, Any]:
         "largest": position(m.largest),
         "smallest": position(m.smallest),
         "quarter_return": f(m.quarter_return),
+        "quarter_performance": f(m.quarter_performance),
+        "performance_since": None
+        if m.performance_since is None
+        else m.performance_since.isoformat(),
         "returns": [
             {
                 "ticker": r.ticker,
@@ -159,129 +163,3 @@ def where_text(p: dict[str, str]) -> str:
 def problem_line(path: str, p: dict[str, str]) -> str:
     # Severity shows as colour on the terminal, so the words need not say it.
     return model_problem_line(where_text(p), p["code"], p["message"], path=path)
-
-
-def print_human(results: list[dict[str, Any]], *, quiet: bool, dry_run: bool) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    out = Console()
-    err = Console(stderr=True)
-    for r in results:
-        for p in r["problems"]:
-            style = "yellow" if p.get("severity") == "warning" else "red"
-            err.print(
-                problem_line(r["path"], p),
-                style=style,
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
-    if len(results) == 1 and results[0]["status"] == "ok" and not quiet:
-        _print_plan(out, results[0], dry_run)
-        return
-    table = Table(title="rebalancer-xl run" + (" (dry run)" if dry_run else ""))
-    for col in ("file", "status", "value", "trades", "cash left", "next rebalance", "problems"):
-        table.add_column(
-            col, justify="right" if col in ("value", "trades", "cash left") else "left"
-        )
-    for r in results:
-        ok = r["status"] == "ok"
-        table.add_row(
-            r["path"],
-            "[green]ok[/]" if ok else "[red]error[/]",
-            f"{r['portfolio_value']:,.2f}" if ok else "",
-            str(len(r.get("trades", []))) if ok else "",
-            f"{r['cash_left']:,.2f}" if ok else "",
-            r.get("next_rebalance_date", "") if ok else "",
-            str(len(r["problems"])),
-        )
-    out.print(table)
-    failed = sum(r["status"] != "ok" for r in results)
-    out.print(f"{len(results) - failed} ok, {failed} failed")
-
-
-def _metrics_line(m: dict[str, Any]) -> str:
-    """'Gain since purchase +17,720.00 (+17.3%) · largest PLTR 37.5% · …', or ''."""
-    parts = []
-    if m["gain"] is not None:
-        pct = f" ({m['gain_pct']:+.1%})" if m["gain_pct"] is not None else ""
-        parts.append(f"Gain since purchase {m['gain']:+,.2f}{pct}")
-    for key in ("largest", "smallest"):
-        if m[key] is not None:
-            parts.append(f"{key} {m[key]['ticker']} {m[key]['weight']:.1%}")
-    if m["quarter_return"] is not None:
-        classes = ", ".join(
-            f"{x['ticker']} {x['class']}" for x in m["returns"] if x["class"] != "In-line"
-        )
-        parts.append(f"quarter {m['quarter_return']:+.1%}" + (f" ({classes})" if classes else ""))
-    return " · ".join(parts)
-
-
-def _print_plan(out: Any, r: dict[str, Any], dry_run: bool) -> None:
-    from rich.table import Table
-
-    title = f"{r['path']} — as of {r['as_of']}: portfolio {r['portfolio_value']:,.2f}" + (
-        " — EMERGENCY-ONLY RUN" if r["emergency_only"] else ""
-    )
-    table = Table(title=title, show_lines=False)
-    for col in ("Ticker", "Action", "Amount", "Shares", "Post-Trade %", "Rule", "Flags"):
-        table.add_column(
-            col, justify="right" if col in ("Amount", "Shares", "Post-Trade %") else "left"
-        )
-    for a in r["actions"]:
-        colour = {"SELL": "red", "TRIM": "yellow", "ADD": "green", "BUY": "green"}.get(
-            a["action"], "white"
-        )
-        table.add_row(
-            a["ticker"],
-            f"[{colour}]{a['action']}[/]",
-            f"{a['amount']:,.2f}",
-            f"{a['shares']:g}",
-            f"{a['post_trade_pct']:.2%}",
-            a["rule"],
-            a["flags"],
-        )
-    out.print(table)
-    summary = _metrics_line(r["metrics"])
-    if summary:
-        out.print(summary, markup=False, highlight=False, soft_wrap=True)
-    for a in r["actions"]:
-        if a["action"] != "HOLD" or a["flags"]:
-            out.print(
-                f"  {a['ticker']}: {a['reason']}", markup=False, highlight=False, soft_wrap=True
-            )
-    tax = r["tax"]
-    if tax["applies"]:
-        out.print(
-            f"Tax: short-term gain {tax['short_term_gain']:,.2f}, long-term gain "
-            f"{tax['long_term_gain']:,.2f}, estimated tax {tax['estimated_tax']:,.2f}"
-        )
-        for t in r["trades"]:
-            if t["lots"]:
-                lots = "; ".join(
-                    f"{lot['shares']:g} sh bought {lot['acquired']} at "
-                    f"{lot['cost_per_share']:,.2f} ({'long' if lot['long_term'] else 'short'}"
-                    f"-term, {lot['gain']:+,.2f})"
-                    for lot in t["lots"]
-                )
-                out.print(
-                    f"  {t['ticker']} sells from lots: {lots}",
-                    markup=False,
-                    highlight=False,
-                    soft_wrap=True,
-                )
-    for note in tax["notes"]:
-        out.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
-    out.print(
-        f"Cash after trades: {r['cash_left']:,.2f}.  Next rebalance: {r['next_rebalance_date']}."
-    )
-    if dry_run:
-        out.print("Dry run: nothing was written.")
-    elif r.get("written"):
-        out.print(
-            f"Written to {r['written']} (Holdings outputs, Trades, History, "
-            f"Log {r['as_of']}, Checklist)."
-        )
-    for lost in r.get("content_lost", []):
-        out.print(f"[yellow]warning:[/] the written copy lost: {lost}")

@@ -26,8 +26,8 @@ from rebalancer_xl.model import (
 )
 from rebalancer_xl.values import (
     BadValue,
-    parse_date,
     parse_decimal,
+    parse_run_date,
     parse_yes_no,
 )
 
@@ -318,7 +318,7 @@ _PARSERS: dict[Kind, Callable[[SettingSpec, Any], object]] = {
     Kind.DAYS: _parse_days,
     Kind.WEEKS: _parse_weeks,
     Kind.YES_NO: lambda spec, raw: parse_yes_no(raw, spec.name),
-    Kind.DATE: lambda spec, raw: parse_date(raw, spec.name),
+    Kind.DATE: lambda spec, raw: parse_run_date(raw, spec.name),
     Kind.TICKER: _parse_ticker,
 }
 

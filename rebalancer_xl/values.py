@@ -25,6 +25,16 @@ EXCEL_ERRORS = (
 )
 _EXCEL_EPOCH = date(1899, 12, 30)
 
+# The sane range of an amount, price or count typed in a cell. Beyond it a value is a
+# slip (1e308 pasted from somewhere, a price of 1e-300), and the arithmetic on it would
+# fail or mean nothing; six decimals is what brokers take for fractional shares.
+LARGEST = Decimal("1e12")
+SMALLEST = Decimal("0.000001")
+# The dates a run can mean: Excel's calendar starts in 1900, and a schedule a few
+# quarters beyond the last date would overflow Python's year 9999.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
 
 class BadValue(ValueError):
     """A cell value that cannot be read as what its column holds."""
@@ -58,6 +68,8 @@ def to_decimal(x: float | int | Decimal) -> Decimal:
 
 
 _NUMBER_TEXT = re.compile(r"^\(?[-+]?[$€£]?\s*[-+]?[\d,]*\.?\d+(?:[eE][-+]?\d+)?\s*%?\)?$")
+# Commas that group thousands: 1,234 and 12,345,678.90, never 180,50 nor 1,5.
+_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
 
 
 def parse_decimal(raw: object, what: str, *, percent: bool = False) -> Decimal:
@@ -65,6 +77,10 @@ def parse_decimal(raw: object, what: str, *, percent: bool = False) -> Decimal:
 
     With `percent`, a value typed as text with a % sign is divided by 100, and a bare
     number above 1 (someone typed 30 meaning 30%) is refused rather than guessed.
+    Without it (an amount, price or count) text with a % sign is refused, and so is any
+    value outside LARGEST and SMALLEST. Text with a comma that does not group thousands
+    ('180,50') is refused either way: a decimal comma read as a thousands separator
+    would make a price a hundred times too large.
     """
     err = excel_error(raw)
     if err:
@@ -74,25 +90,62 @@ def parse_decimal(raw: object, what: str, *, percent: bool = False) -> Decimal:
     if isinstance(raw, int | float | Decimal):
         if isinstance(raw, float) and not math.isfinite(raw):
             return _raise("not-a-number", f"{what} is {raw!r}, not a number")
-        return to_decimal(raw)
-    if isinstance(raw, str):
-        text = raw.strip()
-        if _NUMBER_TEXT.match(text):
-            negative = text.startswith("(") and text.endswith(")")
-            cleaned = re.sub(r"[()$€£,\s]", "", text)
-            is_pct = cleaned.endswith("%")
-            cleaned = cleaned.rstrip("%")
-            try:
-                value = Decimal(cleaned)
-            except InvalidOperation:
-                pass
-            else:
-                if negative:
-                    value = -value
-                if is_pct:
-                    value /= 100
-                return value
-    return _raise("not-a-number", f"{what} is {_shown(raw)}, not a number")
+        if isinstance(raw, Decimal) and not raw.is_finite():
+            return _raise("not-a-number", f"{what} is {raw}, not a number")
+        value = to_decimal(raw)
+    elif isinstance(raw, str):
+        value = _number_text(raw, what, percent=percent)
+    else:
+        return _raise("not-a-number", f"{what} is {_shown(raw)}, not a number")
+    if not percent:
+        _check_magnitude(value, raw, what)
+    return value
+
+
+def _number_text(raw: str, what: str, *, percent: bool) -> Decimal:
+    text = raw.strip()
+    if not _NUMBER_TEXT.match(text):
+        return _raise("not-a-number", f"{what} is {_shown(raw)}, not a number")
+    negative = text.startswith("(") and text.endswith(")")
+    cleaned = re.sub(r"[()$€£\s]", "", text).lstrip("+-")
+    is_pct = cleaned.endswith("%")
+    cleaned = cleaned.rstrip("%")
+    if "," in cleaned and not _GROUPED.match(cleaned):
+        plain = cleaned.replace(",", ".", 1) if cleaned.count(",") == 1 else None
+        hint = f" (type {plain} if that is what you mean)" if plain else ""
+        return _raise(
+            "decimal-comma",
+            f"{what} is {_shown(raw)}: a comma that does not group thousands may be a "
+            f"decimal comma; type the number with a decimal point{hint}",
+        )
+    if is_pct and not percent:
+        return _raise(
+            "unexpected-percent",
+            f"{what} is {_shown(raw)}, a percentage, but {what} takes a plain number",
+        )
+    try:
+        value = Decimal(cleaned.replace(",", ""))
+    except InvalidOperation:
+        return _raise("not-a-number", f"{what} is {_shown(raw)}, not a number")
+    if not value.is_finite():
+        return _raise("not-a-number", f"{what} is {_shown(raw)}, not a number")
+    if negative or text.lstrip("($€£ ").startswith("-"):
+        value = -value
+    return value / 100 if is_pct else value
+
+
+def _check_magnitude(value: Decimal, raw: object, what: str) -> None:
+    size = abs(value)
+    if size > LARGEST:
+        _raise(
+            "out-of-range",
+            f"{what} is {_shown(raw)}, too large to be real (at most {LARGEST:,f})",
+        )
+    if 0 < size < SMALLEST:
+        _raise(
+            "out-of-range",
+            f"{what} is {_shown(raw)}, too small to be real (at least {SMALLEST:f})",
+        )
 
 
 def _raise(code: str, message: str) -> Decimal:
@@ -144,3 +197,18 @@ def parse_date(raw: object, what: str) -> date:
     raise BadValue(
         "not-a-date", f"{what} is {_shown(raw)}, not a date; enter a real date or YYYY-MM-DD"
     )
+
+
+def parse_run_date(raw: object, what: str) -> date:
+    """`parse_date`, and within EARLIEST_DATE … LATEST_DATE."""
+    return check_date(parse_date(raw, what), what)
+
+
+def check_date(day: date, what: str) -> date:
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise BadValue(
+            "date-out-of-range",
+            f"{what} is {day.isoformat()}; expected a date from {EARLIEST_DATE.isoformat()} "
+            f"to {LATEST_DATE.isoformat()}",
+        )
+    return day

@@ -30,7 +30,9 @@ from rebalancer_xl.workbook.grid import (
     Book,
     ClearContents,
     DeleteSheet,
+    FitRows,
     Op,
+    PrintLayout,
     SetColor,
     SetFormat,
     SetValues,
@@ -248,6 +250,10 @@ def write_ops(book: xw.Book, ops: Iterable[Op]) -> None:
             book.sheets[op.name].delete()
         elif isinstance(op, Autofit):
             _range(book, op.sheet, op.row, op.col, op.rows, op.cols).columns.autofit()
+        elif isinstance(op, FitRows):
+            _range(book, op.sheet, op.row, op.col, op.rows, 1).rows.autofit()
+        elif isinstance(op, PrintLayout):
+            pass  # no page setup on xlwings' remote clients: Excel's defaults stand
         else:  # pragma: no cover - a new Op type needs its mapping here
             raise TypeError(f"no xlwings mapping for {op!r}")
 

@@ -21,7 +21,7 @@ PACKAGE = Path(rebalancer_xl.__file__).parent
 CODE = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 # The calls through which the package makes a problem, and where their code argument sits.
 MAKERS = {"Problem", "problem", "BadValue", "PackageError", "_raise", "_problem", "located", "flag"}
-MAKERS_CODE_SECOND = {"_file_problem", "bad", "fail"}
+MAKERS_CODE_SECOND = {"_file_problem", "bad", "fail", "_fault"}
 
 
 def _codes_in_source() -> set[str]:

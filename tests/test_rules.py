@@ -489,7 +489,7 @@ def test_company_event_flags_review_and_blocks_buys():
     p = run(
         """
         Ticker | Shares | Current Price | Target % | Score | Company Event
-        X      | 30     | 100           | 0.10     | 60    | CEO exit
+        X      | 30     | 100           | 0.10     | 60    | Yes
         Y      | 970    | 100           | 0.90     |       |
     """,
         {"Cap": 0.99, "Cap Trim To": 0.95, "Urgent Cap": 1, "Urgent Trim To": 0.99},

@@ -233,7 +233,7 @@ def test_log_sheet_holds_the_analysis_table(processed: Processed, inputs):
         assert row["Drift"] == pytest.approx(
             value / total - inputs[ticker]["Target %"], abs=0.00005
         )  # shown to 0.01 pp
-        assert row["Action"] == ("CASH" if ticker == "CASH" else actions[ticker]["Action"])
+        assert row["Action"] == actions[ticker]["Action"]  # SPEC §7's word, CASH too
         assert row["Amount"] == actions[ticker]["Amount"]
     cells = [v for row in wb[LOG].iter_rows(values_only=True) for v in row]
     assert AS_OF in [v.date() if isinstance(v, datetime) else v for v in cells]
@@ -261,7 +261,8 @@ def test_log_sheet_keeps_the_quarters_numbers(processed: Processed, plan: Plan):
     for r in m.returns:
         assert logged[r.ticker][3] == pytest.approx(float(r.quarterly_return), rel=1e-14)
         assert logged[r.ticker][5] == r.performance_class.value
-    assert pairs["Portfolio quarter return"][0] == pytest.approx(float(m.quarter_return), rel=1e-14)
+    label = "Quarter return since last rebalance"
+    assert pairs[label][0] == pytest.approx(float(m.quarter_return), rel=1e-14)
 
 
 def test_checklist_ticks_what_the_run_did_and_only_that(processed: Processed):

@@ -223,14 +223,16 @@ def test_defined_names_point_at_settings_values(book: openpyxl.Workbook) -> None
     assert NAME_QUARTER_RETURN in book.defined_names
 
 
-def test_dashboard_chart_compares_current_and_target(book: openpyxl.Workbook) -> None:
+def test_dashboard_chart_compares_current_target_and_post_trade(book: openpyxl.Workbook) -> None:
     charts = book[S.DASHBOARD]._charts
     assert len(charts) == 1
     chart = charts[0]
     assert isinstance(chart, BarChart)
     assert chart.grouping == "clustered"
     refs = [s.val.numRef.f.replace("'", "") for s in chart.series]
-    assert refs == ["Holdings!$F$2:$F$8", "Holdings!$G$2:$G$8"]
+    assert refs == ["Holdings!$F$2:$F$8", "Holdings!$G$2:$G$8", "Holdings!$R$2:$R$8"]
+    titles = [s.tx.strRef.f.replace("'", "") for s in chart.series]
+    assert titles == ["Holdings!F1", "Holdings!G1", "Holdings!R1"]  # by header: % of Portfolio …
     with zipfile.ZipFile(COMMITTED) as archive:
         assert any(n.startswith("xl/charts/chart") for n in archive.namelist())
 
@@ -349,7 +351,7 @@ def test_performance_formulas_in_libreoffice(recalculated: Path) -> None:
     assert (classes["PLTR"], classes["ALAB"], classes["CRWV"]) == ("Winner", "In-line", "Laggard")
     grid = read_values(recalculated, S.PERFORMANCE)
     summary = {row[8]: row[9] for row in grid if len(row) > 9 and row[8]}
-    assert summary["Portfolio quarter return"] == pytest.approx(expected_portfolio)
+    assert summary["Quarter return since last rebalance"] == pytest.approx(expected_portfolio)
     assert expected_portfolio == pytest.approx(120_000 / 115_830 - 1)
 
 
@@ -376,7 +378,14 @@ def test_blank_template_has_no_error_noise(tmp_path: Path) -> None:
     build_workbook(blank, sample=False)
     out = recalculate(blank, tmp_path / "out")
     _no_errors(out, list(S.SHEET_ORDER))
-    assert records(out, S.HOLDINGS) == []
+    # Only the CASH row a new workbook starts with, typed as it should be.
+    [cash] = records(out, S.HOLDINGS)
+    assert (cash[H.TICKER], cash[H.CURRENT_PRICE], cash[H.SHARES], cash[H.TARGET]) == (
+        "CASH",
+        1,
+        0,
+        0,
+    )
     assert all(not r[P.TICKER] for r in records(out, S.PERFORMANCE))
 
 
@@ -421,7 +430,7 @@ def test_libreoffice_and_the_engine_agree_on_the_quarters_numbers(recalculated: 
         assert got[P.CLASS] == r.performance_class.value
     grid = read_values(recalculated, S.PERFORMANCE)
     summary = {row[8]: row[9] for row in grid if len(row) > 9 and row[8]}
-    assert summary["Portfolio quarter return"] == pytest.approx(float(m.quarter_return))
+    assert summary["Quarter return since last rebalance"] == pytest.approx(float(m.quarter_return))
 
 
 @pytest.mark.libreoffice

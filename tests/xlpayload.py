@@ -527,7 +527,9 @@ def _range_action(ws: Worksheet, action: dict[str, Any]) -> None:
                 ws.cell(r0 + dr, c0 + dc).value = _typed(value)
         return
     if func == "setAutofit":
-        assert args == ["columns"], args  # widths are not compared
+        # Every client fits columns and rows (xlwings' VBA Columns/Rows.AutoFit, Office.js
+        # autofitColumns/autofitRows); widths and heights are not compared.
+        assert args in (["columns"], ["rows"]), args
         return
     for r in range(r0, r0 + rows):
         for c in range(c0, c0 + cols):

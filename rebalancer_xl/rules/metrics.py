@@ -12,10 +12,12 @@ weight was 32.4% and it contributed +6.5 points to the quarter.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from rebalancer_xl.model import (
     ZERO,
+    HistoryEntry,
     Holding,
     Metrics,
     PerformanceClass,
@@ -41,8 +43,33 @@ def performance_class(quarterly_return: Decimal) -> PerformanceClass:
     return PerformanceClass.LAGGARD
 
 
-def portfolio_metrics(holdings: Sequence[Holding]) -> Metrics:
-    """The totals of SPEC §1 and the Performance table, for holdings as they stand."""
+# The Dashboard, the Performance sheet, the Log and the terminal all say these.
+QUARTER_RETURN_LABEL = "Quarter return since last rebalance"  # prices × last weights
+QUARTER_PERFORMANCE_LABEL = "Quarter performance (value vs History {since})"
+
+
+def quarter_performance(
+    value: Decimal, history: Sequence[HistoryEntry], as_of: date
+) -> tuple[Decimal | None, date | None]:
+    """SPEC §1's quarter performance: `value` against the value of the latest History
+    row before `as_of` (a second run on the same date compares with the one before),
+    and that row's date; (None, None) without one. Snapshot rows (recorded fills, a
+    between-quarter check) are not runs, so a quarter is not measured from them."""
+    earlier = [e for e in history if e.date < as_of and e.portfolio_value > 0 and not e.snapshot]
+    if not earlier:
+        return None, None
+    last = max(earlier, key=lambda e: e.date)
+    return value / last.portfolio_value - 1, last.date
+
+
+def portfolio_metrics(
+    holdings: Sequence[Holding],
+    history: Sequence[HistoryEntry] = (),
+    as_of: date | None = None,
+    value_now: Decimal | None = None,
+) -> Metrics:
+    """The totals of SPEC §1 and the Performance table, for holdings as they stand;
+    with `history`, `as_of` and the run's portfolio value, the quarter performance."""
     value = sum((h.value for h in holdings), ZERO)
     costed = [h for h in holdings if h.purchase_price is not None]
     cost = sum((h.shares * h.purchase_price for h in costed if h.purchase_price), ZERO)
@@ -78,6 +105,11 @@ def portfolio_metrics(holdings: Sequence[Holding]) -> Metrics:
             )
         )
     contributions = [p.contribution for p in returns if p.contribution is not None]
+    performance, since = (
+        quarter_performance(value_now, history, as_of)
+        if value_now is not None and as_of is not None
+        else (None, None)
+    )
     return Metrics(
         value=value,
         cost=cost if costed else None,
@@ -87,6 +119,8 @@ def portfolio_metrics(holdings: Sequence[Holding]) -> Metrics:
         smallest=None if smallest is None else (smallest.ticker, _weight(smallest, value)),
         returns=tuple(returns),
         quarter_return=sum(contributions, ZERO) if last_value > 0 else None,
+        quarter_performance=performance,
+        performance_since=since,
     )
 
 

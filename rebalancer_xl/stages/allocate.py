@@ -107,10 +107,20 @@ def fund_required_buys(state: PlanState) -> None:
             state.available += take
     if wanted > state.available:
         scale = state.available / wanted if wanted else ZERO
-        state.pass_notes.append(
-            f"buys the rules call for ({money(cents(wanted))}) exceed the money "
-            f"available ({money(cents(state.available))}): each scaled to {scale:.1%}"
-        )
+        # The note compares the amounts as it prints them: short by less than a cent,
+        # "$1,000.00 exceed $1,000.00" would contradict itself. The buys are scaled all
+        # the same (cash is conserved to the cent) and whole-share rounding absorbs it.
+        short = cents(wanted) - cents(state.available)
+        if short > 0:
+            share = (
+                f"each scaled to {scale:.1%}"
+                if scale < Decimal("0.9995")
+                else "each scaled down in proportion"
+            )
+            state.pass_notes.append(
+                f"buys the rules call for ({money(cents(wanted))}) exceed the money "
+                f"available ({money(cents(state.available))}) by {money(short)}: {share}"
+            )
         required = {p: b * scale for p, b in required.items()}
     for p, b in required.items():
         p.to_buy = b

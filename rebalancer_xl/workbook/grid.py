@@ -133,7 +133,62 @@ class Autofit:
     cols: int
 
 
-Op = SetValues | SetFormat | SetColor | ClearContents | AddSheet | DeleteSheet | Autofit
+@dataclass(frozen=True, slots=True)
+class FitRows:
+    """Make rows `row` … `row + rows − 1` tall enough for the wrapped text of column
+    `col`. Excel (the button) measures it itself; the command estimates it from the
+    text's length and the column's width, and leaves a height the user set alone."""
+
+    sheet: str
+    row: int
+    rows: int
+    col: int
+
+
+# Excel's header codes: the sheet's name on the left, "Page n of m" on the right.
+PRINT_HEADER = "&L&A&RPage &P of &N"
+
+
+@dataclass(frozen=True, slots=True)
+class PrintLayout:
+    """Print a sheet the run made landscape, scaled to one page wide (as many pages tall
+    as it needs), each page headed by the sheet's name and its page number. Only the
+    command's writer carries it out: xlwings' remote clients have no page setup, so the
+    button leaves the sheet to Excel's defaults."""
+
+    sheet: str
+
+
+Op = (
+    SetValues
+    | SetFormat
+    | SetColor
+    | ClearContents
+    | AddSheet
+    | DeleteSheet
+    | Autofit
+    | FitRows
+    | PrintLayout
+)
+
+
+LINE_HEIGHT = 15.0  # points a line of 11-point text takes, Excel's default row height
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines `text` takes when wrapped in a column `width` characters wide.
+
+    A column's width counts the digit '0'; the average letter of a sentence is a little
+    narrower, so about 1.1 of them fit in each unit. Words are not split."""
+    per_line = max(1, int(width * 1.1))
+    lines, used = 1, 0
+    for word in text.split():
+        need = len(word) + (1 if used else 0)
+        if used and used + need > per_line:
+            lines, used = lines + 1, len(word)
+        else:
+            used += need
+    return lines
 
 
 def column_block(values: Sequence[Value]) -> tuple[tuple[Value, ...], ...]:

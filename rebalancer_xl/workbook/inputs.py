@@ -32,15 +32,18 @@ from rebalancer_xl.parse import (
     ParsedHoldings,
     check_lot_totals,
     parse_holdings,
+    parse_lot,
+    ticker_text,
     validate_parsed,
 )
 from rebalancer_xl.settings import BY_NAME, Settings, is_blank, parse_settings
-from rebalancer_xl.values import BadValue, excel_error, parse_date, parse_decimal
+from rebalancer_xl.values import BadValue, excel_error, parse_decimal, parse_run_date
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Formula, Sheet, a1, column_letter
 
 HEADER_SCAN_ROWS = 20  # a title or notes above the header row are fine
 KNOWN_SETTINGS = frozenset(name.casefold() for name in BY_NAME)
+_HOLDINGS_HEADERS = frozenset(S.headers(S.HOLDINGS_COLUMNS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,8 @@ class Table:
 
     sheet: Sheet
     header_row: int
-    columns: dict[str, int]  # header text -> 1-based column
+    columns: dict[str, int]  # header text -> 1-based column (its first, if repeated)
+    repeats: tuple[tuple[str, int], ...] = ()  # (header, column) of each repetition
 
     @property
     def first_row(self) -> int:
@@ -82,11 +86,32 @@ def find_table(sheet: Sheet, key: str) -> Table | None:
         texts = [v.strip() if isinstance(v, str) else None for v in row]
         if key in texts:
             columns: dict[str, int] = {}
+            repeats: list[tuple[str, int]] = []
             for c, text in enumerate(texts, start=1):
                 if text and text not in columns:
                     columns[text] = c
-            return Table(sheet, r, columns)
+                elif text:
+                    repeats.append((text, c))
+            return Table(sheet, r, columns, tuple(repeats))
     return None
+
+
+def _check_repeated_headers(table: Table, known: frozenset[str], out: BookInputs) -> None:
+    """A header the run reads or writes, twice: which column is meant is anyone's guess
+    (the reader would take the first and silently ignore the other)."""
+    for header, col in table.repeats:
+        if header in known:
+            first = a1(table.header_row, table.columns[header])
+            out.problems.append(
+                _problem(
+                    "duplicate-column",
+                    f"the {header!r} column appears twice (first at {table.sheet.name}!{first}); "
+                    "keep one, or rename the other",
+                    table.sheet.name,
+                    a1(table.header_row, col),
+                    column=header,
+                )
+            )
 
 
 def _plain(v: object) -> object:
@@ -144,10 +169,13 @@ def read_inputs(book: Book) -> BookInputs:
                     name,
                 )
             )
-    settings_raw, locate_setting = (
-        _read_settings(settings_sheet, out) if settings_sheet else ({}, None)
+    settings_raw, locate_setting, unread_settings = (
+        _read_settings(settings_sheet, out) if settings_sheet else ({}, None, [])
     )
     settings, setting_problems = parse_settings(settings_raw, locate_setting)
+    # Settings the sheet could not give (repeated, uncalculated) are refused like bad
+    # values: the checks that use them stand down rather than judge by a default.
+    setting_problems = unread_settings + setting_problems
     out.settings = settings
     out.problems.extend(setting_problems)
     if holdings_sheet is None:
@@ -165,6 +193,7 @@ def read_inputs(book: Book) -> BookInputs:
         )
         return out
     out.holdings_table = table
+    _check_repeated_headers(table, _HOLDINGS_HEADERS, out)
     last_prices, price_cells = _read_performance(book.get(S.PERFORMANCE), out)
     _check_output_columns(table, out)
     _check_merged(table, out)
@@ -176,15 +205,14 @@ def read_inputs(book: Book) -> BookInputs:
         for header in INPUT_COLUMNS:
             if header in table.columns:
                 row[header] = _input_value(table, r, header, out)
-        ticker = row.get(S.HoldingsHeader.TICKER)
-        key = str(ticker).strip().upper() if isinstance(ticker, str) else ticker
+        key = ticker_text(row.get(S.HoldingsHeader.TICKER))
         if key in last_prices:
             row[LAST_PRICE] = last_prices[key]
         rows.append(row)
 
     def locate(index: int, header: str) -> CellRef | None:
         if header == LAST_PRICE:
-            ticker = str(rows[index].get(S.HoldingsHeader.TICKER, "")).strip().upper()
+            ticker = ticker_text(rows[index].get(S.HoldingsHeader.TICKER))
             return CellRef(S.PERFORMANCE, price_cells.get(ticker, ""))
         if header not in table.columns:
             return CellRef(S.HOLDINGS, f"{table.header_row}:{table.header_row}")
@@ -203,7 +231,7 @@ def read_inputs(book: Book) -> BookInputs:
     )
     out.lots = _read_lots(book.get(S.LOTS), out, parsed)
     out.history = _read_history(book.get(S.HISTORY), out)
-    out.past_trades = _read_fills(book)
+    out.past_trades = _read_fills(book, out)
     return out
 
 
@@ -305,11 +333,15 @@ def _check_merged(table: Table, out: BookInputs) -> None:
 
 def _read_settings(
     sheet: Sheet, out: BookInputs
-) -> tuple[dict[str, object], Callable[[str], Where]]:
+) -> tuple[dict[str, object], Callable[[str], Where], list[Problem]]:
+    """The settings by name, where each is, and the problems of reading them: a setting
+    given twice, or as a formula with no calculated value (its default would stand in
+    for what the user meant)."""
     table = find_table(sheet, S.SettingsHeader.SETTING)
     raw: dict[str, object] = {}
     cells: dict[str, str] = {}
     name_cells: dict[str, str] = {}
+    problems: list[Problem] = []
     if table is None or S.SettingsHeader.VALUE not in table.columns:
         out.problems.append(
             _problem(
@@ -319,18 +351,53 @@ def _read_settings(
                 "A1",
             )
         )
-        return raw, lambda name: Where(S.SETTINGS_SHEET, column=name)
+        return raw, lambda name: Where(S.SETTINGS_SHEET, column=name), problems
+    _check_repeated_headers(
+        table, frozenset((S.SettingsHeader.SETTING, S.SettingsHeader.VALUE)), out
+    )
     for r in range(table.first_row, table.last_row() + 1):
         name = _plain(table.get(r, S.SettingsHeader.SETTING))
         if is_blank(name):
             continue
         key = str(name).strip()
+        value_cell = table.cell(r, S.SettingsHeader.VALUE)
+        spec = BY_NAME.get(key) or next(
+            (v for k, v in BY_NAME.items() if k.casefold() == key.casefold()), None
+        )
+        label = spec.name if spec else key
+        if key.casefold() in cells:
+            problems.append(
+                _problem(
+                    "duplicate-setting",
+                    f"{label} is set twice: here and at {S.SETTINGS_SHEET}!"
+                    f"{cells[key.casefold()]}; keep one (which one is meant is not clear)",
+                    S.SETTINGS_SHEET,
+                    value_cell,
+                    column=label,
+                )
+            )
+            # Neither value stands: the first is no more the one meant than the second.
+            for k in [k for k in raw if k.casefold() == key.casefold()]:
+                del raw[k]
+            continue
+        cells[key.casefold()] = value_cell
+        name_cells[key.casefold()] = table.cell(r, S.SettingsHeader.SETTING)
         value = table.get(r, S.SettingsHeader.VALUE)
         if isinstance(value, Formula):
+            if (is_blank(value.cached) or excel_error(value.cached)) and spec is not None:
+                problems.append(
+                    _problem(
+                        "formula-not-calculated",
+                        f"{label} holds the formula {value.text[:60]!r} and no calculated "
+                        "value; type the value, or open and save the file in Excel first",
+                        S.SETTINGS_SHEET,
+                        value_cell,
+                        column=label,
+                    )
+                )
+                continue
             value = value.cached
         raw[key] = value
-        cells[key.casefold()] = table.cell(r, S.SettingsHeader.VALUE)
-        name_cells[key.casefold()] = table.cell(r, S.SettingsHeader.SETTING)
 
     def locate(name: str) -> Where:
         key = name.strip().casefold()
@@ -338,7 +405,7 @@ def _read_settings(
         cell = cells.get(key, "") if key in KNOWN_SETTINGS else name_cells.get(key, "")
         return Where(S.SETTINGS_SHEET, column=name, cell=CellRef(S.SETTINGS_SHEET, cell))
 
-    return raw, locate
+    return raw, locate, problems
 
 
 def _read_performance(
@@ -356,7 +423,7 @@ def _read_performance(
         price = _plain(table.get(r, S.PerformanceHeader.LAST_PRICE))
         if is_blank(ticker) or is_blank(price):
             continue
-        key = str(ticker).strip().upper()
+        key = ticker_text(ticker)
         prices[key] = price
         cells[key] = table.cell(r, S.PerformanceHeader.LAST_PRICE)
     return prices, cells
@@ -376,49 +443,15 @@ def _read_lots(
         values = {h: _plain(table.get(r, h)) for h in S.headers(S.LOTS_COLUMNS)}
         if all(is_blank(v) for v in values.values()):
             continue
-        bad = False
-
-        def fail(header: str, code: str, message: str, r: int = r) -> None:
-            nonlocal bad
-            bad = True
+        lot, faults = parse_lot(values, row=r)
+        for header, code, message in faults:
             cell = table.cell(r, header) if header in table.columns else f"{r}:{r}"
             out.problems.append(_problem(code, message, S.LOTS, cell))
-
         ticker = values[S.LotsHeader.TICKER]
-        if is_blank(ticker):
-            fail(S.LotsHeader.TICKER, "missing-ticker", "this lot has no ticker")
-        parsed: dict[str, object] = {}
-        for header, reader in (
-            (S.LotsHeader.ACQUIRED, parse_date),
-            (S.LotsHeader.SHARES, parse_decimal),
-            (S.LotsHeader.COST, parse_decimal),
-        ):
-            raw = values[header]
-            if is_blank(raw):
-                fail(header, "missing-value", f"{header} is blank")
-                continue
-            try:
-                parsed[header] = reader(raw, header)
-            except BadValue as err:
-                fail(header, err.code, err.message)
-        shares = parsed.get(S.LotsHeader.SHARES)
-        if isinstance(shares, Decimal) and shares <= 0:
-            fail(S.LotsHeader.SHARES, "bad-shares", f"Shares is {shares}; a lot holds > 0")
-        cost = parsed.get(S.LotsHeader.COST)
-        if isinstance(cost, Decimal) and cost < 0:
-            fail(S.LotsHeader.COST, "bad-price", f"Cost per Share is {cost}; it cannot be < 0")
-        if bad:
-            refused.add(None if is_blank(ticker) else str(ticker).strip().upper())
+        if lot is None:
+            refused.add(None if is_blank(ticker) else ticker_text(ticker))
         else:
-            lots.append(
-                Lot(
-                    str(ticker).strip().upper(),
-                    parsed[S.LotsHeader.ACQUIRED],  # type: ignore[arg-type]
-                    parsed[S.LotsHeader.SHARES],  # type: ignore[arg-type]
-                    parsed[S.LotsHeader.COST],  # type: ignore[arg-type]
-                    row=r,
-                )
-            )
+            lots.append(lot)
     holdings_table = out.holdings_table
     if holdings_table is not None:
 
@@ -455,7 +488,7 @@ def _read_history(sheet: Sheet | None, out: BookInputs) -> tuple[HistoryEntry, .
         if is_blank(raw_date) and is_blank(raw_value):
             continue
         try:
-            when = parse_date(raw_date, S.HistoryHeader.DATE)
+            when = parse_run_date(raw_date, S.HistoryHeader.DATE)
             value = parse_decimal(raw_value, S.HistoryHeader.VALUE)
         except BadValue as err:
             out.problems.append(
@@ -477,8 +510,12 @@ def _read_history(sheet: Sheet | None, out: BookInputs) -> tuple[HistoryEntry, .
 _SIDES = {"BUY": Action.BUY, "ADD": Action.ADD, "SELL": Action.SELL, "TRIM": Action.TRIM}
 
 
-def _read_fills(book: Book) -> tuple[PastTrade, ...]:
-    """Trades actually made: filled rows of the Trades sheet and of every Log's archive."""
+def _read_fills(book: Book, out: BookInputs) -> tuple[PastTrade, ...]:
+    """Trades actually made: filled rows of the Trades sheet and of every Log's archive.
+
+    A fill typed as a formula counts by its calculated value; one with none is a
+    problem at its cell, as in Holdings: read as "not filled" it would hide a sale
+    from the wash-sale check."""
     trades: list[PastTrade] = []
     sheets = [book.get(S.TRADES)] + [
         book.get(n) for n in book.sheet_order if S.log_date(n) is not None
@@ -493,19 +530,44 @@ def _read_fills(book: Book) -> tuple[PastTrade, ...]:
                     if is_blank(side):
                         break  # the end of this block
                     continue
+                uncalculated = [
+                    h
+                    for h in (S.TradesHeader.FILLED_SHARES, S.TradesHeader.DATE)
+                    if _uncalculated(table.get(r, h))
+                ]
+                for h in uncalculated:
+                    formula = table.get(r, h)
+                    assert isinstance(formula, Formula)
+                    out.problems.append(
+                        _problem(
+                            "formula-not-calculated",
+                            f"{h} holds the formula {formula.text[:60]!r} and no calculated "
+                            "value; type the value, or open and save the file in Excel first",
+                            sheet.name,
+                            table.cell(r, h),
+                        )
+                    )
+                if uncalculated:
+                    continue
                 try:
                     shares = parse_decimal(
                         _plain(table.get(r, S.TradesHeader.FILLED_SHARES)), "Filled Shares"
                     )
-                    when = parse_date(_plain(table.get(r, S.TradesHeader.DATE)), "Date")
+                    when = parse_run_date(_plain(table.get(r, S.TradesHeader.DATE)), "Date")
                 except BadValue:
                     continue  # not filled (yet)
-                ticker = str(_plain(table.get(r, S.TradesHeader.TICKER))).strip().upper()
+                ticker = ticker_text(_plain(table.get(r, S.TradesHeader.TICKER)))
                 price = _first_price(
                     table, r, (S.TradesHeader.FILL_PRICE, S.TradesHeader.LIMIT_PRICE)
                 )
                 trades.append(PastTrade(when, ticker, _SIDES[side.strip().upper()], shares, price))
     return tuple(trades)
+
+
+def _uncalculated(value: object) -> bool:
+    return isinstance(value, Formula) and (
+        is_blank(value.cached) or bool(excel_error(value.cached))
+    )
 
 
 def _first_price(table: Table, row: int, headers: tuple[str, ...]) -> Decimal | None:

@@ -44,16 +44,21 @@ from typing import IO, Any
 from lxml import etree
 
 from rebalancer_xl.workbook.grid import (
+    LINE_HEIGHT,
+    PRINT_HEADER,
     AddSheet,
     Autofit,
     ClearContents,
     DeleteSheet,
+    FitRows,
     Formula,
     Op,
+    PrintLayout,
     SetColor,
     SetFormat,
     SetValues,
     column_letter,
+    wrapped_lines,
 )
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -99,6 +104,14 @@ _BUILTIN_FORMATS = {
     "@": 49,
 }
 _DATE_FORMAT = "yyyy-mm-dd"
+_C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+_CHART_PART = re.compile(r"^xl/charts/chart\d+\.xml$")
+# A chart series over one column: 'Holdings'!$F$2:$F$8 (or Holdings!$F$2:$F$8).
+_COLUMN_RANGE = re.compile(
+    r"^(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^'!]+))!"
+    r"\$(?P<col>[A-Z]{1,3})\$(?P<top>\d+):\$(?P<col2>[A-Z]{1,3})\$(?P<bottom>\d+)$"
+)
+_DEFAULT_COL_WIDTH = 8.43  # Excel's, for a column the sheet gives no width
 
 
 class PackageError(Exception):
@@ -302,6 +315,7 @@ class _SheetEdit:
             r = int(row.get("r", "0"))
             self.rows[r] = row
         self.last_row = max(self.rows, default=0)
+        self.typed_rows = frozenset(self.rows)  # rows the file had before this run
         self.overwrote_formula = False
         self.extent: tuple[int, int, int, int] | None = None  # min_r, min_c, max_r, max_c
         # Rows the sheet does not have yet (new Trades and History rows): kept as plain
@@ -561,6 +575,7 @@ class _NewSheet:
         self.written_text: dict[tuple[int, int], str] = {}  # what autofit measures
         self.widths: dict[int, int] = {}
         self.overwrote_formula = False
+        self.print_layout = False  # landscape, one page wide, headed (see PrintLayout)
 
     def set_value(self, r: int, c: int, value: object, date1904: bool) -> None:
         if value is None or value == "":
@@ -597,7 +612,9 @@ class _NewSheet:
             dimension = "A1"
         out = [
             "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n",
-            f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}"><dimension ref="{dimension}"/>',
+            f'<worksheet xmlns="{MAIN}" xmlns:r="{REL_NS}">',
+            '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if self.print_layout else "",
+            f'<dimension ref="{dimension}"/>',
             '<sheetViews><sheetView workbookViewId="0"/></sheetViews>',
             '<sheetFormatPr defaultRowHeight="15"/>',
         ]
@@ -611,13 +628,50 @@ class _NewSheet:
         out.extend(_rows_xml(self.rows))
         out.append(
             '</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75"'
-            ' header="0.3" footer="0.3"/></worksheet>'
+            ' header="0.3" footer="0.3"/>'
         )
+        if self.print_layout:
+            # As many pages tall as the log needs; each page says whose it is.
+            out.append('<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>')
+            out.append(
+                f"<headerFooter><oddHeader>{_escape(PRINT_HEADER)}</oddHeader></headerFooter>"
+            )
+        out.append("</worksheet>")
         return "".join(out).encode()
 
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _fit_rows(edit: _SheetEdit, op: FitRows) -> None:
+    """Row heights for wrapped text (see FitRows). A row height the user set
+    (customHeight) is theirs; one this run set before is set again."""
+    width = _DEFAULT_COL_WIDTH
+    cols = edit.root.find(_M + "cols")
+    if cols is not None:
+        for col in cols.iterchildren(_M + "col"):
+            if int(col.get("min", "0")) <= op.col <= int(col.get("max", "0")):
+                width = float(col.get("width", width))
+    for r in range(op.row, op.row + op.rows):
+        row = edit.rows.get(r)
+        if row is None or row.get("customHeight") in ("1", "true"):
+            continue
+        cell = edit.cell(r, op.col, create=False)
+        text = _cell_text(cell) if cell is not None else ""
+        lines = wrapped_lines(text, width) if text else 1
+        if lines > 1:
+            row.set("ht", f"{lines * LINE_HEIGHT:g}")
+        elif "ht" in row.attrib:
+            del row.attrib["ht"]
+
+
+def _cell_text(cell: etree._Element) -> str:
+    """The text a cell shows, as far as its XML says (inline strings and plain values)."""
+    if cell.get("t") == "inlineStr":
+        return "".join(t.text or "" for t in cell.iter(_M + "t"))
+    v = cell.find(_M + "v")
+    return (v.text or "") if v is not None else ""
 
 
 # --- styles ----------------------------------------------------------------------------
@@ -1013,6 +1067,14 @@ class Package:
                 edit = self._edit(op.sheet)
                 if isinstance(edit, _NewSheet):  # column widths on the user's sheets are theirs
                     edit.autofit(op)
+            elif isinstance(op, PrintLayout):
+                edit = self._edit(op.sheet)
+                if isinstance(edit, _NewSheet):  # so is the page setup of the user's sheets
+                    edit.print_layout = True
+            elif isinstance(op, FitRows):
+                edit = self._edit(op.sheet)
+                if isinstance(edit, _SheetEdit):
+                    _fit_rows(edit, op)
         self._finish_deletes()
         for edit in self._edits.values():
             if isinstance(edit, _SheetEdit):
@@ -1052,6 +1114,39 @@ class Package:
             if auto is not None:
                 auto.set("ref", new_ref)
             self._dirty(part)
+            # Rows the person typed under the table, as Excel would have taken them in
+            # (and its charts with them); rows the run appends (History, Trades) change
+            # no chart: a chart is not the run's to edit for its own rows.
+            if all(r in edit.typed_rows for r in range(r2 + 1, last + 1)):
+                self._extend_chart_ranges(self.plan.sheet_parts[edit.part], (r1, c1, r2, c2), last)
+
+    def _extend_chart_ranges(self, sheet: str, table: tuple[int, int, int, int], last: int) -> None:
+        """Chart series over a whole column of a table that grew grow with it, as Excel
+        keeps a chart made from a table in step with it (the Dashboard's weights chart
+        is one: a holding typed below the table would be left out of it)."""
+        r1, c1, r2, c2 = table
+        for part in sorted(n for n in self.names if _CHART_PART.match(n)):
+            root = self.tree(part)
+            changed = False
+            for f in root.iter(_C + "f"):
+                found = _COLUMN_RANGE.match(f.text or "")
+                if found is None:
+                    continue
+                quoted = found["quoted"]
+                if (quoted.replace("''", "'") if quoted else found["plain"]) != sheet:
+                    continue
+                col = parse_ref(f"{found['col']}1")[1]
+                if not (
+                    found["col"] == found["col2"]
+                    and c1 <= col <= c2
+                    and int(found["top"]) == r1 + 1
+                    and int(found["bottom"]) == r2
+                ):
+                    continue
+                f.text = f"{f.text[: found.start('bottom')]}{last}"
+                changed = True
+            if changed:
+                self._dirty(part)
 
     def _after_writes(self) -> None:
         if not self._edits and not self.plan.new_sheet_parts:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from rebalancer_xl.model import CASH, AccountType, Action, Decision, LotSale, Plan
+from rebalancer_xl.model import AccountType, Action, Decision, LotSale, Plan
 from rebalancer_xl.quarter.orders_plan import order_lines
+from rebalancer_xl.rules.metrics import QUARTER_PERFORMANCE_LABEL, QUARTER_RETURN_LABEL
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import (
     AddSheet,
@@ -22,7 +23,10 @@ from rebalancer_xl.workbook.grid import (
     Book,
     ClearContents,
     DeleteSheet,
+    FitRows,
+    Formula,
     Op,
+    PrintLayout,
     SetColor,
     SetFormat,
     SetValues,
@@ -89,6 +93,8 @@ def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
         ops.append(SetValues(S.HOLDINGS, first, col, column_block(values)))
         if fmt != S.GENERAL:
             ops.append(SetFormat(S.HOLDINGS, first, col, len(values), 1, fmt))
+    # The template wraps the Reason column: its rows grow to show the whole reason.
+    ops.append(FitRows(S.HOLDINGS, first, len(rows), table.columns[S.HoldingsHeader.REASON]))
     return ops
 
 
@@ -186,7 +192,9 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
         return []
     filled = []
     for r in range(table.first_row, table.last_row() + 1):
-        row = tuple(table.get(r, h) for h in S.headers(S.TRADES_COLUMNS))
+        # The values as the sheet shows them: a fill typed as =5*2 is archived as 10 (the
+        # archive is a record, and a formula copied elsewhere would point at other cells).
+        row = tuple(_shown(table.get(r, h)) for h in S.headers(S.TRADES_COLUMNS))
         if row[7] not in (None, "") and row[9] not in (None, ""):
             filled.append(row)
     earlier = sorted(e.date for e in inputs.history if e.date < info.as_of and not e.snapshot)
@@ -209,19 +217,20 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
 _EXECUTED = "Executed trades (fills copied from the Trades sheet)"
 
 
+def _shown(value: object) -> object:
+    """A cell's value as a person sees it: a formula's calculated value, else its text."""
+    if isinstance(value, Formula):
+        return value.cached if value.cached is not None else value.text
+    return value
+
+
 # --- History ---------------------------------------------------------------------------
 
 
-def quarter_return(plan: Plan, inputs: BookInputs) -> float | None:
-    earlier = [
-        e
-        for e in inputs.history
-        if e.date < plan.as_of and e.portfolio_value > 0 and not e.snapshot
-    ]
-    if not earlier:
-        return None
-    last = max(earlier, key=lambda e: e.date)
-    return num(plan.portfolio_value / last.portfolio_value - 1)
+def quarter_performance(plan: Plan) -> float | None:
+    """The History sheet's Quarter Return: SPEC §1's quarter performance."""
+    p = plan.metrics.quarter_performance
+    return None if p is None else num(p)
 
 
 def _history(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
@@ -247,7 +256,7 @@ def _history(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
     values: dict[str, object] = {
         S.HistoryHeader.DATE: plan.as_of,
         S.HistoryHeader.VALUE: num(plan.portfolio_value),
-        S.HistoryHeader.RETURN: quarter_return(plan, inputs),
+        S.HistoryHeader.RETURN: quarter_performance(plan),
         S.HistoryHeader.STRATEGY: inputs.settings.strategy.value,
         S.HistoryHeader.TRADES: len(plan.trades),
         S.HistoryHeader.TURNOVER: num(plan.turnover),
@@ -273,15 +282,21 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     ops.append(AddSheet(name))
     w = _Writer(name)
     w.title("Quarterly rebalancing log")
-    qr = quarter_return(plan, inputs)
+    m = plan.metrics
     w.pair("Date", plan.as_of, S.DATE)
     w.pair("Portfolio Value", num(plan.portfolio_value), S.MONEY)
-    w.pair(
-        "Quarter Performance",
-        qr if qr is not None else "n/a (no earlier History row)",
-        S.SIGNED_PERCENT,
-    )
-    m = plan.metrics
+    # Two different measures, so two labels that say what each one measures (SPEC §1's
+    # quarter performance; the Performance sheet's and the Dashboard's quarter return).
+    if m.quarter_performance is not None and m.performance_since is not None:
+        w.pair(
+            QUARTER_PERFORMANCE_LABEL.format(since=m.performance_since.isoformat()),
+            num(m.quarter_performance),
+            S.SIGNED_PERCENT,
+        )
+    else:
+        w.pair(QUARTER_PERFORMANCE_LABEL.format(since="row"), "n/a (no earlier History row)")
+    if m.quarter_return is not None:
+        w.pair(QUARTER_RETURN_LABEL, num(m.quarter_return), S.SIGNED_PERCENT)
     if m.gain is not None:
         w.pair(
             "Gain/Loss since purchase",
@@ -310,7 +325,7 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
                 num(d.weight),
                 num(d.target),
                 num(d.drift_pp / 100),
-                d.action.value if d.ticker != CASH else "CASH",
+                d.action.value,  # SPEC §7's word, as on Holdings: the CASH row too
                 num(d.amount),
                 num(d.post_trade_weight),
                 d.rule,
@@ -358,8 +373,6 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
             ],
             (None, S.MONEY, S.MONEY, S.SIGNED_PERCENT, S.SIGNED_PERCENT, None),
         )
-        if m.quarter_return is not None:
-            w.pair("Portfolio quarter return", num(m.quarter_return), S.SIGNED_PERCENT)
         w.gap()
 
     w.title("Trades")
@@ -405,6 +418,8 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     ops += w.ops
     # Fit the tables' columns; the long rationale lines below may run past them.
     ops.append(Autofit(name, table_top + 1, 1, table_bottom - table_top, 10))
+    # Ten columns do not fit a portrait page: landscape, scaled to the page's width.
+    ops.append(PrintLayout(name))
     return ops
 
 

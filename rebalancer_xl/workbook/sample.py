@@ -53,6 +53,19 @@ HOLDINGS: tuple[dict[str, object], ...] = tuple(
     dict(zip(_HOLDING_FIELDS, row, strict=True)) for row in _HOLDING_ROWS
 )
 
+# The one row an empty workbook starts with: cash is a row like any position, and a new
+# user would not guess that it must be there nor how it is typed.
+CASH_ROW: dict[str, object] = {
+    _H.TICKER: "CASH",
+    _H.CURRENT_PRICE: 1,
+    _H.SHARES: 0,
+    _H.TARGET: 0,
+}
+CASH_NOTE = (
+    "Your cash. Type its balance in Shares (Current Price stays 1) and its target in "
+    "Target %. Keep this row: sales pay into it and buys are paid from it."
+)
+
 _LAST_PRICES = {"PLTR": 150, "ALAB": 125, "CRWV": 110, "ARM": 145, "TEM": 70, "IONQ": 44, "CASH": 1}
 PERFORMANCE: tuple[dict[str, object], ...] = tuple(
     {PerformanceHeader.TICKER: ticker, PerformanceHeader.LAST_PRICE: price}

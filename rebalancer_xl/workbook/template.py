@@ -38,6 +38,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from rebalancer_xl.files import atomic_write
 from rebalancer_xl.model import CASH, Tier
+from rebalancer_xl.rules.metrics import QUARTER_RETURN_LABEL
 from rebalancer_xl.settings import SETTINGS, SettingSpec, display_value
 from rebalancer_xl.settings import Kind as SettingKind
 from rebalancer_xl.workbook import sample as sample_data
@@ -219,6 +220,9 @@ _CENTRED = frozenset(
 )
 
 
+_WRAPPED = frozenset({HoldingsHeader.REASON})
+
+
 def _style_body(ws: Worksheet, row: int, columns: tuple[Column, ...]) -> None:
     for index, col in enumerate(columns, start=1):
         cell = ws.cell(row=row, column=index)
@@ -227,6 +231,10 @@ def _style_body(ws: Worksheet, row: int, columns: tuple[Column, ...]) -> None:
         cell.border = _BORDER
         if col.header in _CENTRED:
             cell.alignment = Alignment(horizontal="center")
+        elif col.header in _WRAPPED:
+            # A long reason wraps inside its column instead of running on over Flags
+            # (and being cut where Flags has text); the row grows to show it.
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _write_rows(
@@ -346,8 +354,16 @@ def _holdings_sheet(ws: Worksheet, sample: bool) -> int:
     _write_header(ws, columns, notes)
     ws.freeze_panes = "B2"  # keep the Ticker column in view while scrolling right
 
-    rows = sample_data.HOLDINGS if sample else ({} for _ in range(BLANK_HOLDING_ROWS))
+    rows = (
+        sample_data.HOLDINGS
+        if sample
+        else [*({} for _ in range(BLANK_HOLDING_ROWS - 1)), sample_data.CASH_ROW]
+    )
     last = _write_rows(ws, columns, rows)
+    if not sample:
+        note = Comment(sample_data.CASH_NOTE, "rebalancer_xl")
+        note.width, note.height = 260, 90
+        ws.cell(row=last, column=1).comment = note
     formulas = holdings_formulas()
     for row in range(2, last + 1):
         for index, col in enumerate(columns, start=1):
@@ -596,7 +612,7 @@ def _performance_sheet(wb: Workbook, sample: bool) -> None:
             NAME_LAST_VALUE,
         ),
         (
-            "Portfolio quarter return",
+            QUARTER_RETURN_LABEL,
             f'=IF(N({NAME_LAST_VALUE})>0,SUM({contrib}{first}:{contrib}{last}),"")',
             SIGNED_PERCENT,
             NAME_QUARTER_RETURN,
@@ -685,7 +701,7 @@ _METRICS: tuple[str, ...] = (
     "Smallest position",
     "Cash",
     "Targets add up to",
-    "Quarter return since last rebalance",
+    QUARTER_RETURN_LABEL,
     "Strategy",
     "As-of date",
     "Last rebalance",
@@ -746,7 +762,7 @@ def _dashboard_metrics() -> dict[str, tuple[str | ArrayFormula, str | ArrayFormu
         ),
         "Cash": (f'=SUMIF({ticker},"{CASH}",{value})', f'=IF({total}>0,{cash}/{total},"")', MONEY),
         "Targets add up to": (f"=SUM({_whole(h.TARGET)})", None, PERCENT),
-        "Quarter return since last rebalance": (f"={NAME_QUARTER_RETURN}", None, SIGNED_PERCENT),
+        QUARTER_RETURN_LABEL: (f"={NAME_QUARTER_RETURN}", None, SIGNED_PERCENT),
         "Strategy": (f'=IF({strategy}="","{default_strategy}",{strategy})', None, GENERAL),
         "As-of date": (f'=IF(ISNUMBER({as_of}),{as_of},"today")', None, DATE),
         "Last rebalance": (f'=IF(ISNUMBER({last}),{last},"not set")', None, DATE),
@@ -819,19 +835,25 @@ def _dashboard_sheet(ws: Worksheet, holding_rows: int, sample: bool) -> None:
         value="Drift turns amber at the Band and red at the Outer Band (see Settings).",
     ).font = Font(name=_FONT_NAME, italic=True, color="595959")
 
-    ws.add_chart(_weights_chart(holding_rows), f"E{_FIRST_METRIC_ROW - 1}")
+    ws.add_chart(_weights_chart(holding_rows, empty=not sample), f"E{_FIRST_METRIC_ROW - 1}")
 
 
-def _weights_chart(last_row: int) -> BarChart:
-    """Clustered bars of current and target weight per ticker, read from Holdings."""
+def _weights_chart(last_row: int, *, empty: bool = False) -> BarChart:
+    """Clustered bars per ticker, read from Holdings: the weight now, the target, and
+    the weight after the run's trades (blank until a run has written them)."""
     h = HoldingsHeader
     chart = BarChart()
     chart.type = "col"
     chart.grouping = "clustered"
-    chart.title = "Current vs target weight"
+    chart.title = "Current, target and post-trade weight"
     chart.y_axis.title = "Weight"
     chart.y_axis.number_format = "0%"
     chart.y_axis.scaling.min = 0
+    if empty:
+        # With nothing to show, spreadsheets pick an axis of their own (LibreOffice's
+        # runs to 1200%); weights run from 0% to 100%.
+        chart.y_axis.scaling.max = 1
+        chart.y_axis.majorUnit = 0.2
     # openpyxl marks axes deleted by default; recent Excel then hides the labels.
     chart.x_axis.delete = False
     chart.y_axis.delete = False
@@ -839,7 +861,11 @@ def _weights_chart(last_row: int) -> BarChart:
     chart.width = 20
     chart.height = 10
     sheet = _HoldingsRef(last_row)
-    for header, colour in ((h.WEIGHT, HEADER_FILL[Kind.OUTPUT]), (h.TARGET, "A5A5A5")):
+    for header, colour in (
+        (h.WEIGHT, HEADER_FILL[Kind.OUTPUT]),
+        (h.TARGET, "A5A5A5"),
+        (h.POST_TRADE, "70AD47"),
+    ):
         chart.add_data(sheet.column(header, with_header=True), titles_from_data=True)
         chart.series[-1].graphicalProperties.solidFill = colour
         chart.series[-1].graphicalProperties.line.solidFill = colour
