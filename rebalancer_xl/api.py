@@ -26,9 +26,17 @@ from rebalancer_xl.model import (
     Where,
 )
 from rebalancer_xl.parse import (
+    ACTION,
+    AMOUNT,
+    FLAGS,
     HOLDINGS,
     LOT_COLUMNS,
+    POST_TRADE,
+    REASON,
+    RULE,
+    RULE_ID,
     SHARES,
+    SHARES_TO_TRADE,
     TICKER,
     check_lot_totals,
     parse_holdings,
@@ -202,8 +210,15 @@ def _lots(lots: object) -> tuple[list[Lot], list[Problem], list[str | None]]:
     refused: list[str | None] = []
     for i, row in enumerate(rows):
         if isinstance(row, Lot):
-            out.append(row)
-            continue
+            # A Lot value is checked like a row of the Lots sheet: one check of a lot's
+            # numbers, wherever the lot comes from.
+            row = dict(
+                zip(
+                    LOT_COLUMNS,
+                    (row.ticker, row.acquired, row.shares, row.cost_per_share),
+                    strict=True,
+                )
+            )
         if not isinstance(row, Mapping):
             raise TypeError(_LOTS_EXPECTED + f"; lot {i} is a {type(row).__name__}")
         values = {str(k): v for k, v in row.items()}
@@ -259,14 +274,14 @@ def rebalance(
         return d.reason
 
     for column, get in (
-        ("Action", lambda d: d.action.value),
-        ("Amount", lambda d: float(d.amount)),
-        ("Shares to Trade", lambda d: float(d.shares)),
-        ("Post-Trade %", lambda d: float(d.post_trade_weight)),
-        ("Rule", lambda d: d.rule),
-        ("Rule ID", lambda d: d.rule_id.value),
-        ("Reason", reason),
-        ("Flags", lambda d: d.flag_text),
+        (ACTION, lambda d: d.action.value),
+        (AMOUNT, lambda d: float(d.amount)),
+        (SHARES_TO_TRADE, lambda d: float(d.shares)),
+        (POST_TRADE, lambda d: float(d.post_trade_weight)),
+        (RULE, lambda d: d.rule),
+        (RULE_ID, lambda d: d.rule_id.value),
+        (REASON, reason),
+        (FLAGS, lambda d: d.flag_text),
     ):
         out[column] = [get(by_ticker[t]) if t in by_ticker else None for t in tickers]
     return out

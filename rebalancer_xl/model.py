@@ -21,7 +21,6 @@ ONE = Decimal(1)
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 CASH = "CASH"
-THESIS_SCORE = Decimal(50)  # Strong or better: the lowest score of an intact thesis
 
 
 def pp(weight: Decimal) -> Decimal:
@@ -55,16 +54,20 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, ROUND_HALF_UP)
 
 
-class Action(enum.Enum):
+class _HashedEnum(enum.Enum):
+    """An Enum whose members hash by identity: they are singletons compared by identity,
+    so that hash is a valid one, and Enum's own (the name's, in Python) costs ~0.3 µs on
+    every set or dict use, many times a row in a plan."""
+
+    __hash__ = object.__hash__
+
+
+class Action(_HashedEnum):
     HOLD = "HOLD"
     TRIM = "TRIM"  # a rebalancing sale (strategy, cap)
     SELL = "SELL"  # a rule sale: exit signals or a broken thesis
     ADD = "ADD"  # buy more of a position already held
     BUY = "BUY"  # a new position, or the index fund that takes the leftover
-
-    # Members are singletons compared by identity, so the identity hash is a valid one;
-    # Enum's own hashes the name in Python, ~0.3 µs on every set or dict use in a plan.
-    __hash__ = object.__hash__
 
     @property
     def is_sale(self) -> bool:
@@ -80,7 +83,7 @@ _SALES = frozenset({Action.TRIM, Action.SELL})
 _BUYS = frozenset({Action.ADD, Action.BUY})
 
 
-class RuleId(enum.Enum):
+class RuleId(_HashedEnum):
     """Which rule decided a row: a closed set of stable names that never carry a setting's
     value, so `cap` stays `cap` whatever the Cap is. The Rule column shows a readable
     label made from the id and the settings (`rules.labels.rule_label`)."""
@@ -103,20 +106,12 @@ class RuleId(enum.Enum):
     LEFTOVER = "leftover"
     CASH = "cash"
 
-    # Members are singletons compared by identity, so the identity hash is a valid one;
-    # Enum's own hashes the name in Python, ~0.3 µs on every set or dict use in a plan.
-    __hash__ = object.__hash__
 
-
-class Flag(enum.Enum):
+class Flag(_HashedEnum):
     URGENT = "URGENT"
     MONITOR = "MONITOR"
     REVIEW = "REVIEW"
     WASH_SALE = "WASH-SALE"
-
-    # Members are singletons compared by identity, so the identity hash is a valid one;
-    # Enum's own hashes the name in Python, ~0.3 µs on every set or dict use in a plan.
-    __hash__ = object.__hash__
 
 
 class Strategy(enum.Enum):
@@ -161,15 +156,21 @@ class Tier(enum.Enum):
 
     @classmethod
     def of(cls, score: Decimal) -> Tier:
-        if score >= 75:
-            return cls.EXCEPTIONAL
-        if score >= 65:
-            return cls.VERY_STRONG
-        if score >= 50:
-            return cls.STRONG
-        if score >= 35:
-            return cls.MODERATE
+        for floor, tier in TIER_FLOORS:
+            if score >= floor:
+                return tier
         return cls.WEAK
+
+
+# The score ladder of SPEC §1, highest first: the engine's tiers and the sheet's Tier
+# formula are both made from it.
+TIER_FLOORS: tuple[tuple[Decimal, Tier], ...] = (
+    (Decimal(75), Tier.EXCEPTIONAL),
+    (Decimal(65), Tier.VERY_STRONG),
+    (Decimal(50), Tier.STRONG),
+    (Decimal(35), Tier.MODERATE),
+)
+THESIS_SCORE = {t: f for f, t in TIER_FLOORS}[Tier.STRONG]  # an intact thesis: Strong+
 
 
 class PerformanceClass(enum.Enum):
@@ -440,6 +441,13 @@ def fast_constructor(cls: type[_Frozen]) -> Callable[..., _Frozen]:
         return obj  # type: ignore[no-any-return]
 
     return build
+
+
+def fast_replace(obj: _Frozen, build: Callable[..., _Frozen], **changes: Any) -> _Frozen:
+    """`dataclasses.replace(obj, **changes)` through a `fast_constructor`'s `build`."""
+    values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
+    values.update(changes)
+    return build(**values)
 
 
 new_decision = fast_constructor(Decision)

@@ -549,13 +549,27 @@ def _read_fills(book: Book, out: BookInputs) -> tuple[PastTrade, ...]:
                     )
                 if uncalculated:
                     continue
-                try:
-                    shares = parse_decimal(
-                        _plain(table.get(r, S.TradesHeader.FILLED_SHARES)), "Filled Shares"
-                    )
-                    when = parse_run_date(_plain(table.get(r, S.TradesHeader.DATE)), "Date")
-                except BadValue:
+                raw_shares = _plain(table.get(r, S.TradesHeader.FILLED_SHARES))
+                if is_blank(raw_shares):
                     continue  # not filled (yet)
+                header = S.TradesHeader.FILLED_SHARES
+                try:
+                    shares = parse_decimal(raw_shares, header)
+                    header = S.TradesHeader.DATE
+                    when = parse_run_date(_plain(table.get(r, header)), header)
+                except BadValue as err:
+                    # A fill the run cannot read still happened: say that the wash-sale
+                    # check goes without it rather than drop it unseen.
+                    out.problems.append(
+                        _problem(
+                            err.code,
+                            f"{err.message}; this fill is left out of the wash-sale check",
+                            sheet.name,
+                            table.cell(r, header),
+                            Severity.WARNING,
+                        )
+                    )
+                    continue
                 ticker = ticker_text(_plain(table.get(r, S.TradesHeader.TICKER)))
                 price = _first_price(
                     table, r, (S.TradesHeader.FILL_PRICE, S.TradesHeader.LIMIT_PRICE)
