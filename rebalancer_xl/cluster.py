@@ -69,20 +69,18 @@ def process_on_cluster(
     cwd = os.getcwd()
     token = uuid.uuid4().hex
     with _connect(scheduler, jobs, len(files)) as client:
-        futures = [
-            client.submit(
-                rebalance_on_worker,
-                f,
-                options,
-                cwd,
-                _seen(f),
-                __version__,
-                # A tuple key groups every file of the run as "rebalance" on the dashboard.
-                key=(f"rebalance-{token}", i),
-                pure=False,
-            )
-            for i, f in enumerate(files)
-        ]
+        # One map, not a submit per file: the scheduler receives the batch in one message.
+        futures = client.map(
+            rebalance_on_worker,
+            files,
+            [_seen(f) for f in files],
+            options=options,
+            cwd=cwd,
+            version=__version__,
+            # A tuple key groups every file of the run as "rebalance" on the dashboard.
+            key=[(f"rebalance-{token}", i) for i in range(len(files))],
+            pure=False,
+        )
         results: dict[int, dict[str, Any]] = {}
         for future in as_completed(futures):
             i = future.key[1]
@@ -148,7 +146,7 @@ def _seen(path: str) -> Seen:
 
 
 def rebalance_on_worker(
-    given: str, options: dict[str, Any], cwd: str, seen: Seen, version: str
+    given: str, seen: Seen, *, options: dict[str, Any], cwd: str, version: str
 ) -> dict[str, Any]:
     """Run on a Dask worker: check the worker sees the client's file, then process it.
 
@@ -241,20 +239,19 @@ def _result_of(future: Any, given: str) -> dict[str, Any]:
         return result
     name = Path(given).name
     if future.status == "cancelled":
-        return _failed(given, "worker-error", f"{name}: the Dask scheduler cancelled it")
+        return _failed(given, "worker-error", f"the Dask scheduler cancelled {name}")
     err = future.exception()
     if isinstance(err, KilledWorker):
-        tries = err.allowed_failures + 1
         return _failed(
             given,
             "worker-died",
-            f"{name}: the Dask worker processing it died (killed, or out of memory) on each "
-            f"of {tries} tries; the workbook is as it was or completely written. "
-            f"The scheduler said: {_one_line(err)}",
+            f"the Dask worker processing {name} died (killed, or out of memory) on each of "
+            f"{err.allowed_failures + 1} tries, the last on {err.last_worker.address}; its "
+            "log says why. The workbook is as it was or completely written",
         )
     return _failed(
         given,
         "worker-error",
-        f"{name}: a Dask worker could not run it ({type(err).__name__}: {_one_line(err)}); "
-        "is the same rebalancer-xl installed on every worker?",
+        f"a Dask worker could not run {name}: {type(err).__name__}: {_one_line(err)} "
+        "(is the same rebalancer-xl installed on every worker?)",
     )

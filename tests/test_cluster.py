@@ -260,6 +260,47 @@ def test_a_path_only_the_client_can_see_is_that_files_problem(cluster, sample_ma
     assert {sha256(tmp_path / n) for n in names} == {sha256(sample_master)}
 
 
+def test_an_output_folder_only_the_client_can_see_is_reported(cluster, sample_master, tmp_path):
+    """The output folder is made on this side; a worker that cannot see it says so rather
+    than making one of its own on its own disk."""
+    names = books(tmp_path, sample_master, 1)
+    out = "/proc/self/cwd/done"
+    if not Path("/proc/self/cwd").exists():
+        pytest.skip("needs Linux's /proc")
+    run = command(
+        "run", *names, "--output-dir", out, "--json", "--scheduler", cluster.address, cwd=tmp_path
+    )
+    assert run.code == 1, run.err
+    (problem,) = run.doc["files"][0]["problems"]
+    assert problem["code"] == "not-on-worker"
+    assert "output folder" in problem["message"]
+    assert list((tmp_path / "done").iterdir()) == []
+    assert not (cluster.worker_dir / "done").exists()
+
+
+def test_a_worker_of_another_version_refuses_the_file(sample_master, tmp_path):
+    """What a worker does when its rebalancer-xl is not the client's (called directly)."""
+    from rebalancer_xl.cluster import rebalance_on_worker
+
+    (name,) = books(tmp_path, sample_master, 1)
+    seen = ((tmp_path / name).stat().st_size, (tmp_path / name).stat().st_mtime)
+    options = {"dry_run": False, "output_dir": None, "as_of": None, "force": False}
+    entry = rebalance_on_worker(name, seen, options=options, cwd=str(tmp_path), version="0.0.1")
+    assert (entry["path"], entry["status"]) == (name, "error")
+    assert [p["code"] for p in entry["problems"]] == ["version-mismatch"]
+    assert sha256(tmp_path / name) == sha256(sample_master)
+    same = rebalance_on_worker(
+        name, seen, options=options, cwd=str(tmp_path), version=rebalancer_version()
+    )
+    assert (same["path"], same["status"], same["written"]) == (name, "ok", name)
+
+
+def rebalancer_version() -> str:
+    from rebalancer_xl import __version__
+
+    return __version__
+
+
 # --- a scheduler that is not there -------------------------------------------------------------
 
 
