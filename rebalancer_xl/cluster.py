@@ -62,10 +62,14 @@ def process_on_cluster(
             f"--scheduler needs Dask's distributed scheduler; install it with {INSTALL_HINT}"
         ) from None
     output_dir = options.get("output_dir")
+    out_seen = False
     if output_dir and not options.get("dry_run"):
         # Made here, where the user can see it, so that a worker which cannot see it
-        # reports that instead of making a folder of its own on its own disk.
-        Path(output_dir).mkdir(parents=True, exist_ok=True)
+        # reports that instead of making a folder of its own on its own disk. If it
+        # cannot be made here, the workers meet the same error a --jobs run does.
+        with contextlib.suppress(OSError):
+            Path(output_dir).mkdir(parents=True, exist_ok=True)
+        out_seen = os.path.isdir(output_dir)
     cwd = os.getcwd()
     token = uuid.uuid4().hex
     with _connect(scheduler, jobs, len(files)) as client:
@@ -77,6 +81,7 @@ def process_on_cluster(
             options=options,
             cwd=cwd,
             version=__version__,
+            out_seen=out_seen,
             # A tuple key groups every file of the run as "rebalance" on the dashboard.
             key=[(f"rebalance-{token}", i) for i in range(len(files))],
             pure=False,
@@ -98,17 +103,21 @@ def _connect(scheduler: str, jobs: int, n_files: int) -> Iterator[Client]:
     if scheduler == LOCAL:
         workers = max(1, min(jobs, n_files, os.cpu_count() or 1))
         # The LocalCluster's scheduler lives in this process and reads its settings here.
-        with (
-            dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}),
-            LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,  # one workbook at a time per process, like --jobs
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            ) as cluster,
-            Client(cluster) as client,
-        ):
+        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+            try:
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,  # one workbook at a time per process, like --jobs
+                    processes=True,
+                    dashboard_address=None,
+                    # Its scheduler logs here; the files' failures are reported per file.
+                    silence_logs=logging.CRITICAL,
+                )
+            except Exception as err:
+                raise ClusterError(
+                    f"could not start a local Dask cluster: {_one_line(err)}"
+                ) from None
+        with cluster, Client(cluster) as client:
             yield client
         return
     try:
@@ -146,7 +155,13 @@ def _seen(path: str) -> Seen:
 
 
 def rebalance_on_worker(
-    given: str, seen: Seen, *, options: dict[str, Any], cwd: str, version: str
+    given: str,
+    seen: Seen,
+    *,
+    options: dict[str, Any],
+    cwd: str,
+    version: str,
+    out_seen: bool = False,
 ) -> dict[str, Any]:
     """Run on a Dask worker: check the worker sees the client's file, then process it.
 
@@ -184,7 +199,7 @@ def rebalance_on_worker(
                 f"{where} sees a different file at {path} than this computer does "
                 "(size or time differ); the files must be on a filesystem the workers share",
             )
-    if out_abs and not options.get("dry_run") and not os.path.isdir(out_abs):
+    if out_abs and out_seen and not os.path.isdir(out_abs):
         return _failed(
             given,
             "not-on-worker",

@@ -102,22 +102,29 @@ class Cluster:
         self.client.wait_for_workers(n, timeout=START_TIMEOUT)
 
 
+def start_scheduler(root: Path, procs: list[subprocess.Popen[bytes]]) -> str:
+    """Start `dask scheduler` on a free port of 127.0.0.1 (added to `procs`); its address."""
+    file = root / "scheduler.json"
+    log = root / "scheduler.log"
+    scheduler = ["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
+    procs.append(start([str(DASK), *scheduler, "--scheduler-file", str(file)], root, log))
+    deadline = time.monotonic() + START_TIMEOUT
+    while not file.exists():
+        assert time.monotonic() < deadline, log.read_text()
+        assert procs[-1].poll() is None, log.read_text()
+        time.sleep(0.1)
+    time.sleep(0.2)  # the file is written whole, but give the writer its moment
+    return str(json.loads(file.read_text())["address"])
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("dask")
     workers = root / "workers"
     workers.mkdir()
-    file = root / "scheduler.json"
-    scheduler = ["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
-    procs = [start([str(DASK), *scheduler, "--scheduler-file", str(file)], root, root / "s.log")]
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not file.exists():
-            assert time.monotonic() < deadline, (root / "s.log").read_text()
-            assert procs[0].poll() is None, (root / "s.log").read_text()
-            time.sleep(0.1)
-        time.sleep(0.2)  # the file is written whole, but give the writer its moment
-        address = json.loads(file.read_text())["address"]
+        address = start_scheduler(root, procs)
         worker = ["--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"]
         for i in range(2):
             procs.append(
@@ -329,6 +336,30 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(sample_master, tmp_path
     assert sha256(tmp_path / names[0]) == sha256(sample_master)
 
 
+def test_a_scheduler_without_workers_is_one_line_and_exit_2(sample_master, tmp_path):
+    names = books(tmp_path, sample_master, 1)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        address = start_scheduler(tmp_path, procs)
+        run = command(
+            "run",
+            *names,
+            "--scheduler",
+            address,
+            cwd=tmp_path,
+            env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"},
+        )
+    finally:
+        for proc in procs:
+            stop(proc)
+    assert run.code == 2
+    assert run.err.strip().splitlines() == [
+        f"rebalancer-xl: the Dask scheduler at {address} has no workers (waited 2s); "
+        f"start some with: dask worker {address}"
+    ]
+    assert sha256(tmp_path / names[0]) == sha256(sample_master)
+
+
 def test_without_dask_the_option_says_how_to_install_it(sample_master, tmp_path):
     names = books(tmp_path, sample_master, 1)
     # `distributed` set to None in sys.modules: any import of it fails, as when not installed.
@@ -361,21 +392,25 @@ def test_the_command_and_the_button_never_import_dask():
 # --- workers that die --------------------------------------------------------------------------
 
 
-def kill_while_processing(cluster: Cluster, index: int, proc: subprocess.Popen[str], times: int):
-    """SIGKILL the worker running the batch's file number `index`, on up to `times` of its
-    tries; the workers killed."""
+def kill_while_running(cluster: Cluster, index: int, proc: subprocess.Popen[str], times: int):
+    """SIGKILL the worker process executing the batch's file number `index` (not merely
+    assigned it: inside the call), on up to `times` of its tries; the workers killed."""
+
+    def executing(dask_worker: Any) -> tuple[int, list[Any]]:
+        # Defined in here so that it travels by value: workers cannot import the tests.
+        return os.getpid(), [ts.key for ts in dask_worker.state.executing]
+
     killed: list[str] = []
-    deadline = time.monotonic() + 150
+    deadline = time.monotonic() + 60
     while proc.poll() is None and len(killed) < times and time.monotonic() < deadline:
-        for worker, keys in cluster.client.processing().items():
+        for worker, info in cluster.client.run(executing, on_error="return").items():
+            if isinstance(info, BaseException) or worker in killed:
+                continue  # a worker just killed, or restarting
+            pid, keys = info
             if any(isinstance(k, tuple) and k[1] == index for k in keys):
-                if worker in killed:
-                    continue
-                pid = cluster.pid(worker)
-                time.sleep(0.3)  # well into the file: reading it takes seconds
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)  # the file takes a second: well inside it
                 killed.append(worker)
-        time.sleep(0.05)
+        time.sleep(0.02)
     return killed
 
 
@@ -389,12 +424,18 @@ def background(*args: object, cwd: Path) -> subprocess.Popen[str]:
     )
 
 
+@pytest.fixture(scope="module")
+def big_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2,500 holdings: about a second to process, so a kill lands inside the file."""
+    return big_book(tmp_path_factory.mktemp("big") / "big.xlsx", 2500)
+
+
 def test_a_worker_killed_mid_file_is_retried_and_the_batch_completes(
-    cluster, sample_master, tmp_path
+    cluster, sample_master, big_master, tmp_path
 ):
     cluster.wait_for_workers(2)
     names = books(tmp_path, sample_master, 4)
-    big_book(tmp_path / "big.xlsx", 1500)
+    copy_as(big_master, tmp_path / "big.xlsx")
     files = [*names[:2], "big.xlsx", *names[2:]]
     expected = tmp_path / "expected"
     expected.mkdir()
@@ -404,11 +445,11 @@ def test_a_worker_killed_mid_file_is_retried_and_the_batch_completes(
 
     proc = background("run", *files, "--json", "--scheduler", cluster.address, cwd=tmp_path)
     try:
-        killed = kill_while_processing(cluster, 2, proc, times=1)
+        killed = kill_while_running(cluster, 2, proc, times=1)
         out, err = proc.communicate(timeout=150)
     finally:
         proc.kill()
-    assert len(killed) == 1, "the big file was never seen running"
+    assert len(killed) == 1, "the big file was never seen running"  # so it ran twice
     assert proc.returncode == 0, err
     assert out == one.out  # the retry's result is the result
     for f in files:
@@ -416,13 +457,13 @@ def test_a_worker_killed_mid_file_is_retried_and_the_batch_completes(
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_a_file_whose_workers_die_twice_is_reported_failed(cluster, tmp_path):
+def test_a_file_whose_workers_die_twice_is_reported_failed(cluster, big_master, tmp_path):
     cluster.wait_for_workers(2)
-    path = big_book(tmp_path / "big.xlsx", 1500)
+    path = copy_as(big_master, tmp_path / "big.xlsx")
     before = sha256(path)
     proc = background("run", "big.xlsx", "--json", "--scheduler", cluster.address, cwd=tmp_path)
     try:
-        killed = kill_while_processing(cluster, 0, proc, times=2)
+        killed = kill_while_running(cluster, 0, proc, times=2)
         out, err = proc.communicate(timeout=150)
     finally:
         proc.kill()
