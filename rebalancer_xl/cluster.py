@@ -87,9 +87,14 @@ def process_on_cluster(
             pure=False,
         )
         results: dict[int, dict[str, Any]] = {}
-        for future in as_completed(futures):
+        pending = as_completed(futures)
+        del futures  # as_completed holds each future until it is done
+        for future in pending:
             i = future.key[1]
             results[i] = _result_of(future, files[i])
+            # Released at once: a result the scheduler still thinks someone wants is
+            # computed again when its worker dies, and that would run the file twice.
+            future.release()
             advance()
     return [results[i] for i in range(len(files))]
 
@@ -196,8 +201,10 @@ def rebalance_on_worker(
             return _failed(
                 given,
                 "not-shared",
-                f"{where} sees a different file at {path} than this computer does "
-                "(size or time differ); the files must be on a filesystem the workers share",
+                f"{where} sees a different file at {path} than this computer saw when the "
+                "run started (size or time differ): the folder is not shared with the "
+                "workers, or the file was changed since (by another program, or by this "
+                "run on a worker that died before it reported back); check it and run it again",
             )
     if out_abs and out_seen and not os.path.isdir(out_abs):
         return _failed(
