@@ -94,9 +94,10 @@ def running_cluster(root: Path, workers: int) -> Iterator[str]:
         with Client(address, timeout=60) as client:
             client.wait_for_workers(workers, timeout=60)
         _CLUSTER[:] = [p.pid for p in procs]
-        before = cluster_cpu()
+        s0, w0 = cluster_cpu_split()
         time.sleep(2.0)
-        IDLE_RATE[0] = (cluster_cpu() - before) / 2.0
+        s1, w1 = cluster_cpu_split()
+        IDLE_RATE[:] = [(s1 - s0) / 2.0, (w1 - w0) / 2.0]
         yield address
     finally:
         _CLUSTER.clear()
@@ -122,12 +123,16 @@ def command(files: Sequence[Path], out: Path, way: str, address: str) -> tuple[f
         "scheduler": ["--scheduler", address],
     }[way]
     cmd = [*cli_command(), "run", *map(str, files), "--output-dir", str(out), "--quiet", *extra]
-    before = cluster_cpu()
+    s0, w0 = cluster_cpu_split()
     with Stopwatch() as sw:
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    s1, w1 = cluster_cpu_split()
     # The running cluster's CPU in that time, less what it burns idle (heartbeats,
     # memory monitors), which a busier cluster would not spend per file.
-    cluster = cluster_cpu() - before - IDLE_RATE[0] * sw.wall if way == "scheduler" else 0.0
+    sched = s1 - s0 - IDLE_RATE[0] * sw.wall
+    cluster = sched + w1 - w0 - IDLE_RATE[1] * sw.wall if way == "scheduler" else 0.0
+    if way == "scheduler":
+        SCHEDULER_CPU.append((len(files), sched))
     if done.returncode != 0:
         raise RuntimeError(
             f"{way}: rebalancer-xl run exited {done.returncode}:\n"
@@ -137,23 +142,8 @@ def command(files: Sequence[Path], out: Path, way: str, address: str) -> tuple[f
 
 
 _CLUSTER: list[int] = []  # pids of the running cluster's scheduler and nannies
-IDLE_RATE = [0.0]  # CPU seconds a second the running cluster uses doing nothing
-
-
-def cluster_cpu() -> float:
-    """CPU seconds used so far by the running cluster: scheduler, nannies, workers."""
-    import psutil  # comes with distributed
-
-    total = 0.0
-    for pid in _CLUSTER:
-        try:
-            top = psutil.Process(pid)
-            for proc in (top, *top.children(recursive=True)):
-                t = proc.cpu_times()
-                total += t.user + t.system
-        except psutil.NoSuchProcess:
-            continue
-    return total
+IDLE_RATE = [0.0, 0.0]  # CPU seconds a second the scheduler, the workers use idle
+SCHEDULER_CPU: list[tuple[int, float]] = []  # (files, scheduler CPU) of each "scheduler" run
 
 
 def scheduler_overhead(address: str, k: int) -> tuple[float, float, float]:
@@ -272,6 +262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
             rows,
         )
+        # Whole-batch runs only: the 2-file runs are mostly connecting and the report.
+        big = [(f, c) for f, c in SCHEDULER_CPU if f > 2]
+        sched_per_file = sum(c for _, c in big) / sum(f for f, _ in big)
         print_table(
             "what Dask adds (marginal: the cost of one more file)",
             ("what", "wall", "CPU"),
@@ -285,6 +278,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "per file, running cluster − jobs 2",
                     fmt_s(marginal["scheduler"] - marginal["jobs 2"]),
                     fmt_s(marginal_cpu["scheduler"] - marginal_cpu["jobs 2"]),
+                ),
+                (
+                    "  the running cluster's scheduler alone, per file (CPU beyond idle)",
+                    "",
+                    fmt_s(sched_per_file),
                 ),
                 (
                     "once per run, local cluster − jobs 2 (start, stop)",

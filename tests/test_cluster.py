@@ -376,6 +376,15 @@ def test_without_dask_the_option_says_how_to_install_it(sample_master, tmp_path)
     assert "Traceback" not in done.stderr
 
 
+def test_help_says_the_workers_need_the_files_on_a_shared_filesystem():
+    run = command("run", "--help", cwd=Path.cwd())
+    assert run.code == 0
+    text = " ".join(run.out.split())
+    assert "--scheduler ADDRESS" in text
+    assert "filesystem every worker mounts at the same path" in text
+    assert "pip install 'rebalancer-xl[dask]'" in text
+
+
 def test_the_command_and_the_button_never_import_dask():
     code = (
         "import sys\n"
