@@ -124,7 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
         type=_jobs,
         default=1,
         metavar="N",
-        help="process N files at once in separate processes (default 1)",
+        help="process N files at once in separate processes (default 1); with "
+        "--scheduler local, the number of Dask workers",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run one task per file on the Dask cluster whose scheduler is at ADDRESS "
+        "(tcp://host:8786), or 'local' for a Dask LocalCluster of --jobs workers here. "
+        "The workers read and write the files: FILEs and --output-dir must be on a "
+        "filesystem every worker mounts at the same path. Needs "
+        "pip install 'rebalancer-xl[dask]'",
     )
     run.add_argument(
         "--as-of",
@@ -243,6 +253,7 @@ def process_to_dict(path: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from rebalancer_xl.cluster import ClusterError  # standard library only; Dask comes later
     from rebalancer_xl.terminal import print_human
 
     options = {
@@ -283,7 +294,13 @@ def _run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
-    results, stopped = _process_all(files, options, args.jobs, show_progress=len(files) > 1)
+    try:
+        results, stopped = _process_all(
+            files, options, args.jobs, show_progress=len(files) > 1, scheduler=args.scheduler
+        )
+    except ClusterError as err:  # Dask missing, or no scheduler to reach: no file was run
+        print(f"rebalancer-xl: {err}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         if args.json:
             json.dump({"files": results}, sys.stdout, indent=2, default=str)
@@ -335,7 +352,11 @@ def _work(path: str, options: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _process_all(
-    files: list[str], options: dict[str, Any], jobs: int, show_progress: bool
+    files: list[str],
+    options: dict[str, Any],
+    jobs: int,
+    show_progress: bool,
+    scheduler: str | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Every file's result in the order given, and the exit code if Ctrl-C (or SIGTERM)
     stopped the batch, when only the finished files have a result."""
@@ -356,6 +377,13 @@ def _process_all(
     stopped: int | None = None
     with progress:
         task = progress.add_task("rebalancing", total=len(files))
+        if scheduler is not None:
+            from rebalancer_xl.cluster import process_on_cluster
+
+            results = process_on_cluster(
+                files, options, scheduler, jobs, lambda: progress.advance(task)
+            )
+            return results, None
         if jobs == 1 or len(files) == 1:
             try:
                 for f in files:

@@ -22,6 +22,7 @@ CASES = {
     "button_latency.py": ["--repeats", "1"],
     "lossless_write.py": ["--quick"],
     "quarter.py": ["--repeats", "1"],
+    "dask_batch.py": ["--quick"],
 }
 #: Scripts that measure levers rather than targets print no PASS/MISS table.
 NO_TARGETS: set[str] = set()
