@@ -74,7 +74,10 @@ class RuleId(enum.Enum):
     CALENDAR = "calendar"
     CRASH_CHECK = "crash-check"  # only emergencies trade after a crash
     EMERGENCY_ONLY = "emergency-only"  # too soon after the last rebalance
-    TOP_UP = "top-up"
+    TOP_UP = "top-up"  # proceeds, priority 1: a laggard back to target
+    NEW_PICK = "new-pick"  # proceeds, priority 2: a new position toward its target
+    UPGRADE = "upgrade"  # proceeds, priority 2: a tier upgrade to target + half band
+    HARVEST = "harvest"  # a loss sold to offset the plan's realised gains
     FUNDING_TRIM = "funding-trim"
     WITHDRAWAL = "withdrawal"
     LEFTOVER = "leftover"
@@ -86,6 +89,7 @@ class Flag(enum.Enum):
     MONITOR = "MONITOR"
     REVIEW = "REVIEW"
     WASH_SALE = "WASH-SALE"
+    UPGRADE = "UPGRADE"
 
 
 class Strategy(enum.Enum):
@@ -108,6 +112,15 @@ class LotMethod(enum.Enum):
     MIN_TAX = "Min Tax"
     HIFO = "HIFO"
     FIFO = "FIFO"
+    LIFO = "LIFO"
+
+
+class HarvestLosses(enum.Enum):
+    """Which positions a plan may sell at a loss to offset its realised gains (SPEC §6b)."""
+
+    NO = "No"
+    BROKEN_THESIS = "Broken Thesis"
+    ALL = "All"
 
 
 class Schedule(enum.Enum):

@@ -1,11 +1,11 @@
 """Taxes on a plan's sales (SPEC §6): which lots a sale takes, what it realises, what it costs.
 
-The rule in plain words: a sale takes shares from the position's tax lots in a fixed
-order — Min Tax (the default) takes lots at a loss first, then long-term lots, then
-short-term lots, each highest cost first; HIFO takes the highest cost first; FIFO the
-oldest first. A lot held more than one year realises a long-term gain, taxed at the lower
-rate. A loss is (partly) disallowed when the same ticker is bought within 30 days either
-side of the sale — a wash sale — so the proposal sells other lots first when it can.
+The rule in plain words: a sale takes shares from the position's tax lots in the Lot
+Method's order (`rules.lots`) — Min Tax (the default) the least estimated tax per share
+first; HIFO the highest cost first; FIFO the oldest first; LIFO the newest first. A lot
+held more than one year realises a long-term gain, taxed at the lower rate. A loss is
+(partly) disallowed when the same ticker is bought within 30 days either side of the
+sale — a wash sale — so the proposal sells other lots first when it can.
 Short- and long-term results are netted as the US does; a net loss means no tax, never a
 negative one. A retirement account skips all of this (`summarise` says so).
 
@@ -17,13 +17,10 @@ Worked example — sell 150 shares at $100 on 2026-06-30, rates 37% short / 20% 
     C    2024-02-01  100     $80   +20         long
     D    2026-01-15   50     $110  −10         short (a loss)
 
-Min Tax takes D (50 × −10 = −$500 short) then C (100 × +20 = +$2,000 long). The short
-loss offsets the long gain: $1,500 long-term × 20% = $300 tax. HIFO takes D then B
-(100 × +15 = +$1,500 short): $1,000 short-term × 37% = $370. FIFO takes A then C
-(100 × 40 + 50 × 20 = +$5,000 long): $1,000.
-
-Min Tax is SPEC §6's rule of thumb, not an optimiser: a short-term lot with a small gain can
-cost less tax than a long-term lot with a large one, and Min Tax still takes the long one.
+Tax per share: D −$3.70, C $4.00, B $5.55, A $8.00. Min Tax takes D (50 × −10 = −$500
+short) then C (100 × +20 = +$2,000 long). The short loss offsets the long gain: $1,500
+long-term × 20% = $300 tax. HIFO takes D then B (100 × +15 = +$1,500 short): $1,000
+short-term × 37% = $370. FIFO takes A then C (100 × 40 + 50 × 20 = +$5,000 long): $1,000.
 """
 
 from __future__ import annotations
@@ -45,7 +42,7 @@ from rebalancer_xl.model import (
     TaxSummary,
     cents,
 )
-from rebalancer_xl.rules.lots import is_long_term, long_term_from, take_indexed
+from rebalancer_xl.rules.lots import is_long_term, long_term_from, rates_of, take_indexed
 from rebalancer_xl.rules.wash import (
     WASH_WINDOW_DAYS,
     in_wash_window,
@@ -228,7 +225,8 @@ def sell_from_lots(
         return bought - own_part > 0
 
     method = settings.lot_method
-    taken = take_indexed(own, shares, price, sold_on, method, washes if bought > 0 else None)
+    rates = rates_of(settings)
+    taken = take_indexed(own, shares, price, sold_on, method, washes if bought > 0 else None, rates)
     sales = tuple(sale for _, sale in taken)
     losers = [s for s in sales if s.gain < 0]
     loss_shares = sum((s.shares for s in losers), ZERO)
@@ -270,7 +268,7 @@ def sell_from_lots(
             f"(it moves into the replacement shares' cost)"
         )
     elif bought > 0:
-        plain = take_indexed(own, shares, price, sold_on, method, None)
+        plain = take_indexed(own, shares, price, sold_on, method, None, rates)
         plain_loss_shares = sum((s.shares for _, s in plain if s.gain < 0), ZERO)
         if plain_loss_shares > loss_shares:
             row_notes.append(
