@@ -289,6 +289,12 @@ class Holding:
         return None if self.previous_score is None else Tier.of(self.previous_score)
 
     @property
+    def tier_rose(self) -> bool:
+        """The tier went up since the last rebalance (Moderate → Strong, say)."""
+        tier, before = self.tier, self.previous_tier
+        return tier is not None and before is not None and tier.value > before.value
+
+    @property
     def thesis_intact(self) -> bool:
         """Strong or better (or unscored, like an index fund) and no exit trigger hit."""
         scored_ok = self.score is None or self.score >= 50

@@ -115,7 +115,7 @@ def sale_tax(sales: Sequence[LotSale], rates: Rates) -> Decimal:
     return sum((s.gain * (long if s.long_term else short) for s in sales), ZERO)
 
 
-def _lot_sale(lot: Lot, shares: Decimal, price: Decimal, sold_on: date) -> LotSale:
+def lot_sale(lot: Lot, shares: Decimal, price: Decimal, sold_on: date) -> LotSale:
     # Proceeds and cost basis are each rounded to cents, as a broker's 1099-B shows them,
     # so gain = proceeds − basis holds to the cent.
     proceeds = cents(shares * price)
@@ -155,7 +155,7 @@ def take_indexed(
         if lots[i].shares <= 0:
             continue
         n = min(lots[i].shares, left)
-        taken.append((i, _lot_sale(lots[i], n, price, sold_on)))
+        taken.append((i, lot_sale(lots[i], n, price, sold_on)))
         left -= n
     return taken
 

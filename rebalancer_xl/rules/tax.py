@@ -42,6 +42,7 @@ from rebalancer_xl.model import (
     TaxSummary,
     cents,
 )
+from rebalancer_xl.rules.harvest import HarvestSale
 from rebalancer_xl.rules.lots import is_long_term, long_term_from, rates_of, take_indexed
 from rebalancer_xl.rules.wash import (
     WASH_WINDOW_DAYS,
@@ -292,6 +293,39 @@ def sell_from_lots(
     )
 
 
+def sell_harvest(
+    ticker: str,
+    lots: Sequence[Lot],
+    sales: Sequence[tuple[int, LotSale]],
+    sold_on: date,
+    settings: Settings,
+) -> LotPick:
+    """The pick of a harvest sale (`rules.harvest`): the very lots it chose, whatever the
+    Lot Method, since a method's order could take a lot at a gain instead. `lots` are the
+    ticker's lots in input order, as the sale's indices count them. No wash sale: a
+    harvest is never planned for a ticker bought within the window, nor bought back."""
+    used: defaultdict[int, Decimal] = defaultdict(lambda: ZERO)
+    for i, sale in sales:
+        used[i] += sale.shares
+    remaining = tuple(
+        dataclasses.replace(lot, shares=lot.shares - used[i])
+        for i, lot in enumerate(lots)
+        if lot.shares - used[i] > 0
+    )
+    taken = tuple(sale for _, sale in sales)
+    st = sum((s.gain for s in taken if not s.long_term), ZERO)
+    lt = sum((s.gain for s in taken if s.long_term), ZERO)
+    return LotPick(
+        ticker=ticker,
+        sold_on=sold_on,
+        sales=taken,
+        remaining=remaining,
+        short_term_gain=st,
+        long_term_gain=lt,
+        estimated_tax=tax_on(st, lt, settings),
+    )
+
+
 def summarise(
     picks: Sequence[LotPick],
     settings: Settings,
@@ -300,6 +334,7 @@ def summarise(
     lots: Sequence[Lot] = (),
     purchases: Sequence[PastTrade] = (),
     planned_buys: Collection[str] = (),
+    harvests: Sequence[HarvestSale] = (),
 ) -> TaxSummary:
     """The plan's `TaxSummary`: realised gains, estimated tax, wash sales, harvest list.
 
@@ -327,7 +362,16 @@ def summarise(
     bought = {p.ticker for p in purchases if p.side.is_buy and in_wash_window(p.date, as_of)}
     planned = set(planned_buys) - gone
     recent = bought | planned
-    harvest = harvest_candidates(holdings, lots_now, as_of, st, lt, settings, gone | recent)
+    for sale in harvests:
+        notes.append(
+            f"Harvest: {sale.ticker} sold at a loss of {_money(sale.loss)} to offset realised "
+            f"gains, saving ≈ {_money(sale.tax_saved)} in tax; not bought back for "
+            f"{WASH_WINDOW_DAYS} days"
+        )
+    harvested = {sale.ticker for sale in harvests}
+    harvest = harvest_candidates(
+        holdings, lots_now, as_of, st, lt, settings, gone | recent | harvested
+    )
     for ticker, loss, saved in harvest:
         notes.append(
             f"Harvest: {ticker} has an unrealised loss of {_money(loss)}; selling it would "
@@ -347,8 +391,13 @@ def summarise(
             f"Harvest: {ticker} has an unrealised loss of {_money(loss)}, but {why}: "
             "selling it at a loss now would be a wash sale"
         )
-    if harvest and as_of.month == 12:
+    if (harvest or harvests) and as_of.month == 12:
         notes.append("December: losses harvested by December 31 offset this year's gains")
+    if picks and as_of.month == 1:
+        notes.append(
+            "January: a new tax year has begun; what these sales realise counts toward "
+            "this year's taxes, with the whole year left to offset it"
+        )
     return TaxSummary(
         applies=True,
         short_term_gain=st,

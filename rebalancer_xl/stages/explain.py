@@ -1,7 +1,8 @@
 """Stage 8, explain: each position's decision, its order, and the reason in words.
 
 The rule that judged a row stays its rule, unless only the allocation moved it (a
-withdrawal, a funding trim, a top-up, the leftover), which then names the row. The
+withdrawal, a funding trim, a top-up — a laggard, a new pick or an upgrade, the guide's
+priorities — or the leftover), which then names the row. The
 reason is the judgement's words followed by what the money did: how much went toward the
 withdrawal or the rules' buys, and the order placed.
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from rebalancer_xl.model import CASH, ZERO, Action, Decision, RuleId, Trade, cents, pp
+from rebalancer_xl.model import CASH, ZERO, Action, Decision, Flag, RuleId, Trade, cents, pp
+from rebalancer_xl.rules.drift import bands
 from rebalancer_xl.rules.labels import rule_label
 from rebalancer_xl.stages.state import PlanState, Position, money
 
@@ -50,13 +52,11 @@ def explain(state: PlanState) -> None:
                 rule = RuleId.LEFTOVER
                 why = "money left after top-ups goes to the index fund"
             elif p.buy == 0 and p.top_up > 0:
-                rule = RuleId.TOP_UP
-                why = (
-                    f"{pp(p.weight)}% below target {pp(h.target)}%, thesis intact → "
-                    "top up with proceeds"
-                )
+                rule, why = _priority(p, state)
             elif p.top_up > 0:
-                extra.append("topped up toward target with proceeds")
+                extra.append(f"topped up with proceeds as {_priority_words(p)}")
+            if p.second_priority > 0 and h.shares > 0:
+                p.flags.add(Flag.UPGRADE)
             if p.to_buy < p.buy:
                 extra.append(
                     f"scaled to the money available ({money(cents(p.to_buy))} of "
@@ -112,6 +112,44 @@ def explain(state: PlanState) -> None:
     row_of = {p.holding.ticker: p.holding.row for p in state.positions}
     trades.sort(key=lambda t: (not t.action.is_sale, row_of[t.ticker]))
     state.decisions, state.trades, state.cash_left = decisions, trades, cash_left
+
+
+def _priority_words(p: Position) -> str:
+    """Which of the guide's priorities paid a top-up (SPEC §3)."""
+    if p.second_priority == 0:
+        return "priority 1 (laggard)"
+    if p.holding.shares == 0:
+        return "priority 2 (new pick)"
+    if p.second_priority < p.top_up:
+        return "priority 1 (laggard), then priority 2 (upgrade)"
+    return "priority 2 (upgrade)"
+
+
+def _priority(p: Position, state: PlanState) -> tuple[RuleId, str]:
+    """The rule and words of a row that only the proceeds moved."""
+    h = p.holding
+    words = _priority_words(p)
+    if p.second_priority == 0:
+        below = f"{pp(p.weight)}% below target {pp(h.target)}%, thesis intact"
+        return RuleId.TOP_UP, f"{below} → {words}: top up to target with proceeds"
+    if h.shares == 0:
+        return RuleId.NEW_PICK, (
+            f"new pick (0 sh, target {pp(h.target)}%) → {words}: buy toward target with "
+            "what the laggards left"
+        )
+    # tier_rose says both tiers are known.
+    assert h.tier is not None
+    assert h.previous_tier is not None
+    goal = h.target + bands(h.target, state.settings)[0] / 2
+    return RuleId.UPGRADE, (
+        f"tier upgrade {h.previous_tier.label} → {h.tier.label} (score "
+        f"{_score(h.previous_score)} → {_score(h.score)}), thesis intact → {words}: add up "
+        f"to target + half band = {pp(goal)}% with proceeds"
+    )
+
+
+def _score(score: Decimal | None) -> str:
+    return "" if score is None else f"{score.normalize():f}"
 
 
 def _cash_decision(state: PlanState, cash_left: Decimal, total_after: Decimal) -> Decision:
