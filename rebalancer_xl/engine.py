@@ -45,6 +45,7 @@ from rebalancer_xl.model import (
 )
 from rebalancer_xl.problems import problem
 from rebalancer_xl.rules.metrics import portfolio_metrics
+from rebalancer_xl.rules.review import targets_review
 from rebalancer_xl.rules.schedule import crash_check, next_rebalance_date, schedule_check
 from rebalancer_xl.settings import Settings
 from rebalancer_xl.stages.allocate import allocate
@@ -102,6 +103,9 @@ def _plan(
     past_trades: Sequence[PastTrade],
     warnings: Sequence[Problem],
 ) -> Plan:
+    review = targets_review(settings, as_of)
+    if review is not None:
+        warnings = [*warnings, review]
     cash_row = next((h for h in holdings if h.is_cash), None)
     if cash_row is None:
         cash_row = Holding(CASH, ZERO, ONE, ZERO, row=len(holdings))

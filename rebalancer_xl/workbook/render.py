@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from rebalancer_xl.model import CASH, AccountType, Action, Decision, Plan
+from rebalancer_xl.rules.review import targets_reviewed
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import (
     AddSheet,
@@ -474,6 +475,8 @@ def checklist_keys(plan: Plan, inputs: BookInputs) -> list[str]:
         keys.append("analysis.returns")
     if plan.tax.applies and inputs.settings.account_type is AccountType.TAXABLE:
         keys.append("execution.taxes")
+    if targets_reviewed(inputs.settings, plan.as_of):  # else the run warns instead
+        keys.append("analysis.targets")
     return keys
 
 

@@ -591,6 +591,11 @@ CHECKLIST_ITEMS: tuple[ChecklistItem, ...] = (
     ),
     ChecklistItem("analysis.triggers", "Analysis", "Count the exit triggers each position hit"),
     ChecklistItem(
+        "analysis.targets",
+        "Analysis",
+        "Once a year, review the target allocations and put the date in Settings' Targets Reviewed",
+    ),
+    ChecklistItem(
         "decision.caps",
         "Decision",
         "Find positions above the concentration cap; they must be trimmed",
