@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rebalancer_xl import settings as _settings
+from rebalancer_xl.parse import LOT_COST, LOT_SHARES
 
 # --- Sheet names -------------------------------------------------------------------
 
@@ -336,8 +337,8 @@ PERFORMANCE_COLUMNS: tuple[Column, ...] = (
 class LotsHeader(enum.StrEnum):
     TICKER = "Ticker"
     ACQUIRED = "Acquired"
-    SHARES = "Shares"
-    COST = "Cost per Share"
+    SHARES = LOT_SHARES  # the core checks a lot's values under these names
+    COST = LOT_COST
 
 
 LOTS_COLUMNS: tuple[Column, ...] = (
