@@ -294,3 +294,32 @@ def test_whole_shares_stop_the_harvest_short_of_the_gain():
     p = run(HARVEST_BOOK.format(lock="No"), {"Harvest Losses": "Broken Thesis"}, lots=HARVEST_LOTS)
     assert _harvested(p) == {"PATH": D(37)}
     assert p.tax.long_term_gain == D("40.00")
+
+
+def test_a_harvest_that_spares_a_funding_trim_is_sized_again_on_the_smaller_gain():
+    # DBX's floor buy ($20,000) is funded by trims, PLTR's among them (+$50 a share). Sized
+    # on the gain without it (120 sh trimmed: +$6,000 → 75 sh of PATH), the harvest's own
+    # $1,500 would spare part of PLTR's funding trim and its gain would fall below the loss;
+    # sized again on the gain it leaves, it fits.
+    lots = [
+        Lot("PLTR", date(2024, 6, 1), D(420), D(50)),
+        Lot("ALAB", date(2024, 6, 1), D(320), D(100)),
+        Lot("ARM", date(2024, 6, 1), D(240), D(100)),
+        Lot("PATH", date(2024, 6, 1), D(100), D(100)),
+    ]
+    table = """
+        Ticker | Shares | Current Price | Target % | Score
+        PLTR   | 420    | 100           | 0.30     | 80
+        ALAB   | 320    | 100           | 0.25     | 70
+        DBX    | 0      | 100           | 0.20     | 72
+        ARM    | 240    | 100           | 0.23     | 60
+        PATH   | 100    | 20            | 0.02     | 30
+    """
+    settings = {"Whole Shares": "No", "Harvest Losses": "Broken Thesis"}
+    without = run(table, {**settings, "Harvest Losses": "No"}, lots=lots)
+    assert without.tax.long_term_gain == D("6000.00")
+    p = run(table, settings, lots=lots)
+    shares = _harvested(p)["PATH"]
+    assert D(0) < shares < D(75)
+    assert p.tax.long_term_gain >= 0
+    assert p.decision("DBX").amount == D("20000.00")

@@ -74,7 +74,10 @@ def explain(state: PlanState) -> None:
             extra = []
             if p.leftover:
                 rule = _LEFTOVER
-                why = "money left after top-ups goes to the index fund"
+                why = (
+                    "priority 3 (leftover): what the laggards, new picks and upgrades left "
+                    "goes to the index fund"
+                )
             elif p.buy == ZERO and p.top_up > ZERO:
                 rule, why = _priority(p, state)
             elif p.top_up > ZERO:

@@ -41,6 +41,7 @@ class _Before:
     may_fund: bool
     may_withdraw: bool
     buy_blocked: bool
+    suppressed: str
 
 
 def harvest(state: PlanState) -> None:
@@ -125,7 +126,14 @@ def _realised_gain(state: PlanState) -> Decimal:
 
 def _snapshot(p: Position) -> _Before:
     return _Before(
-        p.rule, p.why, frozenset(p.flags), p.may_top_up, p.may_fund, p.may_withdraw, p.buy_blocked
+        p.rule,
+        p.why,
+        frozenset(p.flags),
+        p.may_top_up,
+        p.may_fund,
+        p.may_withdraw,
+        p.buy_blocked,
+        p.suppressed,
     )
 
 
@@ -133,7 +141,7 @@ def _undo(state: PlanState, before: dict[Position, _Before]) -> None:
     for p, b in before.items():
         p.rule, p.why, p.flags = b.rule, b.why, set(b.flags)
         p.may_top_up, p.may_fund, p.may_withdraw = b.may_top_up, b.may_fund, b.may_withdraw
-        p.buy_blocked = b.buy_blocked
+        p.buy_blocked, p.suppressed = b.buy_blocked, b.suppressed
         p.sell = ZERO
         p.rule_sale = p.exit_sale = p.full_exit = False
         p.harvest = None

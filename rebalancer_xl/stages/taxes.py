@@ -82,7 +82,8 @@ def taxes(state: PlanState) -> None:
         lots,
         past,
         planned_buys={t.ticker for t in buys},
-        harvests=[p.harvest for p in state.positions if p.harvest is not None],
+        # Only harvests placed as orders (a minimum trade may have dropped one).
+        harvests=[p.harvest for p in state.positions if p.harvest is not None and p.shares],
     )
     state.decisions = [decision_of[d.ticker] for d in state.decisions]
     state.trades = trades
