@@ -18,11 +18,12 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
-from rebalancer_xl.model import ZERO, Lot, LotMethod, LotSale, cents
+from rebalancer_xl.model import ZERO, Lot, LotMethod, LotSale, cents, fast_constructor
 from rebalancer_xl.settings import Settings
 
 Rates = tuple[Decimal, Decimal]  # (short-term, long-term) tax rates
 DEFAULT_RATES: Rates = (Settings().short_term_tax_rate, Settings().long_term_tax_rate)
+_lot_sale_of = fast_constructor(LotSale)  # one or more per sale: see fast_constructor
 
 # --- holding period -------------------------------------------------------------------
 
@@ -119,7 +120,7 @@ def lot_sale(lot: Lot, shares: Decimal, price: Decimal, sold_on: date) -> LotSal
     # Proceeds and cost basis are each rounded to cents, as a broker's 1099-B shows them,
     # so gain = proceeds − basis holds to the cent.
     proceeds = cents(shares * price)
-    return LotSale(
+    return _lot_sale_of(
         acquired=lot.acquired,
         shares=shares,
         cost_per_share=lot.cost_per_share,
