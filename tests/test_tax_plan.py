@@ -323,3 +323,23 @@ def test_a_harvest_that_spares_a_funding_trim_is_sized_again_on_the_smaller_gain
     assert D(0) < shares < D(75)
     assert p.tax.long_term_gain >= 0
     assert p.decision("DBX").amount == D("20000.00")
+
+
+def test_january_says_a_new_tax_year_has_begun_and_december_does_not():
+    january = run(CAPPED, {"As-of Date": "2027-01-15"}, lots=LOTS)
+    [note] = [n for n in january.tax.notes if n.startswith("January")]
+    assert "new tax year" in note
+    december = run(CAPPED, lots=LOTS)
+    assert not any(n.startswith("January") for n in december.tax.notes)
+    # No sale, nothing realised: nothing to say about the year.
+    quiet = run(
+        """
+        Ticker | Shares | Current Price | Target % | Score
+        PLTR   | 300    | 100           | 0.30     | 80
+        CASH   | 70000  | 1             | 0.70     |
+    """,
+        {"As-of Date": "2027-01-15", "Cap": 0.8, "Cap Trim To": 0.75, "Urgent Cap": 0.9},
+        lots=[Lot("PLTR", date(2024, 1, 10), D(300), D(50))],
+    )
+    assert quiet.trades == ()
+    assert not any(n.startswith("January") for n in quiet.tax.notes)
