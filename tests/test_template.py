@@ -461,3 +461,10 @@ def test_a_blank_purchase_price_counts_as_unknown_in_the_sheet_and_the_engine(
     alab = next(r for r in sample_data.HOLDINGS if r[H.TICKER] == "ALAB")
     assert m.value - m.cost - m.gain == float(alab[H.SHARES]) * float(alab[H.CURRENT_PRICE])
     _assert_dashboard_is_the_engines(recalculate(src, tmp_path / "lo"), m)
+
+
+def test_the_flags_note_names_every_flag() -> None:
+    from rebalancer_xl.model import Flag
+
+    note = S.column(S.HOLDINGS_COLUMNS, H.FLAGS).note
+    assert all(flag.value in note for flag in Flag)

@@ -254,7 +254,11 @@ HOLDINGS_COLUMNS: tuple[Column, ...] = (
     ),
     Column(_H.REASON, Kind.OUTPUT, GENERAL, 48, "One line with the numbers behind the decision."),
     Column(
-        _H.FLAGS, Kind.OUTPUT, GENERAL, 14, "URGENT, MONITOR, REVIEW or WASH-SALE when they apply."
+        _H.FLAGS,
+        Kind.OUTPUT,
+        GENERAL,
+        14,
+        "URGENT, MONITOR, REVIEW, WASH-SALE or UPGRADE when they apply.",
     ),
 )
 
