@@ -25,7 +25,15 @@ from rebalancer_xl.model import (
     Where,
 )
 from rebalancer_xl.parse import (
+    ACTION,
+    AMOUNT,
+    FLAGS,
+    POST_TRADE,
+    REASON,
+    RULE,
+    RULE_ID,
     SHARES,
+    SHARES_TO_TRADE,
     TICKER,
     check_lot_totals,
     lot_value_problems,
@@ -154,19 +162,19 @@ def rebalance(
         # stacklevel 2: the warning points at the caller's line, not at this module.
         warnings.warn(RebalanceWarning(problem), stacklevel=2)
     out = holdings.copy()
-    if "Ticker" in out.columns and not (out["Ticker"].astype(str).str.upper() == CASH).any():
-        out = pd.concat([out, pd.DataFrame([{"Ticker": CASH}])], ignore_index=True)
+    if TICKER in out.columns and not (out[TICKER].astype(str).str.upper() == CASH).any():
+        out = pd.concat([out, pd.DataFrame([{TICKER: CASH}])], ignore_index=True)
     by_ticker = {d.ticker: d for d in result.decisions}
-    tickers = out["Ticker"].map(lambda t: str(t).strip().upper() if isinstance(t, str) else t)
+    tickers = out[TICKER].map(lambda t: str(t).strip().upper() if isinstance(t, str) else t)
     for column, get in (
-        ("Action", lambda d: d.action.value),
-        ("Amount", lambda d: float(d.amount)),
-        ("Shares to Trade", lambda d: float(d.shares)),
-        ("Post-Trade %", lambda d: float(d.post_trade_weight)),
-        ("Rule", lambda d: d.rule),
-        ("Rule ID", lambda d: d.rule_id.value),
-        ("Reason", lambda d: d.reason),
-        ("Flags", lambda d: d.flag_text),
+        (ACTION, lambda d: d.action.value),
+        (AMOUNT, lambda d: float(d.amount)),
+        (SHARES_TO_TRADE, lambda d: float(d.shares)),
+        (POST_TRADE, lambda d: float(d.post_trade_weight)),
+        (RULE, lambda d: d.rule),
+        (RULE_ID, lambda d: d.rule_id.value),
+        (REASON, lambda d: d.reason),
+        (FLAGS, lambda d: d.flag_text),
     ):
         out[column] = [get(by_ticker[t]) if t in by_ticker else None for t in tickers]
     return out

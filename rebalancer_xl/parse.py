@@ -42,6 +42,15 @@ EXIT_TRIGGERS = "Exit Triggers Hit"
 COMPANY_EVENT = "Company Event"
 LOCK = "Lock"
 LAST_PRICE = "Last Rebalance Price"  # from the Performance sheet; optional in the API
+# What a run writes beside each position (the API's result columns too).
+ACTION = "Action"
+AMOUNT = "Amount"
+SHARES_TO_TRADE = "Shares to Trade"
+POST_TRADE = "Post-Trade %"
+RULE = "Rule"
+REASON = "Reason"
+FLAGS = "Flags"
+RULE_ID = "Rule ID"  # the API's only: the sheet shows the Rule label
 
 REQUIRED_COLUMNS = (TICKER, CURRENT_PRICE, SHARES, TARGET)
 INPUT_COLUMNS = (

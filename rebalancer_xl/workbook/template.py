@@ -37,7 +37,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from rebalancer_xl.files import atomic_write
-from rebalancer_xl.model import CASH, Tier
+from rebalancer_xl.model import CASH, TIER_FLOORS, Tier
+from rebalancer_xl.rules.metrics import LAGGARD_BELOW, WINNER_FROM
 from rebalancer_xl.settings import SETTINGS, SettingSpec, display_value
 from rebalancer_xl.settings import Kind as SettingKind
 from rebalancer_xl.workbook import sample as sample_data
@@ -97,16 +98,11 @@ VALIDATED_ROWS = 500
 NAME_LAST_VALUE = "LastRebalanceValue"
 NAME_QUARTER_RETURN = "PortfolioQuarterReturn"
 
-# Score thresholds of SPEC §1, highest first; the labels come from the core's Tier.
-_TIER_FLOORS: tuple[tuple[int, Tier], ...] = (
-    (75, Tier.EXCEPTIONAL),
-    (65, Tier.VERY_STRONG),
-    (50, Tier.STRONG),
-    (35, Tier.MODERATE),
-)
-# Quarterly return classes of SPEC §1.
-_WINNER_FROM = 0.20
-_LAGGARD_BELOW = -0.10
+# The thresholds the formulas test are the core's (model.TIER_FLOORS, rules.metrics):
+# a changed threshold changes the engine and the sheet together.
+_TIER_FLOORS = TIER_FLOORS
+_WINNER_FROM = float(WINNER_FROM)  # as a float, so the formula reads 0.2, not 0.20
+_LAGGARD_BELOW = float(LAGGARD_BELOW)
 
 _THIN = Side(style="thin", color="BFBFBF")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
