@@ -14,7 +14,9 @@ The plan is made by the stages in `STAGES`, in order, each a small function over
    without spending money that isn't there — again while trades below the minimum are
    dropped;
 4. explain: each row's decision, order, rule and reason;
-5. taxes: each sale's lots, gains and estimated tax, and the plan's tax summary.
+5. taxes: each sale's lots, gains and estimated tax, and the plan's tax summary;
+6. harvest: with Harvest Losses on, sell loss lots to offset the realised gains (never
+   below zero), then allocate, explain and tax again.
 
 Data that asks for the impossible (a withdrawal larger than the portfolio, or one that
 only locked rows could pay) is refused with a problem in `Plan.problems`, not raised.
@@ -43,10 +45,12 @@ from rebalancer_xl.model import (
 )
 from rebalancer_xl.problems import problem
 from rebalancer_xl.rules.metrics import portfolio_metrics
+from rebalancer_xl.rules.review import targets_review
 from rebalancer_xl.rules.schedule import crash_check, next_rebalance_date, schedule_check
 from rebalancer_xl.settings import Settings
 from rebalancer_xl.stages.allocate import allocate
 from rebalancer_xl.stages.explain import explain
+from rebalancer_xl.stages.harvest import harvest
 from rebalancer_xl.stages.judge import judge
 from rebalancer_xl.stages.state import PlanState
 from rebalancer_xl.stages.taxes import taxes
@@ -54,7 +58,7 @@ from rebalancer_xl.stages.wash import avoid_wash_sales
 
 Stage = Callable[[PlanState], None]
 
-STAGES: tuple[Stage, ...] = (judge, avoid_wash_sales, allocate, explain, taxes)
+STAGES: tuple[Stage, ...] = (judge, avoid_wash_sales, allocate, explain, taxes, harvest)
 
 
 @contextmanager
@@ -99,6 +103,9 @@ def _plan(
     past_trades: Sequence[PastTrade],
     warnings: Sequence[Problem],
 ) -> Plan:
+    review = targets_review(settings, as_of)
+    if review is not None:
+        warnings = [*warnings, review]
     cash_row = next((h for h in holdings if h.is_cash), None)
     if cash_row is None:
         cash_row = Holding(CASH, ZERO, ONE, ZERO, row=len(holdings))

@@ -100,7 +100,10 @@ class RuleId(_HashedEnum):
     CALENDAR = "calendar"
     CRASH_CHECK = "crash-check"  # only emergencies trade after a crash
     EMERGENCY_ONLY = "emergency-only"  # too soon after the last rebalance
-    TOP_UP = "top-up"
+    TOP_UP = "top-up"  # proceeds, priority 1: a laggard back to target
+    NEW_PICK = "new-pick"  # proceeds, priority 2: a new position toward its target
+    UPGRADE = "upgrade"  # proceeds, priority 2: a tier upgrade to target + half band
+    HARVEST = "harvest"  # a loss sold to offset the plan's realised gains
     FUNDING_TRIM = "funding-trim"
     WITHDRAWAL = "withdrawal"
     LEFTOVER = "leftover"
@@ -112,6 +115,7 @@ class Flag(_HashedEnum):
     MONITOR = "MONITOR"
     REVIEW = "REVIEW"
     WASH_SALE = "WASH-SALE"
+    UPGRADE = "UPGRADE"
 
 
 class Strategy(enum.Enum):
@@ -134,6 +138,15 @@ class LotMethod(enum.Enum):
     MIN_TAX = "Min Tax"
     HIFO = "HIFO"
     FIFO = "FIFO"
+    LIFO = "LIFO"
+
+
+class HarvestLosses(enum.Enum):
+    """Which positions a plan may sell at a loss to offset its realised gains (SPEC §6b)."""
+
+    NO = "No"
+    BROKEN_THESIS = "Broken Thesis"
+    ALL = "All"
 
 
 class Schedule(enum.Enum):
@@ -307,6 +320,12 @@ class Holding:
     @property
     def previous_tier(self) -> Tier | None:
         return None if self.previous_score is None else Tier.of(self.previous_score)
+
+    @property
+    def tier_rose(self) -> bool:
+        """The tier went up since the last rebalance (Moderate → Strong, say)."""
+        tier, before = self.tier, self.previous_tier
+        return tier is not None and before is not None and tier.value > before.value
 
     @property
     def thesis_intact(self) -> bool:

@@ -14,7 +14,7 @@ import gc
 import os
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from rebalancer_xl.engine import plan as make_plan
 from rebalancer_xl.files import atomic_write, locked, remove_stale
 from rebalancer_xl.model import WHOLE_FILE, Plan, Problem
 from rebalancer_xl.workbook.grid import Book, Op
+from rebalancer_xl.workbook.schema import SETTINGS_SHEET
 
 if TYPE_CHECKING:
     from rebalancer_xl.workbook.package import Package
@@ -64,12 +65,27 @@ def plan_book(book: Book, *, as_of: date | None = None, today: date | None = Non
         past_trades=inputs.past_trades,
         warnings=[p for p in inputs.problems if not p.is_error],
     )
-    if plan.errors:  # the data asks for the impossible (a withdrawal locked rows cannot pay)
-        outcome.problems.extend(plan.errors)
+    # The engine's own problems (a withdrawal locked rows cannot pay; targets not reviewed
+    # within the year), placed on their Settings cell.
+    found = [_on_cell(p, inputs) for p in plan.problems if p not in inputs.problems]
+    if plan.errors:
+        outcome.problems.extend(p for p in found if p.is_error)
         return outcome
+    outcome.problems.extend(found)
+    plan = replace(plan, problems=tuple(_on_cell(p, inputs) for p in plan.problems))
     outcome.plan = plan
     outcome.ops = render_plan(plan, inputs, book, RunInfo(run_date, RUN_LABEL))
     return outcome
+
+
+def _on_cell(p: Problem, inputs: BookInputs) -> Problem:
+    """A Settings problem located by name only, moved onto the setting's Value cell."""
+    w = p.where
+    if w.cell is not None or w.sheet != SETTINGS_SHEET or not w.column:
+        return p
+    if inputs.locate_setting is None:
+        return p
+    return replace(p, where=inputs.locate_setting(w.column))
 
 
 # --- the batch path: one file ------------------------------------------------------------

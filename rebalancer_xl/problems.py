@@ -64,6 +64,7 @@ CATALOGUE: dict[str, Entry] = {
     "leftover-ticker-missing": Entry(E, "Leftover To names no holding"),
     "withdrawal-too-large": Entry(E, "the withdrawal leaves nothing to rebalance"),
     "withdrawal-unfunded": Entry(E, "locked rows leave the withdrawal short"),
+    "targets-not-reviewed": Entry(W, "the targets have not been reviewed within a year"),
     # -- Lots -----------------------------------------------------------------------------
     "bad-shares": Entry(E, "a lot holds zero shares or fewer"),
     "lot-without-holding": Entry(E, "a lot's ticker is not a holding"),

@@ -17,6 +17,7 @@ from typing import Any
 from rebalancer_xl.model import (
     CASH,
     AccountType,
+    HarvestLosses,
     LotMethod,
     Problem,
     Schedule,
@@ -196,8 +197,30 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Lot Method",
         Kind.CHOICE,
         LotMethod.MIN_TAX,
-        "Which lots a sale takes: Min Tax (default), HIFO or FIFO.",
+        "Which lots a sale takes: Min Tax (default: least estimated tax per share first), "
+        "HIFO (highest cost), FIFO (oldest) or LIFO (newest).",
         _choices(LotMethod),
+    ),
+    SettingSpec(
+        "Harvest Losses",
+        Kind.CHOICE,
+        HarvestLosses.NO,
+        "Sell lots at a loss to offset the gains this run realises: No (default), Broken "
+        "Thesis (only positions whose thesis is broken) or All.",
+        _choices(HarvestLosses),
+    ),
+    SettingSpec(
+        "Harvest Minimum Loss",
+        Kind.MONEY,
+        Decimal(0),
+        "A lot whose whole unrealised loss is smaller than this is not harvested.",
+    ),
+    SettingSpec(
+        "Targets Reviewed",
+        Kind.DATE,
+        None,
+        "When you last reviewed the target allocations; blank or over a year ago is a "
+        "warning (review them once a year).",
     ),
     SettingSpec(
         "Limit Offset",
@@ -221,6 +244,7 @@ _ENUMS: dict[str, type[enum.Enum]] = {
     "Sell Mode": SellMode,
     "Account Type": AccountType,
     "Lot Method": LotMethod,
+    "Harvest Losses": HarvestLosses,
     "Schedule": Schedule,
 }
 
@@ -253,6 +277,9 @@ class Settings:
     short_term_tax_rate: Decimal = Decimal("0.37")
     long_term_tax_rate: Decimal = Decimal("0.20")
     lot_method: LotMethod = LotMethod.MIN_TAX
+    harvest_losses: HarvestLosses = HarvestLosses.NO
+    harvest_minimum_loss: Decimal = Decimal(0)
+    targets_reviewed: date | None = None
     limit_offset: Decimal = Decimal(0)
     stage_new_positions_over: int = 1
 

@@ -426,3 +426,34 @@ def libreoffice_run(
 @pytest.fixture(scope="session")
 def libreoffice(libreoffice_run: tuple[dict[str, Path], list[str]]) -> dict[str, Path]:
     return libreoffice_run[0]
+
+
+def big_book(path: Path, rows: int) -> Path:
+    """A real workbook with `rows` holdings: seconds to process, long enough to be killed."""
+    from rebalancer_xl.workbook import sample as sample_data
+    from rebalancer_xl.workbook.schema import HoldingsHeader as H
+    from rebalancer_xl.workbook.template import build_workbook
+
+    table = tuple(
+        {
+            H.TICKER: f"T{i:05d}",
+            H.PURCHASE_PRICE: 10.0,
+            H.CURRENT_PRICE: 10.0 + i % 7,
+            H.SHARES: 100.0 + i % 13,
+            H.TARGET: 1 / rows,
+            H.SCORE: 70.0,
+            H.PREVIOUS_SCORE: 70.0,
+            H.EXIT_TRIGGERS: 0,
+            H.COMPANY_EVENT: "No",
+            H.LOCK: "No",
+        }
+        for i in range(rows)
+    )
+    saved = {name: getattr(sample_data, name) for name in ("HOLDINGS", "LOTS", "PERFORMANCE")}
+    try:
+        sample_data.HOLDINGS, sample_data.LOTS, sample_data.PERFORMANCE = table, (), ()
+        build_workbook(path, sample=True)
+    finally:
+        for name, value in saved.items():
+            setattr(sample_data, name, value)
+    return path

@@ -30,11 +30,13 @@ def frame(table: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=header)
 
 
-BASE = {"As-of Date": "2026-12-31"}
+# Targets reviewed within the year, so a test sees only the warnings its own table asks for.
+BASE = {"As-of Date": "2026-12-31", "Targets Reviewed": "2026-06-30"}
 
 
 def run(table: str, settings: dict[str, object] | None = None, **options: object) -> Plan:
-    """Plan a portfolio; settings by their sheet names, As-of Date 2026-12-31 unless given."""
+    """Plan a portfolio; settings by their sheet names, As-of Date 2026-12-31 and Targets
+    Reviewed 2026-06-30 unless given."""
     return make_plan(frame(table), {**BASE, **(settings or {})}, **options)  # type: ignore[arg-type]
 
 

@@ -69,10 +69,11 @@ def test_the_warning_codes_are_the_catalogues_warnings():
                 B      | 100    | 100           | 0.55
                 """
             ),
+            # Targets Reviewed left blank: the yearly review is due.
             {"As-of Date": "2026-12-31", "Cap": 0.5, "Cap Trim To": 0.45},
         )
     codes = {w.message.problem.code for w in caught}  # type: ignore[union-attr]
-    assert codes == {"target-above-cap"}
+    assert codes == {"target-above-cap", "targets-not-reviewed"}
     assert {c for c, e in CATALOGUE.items() if e.severity is Severity.WARNING} == codes
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from tests.conftest import AS_OF, Layout, copy_as, edit, set_cell, sha256
+from tests.conftest import AS_OF, Layout, big_book, copy_as, edit, set_cell, sha256
 
 distributed = pytest.importorskip("distributed")
 
@@ -152,37 +152,6 @@ def books(folder: Path, master: Path, n: int) -> list[str]:
     for name in names:
         copy_as(master, folder / name)
     return names
-
-
-def big_book(path: Path, rows: int) -> Path:
-    """A real workbook with `rows` holdings: seconds to process, long enough to be killed."""
-    from rebalancer_xl.workbook import sample as sample_data
-    from rebalancer_xl.workbook.schema import HoldingsHeader as H
-    from rebalancer_xl.workbook.template import build_workbook
-
-    table = tuple(
-        {
-            H.TICKER: f"T{i:05d}",
-            H.PURCHASE_PRICE: 10.0,
-            H.CURRENT_PRICE: 10.0 + i % 7,
-            H.SHARES: 100.0 + i % 13,
-            H.TARGET: 1 / rows,
-            H.SCORE: 70.0,
-            H.PREVIOUS_SCORE: 70.0,
-            H.EXIT_TRIGGERS: 0,
-            H.COMPANY_EVENT: "No",
-            H.LOCK: "No",
-        }
-        for i in range(rows)
-    )
-    saved = {name: getattr(sample_data, name) for name in ("HOLDINGS", "LOTS", "PERFORMANCE")}
-    try:
-        sample_data.HOLDINGS, sample_data.LOTS, sample_data.PERFORMANCE = table, (), ()
-        build_workbook(path, sample=True)
-    finally:
-        for name, value in saved.items():
-            setattr(sample_data, name, value)
-    return path
 
 
 # --- the same answer as --jobs 1 -------------------------------------------------------------

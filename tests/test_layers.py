@@ -38,6 +38,8 @@ def test_the_core_modules_import_no_spreadsheet_library():
             "import rebalancer_xl.rules.lots, rebalancer_xl.rules.wash, rebalancer_xl.rules.tax\n"
             "import rebalancer_xl.stages.judge, rebalancer_xl.stages.allocate\n"
             "import rebalancer_xl.stages.explain, rebalancer_xl.stages.taxes\n"
+            "import rebalancer_xl.stages.harvest, rebalancer_xl.rules.harvest\n"
+            "import rebalancer_xl.rules.review\n"
         )
         == []
     )

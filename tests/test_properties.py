@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rebalancer_xl import Action, Holding, Settings, plan
-from rebalancer_xl.model import CASH, LotMethod, SellMode, Strategy
+from rebalancer_xl import Action, Holding, Lot, Settings, plan
+from rebalancer_xl.model import CASH, HarvestLosses, LotMethod, RuleId, SellMode, Strategy
 
 # Hundreds of hypothesis examples each: left out of the `-m "not slow"` inner loop.
 pytestmark = pytest.mark.slow
@@ -159,3 +159,115 @@ def test_no_position_is_both_bought_and_sold(case):
         return
     tickers = [t.ticker for t in p.trades]
     assert len(tickers) == len(set(tickers))
+
+
+# --- the guide's order of priority for proceeds, and harvest sales ------------------------
+
+
+def _allocated(holdings: list[Holding], config: Settings):
+    """The engine's positions after the allocation stages, before rounding is explained."""
+    from rebalancer_xl.rules.schedule import crash_check, schedule_check
+    from rebalancer_xl.stages.allocate import allocate
+    from rebalancer_xl.stages.judge import judge
+    from rebalancer_xl.stages.state import PlanState
+
+    cash_row = next(h for h in holdings if h.is_cash)
+    value = sum((h.value for h in holdings), Decimal(0)) + config.new_capital
+    sched = schedule_check(AS_OF, config)
+    state = PlanState(
+        settings=config,
+        as_of=AS_OF,
+        holdings=holdings,
+        history=(),
+        lots=(),
+        past_trades=(),
+        cash_row=cash_row,
+        value=value,
+        cash=cash_row.value + config.new_capital,
+        schedule=sched,
+        crash=crash_check((), AS_OF, value),
+        restricted=None,
+    )
+    judge(state)
+    allocate(state)
+    return state
+
+
+@PROPERTY
+@given(portfolios())
+def test_proceeds_never_pay_a_priority_2_row_while_a_laggard_is_short(case):
+    holdings, config = case
+    config = Settings(
+        strategy=config.strategy,
+        whole_shares=config.whole_shares,
+        new_capital=config.new_capital,
+        sell_mode=config.sell_mode,
+        relative_band=config.relative_band,
+    )
+    if sum((h.value for h in holdings), Decimal(0)) + config.new_capital <= 0:
+        return  # the engine refuses an empty book before any stage runs
+    state = _allocated(holdings, config)
+    if state.refusal is not None:
+        return
+    second = [p for p in state.positions if p.second_priority > 0]
+    laggards = [
+        p for p in state.positions if p.may_top_up and p.to_sell == 0 and p.holding.shares > 0
+    ]
+    if second:
+        # Exact money, before rounding to shares: each laggard reached its target.
+        for p in laggards:
+            assert p.post >= p.holding.target * state.value, p.holding.ticker
+    for p in state.positions:
+        assert p.second_priority <= p.top_up
+
+
+@st.composite
+def taxable_books(draw: st.DrawFn):
+    holdings, config = draw(portfolios())
+    lots = []
+    for h in holdings:
+        if h.is_cash or h.shares <= 0:
+            continue
+        split = draw(st.sampled_from([Decimal(1), Decimal("0.5"), Decimal("0.3")]))
+        first = (h.shares * split).quantize(Decimal("0.001") if not config.whole_shares else 1)
+        parts = [first, h.shares - first] if 0 < first < h.shares else [h.shares]
+        for i, shares in enumerate(parts):
+            cost = (h.price * draw(st.decimals(min_value="0.2", max_value="3", places=2))).quantize(
+                Decimal("0.01")
+            )
+            acquired = date.fromordinal(AS_OF.toordinal() - draw(st.integers(40, 900)))
+            lots.append(Lot(h.ticker, acquired, shares, cost, row=len(lots) + i))
+    config = Settings(
+        strategy=config.strategy,
+        whole_shares=config.whole_shares,
+        new_capital=config.new_capital,
+        sell_mode=config.sell_mode,
+        leftover_to=config.leftover_to,
+        minimum_trade=config.minimum_trade,
+        harvest_losses=draw(st.sampled_from([HarvestLosses.BROKEN_THESIS, HarvestLosses.ALL])),
+        harvest_minimum_loss=draw(st.sampled_from([Decimal(0), Decimal(100)])),
+        lot_method=draw(st.sampled_from(list(LotMethod))),
+    )
+    return holdings, config, lots
+
+
+@PROPERTY
+@given(taxable_books())
+def test_harvest_never_takes_the_realised_net_gain_below_zero(case):
+    holdings, config, lots = case
+    p = plan(holdings, config, as_of=AS_OF, lots=lots)
+    if p.errors:
+        return
+    harvests = [t for t in p.trades if t.rule_id is RuleId.HARVEST]
+    if not harvests:
+        return
+    assert p.tax.short_term_gain + p.tax.long_term_gain >= 0
+    held = {h.ticker: h for h in holdings}
+    for t in harvests:
+        assert t.action is Action.SELL
+        assert t.short_term_gain + t.long_term_gain < 0
+        assert not held[t.ticker].lock
+        if config.harvest_losses is HarvestLosses.BROKEN_THESIS:
+            assert not held[t.ticker].thesis_intact
+        # Not bought back: no buy of a harvested ticker in the same plan.
+        assert not any(b.ticker == t.ticker and b.action.is_buy for b in p.trades)

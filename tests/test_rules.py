@@ -636,3 +636,66 @@ def test_a_rule_id_never_carries_a_setting_while_its_label_shows_it():
         assert d.rule == f"Rule 1 ({cap:.0%} cap)"
     assert ids == {RuleId.CAP}
     assert all(not any(ch.isdigit() for ch in r.value) for r in RuleId)
+
+
+# --- the guide's order of priority for proceeds (SPEC §3) --------------------------------
+
+
+def test_a_new_pick_of_5_percent_is_bought_all_the_way_to_its_target():
+    # DBX: 0 sh, target 5%. The hybrid band buys it to 2.5% (target − half band); the
+    # proceeds of PLTR's cap trim then carry it, as a new pick, the rest of the way.
+    p = run(
+        """
+        Ticker | Shares | Current Price | Target % | Score
+        PLTR   | 420    | 100           | 0.35     | 80
+        ALAB   | 300    | 100           | 0.30     | 70
+        ARM    | 280    | 100           | 0.30     | 60
+        DBX    | 0      | 100           | 0.05     | 72
+    """,
+        {"Whole Shares": "No"},
+    )
+    dbx = p.decision("DBX")
+    assert (dbx.action, dbx.amount, dbx.rule_id) == (Action.BUY, D("5000.00"), RuleId.HYBRID_BAND)
+    assert "priority 2 (new pick)" in dbx.reason
+    assert p.decision("ARM").amount == D("2000.00")  # the laggard first, in full
+    assert p.cash_left == D("0.00")
+
+
+def test_an_upgrade_under_target_is_a_laggard_first_then_an_upgrade():
+    # TEM 8% vs 10%, Moderate → Strong: to 10% as a laggard, then to 12.5% as an upgrade.
+    p = run(
+        """
+        Ticker | Shares | Current Price | Target % | Score | Previous Score
+        PLTR   | 420    | 100           | 0.35     | 80    | 80
+        TEM    | 80     | 100           | 0.10     | 55    | 45
+        ALAB   | 500    | 100           | 0.55     | 40    | 40
+    """,
+        {"Whole Shares": "No", "Cap": 0.6, "Cap Trim To": 0.55, "Urgent Cap": 0.7},
+    )
+    tem = p.decision("TEM")
+    # PLTR +7 pp: hybrid band to 37.5% releases $4,500. ALAB's thesis is broken (no buy):
+    # TEM takes $2,000 as a laggard, then its $2,500 of room as an upgrade.
+    assert (tem.action, tem.amount, tem.rule_id) == (Action.ADD, D("4500.00"), RuleId.UPGRADE)
+    assert "priority 1 (laggard), then priority 2 (upgrade)" in tem.reason
+    assert Flag.UPGRADE in tem.flags
+
+
+def test_an_upgrade_whose_buys_wait_for_a_wash_sale_is_not_paid():
+    from datetime import date
+
+    from rebalancer_xl import PastTrade
+
+    p = run(
+        """
+        Ticker | Shares | Current Price | Target % | Score | Previous Score | Purchase Price
+        PLTR   | 410    | 100           | 0.35     | 80    | 80             | 50
+        TEM    | 100    | 100           | 0.10     | 55    | 45             | 120
+        ALAB   | 490    | 100           | 0.55     |       |                | 90
+    """,
+        {"Whole Shares": "No", "Cap": 0.6, "Cap Trim To": 0.55, "Urgent Cap": 0.7},
+        past_trades=[PastTrade(date(2026, 12, 20), "TEM", Action.SELL, D(10), D(100))],
+    )
+    tem = p.decision("TEM")
+    assert tem.action is Action.HOLD
+    assert Flag.UPGRADE not in tem.flags
+    assert Flag.WASH_SALE in tem.flags

@@ -26,7 +26,13 @@ from rebalancer_xl.model import (
     TaxSummary,
     Trade,
 )
-from rebalancer_xl.rules.lots import is_long_term, long_term_from, order_lots, take_lots
+from rebalancer_xl.rules.lots import (
+    is_long_term,
+    long_term_from,
+    order_lots,
+    sale_tax,
+    take_lots,
+)
 from rebalancer_xl.rules.tax import (
     RETIREMENT_NOTE,
     harvest_candidates,
@@ -103,8 +109,27 @@ PRICE = D(100)
 SOLD = day("2026-06-30")
 
 
-def test_min_tax_order_is_losses_then_long_then_short() -> None:
-    assert order_lots(FOUR, PRICE, SOLD, LotMethod.MIN_TAX) == [LOSS, C, A, B]
+def test_min_tax_order_is_least_tax_per_share_first() -> None:
+    # Tax a share: LOSS −10 × 37% = −3.70, C 20 × 20% = 4.00, B 15 × 37% = 5.55,
+    # A 40 × 20% = 8.00. B, short-term, now goes before A, long-term: a fixed
+    # "long-term first" order would take A.
+    assert order_lots(FOUR, PRICE, SOLD, LotMethod.MIN_TAX) == [LOSS, C, B, A]
+
+
+def test_lifo_takes_newest_first() -> None:
+    assert order_lots(FOUR, PRICE, SOLD, LotMethod.LIFO) == [LOSS, B, C, A]
+    sales = take_lots(FOUR, D(120), PRICE, SOLD, LotMethod.LIFO)
+    assert short(sales) == [
+        (day("2026-01-15"), D(50), D(-500), False),
+        (day("2025-11-01"), D(70), D(1050), False),
+    ]
+
+
+def test_min_tax_uses_the_settings_rates() -> None:
+    # With a 20% short-term rate and 37% long-term (made up), A's long-term gain costs
+    # 40 × 0.37 = 14.80 a share and B's short-term 15 × 0.20 = 3.00: B first, A last.
+    rates = (D("0.20"), D("0.37"))
+    assert order_lots(FOUR, PRICE, SOLD, LotMethod.MIN_TAX, rates) == [LOSS, B, C, A]
 
 
 def test_min_tax_sale_nets_the_loss_against_the_long_term_gain() -> None:
@@ -167,8 +192,10 @@ def test_ties_break_on_acquired_date_then_row() -> None:
     late = lot("2025-02-01", 10, 50, row=1)
     row5 = lot("2025-01-01", 10, 50, row=5)
     row2 = lot("2025-01-01", 10, 50, row=2)
-    for method in LotMethod:
+    for method in (LotMethod.MIN_TAX, LotMethod.HIFO, LotMethod.FIFO):
         assert order_lots([late, row5, row2], PRICE, SOLD, method) == [row2, row5, late]
+    # LIFO: the newest day first, and a day's lots in row order.
+    assert order_lots([late, row5, row2], PRICE, SOLD, LotMethod.LIFO) == [late, row2, row5]
 
 
 def test_lots_short_of_the_sale_give_what_they_hold() -> None:
@@ -500,3 +527,64 @@ def test_a_sale_larger_than_the_lots_takes_every_lot_once(
     assert len(pick.sales) == len(lots)
     assert pick.remaining == ()
     assert pick.unmatched_shares == extra
+
+
+whole_lots_st = st.lists(
+    st.builds(
+        lambda offset, shares, cost, row: Lot(
+            "ACME", date.fromordinal(day("2024-01-01").toordinal() + offset), D(shares), cost, row
+        ),
+        st.integers(0, 900),
+        st.integers(1, 300),
+        st.decimals(min_value=D(1), max_value=D(200), places=2),
+        st.integers(0, 3),
+    ),
+    min_size=1,
+    max_size=6,
+)
+rate_st = st.decimals(min_value=D(0), max_value=D("0.6"), places=2)
+
+
+@pytest.mark.slow
+@given(
+    lots=whole_lots_st,
+    fraction=st.decimals(min_value=D("0.01"), max_value=D(1), places=2),
+    price=st.decimals(min_value=D(1), max_value=D(200), places=2),
+    short_rate=rate_st,
+    long_rate=rate_st,
+)
+def test_min_tax_never_costs_more_than_hifo_fifo_or_lifo(
+    lots: list[Lot], fraction: Decimal, price: Decimal, short_rate: Decimal, long_rate: Decimal
+) -> None:
+    # Whole shares at cent prices: every gain is exact, so the comparison is exact too.
+    held = sum((x.shares for x in lots), D(0))
+    shares = max(D(1), (held * fraction).to_integral_value())
+    rates = (short_rate, long_rate)
+    sold = day("2026-06-30")
+
+    def tax(method: LotMethod) -> Decimal:
+        return sale_tax(take_lots(lots, shares, price, sold, method, rates=rates), rates)
+
+    least = tax(LotMethod.MIN_TAX)
+    for other in (LotMethod.HIFO, LotMethod.FIFO, LotMethod.LIFO):
+        assert least <= tax(other), other
+
+
+def test_spec_min_tax_against_a_fixed_order() -> None:
+    # SPEC §8: sell 10 of 20 XYZ at $100. Lot A: 10 sh at $98, 100 days old (short-term,
+    # 37%): 2 × 0.37 = $0.74 a share. Lot B: 10 sh at $90, two years old (long-term,
+    # 20%): 10 × 0.20 = $2.00 a share.
+    sold = day("2026-12-31")
+    a = Lot("XYZ", date.fromordinal(sold.toordinal() - 100), D(10), D(98), row=1)
+    b = Lot("XYZ", day("2024-12-31"), D(10), D(90), row=2)
+    rates = (D("0.37"), D("0.20"))
+
+    def pick(method: LotMethod) -> tuple[LotSale, ...]:
+        return take_lots([a, b], D(10), D(100), sold, method, rates=rates)
+
+    for method in (LotMethod.MIN_TAX, LotMethod.HIFO, LotMethod.LIFO):
+        (sale,) = pick(method)
+        assert (sale.cost_per_share, sale.gain, sale.long_term) == (D(98), D(20), False)
+        assert sale_tax((sale,), rates) == D("7.40")
+    (fifo,) = pick(LotMethod.FIFO)
+    assert (fifo.cost_per_share, fifo.gain, sale_tax((fifo,), rates)) == (D(90), D(100), D(20))

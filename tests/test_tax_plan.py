@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from rebalancer_xl import Action, Flag, Lot, PastTrade
 from tests.tables import D, run
@@ -211,3 +212,134 @@ def test_a_buy_after_a_loss_sale_waits_when_the_cost_comes_from_lots():
     assert alab.action is Action.HOLD
     assert Flag.WASH_SALE in alab.flags
     assert "wash sale" in alab.reason
+
+
+# --- harvest sales (SPEC §6b) -------------------------------------------------------------
+
+# V = $100,000. PLTR's cap trim (41% → 35%) realises +$3,000 long-term (60 sh, $50 a share
+# over cost). PATH (thesis broken) stands $80 a share under cost ($8,000 in all), ZOOM (intact) $100 ($10,000).
+HARVEST_BOOK = """
+    Ticker | Shares | Current Price | Target % | Score | Lock
+    PLTR   | 410    | 100           | 0.38     | 80    | No
+    PATH   | 100    | 20            | 0.02     | 30    | {lock}
+    ZOOM   | 100    | 50            | 0.05     | 70    | No
+    ALAB   | 520    | 100           | 0.55     | 70    | No
+"""
+HARVEST_LOTS = [
+    Lot("PLTR", date(2024, 6, 1), D(410), D(50)),
+    Lot("PATH", date(2024, 6, 1), D(100), D(100)),
+    Lot("ZOOM", date(2024, 6, 1), D(100), D(150)),
+    Lot("ALAB", date(2024, 6, 1), D(520), D(100)),
+]
+
+
+def _harvest(settings: dict[str, object], lock: str = "No"):
+    table = HARVEST_BOOK.format(lock=lock)
+    return run(table, {"Whole Shares": "No", **settings}, lots=HARVEST_LOTS)
+
+
+def _harvested(p) -> dict[str, Decimal]:
+    return {t.ticker: t.shares for t in p.trades if t.rule_id.value == "harvest"}
+
+
+def test_harvest_is_off_by_default_and_then_only_lists():
+    p = _harvest({})
+    assert _harvested(p) == {}
+    assert any(n.startswith("Harvest: PATH has an unrealised loss") for n in p.tax.notes)
+
+
+def test_broken_thesis_harvests_only_the_broken_position():
+    p = _harvest({"Harvest Losses": "Broken Thesis"})
+    assert _harvested(p) == {"PATH": D("37.5")}
+
+
+def test_all_harvests_broken_theses_first_then_the_rest():
+    # PATH's whole loss is $8,000, more than the $3,000 gain: ZOOM is not needed.
+    assert _harvested(_harvest({"Harvest Losses": "All"})) == {"PATH": D("37.5")}
+    # A minimum of $11,000 skips both lots ($8,000 and $10,000 of loss): nothing.
+    assert _harvested(_harvest({"Harvest Losses": "All", "Harvest Minimum Loss": 11000})) == {}
+    # A minimum of $9,000 skips PATH alone, so ZOOM (intact, All) offsets the gain:
+    # 3,000 / 100 = 30 sh.
+    p = _harvest({"Harvest Losses": "All", "Harvest Minimum Loss": 9000})
+    assert _harvested(p) == {"ZOOM": D(30)}
+    assert "at a loss: harvest $3,000.00" in p.decision("ZOOM").reason
+
+
+def test_harvest_never_sells_a_locked_row():
+    p = _harvest({"Harvest Losses": "Broken Thesis"}, lock="Yes")
+    assert _harvested(p) == {}
+    assert p.decision("PATH").action is Action.HOLD
+
+
+def test_harvest_never_runs_in_an_emergency_only_run():
+    p = _harvest({"Harvest Losses": "All", "Last Rebalance Date": "2026-12-01"})
+    assert p.emergency_only
+    assert _harvested(p) == {}
+
+
+def test_harvest_skips_a_ticker_bought_within_the_wash_window():
+    bought = PastTrade(AS_OF - timedelta(days=10), "PATH", Action.BUY, D(5), D(20))
+    table = HARVEST_BOOK.format(lock="No")
+    p = run(
+        table,
+        {"Whole Shares": "No", "Harvest Losses": "Broken Thesis"},
+        lots=HARVEST_LOTS,
+        past_trades=[bought],
+    )
+    assert _harvested(p) == {}
+
+
+def test_whole_shares_stop_the_harvest_short_of_the_gain():
+    # 3,000 / 80 = 37.5 → 37 whole shares: $2,960 of loss, never past the $3,000 gain.
+    p = run(HARVEST_BOOK.format(lock="No"), {"Harvest Losses": "Broken Thesis"}, lots=HARVEST_LOTS)
+    assert _harvested(p) == {"PATH": D(37)}
+    assert p.tax.long_term_gain == D("40.00")
+
+
+def test_a_harvest_that_spares_a_funding_trim_is_sized_again_on_the_smaller_gain():
+    # DBX's floor buy ($20,000) is funded by trims, PLTR's among them (+$50 a share). Sized
+    # on the gain without it (120 sh trimmed: +$6,000 → 75 sh of PATH), the harvest's own
+    # $1,500 would spare part of PLTR's funding trim and its gain would fall below the loss;
+    # sized again on the gain it leaves, it fits.
+    lots = [
+        Lot("PLTR", date(2024, 6, 1), D(420), D(50)),
+        Lot("ALAB", date(2024, 6, 1), D(320), D(100)),
+        Lot("ARM", date(2024, 6, 1), D(240), D(100)),
+        Lot("PATH", date(2024, 6, 1), D(100), D(100)),
+    ]
+    table = """
+        Ticker | Shares | Current Price | Target % | Score
+        PLTR   | 420    | 100           | 0.30     | 80
+        ALAB   | 320    | 100           | 0.25     | 70
+        DBX    | 0      | 100           | 0.20     | 72
+        ARM    | 240    | 100           | 0.23     | 60
+        PATH   | 100    | 20            | 0.02     | 30
+    """
+    settings = {"Whole Shares": "No", "Harvest Losses": "Broken Thesis"}
+    without = run(table, {**settings, "Harvest Losses": "No"}, lots=lots)
+    assert without.tax.long_term_gain == D("6000.00")
+    p = run(table, settings, lots=lots)
+    shares = _harvested(p)["PATH"]
+    assert D(0) < shares < D(75)
+    assert p.tax.long_term_gain >= 0
+    assert p.decision("DBX").amount == D("20000.00")
+
+
+def test_january_says_a_new_tax_year_has_begun_and_december_does_not():
+    january = run(CAPPED, {"As-of Date": "2027-01-15"}, lots=LOTS)
+    [note] = [n for n in january.tax.notes if n.startswith("January")]
+    assert "new tax year" in note
+    december = run(CAPPED, lots=LOTS)
+    assert not any(n.startswith("January") for n in december.tax.notes)
+    # No sale, nothing realised: nothing to say about the year.
+    quiet = run(
+        """
+        Ticker | Shares | Current Price | Target % | Score
+        PLTR   | 300    | 100           | 0.30     | 80
+        CASH   | 70000  | 1             | 0.70     |
+    """,
+        {"As-of Date": "2027-01-15", "Cap": 0.8, "Cap Trim To": 0.75, "Urgent Cap": 0.9},
+        lots=[Lot("PLTR", date(2024, 1, 10), D(300), D(50))],
+    )
+    assert quiet.trades == ()
+    assert not any(n.startswith("January") for n in quiet.tax.notes)

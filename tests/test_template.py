@@ -15,7 +15,7 @@ import pytest
 from openpyxl.chart import BarChart
 from openpyxl.worksheet.worksheet import Worksheet
 
-from rebalancer_xl.settings import SETTINGS, display_value
+from rebalancer_xl.settings import BY_NAME, SETTINGS, display_value
 from rebalancer_xl.settings import Kind as SettingKind
 from rebalancer_xl.values import EXCEL_ERRORS
 from rebalancer_xl.workbook import sample as sample_data
@@ -199,6 +199,27 @@ def test_drop_downs(book: openpyxl.Workbook) -> None:
         letter = openpyxl.utils.get_column_letter(_index(holdings, header))
         for row in (2, 8, 200):  # data rows and rows a user may add later
             assert _list_choices(holdings, f"{letter}{row}") == ["Yes", "No"]
+
+
+def test_the_tax_and_review_settings_are_as_workbook_md_lists_them(
+    book: openpyxl.Workbook,
+) -> None:
+    # WORKBOOK.md: "Lot Method (Min Tax / HIFO / FIFO / LIFO), Harvest Losses (No / Broken
+    # Thesis / All), Harvest Minimum Loss, Targets Reviewed (a date)".
+    ws = book[S.SETTINGS_SHEET]
+    rows = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+    assert _list_choices(ws, f"B{rows['Lot Method']}") == ["Min Tax", "HIFO", "FIFO", "LIFO"]
+    assert _list_choices(ws, f"B{rows['Harvest Losses']}") == ["No", "Broken Thesis", "All"]
+    assert ws.cell(row=rows["Harvest Losses"], column=2).value == "No"
+    assert ws.cell(row=rows["Harvest Minimum Loss"], column=2).value == 0
+    reviewed = ws.cell(row=rows["Targets Reviewed"], column=2)
+    assert reviewed.number_format == S.DATE
+    assert reviewed.value.date() == sample_data.TARGETS_REVIEWED
+    for name in ("Lot Method", "Harvest Losses", "Harvest Minimum Loss", "Targets Reviewed"):
+        note = ws.cell(row=rows[name], column=3).value
+        assert note == BY_NAME[name].help
+        assert len(note) > 30, name
+    assert "LIFO" in BY_NAME["Lot Method"].help
 
 
 def test_drift_colours_read_the_bands(book: openpyxl.Workbook) -> None:
@@ -449,3 +470,10 @@ def test_a_blank_purchase_price_counts_as_unknown_in_the_sheet_and_the_engine(
     alab = next(r for r in sample_data.HOLDINGS if r[H.TICKER] == "ALAB")
     assert m.value - m.cost - m.gain == float(alab[H.SHARES]) * float(alab[H.CURRENT_PRICE])
     _assert_dashboard_is_the_engines(recalculate(src, tmp_path / "lo"), m)
+
+
+def test_the_flags_note_names_every_flag() -> None:
+    from rebalancer_xl.model import Flag
+
+    note = S.column(S.HOLDINGS_COLUMNS, H.FLAGS).note
+    assert all(flag.value in note for flag in Flag)

@@ -88,3 +88,44 @@ def test_rebalance_fills_the_output_columns_from_the_same_plan(sample):
         assert row.Rule == d.rule
         assert row.Reason == d.reason
     assert len(out) == len(holdings)  # the sample has a CASH row: nothing appended
+
+
+@pytest.fixture(scope="module")
+def harvesting(tmp_path_factory: pytest.TempPathFactory):
+    """The sample with Harvest Losses = Broken Thesis and Lot Method = LIFO: IONQ (score
+    41, a loss) offsets part of PLTR's gain."""
+    import openpyxl
+
+    path = tmp_path_factory.mktemp("harvest") / "Harvest.xlsx"
+    build_workbook(path, sample=True)
+    wb = openpyxl.load_workbook(path)
+    for row in wb["Settings"].iter_rows(min_row=2):
+        if row[0].value == "Harvest Losses":
+            row[1].value = "Broken Thesis"
+        if row[0].value == "Lot Method":
+            row[1].value = "LIFO"
+    wb.save(path)
+    return path
+
+
+def test_a_harvest_is_the_same_plan_through_the_api_and_the_workbook_run(harvesting, cli):
+    holdings, settings, lots, history = _api_inputs(harvesting)
+    api = make_plan(holdings, settings, lots=lots, history=history)
+    book = process_file(harvesting, dry_run=True).plan
+    assert book is not None
+    assert api.decisions == book.decisions
+    assert api.trades == book.trades
+    assert api.tax == book.tax
+    ionq = api.decision("IONQ")
+    assert (ionq.action.value, ionq.rule_id.value) == ("SELL", "harvest")
+    gain = api.tax.short_term_gain + api.tax.long_term_gain
+    assert gain >= 0
+    result = cli("run", harvesting, "--dry-run", "--json")
+    assert result.code == 0
+    [row] = [a for a in result.file["actions"] if a["ticker"] == "IONQ"]
+    assert (row["action"], row["rule_id"], row["flags"]) == (
+        "SELL",
+        "harvest",
+        "MONITOR, WASH-SALE",
+    )
+    assert any("Harvest: IONQ sold at a loss" in n for n in result.file["tax"]["notes"])

@@ -144,6 +144,20 @@ def build_broken(path: Path) -> Path:
     return path
 
 
+def build_harvest(path: Path) -> Path:
+    """The sample with Harvest Losses = Broken Thesis and Lot Method = LIFO: IONQ (thesis
+    broken, a loss) is sold to offset part of PLTR's gain, and its Targets Reviewed cleared
+    so the yearly-review warning rides along."""
+    wb = render_workbook(sample=True)
+    _set_settings(wb, {"Harvest Losses": "Broken Thesis", "Lot Method": "LIFO"})
+    ws = wb[S.SETTINGS_SHEET]
+    for r in range(2, ws.max_row + 1):
+        if ws.cell(r, 1).value == "Targets Reviewed":
+            ws.cell(r, 2).value = None  # ws.cell(r, 2, None) would leave the date in place
+    save_workbook(wb, path)
+    return path
+
+
 def build_merged(path: Path) -> Path:
     """The sample with the optional inputs of ALAB and CRWV (Exit Triggers Hit … Lock,
     rows 3 and 4) merged into one area: the batch path refuses it as `merged-cells`."""
@@ -178,6 +192,7 @@ def books(tmp_path_factory: pytest.TempPathFactory, sample_master: Path) -> dict
         "again": again,
         "bundled": bundled,
         "merged": build_merged(folder / "merged.xlsx"),
+        "harvest": build_harvest(folder / "harvest.xlsx"),
     }
 
 
@@ -466,7 +481,7 @@ def test_the_lite_script_is_a_script_with_a_sheet_button() -> None:
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("name", ["sample", "every_rule", "again", "broken", "bundled"])
+@pytest.mark.parametrize("name", ["sample", "every_rule", "again", "broken", "bundled", "harvest"])
 @pytest.mark.parametrize("client", ["vba", "officejs"])
 def test_the_button_plans_exactly_as_the_command(
     excel: dict[str, Path], name: str, client: str
@@ -483,10 +498,14 @@ def test_the_button_plans_exactly_as_the_command(
     assert button.ops == batch.ops
     assert [str(p) for p in button.problems] == [str(p) for p in batch.problems]
     assert (batch.plan is None) == (name == "broken")
+    if name == "harvest":
+        assert batch.plan is not None
+        assert batch.plan.decision("IONQ").rule_id.value == "harvest"
+        assert [p.code for p in button.problems] == ["targets-not-reviewed"]
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("name", ["sample", "every_rule", "again", "bundled"])
+@pytest.mark.parametrize("name", ["sample", "every_rule", "again", "bundled", "harvest"])
 @pytest.mark.parametrize("client", ["vba", "lite"])
 def test_the_button_writes_what_the_command_writes(
     excel: dict[str, Path], tmp_path: Path, name: str, client: str

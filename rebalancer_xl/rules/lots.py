@@ -1,11 +1,15 @@
 """Tax lots (SPEC §6): how long a lot has been held, and which lots a sale takes.
 
-A sale takes shares from the position's tax lots in a fixed order — Min Tax (the
-default) takes lots at a loss first, then long-term lots, then short-term lots, each
-highest cost first; HIFO takes the highest cost first; FIFO the oldest first. A lot held
-more than one year realises a long-term gain. Example: selling 150 shares at $100 from
-lots D (50 sh at $110, a loss) and C (100 sh at $80, long-term) under Min Tax takes D,
-then C: −$500 short-term and +$2,000 long-term. `rules.tax` has the full worked example.
+A lot held more than one year realises a long-term gain. A sale takes shares from the
+position's lots in the Lot Method's order: Min Tax (the default) takes the lot with the
+least estimated tax per share first — (price − cost) × the rate of the lot's term, so a
+loss (a negative tax) goes before any gain; HIFO the highest cost first; FIFO the oldest
+first; LIFO the newest first. Example, selling at $100 with rates 37% / 20%: a
+short-term lot at $98 costs 2 × 0.37 = $0.74 a share, a long-term lot at $90 costs
+10 × 0.20 = $2.00 a share, so Min Tax sells the short-term lot first, where a fixed
+"long-term first" order would pay almost three times the tax. Because every share sold
+at one price is alike, taking the cheapest shares first is the least tax any order can
+reach for that sale: Min Tax never costs more than HIFO, FIFO or LIFO.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
-from rebalancer_xl.model import Lot, LotMethod, LotSale, cents, fast_constructor
+from rebalancer_xl.model import ZERO, Lot, LotMethod, LotSale, cents, fast_constructor
+from rebalancer_xl.settings import Settings
 
+Rates = tuple[Decimal, Decimal]  # (short-term, long-term) tax rates
+DEFAULT_RATES: Rates = (Settings().short_term_tax_rate, Settings().long_term_tax_rate)
 _lot_sale_of = fast_constructor(LotSale)  # one or more per sale: see fast_constructor
 
 # --- holding period -------------------------------------------------------------------
@@ -53,41 +60,63 @@ def is_long_term(acquired: date, sold: date) -> bool:
 # --- lot order and lot sales ----------------------------------------------------------
 
 
-def _order(lots: Sequence[Lot], price: Decimal, sold_on: date, method: LotMethod) -> list[int]:
+def rates_of(settings: Settings) -> Rates:
+    """The (short-term, long-term) rates Min Tax weighs lots by."""
+    return settings.short_term_tax_rate, settings.long_term_tax_rate
+
+
+def tax_per_share(lot: Lot, price: Decimal, sold_on: date, rates: Rates) -> Decimal:
+    """Estimated tax of selling one share of `lot` at `price`: negative for a loss."""
+    short, long = rates
+    return (price - lot.cost_per_share) * (long if is_long_term(lot.acquired, sold_on) else short)
+
+
+def _order(
+    lots: Sequence[Lot], price: Decimal, sold_on: date, method: LotMethod, rates: Rates
+) -> list[int]:
     """Indices of `lots` in the order a sale consumes them (ties: acquired, row, input)."""
 
     def tie(i: int) -> tuple[date, int, int]:
         return (lots[i].acquired, lots[i].row, i)
 
+    every = range(len(lots))
     if method is LotMethod.FIFO:
-        return sorted(range(len(lots)), key=tie)
+        return sorted(every, key=tie)
+    if method is LotMethod.LIFO:
+        # Newest first; lots of one day keep their row order.
+        return sorted(every, key=lambda i: (-lots[i].acquired.toordinal(), lots[i].row, i))
     if method is LotMethod.HIFO:
-        return sorted(range(len(lots)), key=lambda i: (-lots[i].cost_per_share, *tie(i)))
-
-    def group(lot: Lot) -> int:
-        # A lot with no gain (cost = price) costs no tax either, so it goes with the losses.
-        if lot.cost_per_share >= price:
-            return 0
-        return 1 if is_long_term(lot.acquired, sold_on) else 2
-
-    # Within each group the highest cost comes first; among losses that is the largest
-    # loss per share, since every lot sells at the same price.
-    return sorted(
-        range(len(lots)), key=lambda i: (group(lots[i]), -lots[i].cost_per_share, *tie(i))
-    )
+        return sorted(every, key=lambda i: (-lots[i].cost_per_share, *tie(i)))
+    # Min Tax: the least tax per share first. Shares sold at one price differ only in
+    # the tax they cost, so this greedy order is the least-tax choice for the sale.
+    per_share = [tax_per_share(lot, price, sold_on, rates) for lot in lots]
+    return sorted(every, key=lambda i: (per_share[i], *tie(i)))
 
 
-def order_lots(lots: Sequence[Lot], price: Decimal, sold_on: date, method: LotMethod) -> list[Lot]:
+def order_lots(
+    lots: Sequence[Lot],
+    price: Decimal,
+    sold_on: date,
+    method: LotMethod,
+    rates: Rates = DEFAULT_RATES,
+) -> list[Lot]:
     """The lots of one ticker in the order a sale at `price` on `sold_on` consumes them.
 
-    Min Tax: lots at a loss (or no gain) first, largest loss per share first; then
-    long-term lots, highest cost first; then short-term lots, highest cost first.
-    HIFO: highest cost first. FIFO: oldest first. Ties: acquired date, then row.
+    Min Tax: least estimated tax per share first at `rates` (losses first, the largest
+    saving first). HIFO: highest cost first. FIFO: oldest first. LIFO: newest first.
+    Ties: acquired date (oldest first, newest for LIFO), then row.
     """
-    return [lots[i] for i in _order(lots, price, sold_on, method)]
+    return [lots[i] for i in _order(lots, price, sold_on, method, rates)]
 
 
-def _lot_sale(lot: Lot, shares: Decimal, price: Decimal, sold_on: date) -> LotSale:
+def sale_tax(sales: Sequence[LotSale], rates: Rates) -> Decimal:
+    """Tax of one sale before netting: the sum over its lots of gain × the lot's rate
+    (a loss counts negative). The measure by which Min Tax is never beaten."""
+    short, long = rates
+    return sum((s.gain * (long if s.long_term else short) for s in sales), ZERO)
+
+
+def lot_sale(lot: Lot, shares: Decimal, price: Decimal, sold_on: date) -> LotSale:
     # Proceeds and cost basis are each rounded to cents, as a broker's 1099-B shows them,
     # so gain = proceeds − basis holds to the cent.
     proceeds = cents(shares * price)
@@ -108,11 +137,12 @@ def take_indexed(
     sold_on: date,
     method: LotMethod,
     avoid_wash: Callable[[Lot], bool] | None,
+    rates: Rates = DEFAULT_RATES,
 ) -> list[tuple[int, LotSale]]:
     """The lot sales of a sale, each with the index of the lot it came from."""
     if len({lot.ticker for lot in lots}) > 1:
         raise ValueError("take_lots needs the lots of one ticker")
-    order = _order(lots, price, sold_on, method)
+    order = _order(lots, price, sold_on, method, rates)
     if avoid_wash is not None:
         # A stable partition: washing loss lots go last, so they are sold only when the
         # other lots do not hold enough shares.
@@ -126,7 +156,7 @@ def take_indexed(
         if lots[i].shares <= 0:
             continue
         n = min(lots[i].shares, left)
-        taken.append((i, _lot_sale(lots[i], n, price, sold_on)))
+        taken.append((i, lot_sale(lots[i], n, price, sold_on)))
         left -= n
     return taken
 
@@ -138,6 +168,7 @@ def take_lots(
     sold_on: date,
     method: LotMethod,
     avoid_wash: Callable[[Lot], bool] | None = None,
+    rates: Rates = DEFAULT_RATES,
 ) -> tuple[LotSale, ...]:
     """Sell `shares` of one ticker from `lots` in `order_lots` order, splitting the last lot.
 
@@ -146,4 +177,5 @@ def take_lots(
     are taken. `avoid_wash(lot)` True marks a loss lot whose sale would be a wash sale:
     such lots move to the back of the order, whatever the method.
     """
-    return tuple(sale for _, sale in take_indexed(lots, shares, price, sold_on, method, avoid_wash))
+    taken = take_indexed(lots, shares, price, sold_on, method, avoid_wash, rates)
+    return tuple(sale for _, sale in taken)

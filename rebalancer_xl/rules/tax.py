@@ -1,11 +1,11 @@
 """Taxes on a plan's sales (SPEC §6): which lots a sale takes, what it realises, what it costs.
 
-The rule in plain words: a sale takes shares from the position's tax lots in a fixed
-order — Min Tax (the default) takes lots at a loss first, then long-term lots, then
-short-term lots, each highest cost first; HIFO takes the highest cost first; FIFO the
-oldest first. A lot held more than one year realises a long-term gain, taxed at the lower
-rate. A loss is (partly) disallowed when the same ticker is bought within 30 days either
-side of the sale — a wash sale — so the proposal sells other lots first when it can.
+The rule in plain words: a sale takes shares from the position's tax lots in the Lot
+Method's order (`rules.lots`) — Min Tax (the default) the least estimated tax per share
+first; HIFO the highest cost first; FIFO the oldest first; LIFO the newest first. A lot
+held more than one year realises a long-term gain, taxed at the lower rate. A loss is
+(partly) disallowed when the same ticker is bought within 30 days either side of the
+sale — a wash sale — so the proposal sells other lots first when it can.
 Short- and long-term results are netted as the US does; a net loss means no tax, never a
 negative one. A retirement account skips all of this (`summarise` says so).
 
@@ -17,13 +17,10 @@ Worked example — sell 150 shares at $100 on 2026-06-30, rates 37% short / 20% 
     C    2024-02-01  100     $80   +20         long
     D    2026-01-15   50     $110  −10         short (a loss)
 
-Min Tax takes D (50 × −10 = −$500 short) then C (100 × +20 = +$2,000 long). The short
-loss offsets the long gain: $1,500 long-term × 20% = $300 tax. HIFO takes D then B
-(100 × +15 = +$1,500 short): $1,000 short-term × 37% = $370. FIFO takes A then C
-(100 × 40 + 50 × 20 = +$5,000 long): $1,000.
-
-Min Tax is SPEC §6's rule of thumb, not an optimiser: a short-term lot with a small gain can
-cost less tax than a long-term lot with a large one, and Min Tax still takes the long one.
+Tax per share: D −$3.70, C $4.00, B $5.55, A $8.00. Min Tax takes D (50 × −10 = −$500
+short) then C (100 × +20 = +$2,000 long). The short loss offsets the long gain: $1,500
+long-term × 20% = $300 tax. HIFO takes D then B (100 × +15 = +$1,500 short): $1,000
+short-term × 37% = $370. FIFO takes A then C (100 × 40 + 50 × 20 = +$5,000 long): $1,000.
 """
 
 from __future__ import annotations
@@ -46,7 +43,8 @@ from rebalancer_xl.model import (
     cents,
     fast_constructor,
 )
-from rebalancer_xl.rules.lots import is_long_term, long_term_from, take_indexed
+from rebalancer_xl.rules.harvest import HarvestSale
+from rebalancer_xl.rules.lots import is_long_term, long_term_from, rates_of, take_indexed
 from rebalancer_xl.rules.wash import (
     WASH_WINDOW_DAYS,
     in_wash_window,
@@ -232,7 +230,8 @@ def sell_from_lots(
         return bought - own_part > 0
 
     method = settings.lot_method
-    taken = take_indexed(own, shares, price, sold_on, method, washes if bought > 0 else None)
+    rates = rates_of(settings)
+    taken = take_indexed(own, shares, price, sold_on, method, washes if bought > 0 else None, rates)
     sales = tuple(sale for _, sale in taken)
     losers = [s for s in sales if s.gain < 0]
     loss_shares = sum((s.shares for s in losers), ZERO)
@@ -274,7 +273,7 @@ def sell_from_lots(
             f"(it moves into the replacement shares' cost)"
         )
     elif bought > 0:
-        plain = take_indexed(own, shares, price, sold_on, method, None)
+        plain = take_indexed(own, shares, price, sold_on, method, None, rates)
         plain_loss_shares = sum((s.shares for _, s in plain if s.gain < 0), ZERO)
         if plain_loss_shares > loss_shares:
             row_notes.append(
@@ -298,6 +297,39 @@ def sell_from_lots(
     )
 
 
+def sell_harvest(
+    ticker: str,
+    lots: Sequence[Lot],
+    sales: Sequence[tuple[int, LotSale]],
+    sold_on: date,
+    settings: Settings,
+) -> LotPick:
+    """The pick of a harvest sale (`rules.harvest`): the very lots it chose, whatever the
+    Lot Method, since a method's order could take a lot at a gain instead. `lots` are the
+    ticker's lots in input order, as the sale's indices count them. No wash sale: a
+    harvest is never planned for a ticker bought within the window, nor bought back."""
+    used: defaultdict[int, Decimal] = defaultdict(lambda: ZERO)
+    for i, sale in sales:
+        used[i] += sale.shares
+    remaining = tuple(
+        dataclasses.replace(lot, shares=lot.shares - used[i])
+        for i, lot in enumerate(lots)
+        if lot.shares - used[i] > 0
+    )
+    taken = tuple(sale for _, sale in sales)
+    st = sum((s.gain for s in taken if not s.long_term), ZERO)
+    lt = sum((s.gain for s in taken if s.long_term), ZERO)
+    return LotPick(
+        ticker=ticker,
+        sold_on=sold_on,
+        sales=taken,
+        remaining=remaining,
+        short_term_gain=st,
+        long_term_gain=lt,
+        estimated_tax=tax_on(st, lt, settings),
+    )
+
+
 def summarise(
     picks: Sequence[LotPick],
     settings: Settings,
@@ -306,6 +338,7 @@ def summarise(
     lots: Sequence[Lot] = (),
     purchases: Sequence[PastTrade] = (),
     planned_buys: Collection[str] = (),
+    harvests: Sequence[HarvestSale] = (),
 ) -> TaxSummary:
     """The plan's `TaxSummary`: realised gains, estimated tax, wash sales, harvest list.
 
@@ -333,7 +366,16 @@ def summarise(
     bought = {p.ticker for p in purchases if p.side.is_buy and in_wash_window(p.date, as_of)}
     planned = set(planned_buys) - gone
     recent = bought | planned
-    harvest = harvest_candidates(holdings, lots_now, as_of, st, lt, settings, gone | recent)
+    for sale in harvests:
+        notes.append(
+            f"Harvest: {sale.ticker} sold at a loss of {_money(sale.loss)} to offset realised "
+            f"gains, saving ≈ {_money(sale.tax_saved)} in tax; not bought back for "
+            f"{WASH_WINDOW_DAYS} days"
+        )
+    harvested = {sale.ticker for sale in harvests}
+    harvest = harvest_candidates(
+        holdings, lots_now, as_of, st, lt, settings, gone | recent | harvested
+    )
     for ticker, loss, saved in harvest:
         notes.append(
             f"Harvest: {ticker} has an unrealised loss of {_money(loss)}; selling it would "
@@ -353,8 +395,13 @@ def summarise(
             f"Harvest: {ticker} has an unrealised loss of {_money(loss)}, but {why}: "
             "selling it at a loss now would be a wash sale"
         )
-    if harvest and as_of.month == 12:
+    if (harvest or harvests) and as_of.month == 12:
         notes.append("December: losses harvested by December 31 offset this year's gains")
+    if picks and as_of.month == 1:
+        notes.append(
+            "January: a new tax year has begun; what these sales realise counts toward "
+            "this year's taxes, with the whole year left to offset it"
+        )
     return TaxSummary(
         applies=True,
         short_term_gain=st,

@@ -2,8 +2,9 @@
 
 A pass runs ALLOCATION in order: fund a withdrawal (cash above target first, then the
 most overweight positions), fund the buys the rules call for (trimming over-target
-positions if money is short), top up under-target positions whose thesis is intact in
-proportion to their shortfall, send what is left to the Leftover To fund, and round to
+positions, a capped one down to its target, if money is short), pay what is left in the
+guide's order of priority (laggards to target, then new picks to target and tier
+upgrades to target + half band), send the rest to the Leftover To fund, and round to
 whole (or fractional) shares without spending money that is not there. Trades below
 the Minimum Trade are then dropped and the pass runs again, until none is.
 """
@@ -15,6 +16,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from rebalancer_xl.model import ONE, ZERO, Where, cents
 from rebalancer_xl.problems import problem
+from rebalancer_xl.rules.drift import bands
 from rebalancer_xl.stages.state import PlanState, Position, money
 
 WHOLE = Decimal(1)
@@ -27,7 +29,7 @@ def _start_pass(state: PlanState) -> None:
     state.pass_notes = []
     for p in state.positions:
         p.to_sell, p.to_buy = p.sell, ZERO
-        p.withdrawal = p.funding = p.top_up = p.shares = ZERO
+        p.withdrawal = p.funding = p.top_up = p.second_priority = p.shares = ZERO
         p.leftover = False
 
 
@@ -96,8 +98,10 @@ def fund_required_buys(state: PlanState) -> None:
         over_target = {
             p: p.post - p.holding.target * value
             for p in state.positions
+            # Exit signals and the floor sell for the thesis, not the weight: theirs is
+            # the whole sale. A cap's trim may go further, to the target.
             if p.may_fund
-            and not p.rule_sale
+            and not p.exit_sale
             and p.buy == ZERO
             and p.post > p.holding.target * value
         }
@@ -128,18 +132,45 @@ def fund_required_buys(state: PlanState) -> None:
 
 
 def top_up(state: PlanState) -> None:
-    """Under-target positions with an intact thesis share what is left, by shortfall."""
+    """The guide's order of priority for what is left (SPEC §3), each served in full first.
+
+    1. Laggards: held positions under target with an intact thesis, to target, in
+       proportion to their shortfall.
+    2. New picks (0 shares, a target) to target, and tier upgrades with an intact thesis
+       to target + half band, in proportion to the room each has.
+    What is left after both goes to `send_leftover`. Example: $6,000 of proceeds, ALAB
+    $3,000 under target and a new DBX $4,000 under: ALAB gets $3,000, DBX the other $3,000.
+    """
     if state.restricted or state.available <= ZERO:
         return
     value = state.value
-    shortfall = {
+    open_ = [p for p in state.positions if p.may_top_up and p.to_sell == ZERO]
+    laggards = {
         p: p.holding.target * value - p.post
-        for p in state.positions
-        if p.may_top_up and p.to_sell == ZERO and p.post < p.holding.target * value
+        for p in open_
+        if p.holding.shares > ZERO and p.post < p.holding.target * value
     }
-    for p, add in in_proportion(state.available, shortfall).items():
+    _pay(state, laggards, second=False)
+    if state.available <= ZERO:
+        return
+    room: dict[Position, Decimal] = {}
+    for p in open_:
+        h = p.holding
+        if h.shares == ZERO:
+            room[p] = h.target * value - p.post
+        elif h.tier_rose:
+            # Half a band over target keeps an upgrade well inside its band: the next
+            # run does not trim back what this one added.
+            room[p] = (h.target + bands(h.target, state.settings)[0] / 2) * value - p.post
+    _pay(state, room, second=True)
+
+
+def _pay(state: PlanState, wanted: dict[Position, Decimal], *, second: bool) -> None:
+    for p, add in in_proportion(state.available, wanted).items():
         p.top_up += add
         p.to_buy += add
+        if second:
+            p.second_priority += add
         state.available -= add
 
 

@@ -1,7 +1,8 @@
 """Stage 8, explain: each position's decision, its order, and the reason in words.
 
 The rule that judged a row stays its rule, unless only the allocation moved it (a
-withdrawal, a funding trim, a top-up, the leftover), which then names the row. The
+withdrawal, a funding trim, a top-up — a laggard, a new pick or an upgrade, the guide's
+priorities — or the leftover), which then names the row. The
 reason is the judgement's words followed by what the money did: how much went toward the
 withdrawal or the rules' buys, and the order placed.
 """
@@ -25,13 +26,14 @@ from rebalancer_xl.model import (
     new_trade,
     pp,
 )
+from rebalancer_xl.rules.drift import bands
 from rebalancer_xl.rules.labels import rule_label
 from rebalancer_xl.stages.state import PlanState, Position, money
 
 # Enum members bound once: `Action.SELL` costs ~0.12 µs in CPython 3.11 (EnumType's
 # __getattr__ hook slows every class attribute read), and these are read on every row.
 _SELL, _TRIM, _BUY, _ADD, _HOLD = Action.SELL, Action.TRIM, Action.BUY, Action.ADD, Action.HOLD
-_LEFTOVER, _WITHDRAWAL, _TOP_UP = RuleId.LEFTOVER, RuleId.WITHDRAWAL, RuleId.TOP_UP
+_LEFTOVER, _WITHDRAWAL = RuleId.LEFTOVER, RuleId.WITHDRAWAL
 _FUNDING_TRIM = RuleId.FUNDING_TRIM
 
 
@@ -72,15 +74,16 @@ def explain(state: PlanState) -> None:
             extra = []
             if p.leftover:
                 rule = _LEFTOVER
-                why = "money left after top-ups goes to the index fund"
-            elif p.buy == ZERO and p.top_up > ZERO:
-                rule = _TOP_UP
                 why = (
-                    f"{pp(p.weight)}% below target {pp(h.target)}%, thesis intact → "
-                    "top up with proceeds"
+                    "priority 3 (leftover): what the laggards, new picks and upgrades left "
+                    "goes to the index fund"
                 )
+            elif p.buy == ZERO and p.top_up > ZERO:
+                rule, why = _priority(p, state)
             elif p.top_up > ZERO:
-                extra.append("topped up toward target with proceeds")
+                extra.append(f"topped up with proceeds as {_priority_words(p)}")
+            if p.second_priority > ZERO and h.shares > ZERO:
+                p.flags.add(Flag.UPGRADE)
             if p.to_buy < p.buy:
                 extra.append(
                     f"scaled to the money available ({money(cents(p.to_buy))} of "
@@ -144,6 +147,44 @@ def explain(state: PlanState) -> None:
 
 _NO_FLAGS: frozenset[Flag] = frozenset()
 _SALES = frozenset({Action.TRIM, Action.SELL})
+
+
+def _priority_words(p: Position) -> str:
+    """Which of the guide's priorities paid a top-up (SPEC §3)."""
+    if p.second_priority == ZERO:
+        return "priority 1 (laggard)"
+    if p.holding.shares == ZERO:
+        return "priority 2 (new pick)"
+    if p.second_priority < p.top_up:
+        return "priority 1 (laggard), then priority 2 (upgrade)"
+    return "priority 2 (upgrade)"
+
+
+def _priority(p: Position, state: PlanState) -> tuple[RuleId, str]:
+    """The rule and words of a row that only the proceeds moved."""
+    h = p.holding
+    words = _priority_words(p)
+    if p.second_priority == ZERO:
+        below = f"{pp(p.weight)}% below target {pp(h.target)}%, thesis intact"
+        return RuleId.TOP_UP, f"{below} → {words}: top up to target with proceeds"
+    if h.shares == ZERO:
+        return RuleId.NEW_PICK, (
+            f"new pick (0 sh, target {pp(h.target)}%) → {words}: buy toward target with "
+            "what the laggards left"
+        )
+    # tier_rose says both tiers are known.
+    assert h.tier is not None
+    assert h.previous_tier is not None
+    goal = h.target + bands(h.target, state.settings)[0] / 2
+    return RuleId.UPGRADE, (
+        f"tier upgrade {h.previous_tier.label} → {h.tier.label} (score "
+        f"{_score(h.previous_score)} → {_score(h.score)}), thesis intact → {words}: add up "
+        f"to target + half band = {pp(goal)}% with proceeds"
+    )
+
+
+def _score(score: Decimal | None) -> str:
+    return "" if score is None else f"{score.normalize():f}"
 
 
 def _cash_decision(state: PlanState, cash_left: Decimal, total_after: Decimal) -> Decision:

@@ -66,7 +66,11 @@ def _judge(h: Holding, st: PlanState) -> Position:
         else:
             assert cap is not None
             why = cap.why + (f" (also exit signals: {exits.why})" if exits.count else "")
-            p = Position(h, weight, cap.rule, why, flags, sell=cap_amount, rule_sale=True)
+            # may_fund: a capped winner may be trimmed further, down to its target, to
+            # pay for the buys the rules call for (the guide's example 4 trims PLTR so).
+            p = Position(
+                h, weight, cap.rule, why, flags, sell=cap_amount, rule_sale=True, may_fund=True
+            )
     elif st.restricted:
         why = st.why_restricted + waiting_cap
         if exits.why:

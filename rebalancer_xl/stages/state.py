@@ -26,6 +26,7 @@ from rebalancer_xl.model import (
     TaxSummary,
     Trade,
 )
+from rebalancer_xl.rules.harvest import HarvestSale
 from rebalancer_xl.rules.schedule import CrashCheck, ScheduleCheck
 from rebalancer_xl.settings import Settings
 
@@ -60,12 +61,14 @@ class Position:
     may_withdraw: bool = True  # may be trimmed to fund a withdrawal
     suppressed: str = ""  # why this position's own trade is not placed (minimum trade)
     buy_blocked: bool = False  # no buy of any kind (wash-sale window)
+    harvest: HarvestSale | None = None  # a loss sale to offset the plan's gains (SPEC §6b)
     # Set by the allocation stages; reset before each pass.
     to_sell: Decimal = ZERO
     to_buy: Decimal = ZERO
     withdrawal: Decimal = ZERO  # part of to_sell that pays the withdrawal
     funding: Decimal = ZERO  # part of to_sell that funds the rules' buys
-    top_up: Decimal = ZERO  # part of to_buy paid from proceeds
+    top_up: Decimal = ZERO  # part of to_buy paid from proceeds (priorities 1 and 2)
+    second_priority: Decimal = ZERO  # part of top_up paid as a new pick or an upgrade
     leftover: bool = False  # the Leftover To fund, taking what is left
     shares: Decimal = ZERO  # signed shares to trade, after rounding
 

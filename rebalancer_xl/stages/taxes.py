@@ -42,9 +42,10 @@ def taxes(state: PlanState) -> None:
         state.tax = TaxSummary(applies=False, notes=(NO_LOTS,))
         return
     buys = [t for t in state.trades if t.action.is_buy]
-    past = [*state.past_trades, *_recent_lot_purchases(lots, state.past_trades, as_of)]
+    past = [*state.past_trades, *recent_lot_purchases(lots, state.past_trades, as_of)]
     purchases = [*past, *planned_purchases(buys, as_of)]
     lots_of, purchases_of = by_ticker(lots), by_ticker(purchases)
+    harvest_of = {p.holding.ticker: p.harvest for p in state.positions if p.harvest}
     picks = []
     decision_of = {d.ticker: d for d in state.decisions}
     trades = []
@@ -52,15 +53,21 @@ def taxes(state: PlanState) -> None:
         if not t.action.is_sale:
             trades.append(t)
             continue
-        pick = tax_rules.sell_from_lots(
-            t.ticker,
-            lots_of.get(t.ticker, []),
-            t.shares,
-            t.price,
-            as_of,
-            settings,
-            purchases_of.get(t.ticker, []),
-        )
+        harvest = harvest_of.get(t.ticker)
+        if harvest is not None and harvest.shares == t.shares:
+            pick = tax_rules.sell_harvest(
+                t.ticker, lots_of.get(t.ticker, []), harvest.sales, as_of, settings
+            )
+        else:
+            pick = tax_rules.sell_from_lots(
+                t.ticker,
+                lots_of.get(t.ticker, []),
+                t.shares,
+                t.price,
+                as_of,
+                settings,
+                purchases_of.get(t.ticker, []),
+            )
         picks.append(pick)
         trades.append(
             fast_replace(
@@ -78,13 +85,21 @@ def taxes(state: PlanState) -> None:
         reason = f"{d.reason}; {_gain_words(pick)}" + (f"; {extra}" if extra else "")
         decision_of[t.ticker] = fast_replace(d, new_decision, reason=reason, flags=frozenset(flags))
     state.tax = tax_rules.summarise(
-        picks, settings, as_of, state.holdings, lots, past, planned_buys={t.ticker for t in buys}
+        picks,
+        settings,
+        as_of,
+        state.holdings,
+        lots,
+        past,
+        planned_buys={t.ticker for t in buys},
+        # Only harvests placed as orders (a minimum trade may have dropped one).
+        harvests=[p.harvest for p in state.positions if p.harvest is not None and p.shares],
     )
     state.decisions = [decision_of[d.ticker] for d in state.decisions]
     state.trades = trades
 
 
-def _recent_lot_purchases(
+def recent_lot_purchases(
     lots: Sequence[Lot], past_trades: Sequence[PastTrade], as_of: date
 ) -> list[PastTrade]:
     """Lots bought within the wash window before `as_of`, as purchases.

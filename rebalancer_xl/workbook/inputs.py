@@ -132,6 +132,8 @@ class BookInputs:
     holdings_table: Table | None = None
     holding_rows: dict[str, int] = field(default_factory=dict)  # ticker -> Excel row
     notes: list[str] = field(default_factory=list)
+    # Where a setting's Value cell is, for the engine's own problems about settings.
+    locate_setting: Callable[[str], Where] | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -177,6 +179,7 @@ def read_inputs(book: Book) -> BookInputs:
     # values: the checks that use them stand down rather than judge by a default.
     setting_problems = unread_settings + setting_problems
     out.settings = settings
+    out.locate_setting = locate_setting
     out.problems.extend(setting_problems)
     if holdings_sheet is None:
         return out

@@ -16,6 +16,7 @@ from decimal import Decimal
 from rebalancer_xl.model import AccountType, Action, Decision, LotSale, Plan
 from rebalancer_xl.quarter.orders_plan import order_lines
 from rebalancer_xl.rules.metrics import QUARTER_PERFORMANCE_LABEL, QUARTER_RETURN_LABEL
+from rebalancer_xl.rules.review import targets_reviewed
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import (
     AddSheet,
@@ -507,6 +508,8 @@ def checklist_keys(plan: Plan, inputs: BookInputs) -> list[str]:
         keys.append("analysis.returns")
     if plan.tax.applies and inputs.settings.account_type is AccountType.TAXABLE:
         keys.append("execution.taxes")
+    if targets_reviewed(inputs.settings, plan.as_of):  # else the run warns instead
+        keys.append("analysis.targets")
     return keys
 
 

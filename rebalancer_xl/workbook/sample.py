@@ -19,11 +19,13 @@ from rebalancer_xl.workbook.schema import (
 
 AS_OF = date(2026, 12, 31)
 LAST_REBALANCE = date(2026, 9, 30)
+TARGETS_REVIEWED = date(2026, 1, 15)  # the yearly review of targets, this year
 
 #: Settings that differ from the defaults; everything else is left at its default.
 SETTINGS: dict[str, object] = {
     "As-of Date": AS_OF,
     "Last Rebalance Date": LAST_REBALANCE,
+    "Targets Reviewed": TARGETS_REVIEWED,
 }
 
 _H = HoldingsHeader

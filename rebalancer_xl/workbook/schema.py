@@ -257,7 +257,11 @@ HOLDINGS_COLUMNS: tuple[Column, ...] = (
     ),
     Column(_H.REASON, Kind.OUTPUT, GENERAL, 48, "One line with the numbers behind the decision."),
     Column(
-        _H.FLAGS, Kind.OUTPUT, GENERAL, 14, "URGENT, MONITOR, REVIEW or WASH-SALE when they apply."
+        _H.FLAGS,
+        Kind.OUTPUT,
+        GENERAL,
+        14,
+        "URGENT, MONITOR, REVIEW, WASH-SALE or UPGRADE when they apply.",
     ),
 )
 
@@ -627,6 +631,11 @@ CHECKLIST_ITEMS: tuple[ChecklistItem, ...] = (
         "analysis.tiers", "Analysis", "Compare tiers with last quarter and note any change"
     ),
     ChecklistItem("analysis.triggers", "Analysis", "Count the exit triggers each position hit"),
+    ChecklistItem(
+        "analysis.targets",
+        "Analysis",
+        "Once a year, review the target allocations and put the date in Settings' Targets Reviewed",
+    ),
     ChecklistItem(
         "decision.caps",
         "Decision",

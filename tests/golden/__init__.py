@@ -178,7 +178,32 @@ CRASH = Scenario(
     history=(HistoryEntry(date(2026, 12, 3), D(150000)),),
 )
 
-SCENARIOS = (EVERY_RULE, TAXABLE, WITHDRAWAL, FUNDING, CALENDAR, EMERGENCY, CRASH)
+# The guide's order for proceeds, with a harvest: the cap's trim realises +$3,000
+# long-term; PATH (thesis broken, $80 a share under cost) is sold at a loss to offset it,
+# in whole shares just short of it; ALAB and ARM, laggards, are topped up to target first;
+# the new pick DBX and the upgraded TEM (Moderate → Strong) share the rest by their room.
+PRIORITIES = Scenario(
+    "proceeds in the guide's order, upgrade, harvest",
+    """
+    Ticker | Shares | Current Price | Target % | Score | Previous Score
+    PLTR   | 410    | 100           | 0.35     | 80    | 80
+    ALAB   | 230    | 100           | 0.25     | 70.8  | 70.8
+    TEM    | 100    | 100           | 0.10     | 55    | 45
+    DBX    | 0      | 100           | 0.03     | 72    |
+    PATH   | 100    | 20            | 0.02     | 30    | 30
+    ARM    | 240    | 100           | 0.25     | 60    | 60
+    """,
+    {"Harvest Losses": "Broken Thesis"},
+    lots=(
+        Lot("PLTR", date(2024, 6, 1), D(410), D(50)),
+        Lot("ALAB", date(2024, 6, 1), D(230), D(90)),
+        Lot("TEM", date(2024, 6, 1), D(100), D(80)),
+        Lot("PATH", date(2024, 6, 1), D(100), D(100)),
+        Lot("ARM", date(2024, 6, 1), D(240), D(90)),
+    ),
+)
+
+SCENARIOS = (EVERY_RULE, TAXABLE, WITHDRAWAL, FUNDING, CALENDAR, EMERGENCY, CRASH, PRIORITIES)
 
 
 def render(plan: Plan) -> str:
