@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fill it with the guide's sample portfolio to try things out",
     )
     new.add_argument(
+        "--household",
+        action="store_true",
+        help="several accounts in one workbook: an Accounts sheet and Account columns "
+        "(with --sample: the sample portfolio held in a Brokerage account and an IRA)",
+    )
+    new.add_argument(
         "--macro",
         action="store_true",
         help="make a macro-enabled .xlsm with a Run Rebalance button (xlwings)",
@@ -143,7 +149,7 @@ def _new(args: argparse.Namespace) -> int:
             print("rebalancer-xl: a macro-enabled workbook must end in .xlsm", file=sys.stderr)
             return EXIT_USAGE
         try:
-            made = build_macro_workbook(path, sample=args.sample)
+            made = build_macro_workbook(path, sample=args.sample, household=args.household)
         except FileExistsError as err:
             print(f"rebalancer-xl: {err}", file=sys.stderr)
             return EXIT_FAILED
@@ -161,8 +167,9 @@ def _new(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    build_workbook(path, sample=args.sample)
-    print(f"created {path}" + (" (sample portfolio)" if args.sample else ""))
+    build_workbook(path, sample=args.sample, household=args.household)
+    kind = " (sample household)" if args.household else " (sample portfolio)"
+    print(f"created {path}" + (kind if args.sample else ""))
     return EXIT_OK
 
 

@@ -777,7 +777,7 @@ def _taxes(
     past_trades: Sequence[PastTrade],
 ) -> tuple[list[Decision], list[Trade], TaxSummary]:
     """Pick each sale's lots, estimate its tax, flag wash sales, and sum up the plan."""
-    if settings.account_type is AccountType.RETIREMENT:
+    if not settings.account_type.taxed:
         return decisions, trades, tax_rules.summarise([], settings, as_of)
     if not lots:
         return (

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from rebalancer_xl import __version__
 from rebalancer_xl.engine import plan as make_plan
 from rebalancer_xl.files import atomic_write
+from rebalancer_xl.household import plan_household
 from rebalancer_xl.model import WHOLE_FILE, Plan, Problem
 from rebalancer_xl.workbook.grid import Book, Op
 
@@ -52,15 +53,28 @@ def plan_book(book: Book, *, as_of: date | None = None, today: date | None = Non
     if inputs.errors:
         return outcome
     run_date = as_of or inputs.settings.as_of_date or today or date.today()
-    plan = make_plan(
-        inputs.holdings,
-        inputs.settings,
-        as_of=run_date,
-        history=inputs.history,
-        lots=inputs.lots,
-        past_trades=inputs.past_trades,
-        warnings=[p for p in inputs.problems if not p.is_error],
-    )
+    warnings = [p for p in inputs.problems if not p.is_error]
+    if inputs.accounts is not None:  # a household: several accounts (SPEC §9)
+        plan = plan_household(
+            inputs.holdings,
+            inputs.accounts,
+            inputs.settings,
+            as_of=run_date,
+            history=inputs.history,
+            lots=inputs.lots,
+            past_trades=inputs.past_trades,
+            warnings=warnings,
+        )
+    else:
+        plan = make_plan(
+            inputs.holdings,
+            inputs.settings,
+            as_of=run_date,
+            history=inputs.history,
+            lots=inputs.lots,
+            past_trades=inputs.past_trades,
+            warnings=warnings,
+        )
     if plan.errors:  # the data asks for the impossible (a withdrawal locked rows cannot pay)
         outcome.problems.extend(plan.errors)
         return outcome

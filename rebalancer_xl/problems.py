@@ -62,6 +62,12 @@ CATALOGUE: dict[str, Entry] = {
     "bad-shares": Entry(E, "a lot holds zero shares or fewer"),
     "lot-without-holding": Entry(E, "a lot's ticker is not a holding"),
     "lots-mismatch": Entry(E, "a ticker's lots do not add up to its Shares"),
+    # -- a household (SPEC §9) -----------------------------------------------------------
+    "duplicate-account": Entry(E, "the Accounts sheet lists an account twice"),
+    "unknown-account": Entry(E, "a row names an account the Accounts sheet does not list"),
+    "missing-account": Entry(E, "a row holding shares names no account"),
+    "targets-disagree": Entry(E, "a ticker's rows give different Target % values"),
+    "household-withdrawal": Entry(E, "a withdrawal is not planned in a household yet"),
     # -- the file -------------------------------------------------------------------------
     "file-not-found": Entry(E, "the path does not exist"),
     "not-a-file": Entry(E, "the path is a folder"),

@@ -38,6 +38,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "reason": d.reason,
                 "flags": d.flag_text,
             }
+            | ({"account": d.account} if plan.is_household else {})
             for d in plan.decisions
         ],
         "trades": [
@@ -63,6 +64,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "long_term_gain": float(t.long_term_gain),
                 "estimated_tax": float(t.estimated_tax),
             }
+            | ({"account": t.account} if plan.is_household else {})
             for t in plan.trades
         ],
         "portfolio_value": float(plan.portfolio_value),
@@ -84,7 +86,24 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             ],
             "notes": list(tax.notes),
         },
+        "accounts": _accounts_to_list(plan),
     }
+
+
+def _accounts_to_list(plan: Plan) -> list[dict[str, Any]]:
+    """A household's accounts (none for one account): each one's cash before, its
+    sales, its buys and its cash after."""
+    return [
+        {
+            "account": c.account.name,
+            "type": c.account.type.value,
+            "cash": float(c.cash),
+            "sold": float(c.sold),
+            "bought": float(c.bought),
+            "cash_after": float(c.cash_after),
+        }
+        for c in plan.accounts
+    ]
 
 
 def _metrics_to_dict(m: Metrics) -> dict[str, Any]:
@@ -134,6 +153,7 @@ def no_plan() -> dict[str, Any]:
         "notes": [],
         "metrics": None,
         "tax": None,
+        "accounts": [],
     }
 
 
@@ -234,7 +254,7 @@ def _print_plan(out: Any, r: dict[str, Any], dry_run: bool) -> None:
             a["action"], "white"
         )
         table.add_row(
-            a["ticker"],
+            f"{a['ticker']} ({a['account']})" if a.get("account") else a["ticker"],
             f"[{colour}]{a['action']}[/]",
             f"{a['amount']:,.2f}",
             f"{a['shares']:g}",
@@ -249,7 +269,11 @@ def _print_plan(out: Any, r: dict[str, Any], dry_run: bool) -> None:
     for a in r["actions"]:
         if a["action"] != "HOLD" or a["flags"]:
             out.print(
-                f"  {a['ticker']}: {a['reason']}", markup=False, highlight=False, soft_wrap=True
+                f"  {a['ticker']}{' in ' + a['account'] if a.get('account') else ''}: "
+                f"{a['reason']}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
             )
     tax = r["tax"]
     if tax["applies"]:
@@ -273,6 +297,16 @@ def _print_plan(out: Any, r: dict[str, Any], dry_run: bool) -> None:
                 )
     for note in tax["notes"]:
         out.print(f"  {note}", markup=False, highlight=False, soft_wrap=True)
+    for acct in r.get("accounts", []):
+        orders = [t for t in r["trades"] if t.get("account") == acct["account"]]
+        listing = ", ".join(f"{t['side']} {t['shares']:g} {t['ticker']}" for t in orders)
+        out.print(
+            f"  {acct['account']} ({acct['type']}): {listing or 'no trades'}; cash "
+            f"{acct['cash']:,.2f} → {acct['cash_after']:,.2f}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     out.print(
         f"Cash after trades: {r['cash_left']:,.2f}.  Next rebalance: {r['next_rebalance_date']}."
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from rebalancer_xl.model import (
+    Account,
     Action,
     CellRef,
     HistoryEntry,
@@ -107,6 +108,7 @@ class BookInputs:
     holdings_table: Table | None = None
     holding_rows: dict[str, int] = field(default_factory=dict)  # ticker -> Excel row
     notes: list[str] = field(default_factory=list)
+    accounts: tuple[Account, ...] | None = None  # a household's accounts (SPEC §9); else None
 
     @property
     def errors(self) -> list[Problem]:
@@ -204,6 +206,10 @@ def read_inputs(book: Book) -> BookInputs:
     out.lots = _read_lots(book.get(S.LOTS), out, parsed)
     out.history = _read_history(book.get(S.HISTORY), out)
     out.past_trades = _read_fills(book)
+    if book.get(S.ACCOUNTS) is not None or S.HoldingsHeader.ACCOUNT in table.columns:
+        from rebalancer_xl.workbook.household import read_household
+
+        read_household(book, out, parsed, locate)
     return out
 
 
@@ -410,6 +416,7 @@ def _read_lots(
         if bad:
             refused.add(None if is_blank(ticker) else str(ticker).strip().upper())
         else:
+            account = _plain(table.get(r, S.LotsHeader.ACCOUNT))
             lots.append(
                 Lot(
                     str(ticker).strip().upper(),
@@ -417,6 +424,7 @@ def _read_lots(
                     parsed[S.LotsHeader.SHARES],  # type: ignore[arg-type]
                     parsed[S.LotsHeader.COST],  # type: ignore[arg-type]
                     row=r,
+                    account="" if is_blank(account) else str(account).strip(),
                 )
             )
     holdings_table = out.holdings_table
@@ -497,7 +505,17 @@ def _read_fills(book: Book) -> tuple[PastTrade, ...]:
                 price = _first_price(
                     table, r, (S.TradesHeader.FILL_PRICE, S.TradesHeader.LIMIT_PRICE)
                 )
-                trades.append(PastTrade(when, ticker, _SIDES[side.strip().upper()], shares, price))
+                account = _plain(table.get(r, S.TradesHeader.ACCOUNT))
+                trades.append(
+                    PastTrade(
+                        when,
+                        ticker,
+                        _SIDES[side.strip().upper()],
+                        shares,
+                        price,
+                        "" if is_blank(account) else str(account).strip(),
+                    )
+                )
     return tuple(trades)
 
 

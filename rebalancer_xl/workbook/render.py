@@ -75,12 +75,20 @@ def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
     table = inputs.holdings_table
     assert table is not None
     first, last = table.first_row, table.last_row()
-    by_row = {
-        inputs.holding_rows[d.ticker]: d for d in plan.decisions if d.ticker in inputs.holding_rows
-    }
+    ops: list[Op] = []
+    if plan.is_household:
+        # A ticker has a row per account: each decision knows its own row.
+        by_row = {first + d.row: d for d in plan.decisions}
+        ops += _new_rows(plan, table, last)
+        last = max(last, *by_row)
+    else:
+        by_row = {
+            inputs.holding_rows[d.ticker]: d
+            for d in plan.decisions
+            if d.ticker in inputs.holding_rows
+        }
     blank = (None,) * len(_OUTPUTS)  # a blank row: clear what an earlier run left
     rows = [_outputs(by_row[r]) if r in by_row else blank for r in range(first, last + 1)]
-    ops: list[Op] = []
     if not rows:
         return ops
     for (header, fmt), values in zip(_OUTPUTS, zip(*rows, strict=True), strict=True):
@@ -88,6 +96,26 @@ def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
         ops.append(SetValues(S.HOLDINGS, first, col, column_block(values)))
         if fmt != S.GENERAL:
             ops.append(SetFormat(S.HOLDINGS, first, col, len(values), 1, fmt))
+    return ops
+
+
+def _new_rows(plan: Plan, table: Table, last: int) -> list[Op]:
+    """A household buy in an account that had no row for the ticker opens one below the
+    table (the table grows to take it): its ticker, account, 0 shares and price."""
+    ops: list[Op] = []
+    prices = {t.ticker: t.price for t in plan.trades}
+    for d in plan.decisions:
+        r = table.first_row + d.row
+        if r <= last:
+            continue
+        for header, value in (
+            (S.HoldingsHeader.TICKER, d.ticker),
+            (S.HoldingsHeader.ACCOUNT, d.account),
+            (S.HoldingsHeader.SHARES, 0),
+            (S.HoldingsHeader.CURRENT_PRICE, num(prices.get(d.ticker, d.value))),
+        ):
+            if header in table.columns:
+                ops.append(SetValues(S.HOLDINGS, r, table.columns[header], ((value,),)))
     return ops
 
 
@@ -115,8 +143,14 @@ def _lots_text(trade) -> str:  # type: ignore[no-untyped-def]
     )
 
 
-def trade_rows(plan: Plan) -> list[tuple[object, ...]]:
-    """Trades as rows in TRADES_COLUMNS order (fills blank)."""
+def trade_headers(plan: Plan) -> tuple[str, ...]:
+    """The Trades columns a plan writes: a household's orders also say their account."""
+    headers = S.headers(S.TRADES_COLUMNS)
+    return (*headers, S.TradesHeader.ACCOUNT) if plan.is_household else headers
+
+
+def trade_rows(plan: Plan, account: str | None = None) -> list[tuple[object, ...]]:
+    """Trades as rows in `trade_headers` order (fills blank); only `account`'s if given."""
     return [
         (
             t.side,
@@ -130,7 +164,9 @@ def trade_rows(plan: Plan) -> list[tuple[object, ...]]:
             None,
             None,
         )
+        + ((t.account,) if plan.is_household else ())
         for t in plan.trades
+        if account is None or t.account == account
     ]
 
 
@@ -142,7 +178,7 @@ def _sheet_table(book: Book, sheet: str, key: str) -> Table | None:
 def _trades(plan: Plan, book: Book) -> list[Op]:
     ops: list[Op] = []
     table = _sheet_table(book, S.TRADES, S.TradesHeader.SIDE)
-    headers = S.headers(S.TRADES_COLUMNS)
+    headers = trade_headers(plan)
     if table is None:
         ops.append(AddSheet(S.TRADES))
         ops.append(SetValues(S.TRADES, 1, 1, (headers,)))
@@ -150,9 +186,15 @@ def _trades(plan: Plan, book: Book) -> list[Op]:
         cols = {h: i + 1 for i, h in enumerate(headers)}
         first, old_last, width = 2, 1, len(headers)
     else:
-        cols = table.columns
+        cols = dict(table.columns)
         first, old_last = table.first_row, table.last_row()
         width = max(cols.values())
+        for header in headers:
+            if header not in cols:  # a household's Account column, added after the others
+                width += 1
+                cols[header] = width
+                ops.append(SetValues(S.TRADES, table.header_row, width, ((header,),)))
+                ops.append(SetColor(S.TRADES, table.header_row, width, 1, 1, HEADER_COLOR))
     if old_last >= first:
         ops.append(ClearContents(S.TRADES, first, 1, old_last - first + 1, width))
     rows = trade_rows(plan)
@@ -175,8 +217,11 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
     if table is None or S.TradesHeader.FILLED_SHARES not in table.columns:
         return []
     filled = []
+    header = S.headers(S.TRADES_COLUMNS)
+    if S.TradesHeader.ACCOUNT in table.columns:  # a household's fills keep their account
+        header = (*header, S.TradesHeader.ACCOUNT)
     for r in range(table.first_row, table.last_row() + 1):
-        row = tuple(table.get(r, h) for h in S.headers(S.TRADES_COLUMNS))
+        row = tuple(table.get(r, h) for h in header)
         if row[7] not in (None, "") and row[9] not in (None, ""):
             filled.append(row)
     earlier = sorted(e.date for e in inputs.history if e.date < info.as_of)
@@ -188,7 +233,6 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
     if any(isinstance(v, str) and v == _EXECUTED for row in log.rows for v in row):
         return []  # archived by an earlier run already
     start = log.max_row + 2
-    header = S.headers(S.TRADES_COLUMNS)
     return [
         SetValues(target, start, 1, ((_EXECUTED,),)),
         SetValues(target, start + 1, 1, (header, *filled)),
@@ -290,7 +334,7 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
         (*S.headers(S.LOG_ANALYSIS_COLUMNS), "Post-Trade %", "Rule", "Flags"),
         [
             (
-                d.ticker,
+                f"{d.ticker} ({d.account})" if d.account else d.ticker,
                 num(d.value),
                 num(d.weight),
                 num(d.target),
@@ -347,13 +391,23 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
             w.pair("Portfolio quarter return", num(m.quarter_return), S.SIGNED_PERCENT)
         w.gap()
 
+    trade_formats = (None, None, None, S.MONEY, S.MONEY, None, None, None, S.MONEY, S.DATE)
+    if plan.is_household:
+        # The accounts execute: each one's orders and cash, as its broker will see them.
+        for c in plan.accounts:
+            name = c.account.name
+            w.title(f"Trades in {name} ({c.account.type.value})")
+            rows = trade_rows(plan, name)
+            if rows:
+                w.table(trade_headers(plan), rows, (*trade_formats, None))
+            else:
+                w.line(f"No trades in {name} this run.")
+            w.pair(f"Cash in {name}: before", num(c.cash), S.MONEY)
+            w.pair(f"Cash in {name}: after trades", num(c.cash_after), S.MONEY)
+            w.gap()
     w.title("Trades")
     if plan.trades:
-        w.table(
-            S.headers(S.TRADES_COLUMNS),
-            trade_rows(plan),
-            (None, None, None, S.MONEY, S.MONEY, None, None, None, S.MONEY, S.DATE),
-        )
+        w.table(trade_headers(plan), trade_rows(plan), (*trade_formats, None))
     else:
         w.line("No trades this run.")
     w.pair("Cash after trades", num(plan.cash_left), S.MONEY)
@@ -363,7 +417,8 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     w.title("Rationale")
     for d in plan.decisions:
         if d.action is not Action.HOLD or d.flags:
-            w.line(f"{d.ticker} {d.action.value}: {d.rule}. {d.reason}")
+            where = f" in {d.account}" if d.account else ""
+            w.line(f"{d.ticker}{where} {d.action.value}: {d.rule}. {d.reason}")
     for note in plan.notes:
         w.line(f"Note: {note}")
     for p in plan.problems:

@@ -42,6 +42,8 @@ from rebalancer_xl.settings import SETTINGS, SettingSpec, display_value
 from rebalancer_xl.settings import Kind as SettingKind
 from rebalancer_xl.workbook import sample as sample_data
 from rebalancer_xl.workbook.schema import (
+    ACCOUNTS,
+    ACCOUNTS_COLUMNS,
     BODY_FILL,
     CHECKLIST,
     CHECKLIST_COLUMNS,
@@ -55,6 +57,9 @@ from rebalancer_xl.workbook.schema import (
     HOLDINGS,
     HOLDINGS_COLUMNS,
     HOLDINGS_TABLE,
+    HOUSEHOLD_HOLDINGS_COLUMN,
+    HOUSEHOLD_LOTS_COLUMN,
+    HOUSEHOLD_TRADES_COLUMN,
     KIND_LEGEND,
     LOTS,
     LOTS_COLUMNS,
@@ -122,27 +127,37 @@ _RED = PatternFill("solid", fgColor="FFC7CE")
 _GREEN = PatternFill("solid", fgColor="C6EFCE")
 
 
-def build_workbook(path: str | os.PathLike[str], *, sample: bool = False) -> None:
-    """Write a new workbook to `path`; with `sample`, filled with the sample portfolio.
+def build_workbook(
+    path: str | os.PathLike[str], *, sample: bool = False, household: bool = False
+) -> None:
+    """Write a new workbook to `path`; with `sample`, filled with the sample portfolio;
+    with `household`, with an Accounts sheet and Account columns (SPEC §9).
 
     The file is written to a temporary name beside `path` and then moved into place, so
     an existing workbook is never left half-written.
     """
-    save_workbook(render_workbook(sample=sample), Path(path))
+    save_workbook(render_workbook(sample=sample, household=household), Path(path))
 
 
-def render_workbook(*, sample: bool = False) -> Workbook:
+def render_workbook(*, sample: bool = False, household: bool = False) -> Workbook:
     """The workbook in memory, before it is saved."""
     wb = Workbook()
     wb.remove(wb.worksheets[0])
     for name in SHEET_ORDER:
         wb.create_sheet(name)
+    if household:
+        # The household's extra columns go last, so every other column keeps its letter.
+        wb.create_sheet(ACCOUNTS, index=SHEET_ORDER.index(HOLDINGS) + 1)
+        _plain_sheet(wb[ACCOUNTS], ACCOUNTS_COLUMNS, sample_data.ACCOUNTS if sample else ())
 
     _settings_sheet(wb, sample)
-    holding_rows = _holdings_sheet(wb[HOLDINGS], sample)
+    holding_rows = _holdings_sheet(wb[HOLDINGS], sample, household)
     _performance_sheet(wb, sample)
-    _plain_sheet(wb[TRADES], TRADES_COLUMNS, ())
-    _plain_sheet(wb[LOTS], LOTS_COLUMNS, sample_data.LOTS if sample else ())
+    trades = (*TRADES_COLUMNS, HOUSEHOLD_TRADES_COLUMN) if household else TRADES_COLUMNS
+    _plain_sheet(wb[TRADES], trades, ())
+    lots_columns = (*LOTS_COLUMNS, HOUSEHOLD_LOTS_COLUMN) if household else LOTS_COLUMNS
+    lots = sample_data.HOUSEHOLD_LOTS if household else sample_data.LOTS
+    _plain_sheet(wb[LOTS], lots_columns, lots if sample else ())
     _plain_sheet(wb[HISTORY], HISTORY_COLUMNS, sample_data.HISTORY if sample else ())
     _checklist_sheet(wb[CHECKLIST])
     _dashboard_sheet(wb[DASHBOARD], holding_rows, sample)
@@ -335,9 +350,9 @@ def holdings_formulas() -> dict[str, str]:
     }
 
 
-def _holdings_sheet(ws: Worksheet, sample: bool) -> int:
+def _holdings_sheet(ws: Worksheet, sample: bool, household: bool = False) -> int:
     """Fill Holdings; return the last table row."""
-    columns = HOLDINGS_COLUMNS
+    columns = (*HOLDINGS_COLUMNS, HOUSEHOLD_HOLDINGS_COLUMN) if household else HOLDINGS_COLUMNS
     notes = None
     if sample:
         ticker = column(columns, HoldingsHeader.TICKER)
@@ -345,7 +360,8 @@ def _holdings_sheet(ws: Worksheet, sample: bool) -> int:
     _write_header(ws, columns, notes)
     ws.freeze_panes = "B2"  # keep the Ticker column in view while scrolling right
 
-    rows = sample_data.HOLDINGS if sample else ({} for _ in range(BLANK_HOLDING_ROWS))
+    sample_rows = sample_data.HOUSEHOLD_HOLDINGS if household else sample_data.HOLDINGS
+    rows = sample_rows if sample else ({} for _ in range(BLANK_HOLDING_ROWS))
     last = _write_rows(ws, columns, rows)
     formulas = holdings_formulas()
     for row in range(2, last + 1):
