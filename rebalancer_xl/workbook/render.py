@@ -21,6 +21,7 @@ from rebalancer_xl.workbook.grid import (
     Book,
     ClearContents,
     DeleteSheet,
+    Formula,
     Op,
     SetColor,
     SetFormat,
@@ -104,10 +105,19 @@ def _new_rows(plan: Plan, table: Table, last: int) -> list[Op]:
     table (the table grows to take it): its ticker, account, 0 shares and price."""
     ops: list[Op] = []
     prices = {t.ticker: t.price for t in plan.trades}
+    # The table's formulas (Current Value, % of Portfolio …) read "this row", so the last
+    # row's formulas serve the new row as they are.
+    formulas = {
+        col: value
+        for col in table.columns.values()
+        if isinstance(value := table.sheet.value(last, col), Formula)
+    }
     for d in plan.decisions:
         r = table.first_row + d.row
         if r <= last:
             continue
+        for col, formula in formulas.items():
+            ops.append(SetValues(S.HOLDINGS, r, col, ((Formula(formula.text),),)))
         for header, value in (
             (S.HoldingsHeader.TICKER, d.ticker),
             (S.HoldingsHeader.ACCOUNT, d.account),
@@ -395,15 +405,15 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     if plan.is_household:
         # The accounts execute: each one's orders and cash, as its broker will see them.
         for c in plan.accounts:
-            name = c.account.name
-            w.title(f"Trades in {name} ({c.account.type.value})")
-            rows = trade_rows(plan, name)
+            account = c.account.name
+            w.title(f"Trades in {account} ({c.account.type.value})")
+            rows = trade_rows(plan, account)
             if rows:
                 w.table(trade_headers(plan), rows, (*trade_formats, None))
             else:
-                w.line(f"No trades in {name} this run.")
-            w.pair(f"Cash in {name}: before", num(c.cash), S.MONEY)
-            w.pair(f"Cash in {name}: after trades", num(c.cash_after), S.MONEY)
+                w.line(f"No trades in {account} this run.")
+            w.pair(f"Cash in {account}: before", num(c.cash), S.MONEY)
+            w.pair(f"Cash in {account}: after trades", num(c.cash_after), S.MONEY)
             w.gap()
     w.title("Trades")
     if plan.trades:
