@@ -182,14 +182,12 @@ class Phases:
         ("  in guard: check save", "rebalancer_xl.workbook.guard", "check_save"),
     )
 
-    #: The engine's stages, for a profile of `engine.plan` alone.
+    #: The engine's stages, for a profile of `engine.plan` alone. A target naming a tuple
+    #: of functions (the engine's ordered stage lists) times each one under its own name,
+    #: indented as the phase is.
     ENGINE: tuple[tuple[str, str, str], ...] = (
-        ("judge each position (rules, reasons)", "rebalancer_xl.engine", "_judge"),
-        ("wash-sale window", "rebalancer_xl.engine", "_avoid_washing"),
-        ("allocate money", "rebalancer_xl.engine", "_allocate_and_round"),
-        ("  round to shares", "rebalancer_xl.engine", "_round_shares"),
-        ("render decisions and trades", "rebalancer_xl.engine", "_render"),
-        ("taxes (lots, wash sales, harvest)", "rebalancer_xl.engine", "_taxes"),
+        ("", "rebalancer_xl.engine", "STAGES"),
+        ("  ", "rebalancer_xl.stages.allocate", "ALLOCATION"),
     )
 
     def __init__(self, targets: tuple[tuple[str, str, str], ...] | None = None) -> None:
@@ -198,7 +196,6 @@ class Phases:
         self._undo: list[tuple[object, str, object]] = []
 
     def __enter__(self) -> Phases:
-        import functools
         import importlib
 
         for phase, module_name, attr in self.targets:
@@ -210,21 +207,31 @@ class Phases:
                 original = getattr(owner, name)
             except (ImportError, AttributeError):
                 continue
-            self.totals.setdefault(phase, 0.0)
-
-            def timed(
-                *args: object, _f: object = original, _p: str = phase, **kwargs: object
-            ) -> object:
-                start = time.perf_counter()
-                try:
-                    return _f(*args, **kwargs)  # type: ignore[operator]
-                finally:
-                    self.totals[_p] += time.perf_counter() - start
-
-            functools.update_wrapper(timed, original)  # type: ignore[arg-type]
-            setattr(owner, name, timed)
+            if isinstance(original, tuple):  # an ordered list of stages: time each one
+                wrapped = tuple(self._timed(f"{phase}{f.__name__}", f) for f in original)
+                setattr(owner, name, wrapped)
+                self._undo.append((owner, name, original))
+                continue
+            setattr(owner, name, self._timed(phase, original))
             self._undo.append((owner, name, original))
         return self
+
+    def _timed(self, phase: str, original: object) -> object:
+        import functools
+
+        self.totals.setdefault(phase, 0.0)
+
+        def timed(
+            *args: object, _f: object = original, _p: str = phase, **kwargs: object
+        ) -> object:
+            start = time.perf_counter()
+            try:
+                return _f(*args, **kwargs)  # type: ignore[operator]
+            finally:
+                self.totals[_p] += time.perf_counter() - start
+
+        functools.update_wrapper(timed, original)  # type: ignore[arg-type]
+        return timed
 
     def __exit__(self, *exc: object) -> None:
         for owner, name, original in reversed(self._undo):

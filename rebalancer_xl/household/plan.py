@@ -14,7 +14,6 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from rebalancer_xl.engine import FRACTION, WHOLE, money
 from rebalancer_xl.engine import plan as plan_one
 from rebalancer_xl.household.aggregate import by_ticker, household_positions
 from rebalancer_xl.household.placement import Order, Placement, place
@@ -39,6 +38,8 @@ from rebalancer_xl.model import (
 from rebalancer_xl.rules import tax as tax_rules
 from rebalancer_xl.rules.wash import WASH_WINDOW_DAYS, wash_purchases
 from rebalancer_xl.settings import Settings
+from rebalancer_xl.stages.allocate import FRACTION, WHOLE
+from rebalancer_xl.stages.state import money
 
 
 def plan_household(
