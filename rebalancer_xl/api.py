@@ -7,14 +7,18 @@ a sheet read with `pandas.read_excel` can be passed straight in.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rebalancer_xl.engine import plan as _plan
+from rebalancer_xl.household import plan_household
+from rebalancer_xl.household.accounts import NamedRow, canonical, parse_accounts, resolve_accounts
 from rebalancer_xl.model import (
     CASH,
+    Account,
+    Decision,
     HistoryEntry,
     Holding,
     InputError,
@@ -25,6 +29,7 @@ from rebalancer_xl.model import (
     Where,
 )
 from rebalancer_xl.parse import (
+    ACCOUNT,
     SHARES,
     TICKER,
     check_lot_totals,
@@ -58,6 +63,7 @@ class Prepared:
     holdings: tuple[Holding, ...]
     settings: Settings
     problems: tuple[Problem, ...]
+    accounts: tuple[Account, ...] | None = None  # a household's (SPEC §9); None: one account
 
     @property
     def errors(self) -> list[Problem]:
@@ -70,16 +76,53 @@ def prepare(
     columns: Sequence[str] | None = None,
     *,
     lots: Sequence[Lot] = (),
+    accounts: Mapping[str, str] | None = None,
 ) -> Prepared:
     """Parse and check everything in one pass: bad cells do not stop the checks across
     rows (targets' sum, cap, Leftover To) nor the lots' totals, which run on what could be
-    read. Only the engine waits for input without errors."""
+    read. Only the engine waits for input without errors. `accounts` (name → Type) or an
+    Account column makes the rows a household's."""
     parsed = parse_holdings(rows, columns)
     parsed_settings, setting_problems = parse_settings(settings)
     problems = list(parsed.problems) + setting_problems
     problems += validate_parsed(parsed, parsed_settings, setting_problems)
     problems += check_lot_totals(lots, parsed, _locate_lot)
-    return Prepared(parsed.holdings, parsed_settings, tuple(problems))
+    present = set(columns) if columns is not None else set(rows[0]) if rows else set()
+    if accounts is None and ACCOUNT not in present:
+        return Prepared(parsed.holdings, parsed_settings, tuple(problems))
+    listed = None
+    if accounts is not None:
+        listed, account_problems = parse_accounts(
+            [{"Account": name, "Type": kind} for name, kind in accounts.items()],
+            lambda i, column: None,
+        )
+        problems += account_problems
+    named = [
+        NamedRow(
+            r.account,
+            r.holding.shares if r.holding is not None else None,
+            Where("Holdings", row=r.row, column=ACCOUNT, ticker=r.ticker),
+        )
+        for r in parsed.rows
+    ]
+    named += [
+        NamedRow(lot.account, lot.shares, Where(LOTS, row=i, column=ACCOUNT, ticker=lot.ticker))
+        for i, lot in enumerate(lots)
+    ]
+    found, account_problems = resolve_accounts(listed, named, parsed_settings.account_type)
+    problems += account_problems
+    if parsed_settings.withdrawal:
+        problems.append(
+            Problem(
+                "household-withdrawal",
+                "a Withdrawal across several accounts is not planned yet; plan the account "
+                "that pays it on its own",
+                Where("Settings", column="Withdrawal"),
+            )
+        )
+    name = canonical(found)
+    holdings = tuple(replace(h, account=name(h.account)) for h in parsed.holdings)
+    return Prepared(holdings, parsed_settings, tuple(problems), found)
 
 
 def _locate_lot(ticker: str, index: int, holding: Holding | None) -> Where:
@@ -96,29 +139,50 @@ def make_plan(
     lots: Sequence[Lot] = (),
     past_trades: Sequence[PastTrade] = (),
     today: date | None = None,
+    accounts: Mapping[str, str] | None = None,
 ) -> Plan:
     """Plan a rebalance; raises `InputError` if the input has errors.
 
     The error carries every problem found, warnings too, in one pass. Rows are counted
     from 0 in the order given (as `df.iloc` does), and so are `lots`, whose shares must
     add up, per ticker, to the Shares of its holding.
+
+    A household (SPEC §9): an Account column, and `accounts` naming each account's Type
+    (``{"Brokerage": "Taxable", "IRA": "Retirement"}``; without it every account is of
+    Settings' Account Type). Lots and past trades then carry their `account` too.
     """
     rows: list[dict[str, object]] = [
         {str(k): v for k, v in r.items()} for r in holdings.to_dict(orient="records")
     ]
-    prepared = prepare(rows, settings, [str(c) for c in holdings.columns], lots=lots)
+    prepared = prepare(
+        rows, settings, [str(c) for c in holdings.columns], lots=lots, accounts=accounts
+    )
     if prepared.errors:
         raise InputError(list(prepared.problems))
     as_of = prepared.settings.as_of_date or today or date.today()
-    result = _plan(
-        prepared.holdings,
-        prepared.settings,
-        as_of=as_of,
-        history=history,
-        lots=lots,
-        past_trades=past_trades,
-        warnings=[p for p in prepared.problems if not p.is_error],
-    )
+    warned = [p for p in prepared.problems if not p.is_error]
+    if prepared.accounts is not None:
+        name = canonical(prepared.accounts)
+        result = plan_household(
+            prepared.holdings,
+            prepared.accounts,
+            prepared.settings,
+            as_of=as_of,
+            history=history,
+            lots=[replace(lot, account=name(lot.account)) for lot in lots],
+            past_trades=[replace(t, account=name(t.account)) for t in past_trades],
+            warnings=warned,
+        )
+    else:
+        result = _plan(
+            prepared.holdings,
+            prepared.settings,
+            as_of=as_of,
+            history=history,
+            lots=lots,
+            past_trades=past_trades,
+            warnings=warned,
+        )
     if result.errors:
         raise InputError(list(result.problems))
     return result
@@ -148,19 +212,51 @@ def rebalance(
         # stacklevel 2: the warning points at the caller's line, not at this module.
         warnings.warn(RebalanceWarning(problem), stacklevel=2)
     out = holdings.copy()
+    if result.is_household:
+        return _household_frame(out, result)
     if "Ticker" in out.columns and not (out["Ticker"].astype(str).str.upper() == CASH).any():
         out = pd.concat([out, pd.DataFrame([{"Ticker": CASH}])], ignore_index=True)
     by_ticker = {d.ticker: d for d in result.decisions}
     tickers = out["Ticker"].map(lambda t: str(t).strip().upper() if isinstance(t, str) else t)
-    for column, get in (
-        ("Action", lambda d: d.action.value),
-        ("Amount", lambda d: float(d.amount)),
-        ("Shares to Trade", lambda d: float(d.shares)),
-        ("Post-Trade %", lambda d: float(d.post_trade_weight)),
-        ("Rule", lambda d: d.rule),
-        ("Rule ID", lambda d: d.rule_id.value),
-        ("Reason", lambda d: d.reason),
-        ("Flags", lambda d: d.flag_text),
-    ):
+    for column, get in _OUTPUTS:
         out[column] = [get(by_ticker[t]) if t in by_ticker else None for t in tickers]
+    return out
+
+
+_OUTPUTS: tuple[tuple[str, Callable[[Decision], Any]], ...] = (
+    ("Action", lambda d: d.action.value),
+    ("Amount", lambda d: float(d.amount)),
+    ("Shares to Trade", lambda d: float(d.shares)),
+    ("Post-Trade %", lambda d: float(d.post_trade_weight)),
+    ("Rule", lambda d: d.rule),
+    ("Rule ID", lambda d: d.rule_id.value),
+    ("Reason", lambda d: d.reason),
+    ("Flags", lambda d: d.flag_text),
+)
+
+
+def _household_frame(out: pd.DataFrame, result: Plan) -> pd.DataFrame:
+    """A household's rows, each with its own account's decision (rows are matched by
+    position); a buy in an account that had no row for the ticker appends one."""
+    import pandas as pd
+
+    out = out.reset_index(drop=True)
+    by_row = {d.row: d for d in result.decisions}
+    new = [d for d in result.decisions if d.row >= len(out)]
+    if new:
+        prices = {t.ticker: float(t.price) for t in result.trades}
+        added = pd.DataFrame(
+            [
+                {
+                    "Ticker": d.ticker,
+                    "Account": d.account,
+                    "Shares": 0,
+                    "Current Price": prices.get(d.ticker),
+                }
+                for d in new
+            ]
+        )
+        out = pd.concat([out, added], ignore_index=True)
+    for column, get in _OUTPUTS:
+        out[column] = [get(by_row[i]) if i in by_row else None for i in range(len(out))]
     return out
