@@ -45,6 +45,12 @@ from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.template import holdings_formulas, render_workbook, save_workbook
 from rebalancer_xl.workbook.xlsx import READ_SHEETS, book_from_openpyxl
 from tests.conftest import convert_many
+from tests.household_books import (
+    MONEY_IS_HERE,
+    RETIREMENT_FIRST,
+    RETIREMENT_FIRST_LOTS,
+    build_household,
+)
 from tests.lo import require_soffice
 from tests.xlpayload import (
     CLIENT_ACTIONS,
@@ -178,6 +184,11 @@ def books(tmp_path_factory: pytest.TempPathFactory, sample_master: Path) -> dict
         "again": again,
         "bundled": bundled,
         "merged": build_merged(folder / "merged.xlsx"),
+        # SPEC §9's worked rows: retirement first, and a buy opening a new Taxable row.
+        "household": build_household(
+            folder / "household.xlsx", RETIREMENT_FIRST, lots=RETIREMENT_FIRST_LOTS
+        ),
+        "new_row": build_household(folder / "new_row.xlsx", MONEY_IS_HERE),
     }
 
 
@@ -466,7 +477,9 @@ def test_the_lite_script_is_a_script_with_a_sheet_button() -> None:
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("name", ["sample", "every_rule", "again", "broken", "bundled"])
+@pytest.mark.parametrize(
+    "name", ["sample", "every_rule", "again", "broken", "bundled", "household", "new_row"]
+)
 @pytest.mark.parametrize("client", ["vba", "officejs"])
 def test_the_button_plans_exactly_as_the_command(
     excel: dict[str, Path], name: str, client: str
@@ -483,10 +496,19 @@ def test_the_button_plans_exactly_as_the_command(
     assert button.ops == batch.ops
     assert [str(p) for p in button.problems] == [str(p) for p in batch.problems]
     assert (batch.plan is None) == (name == "broken")
+    if name == "household":  # SPEC §9: the IRA makes every trade, the Taxable none
+        assert button.plan is not None
+        assert [(t.account, t.side, t.ticker, t.amount) for t in button.plan.trades] == [
+            ("IRA", "SELL", "PLTR", 10000),
+            ("IRA", "BUY", "ALAB", 2500),
+            ("IRA", "BUY", "ARM", 7500),
+        ]
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("name", ["sample", "every_rule", "again", "bundled"])
+@pytest.mark.parametrize(
+    "name", ["sample", "every_rule", "again", "bundled", "household", "new_row"]
+)
 @pytest.mark.parametrize("client", ["vba", "lite"])
 def test_the_button_writes_what_the_command_writes(
     excel: dict[str, Path], tmp_path: Path, name: str, client: str

@@ -28,6 +28,7 @@ from rebalancer_xl.workbook.grid import (
     SetValues,
     column_block,
 )
+from rebalancer_xl.workbook.formulas import holdings_formulas
 from rebalancer_xl.workbook.inputs import BookInputs, Table, find_table
 
 # Light fills only: every xlwings client can colour a range but not its font, so the
@@ -105,19 +106,20 @@ def _new_rows(plan: Plan, table: Table, last: int) -> list[Op]:
     table (the table grows to take it): its ticker, account, 0 shares and price."""
     ops: list[Op] = []
     prices = {t.ticker: t.price for t in plan.trades}
-    # The table's formulas (Current Value, % of Portfolio …) read "this row", so the last
-    # row's formulas serve the new row as they are.
+    # The template's formulas (Current Value, % of Portfolio …) read "this row", so they
+    # serve a new row as they are; written by the run, since neither the package nor
+    # every Excel client fills a table's calculated columns into a row added below it.
     formulas = {
-        col: value
-        for col in table.columns.values()
-        if isinstance(value := table.sheet.value(last, col), Formula)
+        table.columns[header]: Formula("=" + text)
+        for header, text in holdings_formulas().items()
+        if header in table.columns
     }
     for d in plan.decisions:
         r = table.first_row + d.row
         if r <= last:
             continue
         for col, formula in formulas.items():
-            ops.append(SetValues(S.HOLDINGS, r, col, ((Formula(formula.text),),)))
+            ops.append(SetValues(S.HOLDINGS, r, col, ((formula,),)))
         for header, value in (
             (S.HoldingsHeader.TICKER, d.ticker),
             (S.HoldingsHeader.ACCOUNT, d.account),

@@ -37,10 +37,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from rebalancer_xl.files import atomic_write
-from rebalancer_xl.model import CASH, Tier
+from rebalancer_xl.model import CASH
 from rebalancer_xl.settings import SETTINGS, SettingSpec, display_value
 from rebalancer_xl.settings import Kind as SettingKind
 from rebalancer_xl.workbook import sample as sample_data
+from rebalancer_xl.workbook.formulas import holdings_formulas
+from rebalancer_xl.workbook.formulas import whole as _whole
 from rebalancer_xl.workbook.schema import (
     ACCOUNTS,
     ACCOUNTS_COLUMNS,
@@ -102,13 +104,6 @@ VALIDATED_ROWS = 500
 NAME_LAST_VALUE = "LastRebalanceValue"
 NAME_QUARTER_RETURN = "PortfolioQuarterReturn"
 
-# Score thresholds of SPEC §1, highest first; the labels come from the core's Tier.
-_TIER_FLOORS: tuple[tuple[int, Tier], ...] = (
-    (75, Tier.EXCEPTIONAL),
-    (65, Tier.VERY_STRONG),
-    (50, Tier.STRONG),
-    (35, Tier.MODERATE),
-)
 # Quarterly return classes of SPEC §1.
 _WINNER_FROM = 0.20
 _LAGGARD_BELOW = -0.10
@@ -312,42 +307,6 @@ def _rule(
 
 
 # --- Holdings --------------------------------------------------------------------------
-
-
-def _esc(header: str) -> str:
-    # Inside a structured reference these four characters are escaped with a quote.
-    return "".join("'" + ch if ch in "[]#'" else ch for ch in header)
-
-
-def _this_row(header: str) -> str:
-    return f"{HOLDINGS_TABLE}[[#This Row],[{_esc(header)}]]"
-
-
-def _whole(header: str) -> str:
-    return f"{HOLDINGS_TABLE}[[{_esc(header)}]]"
-
-
-def _tier_formula(score: str) -> str:
-    text = f'"{Tier.WEAK.label}"'
-    for floor, tier in reversed(_TIER_FLOORS):
-        text = f'IF({score}>={floor},"{tier.label}",{text})'
-    return f'IF(ISNUMBER({score}),{text},"")'
-
-
-def holdings_formulas() -> dict[str, str]:
-    """The formula of each Holdings formula column (no leading '='), by header.
-
-    Blank inputs give blank results rather than errors, so empty rows stay quiet.
-    """
-    h = HoldingsHeader
-    shares, price = _this_row(h.SHARES), _this_row(h.CURRENT_PRICE)
-    value, weight, target = _this_row(h.CURRENT_VALUE), _this_row(h.WEIGHT), _this_row(h.TARGET)
-    return {
-        h.CURRENT_VALUE: f'IF(OR({shares}="",{price}=""),"",{shares}*{price})',
-        h.WEIGHT: f'IF({value}="","",IFERROR({value}/SUM({_whole(h.CURRENT_VALUE)}),""))',
-        h.DRIFT: f'IF(OR({weight}="",{target}=""),"",{weight}-{target})',
-        h.TIER: _tier_formula(_this_row(h.SCORE)),
-    }
 
 
 def _holdings_sheet(ws: Worksheet, sample: bool, household: bool = False) -> int:

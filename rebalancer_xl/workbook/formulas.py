@@ -1,0 +1,51 @@
+"""The Holdings table's formulas, as text: one definition for the template that lays
+them out and for a run that opens a new household row (SPEC §9). Pure: no openpyxl."""
+
+from __future__ import annotations
+
+from rebalancer_xl.model import Tier
+from rebalancer_xl.workbook.schema import HOLDINGS_TABLE, HoldingsHeader
+
+# Score thresholds of SPEC §1, highest first; the labels come from the core's Tier.
+_TIER_FLOORS: tuple[tuple[int, Tier], ...] = (
+    (75, Tier.EXCEPTIONAL),
+    (65, Tier.VERY_STRONG),
+    (50, Tier.STRONG),
+    (35, Tier.MODERATE),
+)
+
+
+def _esc(header: str) -> str:
+    # Inside a structured reference these four characters are escaped with a quote.
+    return "".join("'" + ch if ch in "[]#'" else ch for ch in header)
+
+
+def this_row(header: str) -> str:
+    return f"{HOLDINGS_TABLE}[[#This Row],[{_esc(header)}]]"
+
+
+def whole(header: str) -> str:
+    return f"{HOLDINGS_TABLE}[[{_esc(header)}]]"
+
+
+def _tier_formula(score: str) -> str:
+    text = f'"{Tier.WEAK.label}"'
+    for floor, tier in reversed(_TIER_FLOORS):
+        text = f'IF({score}>={floor},"{tier.label}",{text})'
+    return f'IF(ISNUMBER({score}),{text},"")'
+
+
+def holdings_formulas() -> dict[str, str]:
+    """The formula of each Holdings formula column (no leading '='), by header.
+
+    Blank inputs give blank results rather than errors, so empty rows stay quiet.
+    """
+    h = HoldingsHeader
+    shares, price = this_row(h.SHARES), this_row(h.CURRENT_PRICE)
+    value, weight, target = this_row(h.CURRENT_VALUE), this_row(h.WEIGHT), this_row(h.TARGET)
+    return {
+        h.CURRENT_VALUE: f'IF(OR({shares}="",{price}=""),"",{shares}*{price})',
+        h.WEIGHT: f'IF({value}="","",IFERROR({value}/SUM({whole(h.CURRENT_VALUE)}),""))',
+        h.DRIFT: f'IF(OR({weight}="",{target}=""),"",{weight}-{target})',
+        h.TIER: _tier_formula(this_row(h.SCORE)),
+    }
