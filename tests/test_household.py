@@ -388,7 +388,9 @@ def test_properties_of_a_household_plan(
     for t in plan.trades:
         row = held.get((t.account, t.ticker))
         if t.action.is_sale:
-            assert row is not None and not row.lock and t.shares <= row.shares
+            assert row is not None
+            assert not row.lock
+            assert t.shares <= row.shares
     # No taxable sale while an untaxed account holding the ticker had shares left to sell.
     for t in plan.trades:
         if not (t.action.is_sale and by_name[t.account].type.taxed):

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from rebalancer_xl.model import CASH, AccountType, Action, Decision, Plan
 from rebalancer_xl.workbook import schema as S
+from rebalancer_xl.workbook.formulas import holdings_formulas
 from rebalancer_xl.workbook.grid import (
     AddSheet,
     Autofit,
@@ -28,7 +29,6 @@ from rebalancer_xl.workbook.grid import (
     SetValues,
     column_block,
 )
-from rebalancer_xl.workbook.formulas import holdings_formulas
 from rebalancer_xl.workbook.inputs import BookInputs, Table, find_table
 
 # Light fills only: every xlwings client can colour a range but not its font, so the
