@@ -57,7 +57,7 @@ def build_household(
     wb = render_workbook(household=True)
     ws = wb[S.HOLDINGS]
     cols = {c.value: c.column for c in ws[1]}
-    formulas = holdings_formulas()
+    formulas = holdings_formulas(household=True)
     for r, (account, ticker, shares, price, target, score) in enumerate(rows, start=2):
         for header, value in (
             (_H.ACCOUNT, account),

@@ -35,17 +35,21 @@ def _tier_formula(score: str) -> str:
     return f'IF(ISNUMBER({score}),{text},"")'
 
 
-def holdings_formulas() -> dict[str, str]:
+def holdings_formulas(*, household: bool = False) -> dict[str, str]:
     """The formula of each Holdings formula column (no leading '='), by header.
 
-    Blank inputs give blank results rather than errors, so empty rows stay quiet.
+    Blank inputs give blank results rather than errors, so empty rows stay quiet. In a
+    household (SPEC §9) a ticker's drift is its weight over all its rows against the
+    target given on one of them: the row with the Target % shows the household's drift.
     """
     h = HoldingsHeader
     shares, price = this_row(h.SHARES), this_row(h.CURRENT_PRICE)
     value, weight, target = this_row(h.CURRENT_VALUE), this_row(h.WEIGHT), this_row(h.TARGET)
+    if household:
+        weight = f"SUMIF({whole(h.TICKER)},{this_row(h.TICKER)},{whole(h.WEIGHT)})"
     return {
         h.CURRENT_VALUE: f'IF(OR({shares}="",{price}=""),"",{shares}*{price})',
         h.WEIGHT: f'IF({value}="","",IFERROR({value}/SUM({whole(h.CURRENT_VALUE)}),""))',
-        h.DRIFT: f'IF(OR({weight}="",{target}=""),"",{weight}-{target})',
+        h.DRIFT: f'IF(OR({this_row(h.WEIGHT)}="",{target}=""),"",{weight}-{target})',
         h.TIER: _tier_formula(this_row(h.SCORE)),
     }

@@ -111,7 +111,7 @@ def _new_rows(plan: Plan, table: Table, last: int) -> list[Op]:
     # every Excel client fills a table's calculated columns into a row added below it.
     formulas = {
         table.columns[header]: Formula("=" + text)
-        for header, text in holdings_formulas().items()
+        for header, text in holdings_formulas(household=True).items()
         if header in table.columns
     }
     for d in plan.decisions:

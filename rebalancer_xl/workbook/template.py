@@ -322,7 +322,7 @@ def _holdings_sheet(ws: Worksheet, sample: bool, household: bool = False) -> int
     sample_rows = sample_data.HOUSEHOLD_HOLDINGS if household else sample_data.HOLDINGS
     rows = sample_rows if sample else ({} for _ in range(BLANK_HOLDING_ROWS))
     last = _write_rows(ws, columns, rows)
-    formulas = holdings_formulas()
+    formulas = holdings_formulas(household=household)
     for row in range(2, last + 1):
         for index, col in enumerate(columns, start=1):
             if col.header in formulas:
