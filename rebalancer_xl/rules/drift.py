@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rebalancer_xl.model import RuleId, Strategy, pp
+from rebalancer_xl.model import ZERO, RuleId, Strategy, fast_constructor, pp
 from rebalancer_xl.settings import Settings
 
 
@@ -26,6 +26,9 @@ class DriftCall:
     why: str
 
 
+_call = fast_constructor(DriftCall)  # one per row: see fast_constructor
+
+
 def bands(target: Decimal, settings: Settings) -> tuple[Decimal, Decimal]:
     """(band, outer band) for one position, as fractions of the portfolio.
 
@@ -34,7 +37,7 @@ def bands(target: Decimal, settings: Settings) -> tuple[Decimal, Decimal]:
     the next run, undoing what the last one bought.
     """
     band, outer = settings.band, settings.outer_band
-    if settings.relative_band is not None and band > 0 and target > 0:
+    if settings.relative_band is not None and band > ZERO and target > ZERO:
         relative = settings.relative_band * target
         if relative < band:
             outer = outer * relative / band
@@ -42,29 +45,38 @@ def bands(target: Decimal, settings: Settings) -> tuple[Decimal, Decimal]:
     return band, outer
 
 
+# Enum members bound once: `Action.SELL` costs ~0.12 µs in CPython 3.11 (EnumType's
+# __getattr__ hook slows every class attribute read), and these are read on every row.
+_CALENDAR, _THRESHOLD = Strategy.CALENDAR, Strategy.THRESHOLD
+_R_CALENDAR, _R_THRESHOLD = RuleId.CALENDAR, RuleId.THRESHOLD_BAND
+_R_HYBRID, _R_OUTER = RuleId.HYBRID_BAND, RuleId.HYBRID_OUTER_BAND
+
+
 def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCall:
+    # Decimals are put in the words with `!s`: the same text as `{x}` (checked on
+    # 200,000 values), at a fifth of the cost of Decimal.__format__, on every row.
     drift = pp(weight - target)
     band, outer = bands(target, settings)
     band_pp, outer_pp = pp(band), pp(outer)
-    d = f"drift {drift:+}"
+    d = f"drift {'' if drift.is_signed() else '+'}{drift!s}"  # as f"{drift:+}"
     strategy = settings.strategy
-    if strategy is Strategy.CALENDAR:
-        if drift == 0:
-            return DriftCall(None, RuleId.CALENDAR, f"{d} pp: at target")
-        return DriftCall(target, RuleId.CALENDAR, f"{d} pp → back to target {pp(target)}%")
+    if strategy is _CALENDAR:
+        if drift == ZERO:
+            return _call(None, _R_CALENDAR, f"{d} pp: at target")
+        return _call(target, _R_CALENDAR, f"{d} pp → back to target {pp(target)!s}%")
     if abs(drift) < band_pp:
-        within = RuleId.THRESHOLD_BAND if strategy is Strategy.THRESHOLD else RuleId.HYBRID_BAND
-        return DriftCall(None, within, f"{d} pp within ±{band_pp} pp band: hold")
-    if strategy is Strategy.THRESHOLD or abs(drift) >= outer_pp:
-        rule = RuleId.THRESHOLD_BAND if strategy is Strategy.THRESHOLD else RuleId.HYBRID_OUTER_BAND
-        edge = band_pp if strategy is Strategy.THRESHOLD else outer_pp
-        return DriftCall(target, rule, f"{d} pp ≥ {edge} pp → back to target {pp(target)}%")
+        within = _R_THRESHOLD if strategy is _THRESHOLD else _R_HYBRID
+        return _call(None, within, f"{d} pp within ±{band_pp!s} pp band: hold")
+    if strategy is _THRESHOLD or abs(drift) >= outer_pp:
+        rule = _R_THRESHOLD if strategy is _THRESHOLD else _R_OUTER
+        edge = band_pp if strategy is _THRESHOLD else outer_pp
+        return _call(target, rule, f"{d} pp ≥ {edge!s} pp → back to target {pp(target)!s}%")
     # Between band and outer band: go halfway into the band, on the side of the drift.
     half = band / 2
-    goal = target + half if drift > 0 else target - half
-    return DriftCall(
+    goal = target + half if drift > ZERO else target - half
+    return _call(
         goal,
-        RuleId.HYBRID_BAND,
-        f"{d} pp ≥ {band_pp} pp band → to target {'+' if drift > 0 else '−'} "
-        f"half band = {pp(goal)}%",
+        _R_HYBRID,
+        f"{d} pp ≥ {band_pp!s} pp band → to target {'+' if drift > ZERO else '−'} "
+        f"half band = {pp(goal)!s}%",
     )

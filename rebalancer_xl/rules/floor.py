@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rebalancer_xl.model import Holding, RuleId, pp, pp_limit
+from rebalancer_xl.model import THESIS_SCORE, Holding, RuleId, pp, pp_limit
 from rebalancer_xl.settings import Settings
 
 RULE = RuleId.FLOOR
@@ -39,8 +39,8 @@ def floor_breach(h: Holding, w: Decimal, settings: Settings) -> FloorBreach | No
 def thesis_words(h: Holding) -> str:
     """Why a thesis counts as broken, in a few words."""
     parts = []
-    if h.score is not None and h.score < 50:
-        parts.append(f"score {h.score.normalize():f} < 50")
+    if h.score is not None and h.score < THESIS_SCORE:
+        parts.append(f"score {h.score.normalize():f} < {THESIS_SCORE}")
     if h.exit_triggers:
         parts.append(f"{h.exit_triggers} exit trigger(s)")
     return ", ".join(parts) or "intact"

@@ -46,28 +46,30 @@ def fund_withdrawal(state: PlanState) -> None:
     """
     s, value = state.settings, state.value
     money_in = _money_in(state)
-    if s.withdrawal > 0:
+    if s.withdrawal > ZERO:
         owed = -state.cash  # what the cash row cannot pay
         for p in state.positions:
-            if owed <= 0:
+            if owed <= ZERO:
                 break
-            if p.to_sell > 0:
+            if p.to_sell > ZERO:
                 p.withdrawal = min(p.to_sell, owed)
                 owed -= p.withdrawal
-    if s.withdrawal > 0 and money_in < 0:
+    if s.withdrawal > ZERO and money_in < ZERO:
         need = min(s.withdrawal, -money_in)
-        sources = [p for p in state.positions if p.may_withdraw and not p.full_exit and p.post > 0]
+        sources = [
+            p for p in state.positions if p.may_withdraw and not p.full_exit and p.post > ZERO
+        ]
         by_drift = sorted(
             sources, key=lambda p: (-(p.post / value - p.holding.target), p.holding.row)
         )
         for p in by_drift:
             take = min(need, p.post - p.holding.target * value)
-            if take > 0:
+            if take > ZERO:
                 p.withdrawal += take
                 p.to_sell += take
                 need -= take
-        if need > 0:  # everything is at target: take the rest in proportion to value
-            left = {p: p.post for p in sources if p.post > 0}
+        if need > ZERO:  # everything is at target: take the rest in proportion to value
+            left = {p: p.post for p in sources if p.post > ZERO}
             for p, take in in_proportion(need, left).items():
                 p.withdrawal += take
                 p.to_sell += take
@@ -88,13 +90,16 @@ def fund_withdrawal(state: PlanState) -> None:
 def fund_required_buys(state: PlanState) -> None:
     """The buys the rules call for, funded by trims of over-target positions if short."""
     value = state.value
-    required = {p: p.buy for p in state.positions if p.buy > 0}
+    required = {p: p.buy for p in state.positions if p.buy > ZERO}
     wanted = sum(required.values(), ZERO)
     if wanted > state.available and not state.restricted and not state.rules_only:
         over_target = {
             p: p.post - p.holding.target * value
             for p in state.positions
-            if p.may_fund and not p.rule_sale and p.buy == 0 and p.post > p.holding.target * value
+            if p.may_fund
+            and not p.rule_sale
+            and p.buy == ZERO
+            and p.post > p.holding.target * value
         }
         for p, take in in_proportion(wanted - state.available, over_target).items():
             p.funding += take
@@ -114,13 +119,13 @@ def fund_required_buys(state: PlanState) -> None:
 
 def top_up(state: PlanState) -> None:
     """Under-target positions with an intact thesis share what is left, by shortfall."""
-    if state.restricted or state.available <= 0:
+    if state.restricted or state.available <= ZERO:
         return
     value = state.value
     shortfall = {
         p: p.holding.target * value - p.post
         for p in state.positions
-        if p.may_top_up and p.to_sell == 0 and p.post < p.holding.target * value
+        if p.may_top_up and p.to_sell == ZERO and p.post < p.holding.target * value
     }
     for p, add in in_proportion(state.available, shortfall).items():
         p.top_up += add
@@ -135,11 +140,11 @@ def send_leftover(state: PlanState) -> None:
     if (
         fund is not None
         and not state.restricted
-        and state.available > 0
+        and state.available > ZERO
         and not fund.suppressed
         and not fund.buy_blocked
         and not fund.holding.lock
-        and fund.to_sell == 0
+        and fund.to_sell == ZERO
     ):
         fund.to_buy += state.available
         fund.leftover = True
@@ -152,22 +157,22 @@ def round_shares(state: PlanState) -> None:
     step = WHOLE if state.settings.whole_shares else FRACTION
     proceeds = planned_sells = ZERO
     for p in state.positions:
-        if p.to_sell <= 0:
+        if p.to_sell <= ZERO:
             continue
         h = p.holding
         planned_sells += p.to_sell
         if p.full_exit or p.to_sell >= h.value:
             n = h.shares
         else:
-            mode = ROUND_CEILING if p.withdrawal > 0 else ROUND_HALF_UP
-            n = min(h.shares, (p.to_sell / h.price).quantize(step, rounding=mode))
-        amount = cents(n * h.price)
-        if amount == 0:  # worth less than a cent: nothing to place
+            mode = ROUND_CEILING if p.withdrawal > ZERO else ROUND_HALF_UP
+            n = min(h.shares, (p.to_sell / h.price).quantize(step, mode))
+        amount = (n * h.price).quantize(_CENT, ROUND_HALF_UP)  # cents, inline: every row
+        if amount == ZERO:  # worth less than a cent: nothing to place
             continue
         p.shares = -n
         proceeds += amount
 
-    buys = [p for p in state.positions if p.to_buy > 0]
+    buys = [p for p in state.positions if p.to_buy > ZERO]
     planned_buys = sum((p.to_buy for p in buys), ZERO)
     # Cash the plan meant to keep stays kept, even when sells rounded down.
     planned_cash = state.cash + planned_sells - planned_buys
@@ -179,12 +184,17 @@ def round_shares(state: PlanState) -> None:
     for p in sorted(buys, key=lambda p: p.leftover):
         price = p.holding.price
         budget = spendable - spent if p.leftover else p.to_buy * scale
-        budget = min(budget, spendable - spent).quantize(_CENT, rounding=ROUND_DOWN)
-        n = (budget / price).quantize(step, rounding=ROUND_DOWN)
-        while n > 0 and cents(n * price) > budget:
+        budget = min(budget, spendable - spent).quantize(_CENT, ROUND_DOWN)
+        n = (budget / price).quantize(step, ROUND_DOWN)
+        cost = (n * price).quantize(_CENT, ROUND_HALF_UP)
+        while n > ZERO and cost > budget:
             n -= step
-        p.shares = n if n > 0 and cents(n * price) > 0 else ZERO
-        spent += cents(p.shares * price)
+            cost = (n * price).quantize(_CENT, ROUND_HALF_UP)
+        if n > ZERO and cost > ZERO:
+            p.shares = n
+            spent += cost
+        else:
+            p.shares = ZERO
 
 
 ALLOCATION: tuple[Callable[[PlanState], None], ...] = (
@@ -205,15 +215,15 @@ def allocate(state: PlanState) -> None:
             stage(state)
             if state.refusal is not None:
                 return
-        if minimum <= 0:
+        if minimum <= ZERO:
             break
         small = [
             p
             for p in state.positions
             if not p.suppressed
-            and p.shares != 0
+            and p.shares != ZERO
             # A withdrawal is owed to the user: its sales are placed however small.
-            and p.withdrawal == 0
+            and p.withdrawal == ZERO
             and cents(abs(p.shares) * p.holding.price) < minimum
         ]
         if not small:
@@ -234,9 +244,9 @@ def _suppress(p: Position, because: str) -> None:
 
 def in_proportion(amount: Decimal, weights: dict[Position, Decimal]) -> dict[Position, Decimal]:
     """Split `amount` in proportion to `weights`, giving no key more than its weight."""
-    weights = {k: w for k, w in weights.items() if w > 0}
+    weights = {k: w for k, w in weights.items() if w > ZERO}
     total = sum(weights.values(), ZERO)
-    if total <= 0 or amount <= 0:
+    if total <= ZERO or amount <= ZERO:
         return {}
     if amount >= total:
         return dict(weights)

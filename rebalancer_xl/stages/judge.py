@@ -44,7 +44,7 @@ def _judge(h: Holding, st: PlanState) -> Position:
     exit_amount = value * exits.sell_fraction if exits.count else ZERO
     cap_amount = max(ZERO, value - cap.trim_to * st.value) if cap else ZERO
     p: Position
-    if exit_amount > 0 or cap_amount > 0:
+    if exit_amount > ZERO or cap_amount > ZERO:
         if cap is not None and cap.urgent:
             flags.add(Flag.URGENT)
         if exit_amount >= cap_amount:
@@ -96,20 +96,17 @@ def _floor_and_drift(
     h: Holding, weight: Decimal, w: Decimal, st: PlanState, exit_why: str, flags: set[Flag]
 ) -> Position:
     s, value = st.settings, h.value
-    prefix = f"{exit_why}; " if exit_why else ""
-    intact = h.thesis_intact
     floor = floor_rule.floor_breach(h, w, s)
     if floor is not None:
+        why = f"{exit_why}; {floor.why}" if exit_why else floor.why
         if floor.restore:
             buy = max(ZERO, h.target * st.value - value)
-            return Position(
-                h, weight, floor_rule.RULE, prefix + floor.why, flags, buy=buy, may_top_up=True
-            )
+            return Position(h, weight, floor_rule.RULE, why, flags, buy=buy, may_top_up=True)
         return Position(
             h,
             weight,
             floor_rule.RULE,
-            prefix + floor.why,
+            why,
             flags,
             sell=value,
             rule_sale=True,
@@ -118,22 +115,27 @@ def _floor_and_drift(
         )
 
     call = drift_call(weight, h.target, s)
-    why = prefix + call.why
-    top_up = intact and h.target > 0
-    amount = ZERO if call.goal is None else value - call.goal * st.value
-    if amount > 0:
+    why = f"{exit_why}; {call.why}" if exit_why else call.why
+    intact = h.thesis_intact
+    # Built bare and then set: keyword arguments cost ~0.2 µs each, on every row.
+    p = Position(h, weight, call.rule, why, flags)
+    p.may_top_up = intact and h.target > ZERO
+    p.may_fund = True
+    if call.goal is None:
+        return p
+    amount = value - call.goal * st.value
+    if amount > ZERO:
         if st.rules_only:
-            why += f"; Sell Mode Rules Only: trim of {money(cents(amount))} not placed"
-            return Position(h, weight, call.rule, why, flags, may_top_up=top_up, may_fund=True)
-        return Position(
-            h, weight, call.rule, why, flags, sell=amount, may_top_up=top_up, may_fund=True
-        )
-    if amount < 0:
+            p.why += f"; Sell Mode Rules Only: trim of {money(cents(amount))} not placed"
+        else:
+            p.sell = amount
+    elif amount < ZERO:
         if not intact:
-            why += f"; thesis broken ({floor_rule.thesis_words(h)}): no buy"
-            return Position(h, weight, call.rule, why, flags, may_fund=True)
-        return Position(h, weight, call.rule, why, flags, buy=-amount, may_top_up=top_up)
-    return Position(h, weight, call.rule, why, flags, may_top_up=top_up, may_fund=True)
+            p.why += f"; thesis broken ({floor_rule.thesis_words(h)}): no buy"
+        else:
+            p.buy = -amount
+            p.may_fund = False
+    return p
 
 
 def block(p: Position, because: str) -> None:

@@ -49,7 +49,7 @@ def _cost_basis(h: Holding, lots: Sequence[Lot]) -> Decimal | None:
     if h.purchase_price is not None:
         return h.purchase_price
     shares = sum((lot.shares for lot in lots), ZERO)
-    if shares <= 0:
+    if shares <= ZERO:
         return None
     return sum((lot.shares * lot.cost_per_share for lot in lots), ZERO) / shares
 
@@ -67,7 +67,7 @@ def _hold_back(
             and basis is not None
             and t.price < basis
         ):
-            if p.buy == 0 and not p.may_top_up and h.ticker != state.settings.leftover_to:
+            if p.buy == ZERO and not p.may_top_up and h.ticker != state.settings.leftover_to:
                 return  # nothing this plan could buy: nothing to hold back
             first_safe = t.date + timedelta(days=WASH_WINDOW_DAYS + 1)
             wanted = f"a buy of {money(cents(p.buy))}" if p.buy else "any buy"

@@ -1,0 +1,86 @@
+"""The engine's speed-ups read exactly as the plain code they replace.
+
+`money`, `_qty` and the signed drift skip Decimal.__format__ where str() gives the same
+text; the fast constructor builds frozen values without their slow __init__; enum hashes
+are identities. Each is checked here against the plain form on many values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rebalancer_xl.model import (
+    Action,
+    Decision,
+    Flag,
+    RuleId,
+    Trade,
+    new_decision,
+    new_trade,
+    pp_limit,
+)
+from rebalancer_xl.stages.explain import _qty
+from rebalancer_xl.stages.state import money
+
+amounts = st.decimals(
+    min_value=Decimal("-1e9"), max_value=Decimal("1e9"), allow_nan=False, allow_infinity=False
+)
+
+
+@pytest.mark.slow
+@given(amounts, st.sampled_from(["0.01", "0.1", "1", "0.001", "1E+2"]))
+def test_money_reads_as_the_format_it_replaces(x: Decimal, step: str) -> None:
+    x = x.quantize(Decimal(step))
+    assert money(x) == f"${x:,.2f}"
+
+
+@pytest.mark.slow
+@given(st.decimals(min_value=0, max_value=Decimal("1e7"), places=6))
+def test_share_counts_read_as_before(n: Decimal) -> None:
+    whole = n.to_integral_value()
+    for x in (n, whole, whole.quantize(Decimal(1))):
+        expected = f"{x.normalize():,f}" if x != x.to_integral_value() else f"{int(x):,}"
+        assert _qty(x) == expected
+
+
+@pytest.mark.slow
+@given(amounts)
+def test_a_signed_decimal_reads_as_its_plus_format(x: Decimal) -> None:
+    assert ("" if x.is_signed() else "+") + str(x) == f"{x:+}"
+    assert f"{x!s}" == f"{x}"
+
+
+def test_fast_constructors_make_ordinary_frozen_values() -> None:
+    d = Decimal("1.5")
+    args = ("A", Action.ADD, d, d, d, "Hybrid band", "why", RuleId.HYBRID_BAND)
+    fast, plain = (
+        new_decision(*args, flags=frozenset({Flag.URGENT})),
+        Decision(*args, flags=frozenset({Flag.URGENT})),
+    )
+    assert type(fast) is Decision
+    assert fast == plain
+    assert hash(fast) == hash(plain)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.amount = Decimal(2)  # type: ignore[misc]
+    assert dataclasses.replace(fast, amount=Decimal(2)).amount == 2
+    trade = new_trade("A", Action.TRIM, d, d, d, "Rule 1 (40% cap)", RuleId.CAP)
+    assert trade == Trade("A", Action.TRIM, d, d, d, "Rule 1 (40% cap)", RuleId.CAP)
+    assert trade.lots == ()
+
+
+def test_enum_members_hash_by_identity_and_still_work_as_keys() -> None:
+    assert {Flag.URGENT: 1}[Flag.URGENT] == 1
+    assert Action.TRIM.is_sale
+    assert not Action.ADD.is_sale
+    assert Action.BUY.is_buy
+    assert len({*RuleId, *RuleId}) == len(RuleId)
+
+
+def test_pp_limit_caches_the_rounded_setting() -> None:
+    assert pp_limit(Decimal("0.40")) == Decimal("40.00")
+    assert pp_limit(Decimal("0.055")) == Decimal("5.50")
