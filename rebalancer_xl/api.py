@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from rebalancer_xl.engine import plan as _plan
 from rebalancer_xl.household import plan_household
-from rebalancer_xl.household.accounts import NamedRow, canonical, parse_accounts, resolve_accounts
+from rebalancer_xl.household.accounts import (
+    NamedRow,
+    canonical,
+    check_account_lots,
+    parse_accounts,
+    resolve_accounts,
+)
 from rebalancer_xl.model import (
     CASH,
     Account,
@@ -122,6 +128,12 @@ def prepare(
         )
     name = canonical(found)
     holdings = tuple(replace(h, account=name(h.account)) for h in parsed.holdings)
+    problems += check_account_lots(
+        [replace(lot, account=name(lot.account)) for lot in lots],
+        holdings,
+        lambda i: Where(LOTS, row=i, column=TICKER, ticker=lots[i].ticker),
+        lambda h: Where("Holdings", row=h.row, column=SHARES, ticker=h.ticker),
+    )
     return Prepared(holdings, parsed_settings, tuple(problems), found)
 
 

@@ -22,6 +22,7 @@ CASES = {
     "button_latency.py": ["--repeats", "1"],
     "levers.py": ["--n", "2", "--positions", "30"],
     "lossless_write.py": ["--quick"],
+    "household.py": ["--sizes", "20", "--repeats", "1"],
 }
 #: Scripts that measure levers rather than targets print no PASS/MISS table.
 NO_TARGETS = {"levers.py"}

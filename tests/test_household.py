@@ -444,3 +444,30 @@ def test_a_feasible_placement_gives_the_single_account_plan_s_weights(
         per_ticker[t.ticker] = per_ticker.get(t.ticker, D(0)) + sign * t.shares
     expected = {t.ticker: (-1 if t.action.is_sale else 1) * t.shares for t in single.trades}
     assert per_ticker == expected
+
+
+def test_each_account_s_lots_must_add_up_to_its_row() -> None:
+    """PLTR has a row in each account: the Taxable lots are checked against the Taxable
+    row, and a lot in an account with no PLTR row is one without a holding."""
+    lots = [
+        Lot("PLTR", date(2024, 1, 2), D(150), D(50), account="Taxable"),  # row says 200
+        Lot("PLTR", date(2024, 1, 2), D(5), D(50), account="Roth"),
+    ]
+    with pytest.raises(InputError) as err:
+        rebalancer_xl.make_plan(
+            frame(RETIREMENT_FIRST), OPTIONS, accounts={**TYPES, "Roth": "Roth"}, lots=lots
+        )
+    assert {(p.code, p.where.row, p.where.column) for p in err.value.problems} == {
+        ("lots-mismatch", 0, "Shares"),
+        ("lot-without-holding", 1, "Ticker"),
+    }
+
+
+def test_a_lots_mismatch_in_a_household_workbook_is_located(tmp_path: Path) -> None:
+    book = build_household(
+        tmp_path / "l.xlsx",
+        RETIREMENT_FIRST,
+        lots=(("Taxable", "PLTR", date(2024, 1, 2), 150, 50),),
+    )
+    doc = run_json("run", book)
+    assert located(doc) == {("lots-mismatch", "Holdings!D2")}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
-from rebalancer_xl.model import ZERO, Account, AccountType, CellRef, Problem, Where
+from rebalancer_xl.model import ZERO, Account, AccountType, CellRef, Holding, Lot, Problem, Where
 from rebalancer_xl.problems import problem
 from rebalancer_xl.settings import is_blank
 
@@ -195,3 +195,48 @@ def merge_targets(rows: Sequence[R], at: Callable[[R], Where]) -> tuple[list[R],
             if out[i].target is not None:
                 out[i] = replace(out[i], target=r.target)  # type: ignore[type-var]
     return out, problems
+
+
+def check_account_lots(
+    lots: Sequence[Lot],
+    rows: Sequence[Holding],
+    at_lot: Callable[[int], Where],
+    at_row: Callable[[Holding], Where],
+) -> list[Problem]:
+    """In each account, a ticker's lots add up to the shares of its row there.
+
+    Only tickers with rows in several accounts are checked here: a ticker with one row
+    is `parse.check_lot_totals`'s, so no mismatch is said twice."""
+    count: dict[str, int] = {}
+    for h in rows:
+        count[h.ticker] = count.get(h.ticker, 0) + 1
+    held = {(h.account, h.ticker): h for h in rows}
+    totals: dict[tuple[str, str], Decimal] = {}
+    first: dict[tuple[str, str], int] = {}
+    for i, lot in enumerate(lots):
+        if count.get(lot.ticker, 0) > 1:
+            key = (lot.account, lot.ticker)
+            totals[key] = totals.get(key, ZERO) + lot.shares
+            first.setdefault(key, i)
+    problems = []
+    for (account, ticker), total in totals.items():
+        row = held.get((account, ticker))
+        if row is None:
+            problems.append(
+                problem(
+                    "lot-without-holding",
+                    f"lots of {ticker} in {account or 'no account'} add up to {total:f} "
+                    "shares, but that account has no Holdings row for it",
+                    at_lot(first[(account, ticker)]),
+                )
+            )
+        elif total != row.shares:
+            problems.append(
+                problem(
+                    "lots-mismatch",
+                    f"lots of {ticker} in {account} add up to {total:f} shares, but its "
+                    f"Holdings row there says {row.shares:f}",
+                    at_row(row),
+                )
+            )
+    return problems

@@ -21,33 +21,48 @@ def by_ticker(rows: Sequence[Holding]) -> dict[str, list[Holding]]:
     return grouped
 
 
-def household_positions(
-    rows: Sequence[Holding], targets: Mapping[str, Decimal], taxed: Mapping[str, bool]
-) -> list[Holding]:
-    """One `Holding` per ticker: shares summed, the household's target (`targets`), the
+def household_positions(rows: Sequence[Holding], taxed: Mapping[str, bool]) -> list[Holding]:
+    """One `Holding` per ticker: shares summed, the household's target (the one given on
+    its rows: blank ones read as 0, and the rows agree or the input was refused), the
     first score given, the most exit triggers, a company event on any row, locked only
     when every row is (a lock on one account's row is honoured by the placement), and the
     cost of the taxable rows as the purchase price (what a wash-sale check needs).
     `taxed` says, per account name, whether the account is Taxable."""
     out: list[Holding] = []
     for ticker, group in by_ticker(rows).items():
+        if len(group) == 1:
+            # Most tickers live in one account: that row is the household's position
+            # (the engine never reads its account).
+            out.append(group[0])
+            continue
+        # One pass over the group: a household of thousands folds thousands of these.
+        shares, target, triggers = ZERO, ZERO, 0
+        score = previous = last = None
+        event, locked = False, True
+        for h in group:
+            shares += h.shares
+            target = max(target, h.target)
+            triggers = max(triggers, h.exit_triggers)
+            score = h.score if score is None else score
+            previous = h.previous_score if previous is None else previous
+            last = h.last_price if last is None else last
+            event = event or h.company_event
+            locked = locked and h.lock
         first = group[0]
         out.append(
             Holding(
-                ticker=ticker,
-                shares=sum((h.shares for h in group), ZERO),
-                price=ONE if ticker == CASH else first.price,
-                target=targets.get(ticker, first.target),
-                score=next((h.score for h in group if h.score is not None), None),
-                previous_score=next(
-                    (h.previous_score for h in group if h.previous_score is not None), None
-                ),
-                exit_triggers=max(h.exit_triggers for h in group),
-                company_event=any(h.company_event for h in group),
-                lock=all(h.lock for h in group),
-                purchase_price=_taxable_cost(group, taxed),
-                last_price=next((h.last_price for h in group if h.last_price is not None), None),
-                row=first.row,
+                ticker,
+                shares,
+                ONE if ticker == CASH else first.price,
+                target,
+                score,
+                previous,
+                triggers,
+                event,
+                locked,
+                _taxable_cost(group, taxed),
+                last,
+                first.row,
             )
         )
     return out
@@ -56,14 +71,17 @@ def household_positions(
 def _taxable_cost(group: Sequence[Holding], taxed: Mapping[str, bool]) -> Decimal | None:
     """The average Purchase Price of the ticker's taxable rows, weighted by shares: only a
     taxable account's loss can wash. Falls back to any row's price when none is taxable."""
-    for pool in ([h for h in group if taxed.get(h.account, False)], list(group)):
-        priced = [h for h in pool if h.purchase_price is not None and h.shares > 0]
-        shares = sum((h.shares for h in priced), ZERO)
+    for pool in ([h for h in group if taxed.get(h.account, False)], group):
+        shares = cost = ZERO
+        first: Decimal | None = None
+        for h in pool:
+            if h.purchase_price is None:
+                continue
+            first = h.purchase_price if first is None else first
+            shares += h.shares
+            cost += h.shares * h.purchase_price
         if shares > 0:
-            return sum((h.shares * h.purchase_price for h in priced if h.purchase_price), ZERO) / (
-                shares
-            )
-        unweighted = [h.purchase_price for h in pool if h.purchase_price is not None]
-        if unweighted:
-            return unweighted[0]
+            return cost / shares
+        if first is not None:
+            return first
     return None

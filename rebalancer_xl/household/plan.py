@@ -34,6 +34,7 @@ from rebalancer_xl.model import (
     TaxSummary,
     Trade,
     cents,
+    new_decision,
 )
 from rebalancer_xl.rules import tax as tax_rules
 from rebalancer_xl.rules.wash import WASH_WINDOW_DAYS, wash_purchases
@@ -58,8 +59,7 @@ def plan_household(
     New Capital arrives in the first account listed."""
     taxed = {a.name: a.type.taxed for a in accounts}
     by_name = {a.name: a for a in accounts}
-    targets = {t: max(h.target for h in group) for t, group in by_ticker(rows).items()}
-    positions = household_positions(rows, targets, taxed)
+    positions = household_positions(rows, taxed)
     any_taxed = any(taxed.values())
     taxable = replace(settings, account_type=AccountType.TAXABLE)
     decide = replace(
@@ -90,7 +90,7 @@ def plan_household(
         first = accounts[0].name
         cash[first] += settings.new_capital
         value[first] += settings.new_capital
-    cash_target = targets.get(CASH, ZERO)
+    cash_target = next((h.target for h in positions if h.is_cash), ZERO)
     keep = {name: min(cash[name], cents(cash_target * value[name])) for name in cash}
     step = WHOLE if settings.whole_shares else FRACTION
     lots_of = _lots_by_account(lots)
@@ -169,6 +169,11 @@ def _taxes(
         if o.shares > 0
     ]
     purchases = [*past_trades, *recent, *planned]
+    # Each sale looks at its own ticker's purchases: scanning all of them for every sale
+    # made a household of thousands quadratic.
+    purchases_of: dict[str, list[PastTrade]] = {}
+    for p in purchases:
+        purchases_of.setdefault(p.ticker, []).append(p)
     held = {(h.account, h.ticker) for h in rows if h.shares > 0}
     trades: list[Trade] = []
     notes: dict[tuple[str, str], list[str]] = {}
@@ -185,7 +190,13 @@ def _taxes(
         )
         if o.shares < 0 and o.account.type.taxed and lots:
             pick = tax_rules.sell_from_lots(
-                o.ticker, lots_of.get(key, []), -o.shares, o.price, as_of, taxable, purchases
+                o.ticker,
+                lots_of.get(key, []),
+                -o.shares,
+                o.price,
+                as_of,
+                taxable,
+                purchases_of.get(o.ticker, []),
             )
             picks.append(pick)
             trade = replace(
@@ -201,7 +212,7 @@ def _taxes(
                 lost = sorted(
                     {
                         p.account
-                        for p in wash_purchases(o.ticker, as_of, purchases)
+                        for p in wash_purchases(o.ticker, as_of, purchases_of.get(o.ticker, []))
                         if p.account in by_name and not by_name[p.account].type.taxed
                     }
                 )
@@ -274,7 +285,9 @@ def _decisions(
     account does of it. A buy placed where the ticker has no row gets a new row."""
     placed: dict[tuple[str, str], Order] = {(o.account.name, o.ticker): o for o in placement.orders}
     where: dict[str, list[str]] = {}
+    orders_of: dict[str, list[Order]] = {}
     for done in placement.orders:
+        orders_of.setdefault(done.ticker, []).append(done)
         side = "sell" if done.shares < 0 else "buy"
         where.setdefault(done.ticker, []).append(
             f"{done.account.name} {side} {_qty(abs(done.shares))} sh"
@@ -308,8 +321,9 @@ def _decisions(
                 )
             continue
         accounts_here = {h.account for h in group}
-        for (name, ticker), order in placed.items():
-            if ticker == d.ticker and name not in accounts_here:
+        for order in orders_of.get(d.ticker, ()):
+            name = order.account.name
+            if name not in accounts_here:
                 # A buy in an account that does not hold the ticker: a new row there.
                 first = group[0] if group else None
                 price = first.price if first else order.price
@@ -335,19 +349,25 @@ def _decisions(
             else:
                 action = Action.ADD if h.shares > 0 else Action.BUY
             post = h.value + n * h.price
+            flags = flags_of.get((h.account, h.ticker))
             out.append(
-                replace(
-                    d,
-                    action=action,
-                    amount=ZERO if o is None else o.amount,
-                    shares=abs(n),
-                    post_trade_weight=post / total if total else ZERO,
-                    reason="; ".join([d.reason, *extra]),
-                    flags=d.flags | flags_of.get((h.account, h.ticker), frozenset()),
-                    weight=h.value / total if total else ZERO,
-                    value=h.value,
-                    row=h.row,
-                    account=h.account,
+                # The fast constructor: one of these per row of a household of thousands.
+                new_decision(
+                    d.ticker,
+                    action,
+                    ZERO if o is None else o.amount,
+                    abs(n),
+                    post / total if total else ZERO,
+                    d.rule,
+                    "; ".join([d.reason, *extra]) if extra else d.reason,
+                    d.rule_id,
+                    d.flags | flags if flags else d.flags,
+                    h.value / total if total else ZERO,
+                    d.target,
+                    d.drift_pp,
+                    h.value,
+                    h.row,
+                    h.account,
                 )
             )
     out.sort(key=lambda d: d.row)

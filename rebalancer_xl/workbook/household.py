@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rebalancer_xl.household.accounts import NamedRow, canonical, parse_accounts, resolve_accounts
-from rebalancer_xl.model import CellRef, Where
+from rebalancer_xl.household.accounts import (
+    NamedRow,
+    canonical,
+    check_account_lots,
+    parse_accounts,
+    resolve_accounts,
+)
+from rebalancer_xl.model import CellRef, Holding, Where
 from rebalancer_xl.parse import Locate, ParsedHoldings
 from rebalancer_xl.problems import problem
 from rebalancer_xl.workbook import schema as S
@@ -106,6 +112,19 @@ def read_household(book: Book, out: BookInputs, parsed: ParsedHoldings, locate: 
     name = canonical(accounts)
     out.holdings = tuple(replace(h, account=name(h.account)) for h in out.holdings)
     out.lots = tuple(replace(lot, account=name(lot.account)) for lot in out.lots)
+    if not any(p.where.sheet == S.LOTS and p.is_error for p in out.problems):
+        # (a refused lot's shares are unknown: a total over the others would mislead)
+
+        def at_lot(i: int) -> Where:
+            lot = out.lots[i]
+            cell = lots_table.cell(lot.row, S.LotsHeader.TICKER) if lots_table else ""
+            return Where(S.LOTS, ticker=lot.ticker, cell=CellRef(S.LOTS, cell))
+
+        def at_row(h: Holding) -> Where:
+            cell = table.cell(table.first_row + h.row, S.HoldingsHeader.SHARES)
+            return Where(S.HOLDINGS, ticker=h.ticker, cell=CellRef(S.HOLDINGS, cell))
+
+        out.problems.extend(check_account_lots(out.lots, out.holdings, at_lot, at_row))
     out.past_trades = tuple(replace(t, account=name(t.account)) for t in out.past_trades)
     out.accounts = accounts
 
