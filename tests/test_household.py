@@ -471,3 +471,41 @@ def test_a_lots_mismatch_in_a_household_workbook_is_located(tmp_path: Path) -> N
     )
     doc = run_json("run", book)
     assert located(doc) == {("lots-mismatch", "Holdings!D2")}
+
+
+def test_an_account_column_without_an_accounts_sheet_and_an_old_trades_sheet(
+    tmp_path: Path,
+) -> None:
+    """No Accounts sheet: both accounts are Settings' Account Type (Retirement here, so
+    nothing is taxed). A Trades sheet from before the household gains its Account column."""
+    book = build_household(
+        tmp_path / "a.xlsx",
+        RETIREMENT_FIRST,
+        accounts=None,
+        settings={"Account Type": "Retirement"},
+    )
+    wb = openpyxl.load_workbook(book)
+    trades = wb[S.TRADES]
+    trades.delete_cols(trades.max_column)  # the Account header of the household template
+    wb.save(book)
+    doc = run_json("run", book)
+    assert doc["exit"] == 0, doc["problems"]
+    assert [(a["account"], a["type"]) for a in doc["accounts"]] == [
+        ("Taxable", "Retirement"),
+        ("IRA", "Retirement"),
+    ]
+    assert doc["tax"]["applies"] is False
+    rows = list(openpyxl.load_workbook(book)[S.TRADES].iter_rows(values_only=True))
+    assert rows[0][-1] == "Account"
+    assert {r[-1] for r in rows[1:] if r[0]} <= {"Taxable", "IRA"}
+
+
+def test_a_roth_ira_is_untaxed_and_sells_before_taxable() -> None:
+    plan = rebalancer_xl.make_plan(
+        frame(RETIREMENT_FIRST),
+        OPTIONS,
+        accounts={"Taxable": "Taxable", "IRA": "Roth IRA"},
+        lots=lots_of(RETIREMENT_FIRST_LOTS),
+    )
+    assert [c.account.type for c in plan.accounts] == [AccountType.TAXABLE, AccountType.ROTH]
+    assert [(t.account, t.ticker) for t in plan.trades if t.action.is_sale] == [("IRA", "PLTR")]
