@@ -39,6 +39,7 @@ from rebalancer_xl.parse import (
     SHARES,
     TICKER,
     check_lot_totals,
+    lot_value_problems,
     parse_holdings,
     validate_parsed,
 )
@@ -92,7 +93,12 @@ def prepare(
     parsed_settings, setting_problems = parse_settings(settings)
     problems = list(parsed.problems) + setting_problems
     problems += validate_parsed(parsed, parsed_settings, setting_problems)
-    problems += check_lot_totals(lots, parsed, _locate_lot)
+    refused: set[str | None] = set()
+    for i, lot in enumerate(lots):
+        for column, code, message in lot_value_problems(lot.shares, lot.cost_per_share):
+            problems.append(Problem(code, message, Where(LOTS, row=i, column=column)))
+            refused.add(lot.ticker)
+    problems += check_lot_totals(lots, parsed, _locate_lot, refused)
     present = set(columns) if columns is not None else set(rows[0]) if rows else set()
     if accounts is None and ACCOUNT not in present:
         return Prepared(parsed.holdings, parsed_settings, tuple(problems))

@@ -461,6 +461,20 @@ def validate_parsed(
 
 LocateLots = Callable[[str, int, Holding | None], Where]
 
+LOT_SHARES = "Shares"  # the Lots columns a lot's values come from
+LOT_COST = "Cost per Share"
+
+
+def lot_value_problems(shares: Decimal | None, cost: Decimal | None) -> list[tuple[str, str, str]]:
+    """(column, code, message) for each value of one lot that cannot be: the one check of
+    a lot's numbers, for the Lots sheet and for lots given to the API alike."""
+    found = []
+    if shares is not None and shares <= 0:
+        found.append((LOT_SHARES, "bad-shares", f"Shares is {shares}; a lot holds > 0"))
+    if cost is not None and cost < 0:
+        found.append((LOT_COST, "bad-price", f"Cost per Share is {cost}; it cannot be < 0"))
+    return found
+
 
 def check_lot_totals(
     lots: Sequence[Lot],

@@ -340,3 +340,19 @@ def test_rebalance_warning_is_a_user_warning_exported_by_the_package():
 
     assert issubclass(rebalancer_xl.RebalanceWarning, UserWarning)
     assert "RebalanceWarning" in rebalancer_xl.__all__
+
+
+def test_lots_given_to_the_api_are_checked_as_the_lots_sheet_is():
+    """One check of a lot's numbers: negative shares or cost are refused through the API
+    too (they were once accepted there and a tax estimated on them)."""
+    lots = [
+        Lot("PLTR", date(2025, 1, 2), D(-100), D(50)),
+        Lot("ALAB", date(2025, 1, 2), D(100), D(-5)),
+        Lot("CRWV", date(2025, 1, 2), D(100), D(50)),
+    ]
+    with pytest.raises(InputError) as err:
+        make_plan(frame(GOOD), BASE, lots=lots)
+    assert [(p.code, p.where.sheet, p.where.row, p.where.column) for p in err.value.problems] == [
+        ("bad-shares", "Lots", 0, "Shares"),
+        ("bad-price", "Lots", 1, "Cost per Share"),
+    ]

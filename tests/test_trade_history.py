@@ -131,3 +131,26 @@ def test_a_fill_typed_without_its_price_is_taken_at_the_limit_price(book_after_f
     ionq = second.plan.decision("IONQ")
     assert ionq.action.value == "HOLD"
     assert "WASH-SALE" in ionq.flag_text
+
+
+def test_an_unreadable_fill_is_a_located_warning_not_silence(tmp_path, cli):
+    """A fill typed as text still happened: the run says it left it out of the wash-sale
+    check, at its cell, and plans anyway (a warning, not an error)."""
+    path = tmp_path / "Fill.xlsx"
+    build_workbook(path, sample=True)
+    first = process_file(path)
+    assert first.ok, first.problems
+    wb = openpyxl.load_workbook(path)
+    trades = wb[S.TRADES]
+    header, last = _rows(trades, "Side")
+    row = next(r for r in range(2, last + 1) if trades.cell(r, header["Ticker"]).value)
+    trades.cell(row, header["Filled Shares"]).value = "all of them"
+    trades.cell(row, header["Date"]).value = datetime(2027, 1, 5)
+    wb.save(path)
+    cell = f"{openpyxl.utils.get_column_letter(header['Filled Shares'])}{row}"
+    run = cli("run", path, "--dry-run", "--json", "--as-of", "2027-01-25")
+    assert run.code == 0
+    found = [(p["sheet"], p["cell"], p["code"], p["severity"]) for p in run.file["problems"]]
+    assert (S.TRADES, cell, "not-a-number", "warning") in found
+    [p] = [p for p in run.file["problems"] if p["cell"] == cell]
+    assert "left out of the wash-sale check" in p["message"]

@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
-from rebalancer_xl.model import Lot, LotMethod, LotSale, cents
+from rebalancer_xl.model import Lot, LotMethod, LotSale, cents, fast_constructor
+
+_lot_sale_of = fast_constructor(LotSale)  # one or more per sale: see fast_constructor
 
 # --- holding period -------------------------------------------------------------------
 
@@ -89,7 +91,7 @@ def _lot_sale(lot: Lot, shares: Decimal, price: Decimal, sold_on: date) -> LotSa
     # Proceeds and cost basis are each rounded to cents, as a broker's 1099-B shows them,
     # so gain = proceeds − basis holds to the cent.
     proceeds = cents(shares * price)
-    return LotSale(
+    return _lot_sale_of(
         acquired=lot.acquired,
         shares=shares,
         cost_per_share=lot.cost_per_share,

@@ -43,6 +43,7 @@ from rebalancer_xl.model import (
     PastTrade,
     TaxSummary,
     cents,
+    fast_constructor,
 )
 from rebalancer_xl.rules.lots import is_long_term, long_term_from, take_indexed
 from rebalancer_xl.rules.wash import (
@@ -199,6 +200,9 @@ class LotPick:
         return self.disallowed_loss > 0
 
 
+_pick = fast_constructor(LotPick)  # one per sale: see fast_constructor
+
+
 def sell_from_lots(
     ticker: str,
     lots: Sequence[Lot],
@@ -278,7 +282,7 @@ def sell_from_lots(
             )
     row_notes.extend(short_term_turning_long(sales, sold_on, settings))
     notes.extend(f"{ticker}: {n}" for n in row_notes)
-    return LotPick(
+    return _pick(
         ticker=ticker,
         sold_on=sold_on,
         sales=sales,

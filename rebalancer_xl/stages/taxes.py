@@ -8,11 +8,19 @@ tax is shown.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from datetime import date
 
-from rebalancer_xl.model import Action, Flag, Lot, PastTrade, TaxSummary
+from rebalancer_xl.model import (
+    Action,
+    Flag,
+    Lot,
+    PastTrade,
+    TaxSummary,
+    fast_replace,
+    new_decision,
+    new_trade,
+)
 from rebalancer_xl.rules import tax as tax_rules
 from rebalancer_xl.rules.wash import WASH_WINDOW_DAYS, planned_purchases
 from rebalancer_xl.stages.state import PlanState, money
@@ -54,8 +62,9 @@ def taxes(state: PlanState) -> None:
         )
         picks.append(pick)
         trades.append(
-            dataclasses.replace(
+            fast_replace(
                 t,
+                new_trade,
                 lots=pick.sales,
                 short_term_gain=pick.short_term_gain,
                 long_term_gain=pick.long_term_gain,
@@ -66,7 +75,7 @@ def taxes(state: PlanState) -> None:
         flags = d.flags | {Flag.WASH_SALE} if pick.wash_sale else d.flags
         extra = "; ".join(pick.row_notes)
         reason = f"{d.reason}; {_gain_words(pick)}" + (f"; {extra}" if extra else "")
-        decision_of[t.ticker] = dataclasses.replace(d, reason=reason, flags=frozenset(flags))
+        decision_of[t.ticker] = fast_replace(d, new_decision, reason=reason, flags=frozenset(flags))
     state.tax = tax_rules.summarise(
         picks, settings, as_of, state.holdings, lots, past, planned_buys={t.ticker for t in buys}
     )

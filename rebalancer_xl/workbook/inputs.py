@@ -32,6 +32,7 @@ from rebalancer_xl.parse import (
     UNREAD,
     ParsedHoldings,
     check_lot_totals,
+    lot_value_problems,
     parse_holdings,
     validate_parsed,
 )
@@ -205,7 +206,7 @@ def read_inputs(book: Book) -> BookInputs:
     )
     out.lots = _read_lots(book.get(S.LOTS), out, parsed)
     out.history = _read_history(book.get(S.HISTORY), out)
-    out.past_trades = _read_fills(book)
+    out.past_trades = _read_fills(book, out)
     if book.get(S.ACCOUNTS) is not None or S.HoldingsHeader.ACCOUNT in table.columns:
         from rebalancer_xl.workbook.household import read_household
 
@@ -408,11 +409,12 @@ def _read_lots(
             except BadValue as err:
                 fail(header, err.code, err.message)
         shares = parsed.get(S.LotsHeader.SHARES)
-        if isinstance(shares, Decimal) and shares <= 0:
-            fail(S.LotsHeader.SHARES, "bad-shares", f"Shares is {shares}; a lot holds > 0")
         cost = parsed.get(S.LotsHeader.COST)
-        if isinstance(cost, Decimal) and cost < 0:
-            fail(S.LotsHeader.COST, "bad-price", f"Cost per Share is {cost}; it cannot be < 0")
+        for column, code, message in lot_value_problems(
+            shares if isinstance(shares, Decimal) else None,
+            cost if isinstance(cost, Decimal) else None,
+        ):
+            fail(column, code, message)
         if bad:
             refused.add(None if is_blank(ticker) else str(ticker).strip().upper())
         else:
@@ -478,7 +480,7 @@ def _read_history(sheet: Sheet | None, out: BookInputs) -> tuple[HistoryEntry, .
 _SIDES = {"BUY": Action.BUY, "ADD": Action.ADD, "SELL": Action.SELL, "TRIM": Action.TRIM}
 
 
-def _read_fills(book: Book) -> tuple[PastTrade, ...]:
+def _read_fills(book: Book, out: BookInputs) -> tuple[PastTrade, ...]:
     """Trades actually made: filled rows of the Trades sheet and of every Log's archive."""
     trades: list[PastTrade] = []
     sheets = [book.get(S.TRADES)] + [
@@ -494,13 +496,27 @@ def _read_fills(book: Book) -> tuple[PastTrade, ...]:
                     if is_blank(side):
                         break  # the end of this block
                     continue
-                try:
-                    shares = parse_decimal(
-                        _plain(table.get(r, S.TradesHeader.FILLED_SHARES)), "Filled Shares"
-                    )
-                    when = parse_date(_plain(table.get(r, S.TradesHeader.DATE)), "Date")
-                except BadValue:
+                raw_shares = _plain(table.get(r, S.TradesHeader.FILLED_SHARES))
+                if is_blank(raw_shares):
                     continue  # not filled (yet)
+                header = S.TradesHeader.FILLED_SHARES
+                try:
+                    shares = parse_decimal(raw_shares, header)
+                    header = S.TradesHeader.DATE
+                    when = parse_date(_plain(table.get(r, header)), header)
+                except BadValue as err:
+                    # A fill the run cannot read still happened: say that the wash-sale
+                    # check goes without it rather than drop it unseen.
+                    out.problems.append(
+                        _problem(
+                            err.code,
+                            f"{err.message}; this fill is left out of the wash-sale check",
+                            sheet.name,
+                            table.cell(r, header),
+                            Severity.WARNING,
+                        )
+                    )
+                    continue
                 ticker = str(_plain(table.get(r, S.TradesHeader.TICKER))).strip().upper()
                 price = _first_price(
                     table, r, (S.TradesHeader.FILL_PRICE, S.TradesHeader.LIMIT_PRICE)

@@ -17,6 +17,7 @@ from datetime import date
 
 from rebalancer_xl import settings as _settings
 from rebalancer_xl.household import accounts as _accounts
+from rebalancer_xl.parse import LOT_COST, LOT_SHARES
 
 # --- Sheet names -------------------------------------------------------------------
 
@@ -340,8 +341,8 @@ PERFORMANCE_COLUMNS: tuple[Column, ...] = (
 class LotsHeader(enum.StrEnum):
     TICKER = "Ticker"
     ACQUIRED = "Acquired"
-    SHARES = "Shares"
-    COST = "Cost per Share"
+    SHARES = LOT_SHARES  # the core checks a lot's values under these names
+    COST = LOT_COST
     ACCOUNT = "Account"  # only in a household workbook
 
 
