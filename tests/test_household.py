@@ -509,3 +509,34 @@ def test_a_roth_ira_is_untaxed_and_sells_before_taxable() -> None:
     )
     assert [c.account.type for c in plan.accounts] == [AccountType.TAXABLE, AccountType.ROTH]
     assert [(t.account, t.ticker) for t in plan.trades if t.action.is_sale] == [("IRA", "PLTR")]
+
+
+# --- the household template's formulas, recalculated by LibreOffice ---------------------------
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_gets_the_household_numbers_the_engine_gets(tmp_path: Path) -> None:
+    """A ticker's drift, the largest and smallest position and the quarter's return are
+    the household's, summed over its accounts' rows, in the sheet as in the engine."""
+    from tests.lo import read_values, recalculate, records
+
+    book = tmp_path / "H.xlsx"
+    assert cli_main(["new", str(book), "--sample", "--household"]) == 0
+    doc = run_json("run", book, "--dry-run")
+    calculated = recalculate(book, tmp_path / "lo")
+    rows = records(calculated, S.HOLDINGS)
+    drift = {
+        (r["Account"], r["Ticker"]): r["Drift"] for r in rows if r["Target %"] not in ("", None)
+    }
+    # PLTR: 100 sh in Brokerage and 150 in the IRA at $180 = 37.5% of $120,000, target 30%.
+    assert drift[("Brokerage", "PLTR")] == pytest.approx(0.075)
+    assert all(r["Drift"] in ("", None) for r in rows if r["Target %"] in ("", None))
+    metrics = doc["metrics"]
+    dashboard = {str(r[0]): r[1:3] for r in read_values(calculated, S.DASHBOARD) if r and r[0]}
+    assert dashboard["Largest position"][0] == metrics["largest"]["ticker"] == "PLTR"
+    assert dashboard["Largest position"][1] == pytest.approx(metrics["largest"]["weight"])
+    assert dashboard["Smallest position"][0] == metrics["smallest"]["ticker"]
+    assert dashboard["Smallest position"][1] == pytest.approx(metrics["smallest"]["weight"])
+    assert dashboard["Quarter return since last rebalance"][0] == pytest.approx(
+        sum(r["contribution"] for r in metrics["returns"])
+    )

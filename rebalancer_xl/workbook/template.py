@@ -147,7 +147,7 @@ def render_workbook(*, sample: bool = False, household: bool = False) -> Workboo
 
     _settings_sheet(wb, sample)
     holding_rows = _holdings_sheet(wb[HOLDINGS], sample, household)
-    _performance_sheet(wb, sample)
+    _performance_sheet(wb, sample, household)
     trades = (*TRADES_COLUMNS, HOUSEHOLD_TRADES_COLUMN) if household else TRADES_COLUMNS
     _plain_sheet(wb[TRADES], trades, ())
     lots_columns = (*LOTS_COLUMNS, HOUSEHOLD_LOTS_COLUMN) if household else LOTS_COLUMNS
@@ -155,7 +155,7 @@ def render_workbook(*, sample: bool = False, household: bool = False) -> Workboo
     _plain_sheet(wb[LOTS], lots_columns, lots if sample else ())
     _plain_sheet(wb[HISTORY], HISTORY_COLUMNS, sample_data.HISTORY if sample else ())
     _checklist_sheet(wb[CHECKLIST])
-    _dashboard_sheet(wb[DASHBOARD], holding_rows, sample)
+    _dashboard_sheet(wb[DASHBOARD], holding_rows, sample, household)
 
     wb.active = 0
     props = wb.properties
@@ -504,8 +504,10 @@ def _setting_validation(
 # --- Performance -------------------------------------------------------------------------
 
 
-def performance_formulas(row: int) -> dict[str, str]:
-    """The formula of each Performance formula column on `row` (no leading '=')."""
+def performance_formulas(row: int, *, household: bool = False) -> dict[str, str]:
+    """The formula of each Performance formula column on `row` (no leading '=').
+
+    In a household a ticker's shares are summed over its rows in every account."""
     p, h = PerformanceHeader, HoldingsHeader
     cols = PERFORMANCE_COLUMNS
     ticker = f"{_letter(cols, p.TICKER)}{row}"
@@ -514,6 +516,11 @@ def performance_formulas(row: int) -> dict[str, str]:
     ret = f"{_letter(cols, p.RETURN)}{row}"
     weight = f"{_letter(cols, p.LAST_WEIGHT)}{row}"
     match = f"MATCH({ticker},{_whole(h.TICKER)},0)"
+    shares = (
+        f"SUMIF({_whole(h.TICKER)},{ticker},{_whole(h.SHARES)})"
+        if household
+        else f"INDEX({_whole(h.SHARES)},{match})"
+    )
     return {
         p.CURRENT_PRICE: (
             f'IF({ticker}="","",IFERROR(INDEX({_whole(h.CURRENT_PRICE)},{match}),""))'
@@ -524,7 +531,7 @@ def performance_formulas(row: int) -> dict[str, str]:
         ),
         p.LAST_WEIGHT: (
             f'IF(OR({ticker}="",NOT(ISNUMBER({last_price}))),"",'
-            f'IFERROR(INDEX({_whole(h.SHARES)},{match})*{last_price}/{NAME_LAST_VALUE},""))'
+            f'IFERROR({shares}*{last_price}/{NAME_LAST_VALUE},""))'
         ),
         p.CONTRIBUTION: f'IF(AND(ISNUMBER({weight}),ISNUMBER({ret})),{weight}*{ret},"")',
         # Rounded like drift, so a return of exactly +20% is a Winner despite floats.
@@ -535,7 +542,7 @@ def performance_formulas(row: int) -> dict[str, str]:
     }
 
 
-def _performance_sheet(wb: Workbook, sample: bool) -> None:
+def _performance_sheet(wb: Workbook, sample: bool, household: bool = False) -> None:
     ws = wb[PERFORMANCE]
     columns = PERFORMANCE_COLUMNS
     p = PerformanceHeader
@@ -544,7 +551,7 @@ def _performance_sheet(wb: Workbook, sample: bool) -> None:
     _write_rows(ws, columns, sample_data.PERFORMANCE if sample else ())
     for row in range(first, last + 1):
         _style_body(ws, row, columns)
-        for header, formula in performance_formulas(row).items():
+        for header, formula in performance_formulas(row, household=household).items():
             index = [c.header for c in columns].index(header) + 1
             ws.cell(row=row, column=index, value="=" + formula)
 
@@ -665,8 +672,13 @@ def _metric_row(label: str) -> int:
     return _FIRST_METRIC_ROW + _METRICS.index(label)
 
 
-def _dashboard_metrics() -> dict[str, tuple[str | ArrayFormula, str | ArrayFormula | None, str]]:
-    """Per metric: the value formula (column B), the weight formula (column C), the format."""
+def _dashboard_metrics(
+    household: bool = False,
+) -> dict[str, tuple[str | ArrayFormula, str | ArrayFormula | None, str]]:
+    """Per metric: the value formula (column B), the weight formula (column C), the format.
+
+    In a household the largest and smallest positions are tickers, their weight summed
+    over every account's row (SPEC §9), not single rows."""
     h = HoldingsHeader
     value, weight, ticker = _whole(h.CURRENT_VALUE), _whole(h.WEIGHT), _whole(h.TICKER)
     total = f"B{_metric_row('Total value')}"
@@ -681,6 +693,8 @@ def _dashboard_metrics() -> dict[str, tuple[str | ArrayFormula, str | ArrayFormu
     # and a zero-share new pick is not held yet. Array formulas, so that Excel versions
     # without dynamic arrays evaluate the IF over the whole column too.
     stock = f'ISNUMBER({weight})*({ticker}<>"{CASH}")'
+    if household:
+        weight = f"SUMIF({ticker},{ticker},{weight})"
 
     def position(label: str, pick: str) -> tuple[ArrayFormula, ArrayFormula, str]:
         row = _metric_row(label)
@@ -718,7 +732,9 @@ def _dashboard_metrics() -> dict[str, tuple[str | ArrayFormula, str | ArrayFormu
     }
 
 
-def _dashboard_sheet(ws: Worksheet, holding_rows: int, sample: bool) -> None:
+def _dashboard_sheet(
+    ws: Worksheet, holding_rows: int, sample: bool, household: bool = False
+) -> None:
     ws.sheet_view.showGridLines = False
     for letter, width in (("A", 34), ("B", 16), ("C", 11), ("D", 3)):
         ws.column_dimensions[letter].width = width
@@ -738,7 +754,7 @@ def _dashboard_sheet(ws: Worksheet, holding_rows: int, sample: bool) -> None:
 
     ws.cell(row=_FIRST_METRIC_ROW - 1, column=1, value="Portfolio").font = _SECTION_FONT
     formula_fill = PatternFill("solid", fgColor=BODY_FILL[Kind.FORMULA])
-    for label, (main, share, fmt) in _dashboard_metrics().items():
+    for label, (main, share, fmt) in _dashboard_metrics(household).items():
         row = _metric_row(label)
         ws.cell(row=row, column=1, value=label).border = _BORDER
         cell = ws.cell(row=row, column=2, value=main)
