@@ -540,3 +540,41 @@ def test_libreoffice_gets_the_household_numbers_the_engine_gets(tmp_path: Path) 
     assert dashboard["Quarter return since last rebalance"][0] == pytest.approx(
         sum(r["contribution"] for r in metrics["returns"])
     )
+
+
+def test_a_lock_in_the_ira_sends_the_sale_to_taxable_and_says_so() -> None:
+    rows = [
+        Holding("PLTR", D(200), D(100), D(0), score=D(80), account="Taxable"),
+        Holding("PLTR", D(250), D(100), D("0.35"), score=D(80), lock=True, row=1, account="IRA"),
+        Holding("ALAB", D(300), D(100), D("0.325"), score=D(70), row=2, account="IRA"),
+        Holding("ARM", D(250), D(100), D("0.325"), score=D(60), row=3, account="IRA"),
+    ]
+    lots = [Lot("PLTR", date(2024, 1, 2), D(200), D(50), account="Taxable")]
+    plan = plan_household(rows, [TAXABLE, IRA], Settings(), as_of=AS_OF, lots=lots)
+    sells = [(t.account, t.ticker, t.shares) for t in plan.trades if t.action.is_sale]
+    assert sells == [("Taxable", "PLTR", 100)]
+    assert plan.tax.long_term_gain == D("5000.00")  # 100 sh at $100 bought at $50
+    # Its proceeds stay in Taxable: the IRA has no money, so the top-ups go there too.
+    assert {t.account for t in plan.trades} == {"Taxable"}
+    for c in plan.accounts:
+        assert c.cash_after >= 0
+
+
+def test_what_whole_shares_leave_unplaced_is_said_on_the_row() -> None:
+    """Each account has $150: the household buys 3 sh at $100, but no account can pay for
+    more than one, so one share is not placed, and every XYZ row says why."""
+    rows = [
+        Holding("CASH", D(150), D(1), D(0), account="Taxable"),
+        Holding("CASH", D(150), D(1), D(0), row=1, account="IRA"),
+        Holding("ABC", D(33), D(100), D("0.33"), score=D(70), row=2, account="IRA"),
+        Holding("DEF", D(33), D(100), D("0.33"), score=D(70), row=3, account="Taxable"),
+        Holding("GHI", D(31), D(100), D("0.31"), score=D(70), row=4, account="IRA"),
+        Holding("XYZ", D(0), D(100), D("0.03"), score=D(70), row=5),
+    ]
+    plan = plan_household(rows, [TAXABLE, IRA], Settings(), as_of=AS_OF)
+    buys = sorted((t.account, t.ticker, t.shares) for t in plan.trades)
+    assert buys == [("IRA", "XYZ", 1), ("Taxable", "XYZ", 1)]
+    xyz = [d for d in plan.decisions if d.ticker == "XYZ"]
+    assert xyz
+    assert all("1 sh not placed: no account has the money" in d.reason for d in xyz)
+    assert {c.account.name: c.cash_after for c in plan.accounts} == {"Taxable": 50, "IRA": 50}
