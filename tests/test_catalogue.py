@@ -28,6 +28,16 @@ def _codes_in_source() -> set[str]:
     found: set[str] = set()
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            # (column, code, message) triples, as parse.lot_value_problems returns them
+            if isinstance(node, ast.Tuple) and len(node.elts) == 3:
+                code, message = node.elts[1], node.elts[2]
+                if (
+                    isinstance(code, ast.Constant)
+                    and isinstance(code.value, str)
+                    and CODE.match(code.value)
+                    and isinstance(message, ast.Constant | ast.JoinedStr)
+                ):
+                    found.add(code.value)
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
