@@ -578,3 +578,22 @@ def test_what_whole_shares_leave_unplaced_is_said_on_the_row() -> None:
     assert xyz
     assert all("1 sh not placed: no account has the money" in d.reason for d in xyz)
     assert {c.account.name: c.cash_after for c in plan.accounts} == {"Taxable": 50, "IRA": 50}
+
+
+def test_a_past_loss_is_judged_by_the_taxable_lots_when_no_purchase_price_is_given() -> None:
+    """No Purchase Price: the Taxable lots' cost ($80) says last week's sale at $50 was a
+    loss, so the household's buy of XYZ waits."""
+    rows = [
+        Holding("XYZ", D(10), D(50), D("0.20"), score=D(70), account="Taxable"),
+        Holding("CASH", D(20000), D(1), D(0), row=1, account="IRA"),
+        Holding("ABC", D(795), D(100), D("0.80"), score=D(70), row=2, account="IRA"),
+    ]
+    lots = [Lot("XYZ", date(2025, 1, 2), D(10), D(80), account="Taxable")]
+    sold = [PastTrade(AS_OF - timedelta(days=7), "XYZ", Action.SELL, D(10), D(50), "Taxable")]
+    plan = plan_household(
+        rows, [TAXABLE, IRA], Settings(), as_of=AS_OF, lots=lots, past_trades=sold
+    )
+    assert [t for t in plan.trades if t.ticker == "XYZ"] == []
+    assert Flag.WASH_SALE in next(d for d in plan.decisions if d.ticker == "XYZ").flags
+    unwashed = plan_household(rows, [TAXABLE, IRA], Settings(), as_of=AS_OF, past_trades=sold)
+    assert [t.ticker for t in unwashed.trades if t.action.is_buy] == ["XYZ"]  # basis unknown

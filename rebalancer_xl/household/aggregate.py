@@ -8,6 +8,7 @@ over all its accounts against the household's value. Example: PLTR 200 sh in Tax
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from rebalancer_xl.model import CASH, ONE, ZERO, Holding
@@ -21,19 +22,28 @@ def by_ticker(rows: Sequence[Holding]) -> dict[str, list[Holding]]:
     return grouped
 
 
-def household_positions(rows: Sequence[Holding], taxed: Mapping[str, bool]) -> list[Holding]:
+def household_positions(
+    rows: Sequence[Holding],
+    taxed: Mapping[str, bool],
+    lot_cost: Mapping[str, Decimal] | None = None,
+) -> list[Holding]:
     """One `Holding` per ticker: shares summed, the household's target (the one given on
     its rows: blank ones read as 0, and the rows agree or the input was refused), the
     first score given, the most exit triggers, a company event on any row, locked only
     when every row is (a lock on one account's row is honoured by the placement), and the
     cost of the taxable rows as the purchase price (what a wash-sale check needs).
-    `taxed` says, per account name, whether the account is Taxable."""
+    `taxed` says, per account name, whether the account is Taxable; `lot_cost` is the
+    average cost of a ticker's Taxable lots, for rows with no Purchase Price."""
+    lot_cost = lot_cost or {}
     out: list[Holding] = []
     for ticker, group in by_ticker(rows).items():
         if len(group) == 1:
             # Most tickers live in one account: that row is the household's position
             # (the engine never reads its account).
-            out.append(group[0])
+            h = group[0]
+            if h.purchase_price is None and ticker in lot_cost:
+                h = replace(h, purchase_price=lot_cost[ticker])
+            out.append(h)
             continue
         # One pass over the group: a household of thousands folds thousands of these.
         shares, target, triggers = ZERO, ZERO, 0
@@ -60,7 +70,7 @@ def household_positions(rows: Sequence[Holding], taxed: Mapping[str, bool]) -> l
                 triggers,
                 event,
                 locked,
-                _taxable_cost(group, taxed),
+                _taxable_cost(group, taxed) or lot_cost.get(ticker),
                 last,
                 first.row,
             )

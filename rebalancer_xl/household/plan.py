@@ -59,7 +59,7 @@ def plan_household(
     New Capital arrives in the first account listed."""
     taxed = {a.name: a.type.taxed for a in accounts}
     by_name = {a.name: a for a in accounts}
-    positions = household_positions(rows, taxed)
+    positions = household_positions(rows, taxed, _taxable_lot_cost(lots, taxed))
     any_taxed = any(taxed.values())
     taxable = replace(settings, account_type=AccountType.TAXABLE)
     decide = replace(
@@ -126,6 +126,18 @@ def plan_household(
         turnover=gross / 2 / household.portfolio_value if household.portfolio_value else ZERO,
         accounts=placement.cash,
     )
+
+
+def _taxable_lot_cost(lots: Sequence[Lot], taxed: Mapping[str, bool]) -> dict[str, Decimal]:
+    """The average cost per share of each ticker's lots in Taxable accounts: the basis a
+    past sale's loss is judged by when Holdings gives no Purchase Price (SPEC §6)."""
+    shares: dict[str, Decimal] = {}
+    cost: dict[str, Decimal] = {}
+    for lot in lots:
+        if taxed.get(lot.account, False):
+            shares[lot.ticker] = shares.get(lot.ticker, ZERO) + lot.shares
+            cost[lot.ticker] = cost.get(lot.ticker, ZERO) + lot.shares * lot.cost_per_share
+    return {t: cost[t] / n for t, n in shares.items() if n > 0}
 
 
 def _lots_by_account(lots: Sequence[Lot]) -> dict[tuple[str, str], list[Lot]]:
