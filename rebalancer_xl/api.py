@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from rebalancer_xl.engine import plan as _plan
 from rebalancer_xl.household import plan_household
+from rebalancer_xl.household.accounts import NAME as ACCOUNTS_NAME
+from rebalancer_xl.household.accounts import TYPE as ACCOUNTS_TYPE
 from rebalancer_xl.household.accounts import (
     NamedRow,
     canonical,
@@ -36,7 +38,16 @@ from rebalancer_xl.model import (
 )
 from rebalancer_xl.parse import (
     ACCOUNT,
+    ACTION,
+    AMOUNT,
+    CURRENT_PRICE,
+    FLAGS,
+    POST_TRADE,
+    REASON,
+    RULE,
+    RULE_ID,
     SHARES,
+    SHARES_TO_TRADE,
     TICKER,
     check_lot_totals,
     lot_value_problems,
@@ -105,7 +116,7 @@ def prepare(
     listed = None
     if accounts is not None:
         listed, account_problems = parse_accounts(
-            [{"Account": name, "Type": kind} for name, kind in accounts.items()],
+            [{ACCOUNTS_NAME: name, ACCOUNTS_TYPE: kind} for name, kind in accounts.items()],
             lambda i, column: None,
         )
         problems += account_problems
@@ -232,24 +243,24 @@ def rebalance(
     out = holdings.copy()
     if result.is_household:
         return _household_frame(out, result)
-    if "Ticker" in out.columns and not (out["Ticker"].astype(str).str.upper() == CASH).any():
-        out = pd.concat([out, pd.DataFrame([{"Ticker": CASH}])], ignore_index=True)
+    if TICKER in out.columns and not (out[TICKER].astype(str).str.upper() == CASH).any():
+        out = pd.concat([out, pd.DataFrame([{TICKER: CASH}])], ignore_index=True)
     by_ticker = {d.ticker: d for d in result.decisions}
-    tickers = out["Ticker"].map(lambda t: str(t).strip().upper() if isinstance(t, str) else t)
+    tickers = out[TICKER].map(lambda t: str(t).strip().upper() if isinstance(t, str) else t)
     for column, get in _OUTPUTS:
         out[column] = [get(by_ticker[t]) if t in by_ticker else None for t in tickers]
     return out
 
 
 _OUTPUTS: tuple[tuple[str, Callable[[Decision], Any]], ...] = (
-    ("Action", lambda d: d.action.value),
-    ("Amount", lambda d: float(d.amount)),
-    ("Shares to Trade", lambda d: float(d.shares)),
-    ("Post-Trade %", lambda d: float(d.post_trade_weight)),
-    ("Rule", lambda d: d.rule),
-    ("Rule ID", lambda d: d.rule_id.value),
-    ("Reason", lambda d: d.reason),
-    ("Flags", lambda d: d.flag_text),
+    (ACTION, lambda d: d.action.value),
+    (AMOUNT, lambda d: float(d.amount)),
+    (SHARES_TO_TRADE, lambda d: float(d.shares)),
+    (POST_TRADE, lambda d: float(d.post_trade_weight)),
+    (RULE, lambda d: d.rule),
+    (RULE_ID, lambda d: d.rule_id.value),
+    (REASON, lambda d: d.reason),
+    (FLAGS, lambda d: d.flag_text),
 )
 
 
@@ -266,10 +277,10 @@ def _household_frame(out: pd.DataFrame, result: Plan) -> pd.DataFrame:
         added = pd.DataFrame(
             [
                 {
-                    "Ticker": d.ticker,
-                    "Account": d.account,
-                    "Shares": 0,
-                    "Current Price": prices.get(d.ticker),
+                    TICKER: d.ticker,
+                    ACCOUNT: d.account,
+                    SHARES: 0,
+                    CURRENT_PRICE: prices.get(d.ticker),
                 }
                 for d in new
             ]

@@ -21,7 +21,6 @@ ONE = Decimal(1)
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 CASH = "CASH"
-THESIS_SCORE = Decimal(50)  # Strong or better: the lowest score of an intact thesis
 
 
 def pp(weight: Decimal) -> Decimal:
@@ -166,15 +165,21 @@ class Tier(enum.Enum):
 
     @classmethod
     def of(cls, score: Decimal) -> Tier:
-        if score >= 75:
-            return cls.EXCEPTIONAL
-        if score >= 65:
-            return cls.VERY_STRONG
-        if score >= 50:
-            return cls.STRONG
-        if score >= 35:
-            return cls.MODERATE
+        for floor, tier in TIER_FLOORS:
+            if score >= floor:
+                return tier
         return cls.WEAK
+
+
+# The score ladder of SPEC §1, highest first: the engine's tiers and the sheet's Tier
+# formula are both made from it.
+TIER_FLOORS: tuple[tuple[Decimal, Tier], ...] = (
+    (Decimal(75), Tier.EXCEPTIONAL),
+    (Decimal(65), Tier.VERY_STRONG),
+    (Decimal(50), Tier.STRONG),
+    (Decimal(35), Tier.MODERATE),
+)
+THESIS_SCORE = {t: f for f, t in TIER_FLOORS}[Tier.STRONG]  # an intact thesis: Strong+
 
 
 class PerformanceClass(enum.Enum):

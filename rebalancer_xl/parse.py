@@ -44,6 +44,15 @@ COMPANY_EVENT = "Company Event"
 LOCK = "Lock"
 ACCOUNT = "Account"  # optional: its presence makes the rows a household's (SPEC §9)
 LAST_PRICE = "Last Rebalance Price"  # from the Performance sheet; optional in the API
+# What a run writes beside each position (the API's result columns too).
+ACTION = "Action"
+AMOUNT = "Amount"
+SHARES_TO_TRADE = "Shares to Trade"
+POST_TRADE = "Post-Trade %"
+RULE = "Rule"
+REASON = "Reason"
+FLAGS = "Flags"
+RULE_ID = "Rule ID"  # the API's only: the sheet shows the Rule label
 
 REQUIRED_COLUMNS = (TICKER, CURRENT_PRICE, SHARES, TARGET)
 INPUT_COLUMNS = (

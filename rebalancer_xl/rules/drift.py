@@ -56,17 +56,18 @@ def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCal
     # Decimals are put in the words with `!s`: the same text as `{x}` (checked on
     # 200,000 values), at a fifth of the cost of Decimal.__format__, on every row.
     drift = pp(weight - target)
-    band, outer = bands(target, settings)
-    band_pp, outer_pp = pp(band), pp(outer)
     d = f"drift {'' if drift.is_signed() else '+'}{drift!s}"  # as f"{drift:+}"
     strategy = settings.strategy
     if strategy is _CALENDAR:
         if drift == ZERO:
             return _call(None, _R_CALENDAR, f"{d} pp: at target")
         return _call(target, _R_CALENDAR, f"{d} pp → back to target {pp(target)!s}%")
+    band, outer = bands(target, settings)
+    band_pp = pp(band)
     if abs(drift) < band_pp:
         within = _R_THRESHOLD if strategy is _THRESHOLD else _R_HYBRID
         return _call(None, within, f"{d} pp within ±{band_pp!s} pp band: hold")
+    outer_pp = pp(outer)  # only a drift beyond the band needs the outer edge
     if strategy is _THRESHOLD or abs(drift) >= outer_pp:
         rule = _R_THRESHOLD if strategy is _THRESHOLD else _R_OUTER
         edge = band_pp if strategy is _THRESHOLD else outer_pp

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from rebalancer_xl.model import (
+    CASH,
     ZERO,
     Holding,
     Metrics,
@@ -52,10 +53,13 @@ def portfolio_metrics(holdings: Sequence[Holding]) -> Metrics:
 
     # Largest and smallest are among stock positions: cash is not a position to trim,
     # and a new pick with no shares yet is not held.
-    stocks = [h for h in holdings if not h.is_cash]
-    held = [h for h in stocks if h.value > 0]
-    largest = max(stocks, key=lambda h: h.value, default=None)  # the first of equals
-    smallest = min(held, key=lambda h: h.value, default=None)
+    stocks = [h for h in holdings if h.ticker != CASH]
+    largest = smallest = None
+    for h in stocks:  # one pass, first of equals (as max and min would pick)
+        if largest is None or h.value > largest.value:
+            largest = h
+        if h.value > ZERO and (smallest is None or h.value < smallest.value):
+            smallest = h
 
     priced = [h for h in holdings if h.last_price is not None]
     last_value = sum((h.shares * h.last_price for h in priced if h.last_price), ZERO)

@@ -3,16 +3,12 @@ them out and for a run that opens a new household row (SPEC §9). Pure: no openp
 
 from __future__ import annotations
 
-from rebalancer_xl.model import Tier
+from rebalancer_xl.model import TIER_FLOORS, Tier
 from rebalancer_xl.workbook.schema import HOLDINGS_TABLE, HoldingsHeader
 
-# Score thresholds of SPEC §1, highest first; the labels come from the core's Tier.
-_TIER_FLOORS: tuple[tuple[int, Tier], ...] = (
-    (75, Tier.EXCEPTIONAL),
-    (65, Tier.VERY_STRONG),
-    (50, Tier.STRONG),
-    (35, Tier.MODERATE),
-)
+# The score ladder is the core's (model.TIER_FLOORS): a changed floor changes the
+# engine's tiers and the sheet's Tier formula together.
+_TIER_FLOORS = TIER_FLOORS
 
 
 def _esc(header: str) -> str:
@@ -28,7 +24,7 @@ def whole(header: str) -> str:
     return f"{HOLDINGS_TABLE}[[{_esc(header)}]]"
 
 
-def _tier_formula(score: str) -> str:
+def tier_formula(score: str) -> str:
     text = f'"{Tier.WEAK.label}"'
     for floor, tier in reversed(_TIER_FLOORS):
         text = f'IF({score}>={floor},"{tier.label}",{text})'
@@ -51,5 +47,5 @@ def holdings_formulas(*, household: bool = False) -> dict[str, str]:
         h.CURRENT_VALUE: f'IF(OR({shares}="",{price}=""),"",{shares}*{price})',
         h.WEIGHT: f'IF({value}="","",IFERROR({value}/SUM({whole(h.CURRENT_VALUE)}),""))',
         h.DRIFT: f'IF(OR({this_row(h.WEIGHT)}="",{target}=""),"",{weight}-{target})',
-        h.TIER: _tier_formula(this_row(h.SCORE)),
+        h.TIER: tier_formula(this_row(h.SCORE)),
     }

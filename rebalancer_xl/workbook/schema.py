@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from rebalancer_xl import parse as _parse
 from rebalancer_xl import settings as _settings
 from rebalancer_xl.household import accounts as _accounts
 from rebalancer_xl.parse import LOT_COST, LOT_SHARES
@@ -144,28 +145,31 @@ KIND_LEGEND: dict[Kind, str] = {
 
 
 class HoldingsHeader(enum.StrEnum):
-    TICKER = "Ticker"
-    PURCHASE_PRICE = "Purchase Price"
-    CURRENT_PRICE = "Current Price"
-    SHARES = "Shares"
+    # The columns the core reads and the API returns are named in `parse` (the parser
+    # and the API use them there); the sheet takes the same names. The rest are the
+    # sheet's own formula columns.
+    TICKER = _parse.TICKER
+    PURCHASE_PRICE = _parse.PURCHASE_PRICE
+    CURRENT_PRICE = _parse.CURRENT_PRICE
+    SHARES = _parse.SHARES
     CURRENT_VALUE = "Current Value"
     WEIGHT = "% of Portfolio"
-    TARGET = "Target %"
+    TARGET = _parse.TARGET
     DRIFT = "Drift"
-    SCORE = "Score"
-    PREVIOUS_SCORE = "Previous Score"
+    SCORE = _parse.SCORE
+    PREVIOUS_SCORE = _parse.PREVIOUS_SCORE
     TIER = "Tier"
-    EXIT_TRIGGERS = "Exit Triggers Hit"
-    COMPANY_EVENT = "Company Event"
-    LOCK = "Lock"
-    ACTION = "Action"
-    AMOUNT = "Amount"
-    SHARES_TO_TRADE = "Shares to Trade"
-    POST_TRADE = "Post-Trade %"
-    RULE = "Rule"
-    REASON = "Reason"
-    FLAGS = "Flags"
-    ACCOUNT = "Account"  # only in a household workbook (SPEC §9)
+    EXIT_TRIGGERS = _parse.EXIT_TRIGGERS
+    COMPANY_EVENT = _parse.COMPANY_EVENT
+    LOCK = _parse.LOCK
+    ACTION = _parse.ACTION
+    AMOUNT = _parse.AMOUNT
+    SHARES_TO_TRADE = _parse.SHARES_TO_TRADE
+    POST_TRADE = _parse.POST_TRADE
+    RULE = _parse.RULE
+    REASON = _parse.REASON
+    FLAGS = _parse.FLAGS
+    ACCOUNT = _parse.ACCOUNT  # only in a household workbook (SPEC §9)
 
 
 _H = HoldingsHeader

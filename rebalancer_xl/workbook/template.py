@@ -38,6 +38,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from rebalancer_xl.files import atomic_write
 from rebalancer_xl.model import CASH
+from rebalancer_xl.rules.metrics import LAGGARD_BELOW, WINNER_FROM
 from rebalancer_xl.settings import SETTINGS, SettingSpec, display_value
 from rebalancer_xl.settings import Kind as SettingKind
 from rebalancer_xl.workbook import sample as sample_data
@@ -104,9 +105,11 @@ VALIDATED_ROWS = 500
 NAME_LAST_VALUE = "LastRebalanceValue"
 NAME_QUARTER_RETURN = "PortfolioQuarterReturn"
 
-# Quarterly return classes of SPEC §1.
-_WINNER_FROM = 0.20
-_LAGGARD_BELOW = -0.10
+# The thresholds the formulas test are the core's (rules.metrics; the tier floors are
+# model.TIER_FLOORS, in workbook.formulas): a changed threshold changes the engine and
+# the sheet together.
+_WINNER_FROM = float(WINNER_FROM)  # as a float, so the formula reads 0.2, not 0.20
+_LAGGARD_BELOW = float(LAGGARD_BELOW)
 
 _THIN = Side(style="thin", color="BFBFBF")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
