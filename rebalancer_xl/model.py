@@ -54,16 +54,20 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, ROUND_HALF_UP)
 
 
-class Action(enum.Enum):
+class _HashedEnum(enum.Enum):
+    """An Enum whose members hash by identity: they are singletons compared by identity,
+    so that hash is a valid one, and Enum's own (the name's, in Python) costs ~0.3 µs on
+    every set or dict use, many times a row in a plan."""
+
+    __hash__ = object.__hash__
+
+
+class Action(_HashedEnum):
     HOLD = "HOLD"
     TRIM = "TRIM"  # a rebalancing sale (strategy, cap)
     SELL = "SELL"  # a rule sale: exit signals or a broken thesis
     ADD = "ADD"  # buy more of a position already held
     BUY = "BUY"  # a new position, or the index fund that takes the leftover
-
-    # Members are singletons compared by identity, so the identity hash is a valid one;
-    # Enum's own hashes the name in Python, ~0.3 µs on every set or dict use in a plan.
-    __hash__ = object.__hash__
 
     @property
     def is_sale(self) -> bool:
@@ -79,7 +83,7 @@ _SALES = frozenset({Action.TRIM, Action.SELL})
 _BUYS = frozenset({Action.ADD, Action.BUY})
 
 
-class RuleId(enum.Enum):
+class RuleId(_HashedEnum):
     """Which rule decided a row: a closed set of stable names that never carry a setting's
     value, so `cap` stays `cap` whatever the Cap is. The Rule column shows a readable
     label made from the id and the settings (`rules.labels.rule_label`)."""
@@ -102,20 +106,12 @@ class RuleId(enum.Enum):
     LEFTOVER = "leftover"
     CASH = "cash"
 
-    # Members are singletons compared by identity, so the identity hash is a valid one;
-    # Enum's own hashes the name in Python, ~0.3 µs on every set or dict use in a plan.
-    __hash__ = object.__hash__
 
-
-class Flag(enum.Enum):
+class Flag(_HashedEnum):
     URGENT = "URGENT"
     MONITOR = "MONITOR"
     REVIEW = "REVIEW"
     WASH_SALE = "WASH-SALE"
-
-    # Members are singletons compared by identity, so the identity hash is a valid one;
-    # Enum's own hashes the name in Python, ~0.3 µs on every set or dict use in a plan.
-    __hash__ = object.__hash__
 
 
 class Strategy(enum.Enum):

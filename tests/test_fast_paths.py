@@ -74,6 +74,7 @@ def test_fast_constructors_make_ordinary_frozen_values() -> None:
 
 
 def test_enum_members_hash_by_identity_and_still_work_as_keys() -> None:
+    assert hash(Action.ADD) == object.__hash__(Action.ADD)
     assert {Flag.URGENT: 1}[Flag.URGENT] == 1
     assert Action.TRIM.is_sale
     assert not Action.ADD.is_sale
