@@ -7,14 +7,25 @@ a sheet read with `pandas.read_excel` can be passed straight in.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rebalancer_xl.engine import plan as _plan
+from rebalancer_xl.household import plan_household
+from rebalancer_xl.household.accounts import NAME as ACCOUNTS_NAME
+from rebalancer_xl.household.accounts import TYPE as ACCOUNTS_TYPE
+from rebalancer_xl.household.accounts import (
+    NamedRow,
+    canonical,
+    check_account_lots,
+    parse_accounts,
+    resolve_accounts,
+)
 from rebalancer_xl.model import (
     CASH,
+    Account,
     Decision,
     HistoryEntry,
     Holding,
@@ -26,8 +37,10 @@ from rebalancer_xl.model import (
     Where,
 )
 from rebalancer_xl.parse import (
+    ACCOUNT,
     ACTION,
     AMOUNT,
+    CURRENT_PRICE,
     FLAGS,
     HOLDINGS,
     LOT_COLUMNS,
@@ -44,7 +57,7 @@ from rebalancer_xl.parse import (
     ticker_text,
     validate_parsed,
 )
-from rebalancer_xl.settings import Settings, parse_settings
+from rebalancer_xl.settings import Settings, is_blank, parse_settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,6 +84,7 @@ class Prepared:
     holdings: tuple[Holding, ...]
     settings: Settings
     problems: tuple[Problem, ...]
+    accounts: tuple[Account, ...] | None = None  # a household's (SPEC §9); None: one account
 
     @property
     def errors(self) -> list[Problem]:
@@ -85,17 +99,60 @@ def prepare(
     lots: Sequence[Lot] = (),
     problems_before: Sequence[Problem] = (),
     refused_lots: Sequence[str | None] = (),
+    accounts: Mapping[str, str] | None = None,
 ) -> Prepared:
     """Parse and check everything in one pass: bad cells do not stop the checks across
     rows (targets' sum, cap, Leftover To) nor the lots' totals, which run on what could be
     read. Only the engine waits for input without errors. `problems_before` are those
-    found in reading the input (a repeated column, a lot that could not be read)."""
+    found in reading the input (a repeated column, a lot that could not be read).
+    `accounts` (name → Type) or an Account column makes the rows a household's."""
     parsed = parse_holdings(rows, columns)
     parsed_settings, setting_problems = parse_settings(settings)
     problems = list(problems_before) + list(parsed.problems) + setting_problems
     problems += validate_parsed(parsed, parsed_settings, setting_problems)
     problems += check_lot_totals(lots, parsed, _locate_lot, refused_lots)
-    return Prepared(parsed.holdings, parsed_settings, tuple(problems))
+    present = set(columns) if columns is not None else set(rows[0]) if rows else set()
+    if accounts is None and ACCOUNT not in present:
+        return Prepared(parsed.holdings, parsed_settings, tuple(problems))
+    listed = None
+    if accounts is not None:
+        listed, account_problems = parse_accounts(
+            [{ACCOUNTS_NAME: name, ACCOUNTS_TYPE: kind} for name, kind in accounts.items()],
+            lambda i, column: None,
+        )
+        problems += account_problems
+    named = [
+        NamedRow(
+            r.account,
+            r.holding.shares if r.holding is not None else None,
+            Where("Holdings", row=r.row, column=ACCOUNT, ticker=r.ticker),
+        )
+        for r in parsed.rows
+    ]
+    named += [
+        NamedRow(lot.account, lot.shares, Where(LOTS, row=i, column=ACCOUNT, ticker=lot.ticker))
+        for i, lot in enumerate(lots)
+    ]
+    found, account_problems = resolve_accounts(listed, named, parsed_settings.account_type)
+    problems += account_problems
+    if parsed_settings.withdrawal:
+        problems.append(
+            Problem(
+                "household-withdrawal",
+                "a Withdrawal across several accounts is not planned yet; plan the account "
+                "that pays it on its own",
+                Where("Settings", column="Withdrawal"),
+            )
+        )
+    name = canonical(found)
+    holdings = tuple(replace(h, account=name(h.account)) for h in parsed.holdings)
+    problems += check_account_lots(
+        [replace(lot, account=name(lot.account)) for lot in lots],
+        holdings,
+        lambda i: Where(LOTS, row=i, column=TICKER, ticker=lots[i].ticker),
+        lambda h: Where("Holdings", row=h.row, column=SHARES, ticker=h.ticker),
+    )
+    return Prepared(holdings, parsed_settings, tuple(problems), found)
 
 
 def _locate_lot(ticker: str, index: int, holding: Holding | None) -> Where:
@@ -112,6 +169,7 @@ def make_plan(
     lots: Sequence[Lot | Mapping[str, object]] | pd.DataFrame = (),
     past_trades: Sequence[PastTrade] = (),
     today: date | None = None,
+    accounts: Mapping[str, str] | None = None,
 ) -> Plan:
     """Plan a rebalance; raises `InputError` if the input has errors.
 
@@ -121,6 +179,10 @@ def make_plan(
     every problem found, warnings too, in one pass. Rows are counted from 0 in the order
     given (as `df.iloc` does), and so are `lots`, whose shares must add up, per ticker,
     to the Shares of its holding.
+
+    A household (SPEC §9): an Account column, and `accounts` naming each account's Type
+    (``{"Brokerage": "Taxable", "IRA": "Retirement"}``; without it every account is of
+    Settings' Account Type). Lots and past trades then carry their `account` too.
     """
     frame, problems = _unique_columns(_frame(holdings))
     if settings is not None and not isinstance(settings, Mapping):
@@ -139,20 +201,35 @@ def make_plan(
         lots=lot_values,
         problems_before=problems + lot_problems,
         refused_lots=refused_lots,
+        accounts=accounts,
     )
     if prepared.errors:
         raise InputError(list(prepared.problems))
     lots = lot_values
     as_of = prepared.settings.as_of_date or today or date.today()
-    result = _plan(
-        prepared.holdings,
-        prepared.settings,
-        as_of=as_of,
-        history=history,
-        lots=lots,
-        past_trades=past_trades,
-        warnings=[p for p in prepared.problems if not p.is_error],
-    )
+    warned = [p for p in prepared.problems if not p.is_error]
+    if prepared.accounts is not None:
+        name = canonical(prepared.accounts)
+        result = plan_household(
+            prepared.holdings,
+            prepared.accounts,
+            prepared.settings,
+            as_of=as_of,
+            history=history,
+            lots=[replace(lot, account=name(lot.account)) for lot in lots],
+            past_trades=[replace(t, account=name(t.account)) for t in past_trades],
+            warnings=warned,
+        )
+    else:
+        result = _plan(
+            prepared.holdings,
+            prepared.settings,
+            as_of=as_of,
+            history=history,
+            lots=lots,
+            past_trades=past_trades,
+            warnings=warned,
+        )
     if result.errors:
         raise InputError(list(result.problems))
     return result
@@ -209,6 +286,7 @@ def _lots(lots: object) -> tuple[list[Lot], list[Problem], list[str | None]]:
     problems: list[Problem] = []
     refused: list[str | None] = []
     for i, row in enumerate(rows):
+        account = row.account if isinstance(row, Lot) else None
         if isinstance(row, Lot):
             # A Lot value is checked like a row of the Lots sheet: one check of a lot's
             # numbers, wherever the lot comes from.
@@ -227,8 +305,10 @@ def _lots(lots: object) -> tuple[list[Lot], list[Problem], list[str | None]]:
             problems.append(Problem(code, message, Where(LOTS, row=i, column=header)))
         if lot is None:
             refused.append(ticker_text(values.get(TICKER)) or None)
-        else:
-            out.append(lot)
+            continue
+        if account is None and not is_blank(values.get(ACCOUNT)):
+            account = str(values[ACCOUNT]).strip()
+        out.append(replace(lot, account=account) if account else lot)
     return out, problems, refused
 
 
@@ -261,6 +341,8 @@ def rebalance(
         # stacklevel 2: the warning points at the caller's line, not at this module.
         warnings.warn(RebalanceWarning(problem), stacklevel=2)
     out = holdings.loc[:, ~holdings.columns.duplicated()].copy()
+    if result.is_household:
+        return _household_frame(out, result)
     tickers = [ticker_text(t) for t in out[TICKER]]
     added = CASH not in tickers
     if added:
@@ -273,16 +355,7 @@ def rebalance(
             return f"{_ADDED_CASH}; {d.reason}"
         return d.reason
 
-    for column, get in (
-        (ACTION, lambda d: d.action.value),
-        (AMOUNT, lambda d: float(d.amount)),
-        (SHARES_TO_TRADE, lambda d: float(d.shares)),
-        (POST_TRADE, lambda d: float(d.post_trade_weight)),
-        (RULE, lambda d: d.rule),
-        (RULE_ID, lambda d: d.rule_id.value),
-        (REASON, reason),
-        (FLAGS, lambda d: d.flag_text),
-    ):
+    for column, get in _outputs(reason):
         out[column] = [get(by_ticker[t]) if t in by_ticker else None for t in tickers]
     return out
 
@@ -317,3 +390,46 @@ def _next_label(index: pd.Index) -> object:
     if pd.api.types.is_integer_dtype(index.dtype):
         return int(index.max()) + 1 if len(index) else 0
     return CASH if CASH not in index else f"{CASH} (added)"
+
+
+def _outputs(
+    reason: Callable[[Decision], str] = lambda d: d.reason,
+) -> tuple[tuple[str, Callable[[Decision], Any]], ...]:
+    """The columns `rebalance()` adds, in the workbook's order."""
+    return (
+        (ACTION, lambda d: d.action.value),
+        (AMOUNT, lambda d: float(d.amount)),
+        (SHARES_TO_TRADE, lambda d: float(d.shares)),
+        (POST_TRADE, lambda d: float(d.post_trade_weight)),
+        (RULE, lambda d: d.rule),
+        (RULE_ID, lambda d: d.rule_id.value),
+        (REASON, reason),
+        (FLAGS, lambda d: d.flag_text),
+    )
+
+
+def _household_frame(out: pd.DataFrame, result: Plan) -> pd.DataFrame:
+    """A household's rows, each with its own account's decision (rows are matched by
+    position); a buy in an account that had no row for the ticker appends one."""
+    import pandas as pd
+
+    out = out.reset_index(drop=True)
+    by_row = {d.row: d for d in result.decisions}
+    new = [d for d in result.decisions if d.row >= len(out)]
+    if new:
+        prices = {t.ticker: float(t.price) for t in result.trades}
+        added = pd.DataFrame(
+            [
+                {
+                    TICKER: d.ticker,
+                    ACCOUNT: d.account,
+                    SHARES: 0,
+                    CURRENT_PRICE: prices.get(d.ticker),
+                }
+                for d in new
+            ]
+        )
+        out = pd.concat([out, added], ignore_index=True)
+    for column, get in _outputs():
+        out[column] = [get(by_row[i]) if i in by_row else None for i in range(len(out))]
+    return out

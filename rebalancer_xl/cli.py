@@ -39,8 +39,9 @@ order given. Every ENTRY has the same keys, whatever its status:
   rule_id, reason, flags}}], trades [{{side, ticker, shares, price, amount, rule,
   rule_id, lots,
   short_term_gain, long_term_gain, estimated_tax}}], portfolio_value, cash_left,
-  as_of, next_rebalance_date, emergency_only, notes, metrics, tax, written,
-  content_lost.
+  as_of, next_rebalance_date, emergency_only, notes, metrics, tax, accounts (a
+  household's, with each account's cash before and after; else empty), written,
+  content_lost. In a household every action and trade also has its account.
 A key with no value is an empty list, or null: a file with errors has no plan, and
 written is null on a dry run or when nothing was written. Stopped by Ctrl-C, the
 document lists only the files that were finished.
@@ -91,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--sample",
         action="store_true",
         help="fill it with the guide's sample portfolio to try things out",
+    )
+    new.add_argument(
+        "--household",
+        action="store_true",
+        help="several accounts in one workbook: an Accounts sheet and Account columns "
+        "(with --sample: the sample portfolio held in a Brokerage account and an IRA)",
     )
     new.add_argument(
         "--macro",
@@ -211,7 +218,7 @@ def _new(args: argparse.Namespace) -> int:
             print("rebalancer-xl: a macro-enabled workbook must end in .xlsm", file=sys.stderr)
             return EXIT_USAGE
         try:
-            made = build_macro_workbook(path, sample=args.sample)
+            made = build_macro_workbook(path, sample=args.sample, household=args.household)
         except FileExistsError as err:
             print(f"rebalancer-xl: {err}", file=sys.stderr)
             return EXIT_FAILED
@@ -229,8 +236,9 @@ def _new(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    build_workbook(path, sample=args.sample)
-    print(f"created {path}" + (" (sample portfolio)" if args.sample else ""))
+    build_workbook(path, sample=args.sample, household=args.household)
+    kind = " (sample household)" if args.household else " (sample portfolio)"
+    print(f"created {path}" + (kind if args.sample else ""))
     return EXIT_OK
 
 

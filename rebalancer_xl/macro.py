@@ -117,7 +117,9 @@ def button_script() -> str:
     return BUTTON_SCRIPT
 
 
-def build_macro_workbook(path: str | os.PathLike[str], *, sample: bool = False) -> list[Path]:
+def build_macro_workbook(
+    path: str | os.PathLike[str], *, sample: bool = False, household: bool = False
+) -> list[Path]:
     """Write the macro-enabled workbook and the Python module its button runs.
 
     Returns the files written: the .xlsm and `<name>.py` beside it. Refuses a workbook
@@ -133,7 +135,7 @@ def build_macro_workbook(path: str | os.PathLike[str], *, sample: bool = False) 
             "away (or delete it) and run again"
         )
     vba = vba_project()
-    wb = render_workbook(sample=sample)
+    wb = render_workbook(sample=sample, household=household)
     set_code_names(wb)
     button = ButtonPlace.below_table(wb[S.HOLDINGS])
     package = add_macro_button(_package(wb), vba, sheet=S.HOLDINGS, place=button)

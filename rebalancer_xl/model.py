@@ -132,6 +132,11 @@ class SellMode(enum.Enum):
 class AccountType(enum.Enum):
     TAXABLE = "Taxable"
     RETIREMENT = "Retirement"
+    ROTH = "Roth"  # a household account (SPEC §9); taxed like Retirement: not at all
+
+    @property
+    def taxed(self) -> bool:
+        return self is AccountType.TAXABLE
 
 
 class LotMethod(enum.Enum):
@@ -303,6 +308,7 @@ class Holding:
     purchase_price: Decimal | None = None
     last_price: Decimal | None = None  # price at the last rebalance (Performance sheet)
     row: int = 0  # position among the input rows
+    account: str = ""  # the household account holding the row (SPEC §9); "" in one account
     # shares × price, computed once: a plan reads it a dozen times a position.
     value: Decimal = field(init=False, repr=False, compare=False)
 
@@ -355,6 +361,7 @@ class Lot:
     shares: Decimal
     cost_per_share: Decimal
     row: int = 0
+    account: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +373,7 @@ class PastTrade:
     side: Action  # ADD/BUY = purchase, TRIM/SELL = sale
     shares: Decimal
     price: Decimal | None = None  # the fill price, when known
+    account: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +394,7 @@ class Decision:
     drift_pp: Decimal = ZERO
     value: Decimal = ZERO
     row: int = 0
+    account: str = ""
 
     @property
     def flag_text(self) -> str:
@@ -423,6 +432,7 @@ class Trade:
     short_term_gain: Decimal = ZERO
     long_term_gain: Decimal = ZERO
     estimated_tax: Decimal = ZERO
+    account: str = ""
 
     @property
     def side(self) -> str:
@@ -520,6 +530,29 @@ class Metrics:
 
 
 @dataclass(frozen=True, slots=True)
+class Account:
+    """One account of a household (SPEC §9): its name, as rows name it, and its type."""
+
+    name: str
+    type: AccountType
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCash:
+    """One household account's money in a plan: cash before, sales in, buys out, after."""
+
+    account: Account
+    cash: Decimal
+    sold: Decimal
+    bought: Decimal
+
+    @property
+    def cash_after(self) -> Decimal:
+        return self.cash + self.sold - self.bought
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """The engine's answer: one decision per holding, the orders, and the totals."""
 
@@ -536,6 +569,11 @@ class Plan:
     turnover: Decimal = ZERO  # (buys + sells) / 2 / portfolio value
     crash: bool = False
     metrics: Metrics = field(default_factory=lambda: Metrics(value=ZERO))
+    accounts: tuple[AccountCash, ...] = ()  # a household's accounts; () for one account
+
+    @property
+    def is_household(self) -> bool:
+        return bool(self.accounts)
 
     @property
     def errors(self) -> tuple[Problem, ...]:

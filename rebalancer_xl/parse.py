@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from rebalancer_xl.household.accounts import merge_targets
 from rebalancer_xl.model import (
     CASH,
     ONE,
@@ -41,6 +42,7 @@ PREVIOUS_SCORE = "Previous Score"
 EXIT_TRIGGERS = "Exit Triggers Hit"
 COMPANY_EVENT = "Company Event"
 LOCK = "Lock"
+ACCOUNT = "Account"  # optional: its presence makes the rows a household's (SPEC §9)
 LAST_PRICE = "Last Rebalance Price"  # from the Performance sheet; optional in the API
 # What a run writes beside each position (the API's result columns too).
 ACTION = "Action"
@@ -69,6 +71,7 @@ INPUT_COLUMNS = (
     EXIT_TRIGGERS,
     COMPANY_EVENT,
     LOCK,
+    ACCOUNT,
 )
 
 # Letters, digits and the punctuation real symbols use (BRK.B, RDS-A, BF/B, "ABC 1").
@@ -102,6 +105,8 @@ class RowRead:
     ticker: str | None  # None: blank, unreadable or not a valid symbol
     target: Decimal | None  # None: the Target % cell was bad or unreadable
     holding: Holding | None  # None: the row was refused, or repeats a ticker
+    account: str = ""  # the Account cell, in a household
+    target_given: bool = True  # False: Target % left blank (in a household: "not given here")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +159,10 @@ def parse_holdings(
 
     holdings: list[Holding] = []
     read: list[RowRead] = []
-    first_row: dict[str, int] = {}
+    # In a household a ticker may have one row per account: a repeat is the same
+    # (account, ticker) twice.
+    household = ACCOUNT in present
+    first_row: dict[tuple[str, str], int] = {}
     for index, row in enumerate(rows):
         inputs = {k: row.get(k) for k in INPUT_COLUMNS if k in row}
         # A row whose only content is unreadable formulas is not a position: the reader
@@ -166,22 +174,28 @@ def parse_holdings(
         raw = row.get(TICKER)
         ticker = ticker_text(raw)
         valid = ticker if ticker and _TICKER.match(ticker) else None
-        if ticker in first_row:
+        account = _account_text(row.get(ACCOUNT)) if household else ""
+        given = not is_blank(row.get(TARGET))
+        key = (account, ticker)
+        if key in first_row:
+            again = f"{ticker} in {account}" if account else ticker
             problems.append(
                 Problem(
                     "duplicate-ticker",
-                    f"{ticker} appears again (first {_first_at(locate, first_row[ticker])}); "
-                    "keep one row per position",
+                    f"{again} appears again (first {_first_at(locate, first_row[key])}); "
+                    f"keep one row per position{' and account' if household else ''}",
                     _where(locate, index, TICKER, ticker),
                 )
             )
-            read.append(RowRead(index, valid, target, None))
+            read.append(RowRead(index, valid, target, None, account, given))
             continue
         if ticker:
-            first_row[ticker] = index
+            first_row[key] = index
         if holding is not None:
+            if account:
+                holding = replace(holding, account=account)
             holdings.append(holding)
-        read.append(RowRead(index, valid, target, holding))
+        read.append(RowRead(index, valid, target, holding, account, given))
     return ParsedHoldings(tuple(holdings), tuple(problems), tuple(read))
 
 
@@ -201,6 +215,11 @@ def ticker_text(raw: object) -> str:
     if hasattr(raw, "item") and not isinstance(raw, str):  # a numpy scalar from pandas
         return ticker_text(raw.item())
     return str(raw).strip().upper()
+
+
+def _account_text(raw: object) -> str:
+    """An account's name as rows give it; names match as typed, spaces trimmed."""
+    return "" if is_blank(raw) or isinstance(raw, Unread) else str(raw).strip()
 
 
 def _first_at(locate: Locate | None, row: int) -> str:
@@ -373,6 +392,10 @@ def validate(
     refused = set(refused_settings)
     problems: list[Problem] = []
     at_setting = locate_setting or (lambda name: Where("Settings", column=name))
+    if any(r.account for r in read):
+        # A household's targets are per ticker, over its rows in every account (SPEC §9).
+        read, disagree = merge_targets(read, lambda r: _where(locate, r.row, TARGET, r.ticker))
+        problems.extend(disagree)
     if all(r.ticker == CASH for r in read):
         # A new workbook starts with its CASH row: until a position is typed there is
         # nothing to rebalance, and that is the one thing to say.

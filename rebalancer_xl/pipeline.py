@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from rebalancer_xl import __version__
 from rebalancer_xl.engine import plan as make_plan
 from rebalancer_xl.files import atomic_write, locked, remove_stale
+from rebalancer_xl.household import plan_household
 from rebalancer_xl.model import WHOLE_FILE, Plan, Problem
 from rebalancer_xl.workbook.grid import Book, Op
 from rebalancer_xl.workbook.schema import SETTINGS_SHEET
@@ -56,15 +57,28 @@ def plan_book(book: Book, *, as_of: date | None = None, today: date | None = Non
     if inputs.errors:
         return outcome
     run_date = as_of or inputs.settings.as_of_date or today or date.today()
-    plan = make_plan(
-        inputs.holdings,
-        inputs.settings,
-        as_of=run_date,
-        history=inputs.history,
-        lots=inputs.lots,
-        past_trades=inputs.past_trades,
-        warnings=[p for p in inputs.problems if not p.is_error],
-    )
+    warnings = [p for p in inputs.problems if not p.is_error]
+    if inputs.accounts is not None:  # a household: several accounts (SPEC §9)
+        plan = plan_household(
+            inputs.holdings,
+            inputs.accounts,
+            inputs.settings,
+            as_of=run_date,
+            history=inputs.history,
+            lots=inputs.lots,
+            past_trades=inputs.past_trades,
+            warnings=warnings,
+        )
+    else:
+        plan = make_plan(
+            inputs.holdings,
+            inputs.settings,
+            as_of=run_date,
+            history=inputs.history,
+            lots=inputs.lots,
+            past_trades=inputs.past_trades,
+            warnings=warnings,
+        )
     # The engine's own problems (a withdrawal locked rows cannot pay; targets not reviewed
     # within the year), placed on their Settings cell.
     found = [_on_cell(p, inputs) for p in plan.problems if p not in inputs.problems]

@@ -80,6 +80,12 @@ CATALOGUE: dict[str, Entry] = {
     "sells-more-than-held": Entry(E, "a sale fill for more shares than are held"),
     "cash-negative": Entry(E, "the fills would take the cash below zero"),
     "missing-cash-row": Entry(E, "Holdings has no CASH row for the fills' money"),
+    # -- a household (SPEC §9) -----------------------------------------------------------
+    "duplicate-account": Entry(E, "the Accounts sheet lists an account twice"),
+    "unknown-account": Entry(E, "a row names an account the Accounts sheet does not list"),
+    "missing-account": Entry(E, "a row holding shares names no account"),
+    "targets-disagree": Entry(E, "a ticker's rows give different Target % values"),
+    "household-withdrawal": Entry(E, "a withdrawal is not planned in a household yet"),
     # -- the file -------------------------------------------------------------------------
     "file-not-found": Entry(E, "the path does not exist"),
     "not-a-file": Entry(E, "the path is a folder"),

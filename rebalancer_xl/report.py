@@ -38,6 +38,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "reason": d.reason,
                 "flags": d.flag_text,
             }
+            | ({"account": d.account} if plan.is_household else {})
             for d in plan.decisions
         ],
         "trades": [
@@ -63,6 +64,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "long_term_gain": float(t.long_term_gain),
                 "estimated_tax": float(t.estimated_tax),
             }
+            | ({"account": t.account} if plan.is_household else {})
             for t in plan.trades
         ],
         "portfolio_value": float(plan.portfolio_value),
@@ -84,7 +86,24 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             ],
             "notes": list(tax.notes),
         },
+        "accounts": _accounts_to_list(plan),
     }
+
+
+def _accounts_to_list(plan: Plan) -> list[dict[str, Any]]:
+    """A household's accounts (none for one account): each one's cash before, its
+    sales, its buys and its cash after."""
+    return [
+        {
+            "account": c.account.name,
+            "type": c.account.type.value,
+            "cash": float(c.cash),
+            "sold": float(c.sold),
+            "bought": float(c.bought),
+            "cash_after": float(c.cash_after),
+        }
+        for c in plan.accounts
+    ]
 
 
 def _metrics_to_dict(m: Metrics) -> dict[str, Any]:
@@ -138,6 +157,7 @@ def no_plan() -> dict[str, Any]:
         "notes": [],
         "metrics": None,
         "tax": None,
+        "accounts": [],
     }
 
 

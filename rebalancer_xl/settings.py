@@ -178,7 +178,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Account Type",
         Kind.CHOICE,
         AccountType.TAXABLE,
-        "Taxable accounts get lot selection and tax estimates; Retirement skips them.",
+        "Taxable accounts get lot selection and tax estimates; Retirement and Roth skip them.",
         _choices(AccountType),
     ),
     SettingSpec(

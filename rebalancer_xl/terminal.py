@@ -148,7 +148,7 @@ def _print_plan(out: Console, r: dict[str, Any], dry_run: bool) -> None:
     actions = r["actions"]
     colour = {"SELL": "red", "TRIM": "yellow", "ADD": "green", "BUY": "green"}
     columns = [
-        _Column("Ticker", [a["ticker"] for a in actions], True, 100),
+        _Column("Ticker", [_in_account(a, " ({})") for a in actions], True, 100),
         _Column(
             "Action",
             [f"[{colour.get(a['action'], 'white')}]{a['action']}[/]" for a in actions],
@@ -165,7 +165,11 @@ def _print_plan(out: Console, r: dict[str, Any], dry_run: bool) -> None:
     summary = _metrics_line(r["metrics"])
     if summary:
         out.print(summary, markup=False)
-    reasons = [(a["ticker"], a["reason"]) for a in actions if a["action"] != "HOLD" or a["flags"]]
+    reasons = [
+        (_in_account(a, " in {}"), a["reason"])
+        for a in actions
+        if a["action"] != "HOLD" or a["flags"]
+    ]
     if reasons:
         out.print(_hanging(reasons))
     tax = r["tax"]
@@ -189,6 +193,18 @@ def _print_plan(out: Console, r: dict[str, Any], dry_run: bool) -> None:
             out.print(_hanging(sold))
     for note in tax["notes"]:
         out.print(Padding(Text(note), (0, 0, 0, 2)))
+    accounts = []
+    for acct in r.get("accounts", []):  # a household: where each order goes (SPEC §9)
+        orders = [t for t in r["trades"] if t.get("account") == acct["account"]]
+        listing = ", ".join(f"{t['side']} {t['shares']:g} {t['ticker']}" for t in orders)
+        accounts.append(
+            (
+                f"{acct['account']} ({acct['type']})",
+                f"{listing or 'no trades'}; cash {acct['cash']:,.2f} → {acct['cash_after']:,.2f}",
+            )
+        )
+    if accounts:
+        out.print(_hanging(accounts))
     out.print(
         f"Cash after trades: {r['cash_left']:,.2f}.  Next rebalance: {r['next_rebalance_date']}.",
         markup=False,
@@ -213,3 +229,9 @@ def _hanging(rows: Sequence[tuple[str, str]]) -> Table:
     for ticker, text in rows:
         grid.add_row(Text(f"  {ticker}:"), Text(text))
     return grid
+
+
+def _in_account(a: dict[str, Any], form: str) -> str:
+    """A ticker, with its account in a household ("PLTR (IRA)", "PLTR in IRA")."""
+    account = a.get("account")
+    return a["ticker"] + form.format(account) if account else str(a["ticker"])

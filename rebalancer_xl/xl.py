@@ -31,6 +31,7 @@ from rebalancer_xl.workbook.grid import (
     ClearContents,
     DeleteSheet,
     FitRows,
+    Formula,
     Op,
     PrintLayout,
     SetColor,
@@ -272,6 +273,8 @@ def excel_value(value: object) -> Any:
     """
     if value is None:
         return None
+    if isinstance(value, Formula):  # a new household row's copy of the table's formulas
+        return value.text if value.text.startswith("=") else "=" + value.text
     if isinstance(value, str):
         if value == "":
             return None

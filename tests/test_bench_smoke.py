@@ -23,6 +23,7 @@ CASES = {
     "lossless_write.py": ["--quick"],
     "quarter.py": ["--repeats", "1"],
     "dask_batch.py": ["--quick"],
+    "household.py": ["--sizes", "20", "--repeats", "1"],
 }
 #: Scripts that measure levers rather than targets print no PASS/MISS table.
 NO_TARGETS: set[str] = set()

@@ -74,10 +74,11 @@ from decimal import Decimal
 
 from rebalancer_xl.model import Tier
 from rebalancer_xl.rules.metrics import performance_class
-from rebalancer_xl.workbook.template import _tier_formula, performance_formulas
+from rebalancer_xl.workbook.formulas import tier_formula
+from rebalancer_xl.workbook.template import performance_formulas
 
 print("engine", Tier.of(Decimal(78)).label, performance_class(Decimal("0.22")).value)
-print("sheet", ">=80," in _tier_formula("S"), ">=0.25," in str(performance_formulas(2)))
+print("sheet", ">=80," in tier_formula("S"), ">=0.25," in str(performance_formulas(2)))
 """
 
 

@@ -31,7 +31,8 @@ def test_core_imports_neither_openpyxl_nor_xlwings():
 
 
 def test_the_core_modules_import_no_spreadsheet_library():
-    """The pure layers: model, settings, values, problems, rules, the engine's stages."""
+    """The pure layers: model, settings, values, problems, rules, the engine's stages,
+    the household's folding and placement."""
     assert (
         _libraries_imported_by(
             "import rebalancer_xl.engine, rebalancer_xl.problems, rebalancer_xl.rules.labels\n"
@@ -40,6 +41,7 @@ def test_the_core_modules_import_no_spreadsheet_library():
             "import rebalancer_xl.stages.explain, rebalancer_xl.stages.taxes\n"
             "import rebalancer_xl.stages.harvest, rebalancer_xl.rules.harvest\n"
             "import rebalancer_xl.rules.review\n"
+            "import rebalancer_xl.household.plan, rebalancer_xl.household.placement\n"
         )
         == []
     )

@@ -44,6 +44,12 @@ from rebalancer_xl.pipeline import Outcome, plan_book
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.template import holdings_formulas, render_workbook, save_workbook
 from tests.conftest import convert_many
+from tests.household_books import (
+    MONEY_IS_HERE,
+    RETIREMENT_FIRST,
+    RETIREMENT_FIRST_LOTS,
+    build_household,
+)
 from tests.lo import require_soffice
 from tests.openpyxl_book import READ_SHEETS, book_from_openpyxl
 from tests.xlpayload import (
@@ -193,6 +199,11 @@ def books(tmp_path_factory: pytest.TempPathFactory, sample_master: Path) -> dict
         "bundled": bundled,
         "merged": build_merged(folder / "merged.xlsx"),
         "harvest": build_harvest(folder / "harvest.xlsx"),
+        # SPEC §9's worked rows: retirement first, and a buy opening a new Taxable row.
+        "household": build_household(
+            folder / "household.xlsx", RETIREMENT_FIRST, lots=RETIREMENT_FIRST_LOTS
+        ),
+        "new_row": build_household(folder / "new_row.xlsx", MONEY_IS_HERE),
     }
 
 
@@ -481,7 +492,10 @@ def test_the_lite_script_is_a_script_with_a_sheet_button() -> None:
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("name", ["sample", "every_rule", "again", "broken", "bundled", "harvest"])
+@pytest.mark.parametrize(
+    "name",
+    ["sample", "every_rule", "again", "broken", "bundled", "harvest", "household", "new_row"],
+)
 @pytest.mark.parametrize("client", ["vba", "officejs"])
 def test_the_button_plans_exactly_as_the_command(
     excel: dict[str, Path], name: str, client: str
@@ -502,10 +516,19 @@ def test_the_button_plans_exactly_as_the_command(
         assert batch.plan is not None
         assert batch.plan.decision("IONQ").rule_id.value == "harvest"
         assert [p.code for p in button.problems] == ["targets-not-reviewed"]
+    if name == "household":  # SPEC §9: the IRA makes every trade, the Taxable none
+        assert button.plan is not None
+        assert [(t.account, t.side, t.ticker, t.amount) for t in button.plan.trades] == [
+            ("IRA", "SELL", "PLTR", 10000),
+            ("IRA", "BUY", "ALAB", 2500),
+            ("IRA", "BUY", "ARM", 7500),
+        ]
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("name", ["sample", "every_rule", "again", "bundled", "harvest"])
+@pytest.mark.parametrize(
+    "name", ["sample", "every_rule", "again", "bundled", "harvest", "household", "new_row"]
+)
 @pytest.mark.parametrize("client", ["vba", "lite"])
 def test_the_button_writes_what_the_command_writes(
     excel: dict[str, Path], tmp_path: Path, name: str, client: str

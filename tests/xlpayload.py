@@ -580,6 +580,8 @@ def _typed(value: object) -> object:
         return parsed
     if value.startswith("'"):
         return value[1:]  # typed text; Excel keeps the rest as it is
+    if value.startswith("=") and "tblHoldings[[#This Row]" in value:
+        return value  # a new household row's formula, meant as one (openpyxl stores it so)
     # Anything else is typed as it stands; make sure Excel would keep it as text.
     if (
         value[0] in "=+-@#"

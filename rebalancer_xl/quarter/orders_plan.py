@@ -40,6 +40,7 @@ class OrderLine:
     lots: tuple[LotSale, ...]
     planned: date
     tranche: tuple[int, int] = (1, 1)  # (this one, of how many)
+    account: str = ""  # a household's account the order goes to (SPEC §9); "" otherwise
 
 
 def limit_price(trade: Trade, offset: Decimal) -> Decimal:
@@ -67,7 +68,7 @@ def order_lines(
     `held` maps a ticker to the shares held before the run; a buy of a ticker held at 0
     (or absent) opens a new position and is staged.
     """
-    held = held or {}
+    held = held or {}  # a household's: per ticker, over every account
     weeks = settings.stage_new_positions_over
     lines: list[OrderLine] = []
     for t in plan.trades:
@@ -76,7 +77,17 @@ def order_lines(
         pieces = [p for p in _split(t.shares, weeks, settings.whole_shares) if p > 0]
         if not new_position or weeks <= 1 or len(pieces) <= 1:
             lines.append(
-                OrderLine(t.side, t.ticker, t.shares, limit, t.amount, t.rule, t.lots, plan.as_of)
+                OrderLine(
+                    t.side,
+                    t.ticker,
+                    t.shares,
+                    limit,
+                    t.amount,
+                    t.rule,
+                    t.lots,
+                    plan.as_of,
+                    account=t.account,
+                )
             )
             continue
         spent = ZERO
@@ -96,6 +107,7 @@ def order_lines(
                     (),
                     plan.as_of + WEEK * i,
                     (i + 1, len(pieces)),
+                    t.account,
                 )
             )
     return lines

@@ -34,7 +34,6 @@ from decimal import Decimal
 
 from rebalancer_xl.model import (
     ZERO,
-    AccountType,
     Holding,
     Lot,
     LotSale,
@@ -218,7 +217,7 @@ def sell_from_lots(
     avoid it where it can); what still washes is disallowed and noted. A Retirement
     account gets an empty pick: no lots, no gains, no tax.
     """
-    if settings.account_type is AccountType.RETIREMENT:
+    if not settings.account_type.taxed:
         return LotPick(ticker, sold_on)
     own = [lot for lot in lots if lot.ticker == ticker]
     window = wash_purchases(ticker, sold_on, purchases)
@@ -347,7 +346,7 @@ def summarise(
     offered for harvest, since selling it at a loss now would be a wash sale.
     Retirement: `TaxSummary(applies=False, notes=(RETIREMENT_NOTE,))`.
     """
-    if settings.account_type is AccountType.RETIREMENT:
+    if not settings.account_type.taxed:
         return TaxSummary(applies=False, notes=(RETIREMENT_NOTE,))
     st = sum((p.short_term_gain for p in picks), ZERO)
     lt = sum((p.long_term_gain for p in picks), ZERO)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import date
 
 from rebalancer_xl.model import (
-    AccountType,
     Action,
     Flag,
     Lot,
@@ -35,7 +34,7 @@ NO_LOTS = (
 
 def taxes(state: PlanState) -> None:
     settings, as_of, lots = state.settings, state.as_of, state.lots
-    if settings.account_type is AccountType.RETIREMENT:
+    if not settings.account_type.taxed:
         state.tax = tax_rules.summarise([], settings, as_of)
         return
     if not lots:

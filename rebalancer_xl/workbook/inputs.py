@@ -9,11 +9,13 @@ exactly like one saved by Excel.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from rebalancer_xl.model import (
+    Account,
     Action,
     CellRef,
     HistoryEntry,
@@ -134,6 +136,7 @@ class BookInputs:
     notes: list[str] = field(default_factory=list)
     # Where a setting's Value cell is, for the engine's own problems about settings.
     locate_setting: Callable[[str], Where] | None = None
+    accounts: tuple[Account, ...] | None = None  # a household's accounts (SPEC §9); else None
 
     @property
     def errors(self) -> list[Problem]:
@@ -235,6 +238,10 @@ def read_inputs(book: Book) -> BookInputs:
     out.lots = _read_lots(book.get(S.LOTS), out, parsed)
     out.history = _read_history(book.get(S.HISTORY), out)
     out.past_trades = _read_fills(book, out)
+    if book.get(S.ACCOUNTS) is not None or S.HoldingsHeader.ACCOUNT in table.columns:
+        from rebalancer_xl.workbook.household import read_household
+
+        read_household(book, out, parsed, locate)
     return out
 
 
@@ -454,7 +461,10 @@ def _read_lots(
         if lot is None:
             refused.add(None if is_blank(ticker) else ticker_text(ticker))
         else:
-            lots.append(lot)
+            account = _plain(table.get(r, S.LotsHeader.ACCOUNT))
+            lots.append(
+                dataclasses.replace(lot, account="" if is_blank(account) else str(account).strip())
+            )
     holdings_table = out.holdings_table
     if holdings_table is not None:
 
@@ -577,7 +587,17 @@ def _read_fills(book: Book, out: BookInputs) -> tuple[PastTrade, ...]:
                 price = _first_price(
                     table, r, (S.TradesHeader.FILL_PRICE, S.TradesHeader.LIMIT_PRICE)
                 )
-                trades.append(PastTrade(when, ticker, _SIDES[side.strip().upper()], shares, price))
+                account = _plain(table.get(r, S.TradesHeader.ACCOUNT))
+                trades.append(
+                    PastTrade(
+                        when,
+                        ticker,
+                        _SIDES[side.strip().upper()],
+                        shares,
+                        price,
+                        "" if is_blank(account) else str(account).strip(),
+                    )
+                )
     return tuple(trades)
 
 

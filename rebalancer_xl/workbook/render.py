@@ -18,6 +18,7 @@ from rebalancer_xl.quarter.orders_plan import order_lines
 from rebalancer_xl.rules.metrics import QUARTER_PERFORMANCE_LABEL, QUARTER_RETURN_LABEL
 from rebalancer_xl.rules.review import targets_reviewed
 from rebalancer_xl.workbook import schema as S
+from rebalancer_xl.workbook.formulas import holdings_formulas
 from rebalancer_xl.workbook.grid import (
     AddSheet,
     Autofit,
@@ -81,12 +82,20 @@ def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
     table = inputs.holdings_table
     assert table is not None
     first, last = table.first_row, table.last_row()
-    by_row = {
-        inputs.holding_rows[d.ticker]: d for d in plan.decisions if d.ticker in inputs.holding_rows
-    }
+    ops: list[Op] = []
+    if plan.is_household:
+        # A ticker has a row per account: each decision knows its own row.
+        by_row = {first + d.row: d for d in plan.decisions}
+        ops += _new_rows(plan, table, last)
+        last = max(last, *by_row)
+    else:
+        by_row = {
+            inputs.holding_rows[d.ticker]: d
+            for d in plan.decisions
+            if d.ticker in inputs.holding_rows
+        }
     blank = (None,) * len(_OUTPUTS)  # a blank row: clear what an earlier run left
     rows = [_outputs(by_row[r]) if r in by_row else blank for r in range(first, last + 1)]
-    ops: list[Op] = []
     if not rows:
         return ops
     for (header, fmt), values in zip(_OUTPUTS, zip(*rows, strict=True), strict=True):
@@ -96,6 +105,36 @@ def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
             ops.append(SetFormat(S.HOLDINGS, first, col, len(values), 1, fmt))
     # The template wraps the Reason column: its rows grow to show the whole reason.
     ops.append(FitRows(S.HOLDINGS, first, len(rows), table.columns[S.HoldingsHeader.REASON]))
+    return ops
+
+
+def _new_rows(plan: Plan, table: Table, last: int) -> list[Op]:
+    """A household buy in an account that had no row for the ticker opens one below the
+    table (the table grows to take it): its ticker, account, 0 shares and price."""
+    ops: list[Op] = []
+    prices = {t.ticker: t.price for t in plan.trades}
+    # The template's formulas (Current Value, % of Portfolio …) read "this row", so they
+    # serve a new row as they are; written by the run, since neither the package nor
+    # every Excel client fills a table's calculated columns into a row added below it.
+    formulas = {
+        table.columns[header]: Formula("=" + text)
+        for header, text in holdings_formulas(household=True).items()
+        if header in table.columns
+    }
+    for d in plan.decisions:
+        r = table.first_row + d.row
+        if r <= last:
+            continue
+        for col, formula in formulas.items():
+            ops.append(SetValues(S.HOLDINGS, r, col, ((formula,),)))
+        for header, value in (
+            (S.HoldingsHeader.TICKER, d.ticker),
+            (S.HoldingsHeader.ACCOUNT, d.account),
+            (S.HoldingsHeader.SHARES, 0),
+            (S.HoldingsHeader.CURRENT_PRICE, num(prices.get(d.ticker, d.value))),
+        ):
+            if header in table.columns:
+                ops.append(SetValues(S.HOLDINGS, r, table.columns[header], ((value,),)))
     return ops
 
 
@@ -123,12 +162,34 @@ def _lots_text(lots: Sequence[LotSale]) -> str:
     )
 
 
-def trade_rows(plan: Plan, inputs: BookInputs) -> list[tuple[object, ...]]:
-    """Orders as rows in TRADES_COLUMNS order (fills blank): limits moved by the Limit
-    Offset, a new position's buy staged into weekly tranches (`quarter.orders_plan`)."""
-    held = {h.ticker: h.shares for h in inputs.holdings}
+def trade_headers(plan: Plan) -> tuple[str, ...]:
+    """The Trades columns a plan writes: a household's orders also say their account."""
+    headers = S.headers(S.TRADES_COLUMNS)
+    return (*headers, S.TradesHeader.ACCOUNT) if plan.is_household else headers
+
+
+def trade_formats(plan: Plan) -> tuple[str | None, ...]:
+    """The number formats of `trade_headers`' columns (None: as the cell is)."""
+    formats = tuple(
+        None if c.number_format in (S.GENERAL, S.COUNT) else c.number_format
+        for c in S.TRADES_COLUMNS
+    )
+    return (*formats, None) if plan.is_household else formats
+
+
+def trade_rows(
+    plan: Plan, inputs: BookInputs, account: str | None = None
+) -> list[tuple[object, ...]]:
+    """Orders as rows in `trade_headers` order (fills blank): limits moved by the Limit
+    Offset, a new position's buy staged into weekly tranches (`quarter.orders_plan`);
+    only `account`'s orders if given."""
+    held: dict[str, Decimal] = {}
+    for h in inputs.holdings:  # a household holds a ticker in several accounts
+        held[h.ticker] = held.get(h.ticker, Decimal(0)) + h.shares
     rows: list[tuple[object, ...]] = []
     for line in order_lines(plan, inputs.settings, held):
+        if account is not None and line.account != account:
+            continue
         this, of = line.tranche
         rows.append(
             (
@@ -146,6 +207,7 @@ def trade_rows(plan: Plan, inputs: BookInputs) -> list[tuple[object, ...]]:
                 line.planned,
                 None,
             )
+            + ((line.account,) if plan.is_household else ())
         )
     return rows
 
@@ -158,7 +220,7 @@ def _sheet_table(book: Book, sheet: str, key: str) -> Table | None:
 def _trades(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
     ops: list[Op] = []
     table = _sheet_table(book, S.TRADES, S.TradesHeader.SIDE)
-    headers = S.headers(S.TRADES_COLUMNS)
+    headers = trade_headers(plan)
     if table is None:
         ops.append(AddSheet(S.TRADES))
         ops.append(SetValues(S.TRADES, 1, 1, (headers,)))
@@ -166,9 +228,15 @@ def _trades(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
         cols = {h: i + 1 for i, h in enumerate(headers)}
         first, old_last, width = 2, 1, len(headers)
     else:
-        cols = table.columns
+        cols = dict(table.columns)
         first, old_last = table.first_row, table.last_row()
         width = max(cols.values())
+        for header in headers:
+            if header not in cols:  # a household's Account column, added after the others
+                width += 1
+                cols[header] = width
+                ops.append(SetValues(S.TRADES, table.header_row, width, ((header,),)))
+                ops.append(SetColor(S.TRADES, table.header_row, width, 1, 1, HEADER_COLOR))
     if old_last >= first:
         ops.append(ClearContents(S.TRADES, first, 1, old_last - first + 1, width))
     rows = trade_rows(plan, inputs)
@@ -192,10 +260,13 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
     if table is None or S.TradesHeader.FILLED_SHARES not in table.columns:
         return []
     filled = []
+    header = S.headers(S.TRADES_COLUMNS)
+    if S.TradesHeader.ACCOUNT in table.columns:  # a household's fills keep their account
+        header = (*header, S.TradesHeader.ACCOUNT)
     for r in range(table.first_row, table.last_row() + 1):
         # The values as the sheet shows them: a fill typed as =5*2 is archived as 10 (the
         # archive is a record, and a formula copied elsewhere would point at other cells).
-        row = tuple(_shown(table.get(r, h)) for h in S.headers(S.TRADES_COLUMNS))
+        row = tuple(_shown(table.get(r, h)) for h in header)
         if row[7] not in (None, "") and row[9] not in (None, ""):
             filled.append(row)
     earlier = sorted(e.date for e in inputs.history if e.date < info.as_of and not e.snapshot)
@@ -207,7 +278,6 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
     if any(isinstance(v, str) and v == _EXECUTED for row in log.rows for v in row):
         return []  # archived by an earlier run already
     start = log.max_row + 2
-    header = S.headers(S.TRADES_COLUMNS)
     return [
         SetValues(target, start, 1, ((_EXECUTED,),)),
         SetValues(target, start + 1, 1, (header, *filled)),
@@ -321,7 +391,7 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
         (*S.headers(S.LOG_ANALYSIS_COLUMNS), "Post-Trade %", "Rule", "Flags"),
         [
             (
-                d.ticker,
+                f"{d.ticker} ({d.account})" if d.account else d.ticker,
                 num(d.value),
                 num(d.weight),
                 num(d.target),
@@ -376,16 +446,22 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
         )
         w.gap()
 
+    if plan.is_household:
+        # The accounts execute: each one's orders and cash, as its broker will see them.
+        for c in plan.accounts:
+            account = c.account.name
+            w.title(f"Trades in {account} ({c.account.type.value})")
+            rows = trade_rows(plan, inputs, account)
+            if rows:
+                w.table(trade_headers(plan), rows, trade_formats(plan))
+            else:
+                w.line(f"No trades in {account} this run.")
+            w.pair(f"Cash in {account}: before", num(c.cash), S.MONEY)
+            w.pair(f"Cash in {account}: after trades", num(c.cash_after), S.MONEY)
+            w.gap()
     w.title("Trades")
     if plan.trades:
-        w.table(
-            S.headers(S.TRADES_COLUMNS),
-            trade_rows(plan, inputs),
-            tuple(
-                None if c.number_format in (S.GENERAL, S.COUNT) else c.number_format
-                for c in S.TRADES_COLUMNS
-            ),
-        )
+        w.table(trade_headers(plan), trade_rows(plan, inputs), trade_formats(plan))
     else:
         w.line("No trades this run.")
     w.pair("Cash after trades", num(plan.cash_left), S.MONEY)
@@ -395,7 +471,8 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     w.title("Rationale")
     for d in plan.decisions:
         if d.action is not Action.HOLD or d.flags:
-            w.line(f"{d.ticker} {d.action.value}: {d.rule}. {d.reason}")
+            where = f" in {d.account}" if d.account else ""
+            w.line(f"{d.ticker}{where} {d.action.value}: {d.rule}. {d.reason}")
     for note in plan.notes:
         w.line(f"Note: {note}")
     for p in plan.problems:

@@ -11,6 +11,7 @@ from datetime import date
 
 from rebalancer_xl.workbook.schema import (
     RUN_FULL,
+    AccountsHeader,
     HistoryHeader,
     HoldingsHeader,
     LotsHeader,
@@ -127,4 +128,62 @@ HISTORY: tuple[dict[str, object], ...] = _history()
 NOTE = (
     "Sample data: an example portfolio as of 2026-12-31, for trying the tool. "
     "Replace Holdings, Performance, Lots and History with your own."
+)
+
+
+# --- the household sample: the same portfolio held in two accounts (SPEC §9) -------------
+
+BROKERAGE, IRA = "Brokerage", "IRA"
+ACCOUNTS: tuple[dict[str, object], ...] = (
+    {AccountsHeader.ACCOUNT: BROKERAGE, AccountsHeader.TYPE: "Taxable", AccountsHeader.NOTE: ""},
+    {
+        AccountsHeader.ACCOUNT: IRA,
+        AccountsHeader.TYPE: "Retirement",
+        AccountsHeader.NOTE: "Traditional IRA: sells here cost no tax",
+    },
+)
+
+# (account, shares) per ticker; the targets are the household's, given on the first row.
+_SPLIT: dict[str, tuple[tuple[str, int], ...]] = {
+    "PLTR": ((BROKERAGE, 100), (IRA, 150)),
+    "ALAB": ((BROKERAGE, 200),),
+    "CRWV": ((IRA, 220),),
+    "ARM": ((IRA, 80),),
+    "TEM": ((BROKERAGE, 125),),
+    "IONQ": ((BROKERAGE, 150),),
+    "CASH": ((BROKERAGE, 1180), (IRA, 1000)),
+}
+
+
+def _household_holdings() -> tuple[dict[str, object], ...]:
+    rows: list[dict[str, object]] = []
+    for row in HOLDINGS:
+        for i, (account, shares) in enumerate(_SPLIT[str(row[_H.TICKER])]):
+            split = {**row, _H.SHARES: shares, _H.ACCOUNT: account}
+            if i:  # the household's target is given once
+                split[_H.TARGET] = None
+            rows.append(split)
+    return tuple(rows)
+
+
+HOUSEHOLD_HOLDINGS = _household_holdings()
+
+# The Brokerage account's lots (an IRA's sales are not taxed, so its lots are not needed).
+_HOUSEHOLD_LOTS: tuple[tuple[str, date, int, float], ...] = (
+    ("PLTR", date(2025, 3, 14), 100, 80.00),
+    ("ALAB", date(2025, 6, 10), 120, 98.00),
+    ("ALAB", date(2026, 8, 14), 80, 128.00),
+    ("TEM", date(2025, 9, 5), 75, 72.00),
+    ("TEM", date(2026, 3, 18), 50, 92.00),
+    ("IONQ", date(2026, 6, 24), 150, 45.00),
+)
+HOUSEHOLD_LOTS: tuple[dict[str, object], ...] = tuple(
+    {
+        LotsHeader.TICKER: t,
+        LotsHeader.ACQUIRED: d,
+        LotsHeader.SHARES: s,
+        LotsHeader.COST: c,
+        LotsHeader.ACCOUNT: BROKERAGE,
+    }
+    for t, d, s, c in _HOUSEHOLD_LOTS
 )

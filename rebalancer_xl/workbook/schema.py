@@ -17,6 +17,7 @@ from datetime import date
 
 from rebalancer_xl import parse as _parse
 from rebalancer_xl import settings as _settings
+from rebalancer_xl.household import accounts as _accounts
 
 # --- Sheet names -------------------------------------------------------------------
 
@@ -28,6 +29,7 @@ TRADES = "Trades"
 LOTS = "Lots"
 HISTORY = "History"
 CHECKLIST = "Checklist"
+ACCOUNTS = _accounts.ACCOUNTS  # optional: a household's accounts (SPEC §9)
 LOG_PREFIX = "Log "
 
 #: The order the template creates sheets in; run logs are appended after these.
@@ -56,6 +58,7 @@ READ_SHEETS: tuple[str, ...] = (
     HISTORY,
     TRADES,
     CHECKLIST,
+    ACCOUNTS,
 )
 
 _LOG_NAME = re.compile(r"^Log (\d{4}-\d{2}-\d{2})$")
@@ -165,6 +168,7 @@ class HoldingsHeader(enum.StrEnum):
     RULE = _parse.RULE
     REASON = _parse.REASON
     FLAGS = _parse.FLAGS
+    ACCOUNT = _parse.ACCOUNT  # only in a household workbook (SPEC §9)
 
 
 _H = HoldingsHeader
@@ -347,6 +351,7 @@ class LotsHeader(enum.StrEnum):
     ACQUIRED = _parse.ACQUIRED
     SHARES = _parse.SHARES
     COST = _parse.COST_PER_SHARE
+    ACCOUNT = "Account"  # only in a household workbook
 
 
 LOTS_COLUMNS: tuple[Column, ...] = (
@@ -377,6 +382,7 @@ class TradesHeader(enum.StrEnum):
     COMMISSION = "Commission"
     PLANNED_DATE = "Planned Date"
     APPLIED = "Applied"
+    ACCOUNT = "Account"  # only in a household workbook: where the order is placed
 
 
 _T = TradesHeader
@@ -549,6 +555,48 @@ LOG_ANALYSIS_COLUMNS: tuple[Column, ...] = (
     Column(_L.DRIFT, Kind.OUTPUT, SIGNED_PERCENT, 10, "Current % − Target %."),
     Column(_L.ACTION, Kind.OUTPUT, GENERAL, 9, "What the run decided."),
     Column(_L.AMOUNT, Kind.OUTPUT, MONEY, 13, "Money value of the trade."),
+)
+
+
+class AccountsHeader(enum.StrEnum):
+    # household.accounts owns the names for its parser, as settings.py does for Settings.
+    ACCOUNT = _accounts.NAME
+    TYPE = _accounts.TYPE
+    NOTE = _accounts.NOTE
+
+
+ACCOUNTS_COLUMNS: tuple[Column, ...] = (
+    Column(
+        AccountsHeader.ACCOUNT,
+        Kind.INPUT,
+        GENERAL,
+        14,
+        "The account's name, as the Account column of Holdings, Lots and Trades writes it.",
+    ),
+    Column(
+        AccountsHeader.TYPE,
+        Kind.INPUT,
+        GENERAL,
+        12,
+        "Taxable, Retirement (IRA, 401(k)) or Roth. Sells go to Retirement and Roth first.",
+    ),
+    Column(AccountsHeader.NOTE, Kind.INPUT, GENERAL, 30, "Anything you want to remember."),
+)
+
+#: A household workbook's extra columns (SPEC §9), added after the others.
+HOUSEHOLD_HOLDINGS_COLUMN = Column(
+    HoldingsHeader.ACCOUNT,
+    Kind.INPUT,
+    GENERAL,
+    12,
+    "The account holding this row (see the Accounts sheet). A ticker may have a row in "
+    "each account; give its Target % on one of them.",
+)
+HOUSEHOLD_LOTS_COLUMN = Column(
+    LotsHeader.ACCOUNT, Kind.INPUT, GENERAL, 12, "The account holding this lot."
+)
+HOUSEHOLD_TRADES_COLUMN = Column(
+    TradesHeader.ACCOUNT, Kind.OUTPUT, GENERAL, 12, "The account to place the order in."
 )
 
 #: The tabular sheets and their columns, in template order.

@@ -37,12 +37,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from rebalancer_xl.files import atomic_write
-from rebalancer_xl.model import CASH, TIER_FLOORS, Tier
+from rebalancer_xl.model import CASH
 from rebalancer_xl.rules.metrics import LAGGARD_BELOW, QUARTER_RETURN_LABEL, WINNER_FROM
 from rebalancer_xl.settings import SETTINGS, SettingSpec, display_value
 from rebalancer_xl.settings import Kind as SettingKind
 from rebalancer_xl.workbook import sample as sample_data
+from rebalancer_xl.workbook.formulas import holdings_formulas
+from rebalancer_xl.workbook.formulas import whole as _whole
 from rebalancer_xl.workbook.schema import (
+    ACCOUNTS,
+    ACCOUNTS_COLUMNS,
     BODY_FILL,
     CHECKLIST,
     CHECKLIST_COLUMNS,
@@ -56,6 +60,9 @@ from rebalancer_xl.workbook.schema import (
     HOLDINGS,
     HOLDINGS_COLUMNS,
     HOLDINGS_TABLE,
+    HOUSEHOLD_HOLDINGS_COLUMN,
+    HOUSEHOLD_LOTS_COLUMN,
+    HOUSEHOLD_TRADES_COLUMN,
     KIND_LEGEND,
     LOTS,
     LOTS_COLUMNS,
@@ -99,9 +106,9 @@ VALIDATED_ROWS = 500
 NAME_LAST_VALUE = "LastRebalanceValue"
 NAME_QUARTER_RETURN = "PortfolioQuarterReturn"
 
-# The thresholds the formulas test are the core's (model.TIER_FLOORS, rules.metrics):
-# a changed threshold changes the engine and the sheet together.
-_TIER_FLOORS = TIER_FLOORS
+# The thresholds the formulas test are the core's (rules.metrics; the tier floors are
+# model.TIER_FLOORS, in workbook.formulas): a changed threshold changes the engine and
+# the sheet together.
 _WINNER_FROM = float(WINNER_FROM)  # as a float, so the formula reads 0.2, not 0.20
 _LAGGARD_BELOW = float(LAGGARD_BELOW)
 
@@ -119,30 +126,40 @@ _RED = PatternFill("solid", fgColor="FFC7CE")
 _GREEN = PatternFill("solid", fgColor="C6EFCE")
 
 
-def build_workbook(path: str | os.PathLike[str], *, sample: bool = False) -> None:
-    """Write a new workbook to `path`; with `sample`, filled with the sample portfolio.
+def build_workbook(
+    path: str | os.PathLike[str], *, sample: bool = False, household: bool = False
+) -> None:
+    """Write a new workbook to `path`; with `sample`, filled with the sample portfolio;
+    with `household`, with an Accounts sheet and Account columns (SPEC §9).
 
     The file is written to a temporary name beside `path` and then moved into place, so
     an existing workbook is never left half-written.
     """
-    save_workbook(render_workbook(sample=sample), Path(path))
+    save_workbook(render_workbook(sample=sample, household=household), Path(path))
 
 
-def render_workbook(*, sample: bool = False) -> Workbook:
+def render_workbook(*, sample: bool = False, household: bool = False) -> Workbook:
     """The workbook in memory, before it is saved."""
     wb = Workbook()
     wb.remove(wb.worksheets[0])
     for name in SHEET_ORDER:
         wb.create_sheet(name)
+    if household:
+        # The household's extra columns go last, so every other column keeps its letter.
+        wb.create_sheet(ACCOUNTS, index=SHEET_ORDER.index(HOLDINGS) + 1)
+        _plain_sheet(wb[ACCOUNTS], ACCOUNTS_COLUMNS, sample_data.ACCOUNTS if sample else ())
 
     _settings_sheet(wb, sample)
-    holding_rows = _holdings_sheet(wb[HOLDINGS], sample)
-    _performance_sheet(wb, sample)
-    _plain_sheet(wb[TRADES], TRADES_COLUMNS, ())
-    _plain_sheet(wb[LOTS], LOTS_COLUMNS, sample_data.LOTS if sample else ())
+    holding_rows = _holdings_sheet(wb[HOLDINGS], sample, household)
+    _performance_sheet(wb, sample, household)
+    trades = (*TRADES_COLUMNS, HOUSEHOLD_TRADES_COLUMN) if household else TRADES_COLUMNS
+    _plain_sheet(wb[TRADES], trades, ())
+    lots_columns = (*LOTS_COLUMNS, HOUSEHOLD_LOTS_COLUMN) if household else LOTS_COLUMNS
+    lots = sample_data.HOUSEHOLD_LOTS if household else sample_data.LOTS
+    _plain_sheet(wb[LOTS], lots_columns, lots if sample else ())
     _plain_sheet(wb[HISTORY], HISTORY_COLUMNS, sample_data.HISTORY if sample else ())
     _checklist_sheet(wb[CHECKLIST])
-    _dashboard_sheet(wb[DASHBOARD], holding_rows, sample)
+    _dashboard_sheet(wb[DASHBOARD], holding_rows, sample, household)
 
     wb.active = 0
     props = wb.properties
@@ -303,45 +320,9 @@ def _rule(
 # --- Holdings --------------------------------------------------------------------------
 
 
-def _esc(header: str) -> str:
-    # Inside a structured reference these four characters are escaped with a quote.
-    return "".join("'" + ch if ch in "[]#'" else ch for ch in header)
-
-
-def _this_row(header: str) -> str:
-    return f"{HOLDINGS_TABLE}[[#This Row],[{_esc(header)}]]"
-
-
-def _whole(header: str) -> str:
-    return f"{HOLDINGS_TABLE}[[{_esc(header)}]]"
-
-
-def _tier_formula(score: str) -> str:
-    text = f'"{Tier.WEAK.label}"'
-    for floor, tier in reversed(_TIER_FLOORS):
-        text = f'IF({score}>={floor},"{tier.label}",{text})'
-    return f'IF(ISNUMBER({score}),{text},"")'
-
-
-def holdings_formulas() -> dict[str, str]:
-    """The formula of each Holdings formula column (no leading '='), by header.
-
-    Blank inputs give blank results rather than errors, so empty rows stay quiet.
-    """
-    h = HoldingsHeader
-    shares, price = _this_row(h.SHARES), _this_row(h.CURRENT_PRICE)
-    value, weight, target = _this_row(h.CURRENT_VALUE), _this_row(h.WEIGHT), _this_row(h.TARGET)
-    return {
-        h.CURRENT_VALUE: f'IF(OR({shares}="",{price}=""),"",{shares}*{price})',
-        h.WEIGHT: f'IF({value}="","",IFERROR({value}/SUM({_whole(h.CURRENT_VALUE)}),""))',
-        h.DRIFT: f'IF(OR({weight}="",{target}=""),"",{weight}-{target})',
-        h.TIER: _tier_formula(_this_row(h.SCORE)),
-    }
-
-
-def _holdings_sheet(ws: Worksheet, sample: bool) -> int:
+def _holdings_sheet(ws: Worksheet, sample: bool, household: bool = False) -> int:
     """Fill Holdings; return the last table row."""
-    columns = HOLDINGS_COLUMNS
+    columns = (*HOLDINGS_COLUMNS, HOUSEHOLD_HOLDINGS_COLUMN) if household else HOLDINGS_COLUMNS
     notes = None
     if sample:
         ticker = column(columns, HoldingsHeader.TICKER)
@@ -349,8 +330,9 @@ def _holdings_sheet(ws: Worksheet, sample: bool) -> int:
     _write_header(ws, columns, notes)
     ws.freeze_panes = "B2"  # keep the Ticker column in view while scrolling right
 
+    sample_rows = sample_data.HOUSEHOLD_HOLDINGS if household else sample_data.HOLDINGS
     rows = (
-        sample_data.HOLDINGS
+        sample_rows
         if sample
         else [*({} for _ in range(BLANK_HOLDING_ROWS - 1)), sample_data.CASH_ROW]
     )
@@ -359,7 +341,7 @@ def _holdings_sheet(ws: Worksheet, sample: bool) -> int:
         note = Comment(sample_data.CASH_NOTE, "rebalancer_xl")
         note.width, note.height = 260, 90
         ws.cell(row=last, column=1).comment = note
-    formulas = holdings_formulas()
+    formulas = holdings_formulas(household=household)
     for row in range(2, last + 1):
         for index, col in enumerate(columns, start=1):
             if col.header in formulas:
@@ -547,8 +529,10 @@ def _setting_validation(
 # --- Performance -------------------------------------------------------------------------
 
 
-def performance_formulas(row: int) -> dict[str, str]:
-    """The formula of each Performance formula column on `row` (no leading '=')."""
+def performance_formulas(row: int, *, household: bool = False) -> dict[str, str]:
+    """The formula of each Performance formula column on `row` (no leading '=').
+
+    In a household a ticker's shares are summed over its rows in every account."""
     p, h = PerformanceHeader, HoldingsHeader
     cols = PERFORMANCE_COLUMNS
     ticker = f"{_letter(cols, p.TICKER)}{row}"
@@ -557,6 +541,11 @@ def performance_formulas(row: int) -> dict[str, str]:
     ret = f"{_letter(cols, p.RETURN)}{row}"
     weight = f"{_letter(cols, p.LAST_WEIGHT)}{row}"
     match = f"MATCH({ticker},{_whole(h.TICKER)},0)"
+    shares = (
+        f"SUMIF({_whole(h.TICKER)},{ticker},{_whole(h.SHARES)})"
+        if household
+        else f"INDEX({_whole(h.SHARES)},{match})"
+    )
     return {
         p.CURRENT_PRICE: (
             f'IF({ticker}="","",IFERROR(INDEX({_whole(h.CURRENT_PRICE)},{match}),""))'
@@ -567,7 +556,7 @@ def performance_formulas(row: int) -> dict[str, str]:
         ),
         p.LAST_WEIGHT: (
             f'IF(OR({ticker}="",NOT(ISNUMBER({last_price}))),"",'
-            f'IFERROR(INDEX({_whole(h.SHARES)},{match})*{last_price}/{NAME_LAST_VALUE},""))'
+            f'IFERROR({shares}*{last_price}/{NAME_LAST_VALUE},""))'
         ),
         p.CONTRIBUTION: f'IF(AND(ISNUMBER({weight}),ISNUMBER({ret})),{weight}*{ret},"")',
         # Rounded like drift, so a return of exactly +20% is a Winner despite floats.
@@ -578,7 +567,7 @@ def performance_formulas(row: int) -> dict[str, str]:
     }
 
 
-def _performance_sheet(wb: Workbook, sample: bool) -> None:
+def _performance_sheet(wb: Workbook, sample: bool, household: bool = False) -> None:
     ws = wb[PERFORMANCE]
     columns = PERFORMANCE_COLUMNS
     p = PerformanceHeader
@@ -587,7 +576,7 @@ def _performance_sheet(wb: Workbook, sample: bool) -> None:
     _write_rows(ws, columns, sample_data.PERFORMANCE if sample else ())
     for row in range(first, last + 1):
         _style_body(ws, row, columns)
-        for header, formula in performance_formulas(row).items():
+        for header, formula in performance_formulas(row, household=household).items():
             index = [c.header for c in columns].index(header) + 1
             ws.cell(row=row, column=index, value="=" + formula)
 
@@ -709,8 +698,13 @@ def _metric_row(label: str) -> int:
     return _FIRST_METRIC_ROW + _METRICS.index(label)
 
 
-def _dashboard_metrics() -> dict[str, tuple[str | ArrayFormula, str | ArrayFormula | None, str]]:
-    """Per metric: the value formula (column B), the weight formula (column C), the format."""
+def _dashboard_metrics(
+    household: bool = False,
+) -> dict[str, tuple[str | ArrayFormula, str | ArrayFormula | None, str]]:
+    """Per metric: the value formula (column B), the weight formula (column C), the format.
+
+    In a household the largest and smallest positions are tickers, their weight summed
+    over every account's row (SPEC §9), not single rows."""
     h = HoldingsHeader
     value, weight, ticker = _whole(h.CURRENT_VALUE), _whole(h.WEIGHT), _whole(h.TICKER)
     total = f"B{_metric_row('Total value')}"
@@ -727,6 +721,8 @@ def _dashboard_metrics() -> dict[str, tuple[str | ArrayFormula, str | ArrayFormu
     # and a zero-share new pick is not held yet. Array formulas, so that Excel versions
     # without dynamic arrays evaluate the IF over the whole column too.
     stock = f'ISNUMBER({weight})*({ticker}<>"{CASH}")'
+    if household:
+        weight = f"SUMIF({ticker},{ticker},{weight})"
 
     def position(label: str, pick: str) -> tuple[ArrayFormula, ArrayFormula, str]:
         row = _metric_row(label)
@@ -771,7 +767,9 @@ def _dashboard_metrics() -> dict[str, tuple[str | ArrayFormula, str | ArrayFormu
     }
 
 
-def _dashboard_sheet(ws: Worksheet, holding_rows: int, sample: bool) -> None:
+def _dashboard_sheet(
+    ws: Worksheet, holding_rows: int, sample: bool, household: bool = False
+) -> None:
     ws.sheet_view.showGridLines = False
     for letter, width in (("A", 34), ("B", 16), ("C", 11), ("D", 3)):
         ws.column_dimensions[letter].width = width
@@ -791,7 +789,7 @@ def _dashboard_sheet(ws: Worksheet, holding_rows: int, sample: bool) -> None:
 
     ws.cell(row=_FIRST_METRIC_ROW - 1, column=1, value="Portfolio").font = _SECTION_FONT
     formula_fill = PatternFill("solid", fgColor=BODY_FILL[Kind.FORMULA])
-    for label, (main, share, fmt) in _dashboard_metrics().items():
+    for label, (main, share, fmt) in _dashboard_metrics(household).items():
         row = _metric_row(label)
         ws.cell(row=row, column=1, value=label).border = _BORDER
         cell = ws.cell(row=row, column=2, value=main)
