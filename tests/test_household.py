@@ -222,6 +222,24 @@ def test_the_household_sample_runs_and_places_per_account(tmp_path: Path) -> Non
         assert a["cash_after"] >= 0
 
 
+def test_a_household_s_orders_say_which_account_each_goes_to(tmp_path: Path) -> None:
+    """The run writes Trades with an Account column; `orders` carries it to the broker's
+    file, so each order is placed in the account the plan chose."""
+    import csv
+
+    book = tmp_path / "H.xlsx"
+    assert cli_main(["new", str(book), "--sample", "--household"]) == 0
+    doc = run_json("run", book)
+    assert doc["exit"] == 0, doc["problems"]
+    out = tmp_path / "orders.csv"
+    assert cli_main(["orders", str(book), "-o", str(out)]) == 0
+    with out.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    planned = sorted((t["account"], t["side"], t["ticker"]) for t in doc["trades"])
+    assert sorted((r["Account"], r["Side"], r["Ticker"]) for r in rows) == planned
+    assert {r["Account"] for r in rows} == {"Brokerage", "IRA"}
+
+
 # --- what a household can get wrong --------------------------------------------------------
 
 
