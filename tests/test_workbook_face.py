@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -288,3 +289,59 @@ def test_the_chart_takes_in_a_holding_typed_below_the_table(cli, sample, at):
     assert refs == [f"Holdings!${c}$2:${c}${below}" for c in letters]
     categories = {s.cat.numRef.f if s.cat.numRef else s.cat.strRef.f for s in chart.series}
     assert {c.replace("'", "") for c in categories} == {f"Holdings!$A$2:$A${below}"}
+
+
+@pytest.mark.libreoffice
+def test_a_long_log_repeats_its_table_header_on_every_page(tmp_path: Path, cli):
+    """A book of 120 holdings: the Log's holdings table runs over several pages, and
+    each printed page starts again with its header row (Excel's print titles)."""
+    from tests.conftest import big_book
+    from tests.lo import require_pdftoppm, require_soffice
+
+    exe = require_soffice()
+    require_pdftoppm()  # poppler-utils, which brings pdftotext too
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext is not None
+    book = big_book(tmp_path / "big.xlsx", 120)
+    for _ in range(2):  # the second run replaces the day's Log, and its print titles
+        assert cli("run", book, "--as-of", "2026-12-31").code == 0
+    with zipfile.ZipFile(book) as z:
+        assert z.read("xl/workbook.xml").count(b"_xlnm.Print_Titles") == 1
+    wb = openpyxl.load_workbook(book)
+    log = next(n for n in wb.sheetnames if n.startswith("Log "))
+    titles = wb[log].print_title_rows
+    assert titles is not None
+    header_row = int(titles.split(":")[0].lstrip("$"))
+    assert wb[log].cell(row=header_row, column=1).value == "Ticker"
+    for name in wb.sheetnames:
+        if name != log:
+            wb.remove(wb[name])
+    only_log = tmp_path / "log.xlsx"
+    wb.save(only_log)
+    profile = tmp_path / "profile"
+    subprocess.run(
+        [
+            exe,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(only_log),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
+    text = subprocess.run(
+        [pdftotext, "-layout", str(tmp_path / "log.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert len(pages) >= 3, len(pages)
+    for page in pages[1:-1]:  # every page the table runs over starts with its header
+        assert "Current Value" in page.split("T00")[0], page[:400]

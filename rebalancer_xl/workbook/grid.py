@@ -152,11 +152,13 @@ PRINT_HEADER = "&L&A&RPage &P of &N"
 @dataclass(frozen=True, slots=True)
 class PrintLayout:
     """Print a sheet the run made landscape, scaled to one page wide (as many pages tall
-    as it needs), each page headed by the sheet's name and its page number. Only the
-    command's writer carries it out: xlwings' remote clients have no page setup, so the
-    button leaves the sheet to Excel's defaults."""
+    as it needs), each page headed by the sheet's name and its page number, and row
+    `repeat_row` (the header of its long table) printed again at the top of every page.
+    Only the command's writer carries it out: xlwings' remote clients have no page
+    setup, so the button leaves the sheet to Excel's defaults."""
 
     sheet: str
+    repeat_row: int | None = None
 
 
 Op = (

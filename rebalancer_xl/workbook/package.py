@@ -1071,6 +1071,8 @@ class Package:
                 edit = self._edit(op.sheet)
                 if isinstance(edit, _NewSheet):  # so is the page setup of the user's sheets
                     edit.print_layout = True
+                    if op.repeat_row is not None:
+                        self._print_titles(op.sheet, op.repeat_row)
             elif isinstance(op, FitRows):
                 edit = self._edit(op.sheet)
                 if isinstance(edit, _SheetEdit):
@@ -1081,6 +1083,30 @@ class Package:
                 edit.finish()
                 self._extend_tables(edit)
         self._after_writes()
+
+    def _print_titles(self, name: str, row: int) -> None:
+        """Row `row` of sheet `name` repeats at the top of each printed page: Excel's
+        ``_xlnm.Print_Titles`` defined name, local to the sheet (one per sheet)."""
+        wb = self.tree(self.workbook_part)
+        sheets = wb.find(_M + "sheets")
+        assert sheets is not None
+        index = next(i for i, s in enumerate(sheets) if s.get("name") == name)
+        names = wb.find(_M + "definedNames")
+        if names is None:
+            names = etree.Element(_M + "definedNames")
+            anchor = sheets  # definedNames follows sheets, functionGroups, externalReferences
+            for tag in ("functionGroups", "externalReferences"):
+                found = wb.find(_M + tag)
+                anchor = found if found is not None else anchor
+            anchor.addnext(names)
+        for dn in list(names):  # a replaced Log's own, from the run it replaces
+            if dn.get("name") == "_xlnm.Print_Titles" and dn.get("localSheetId") == str(index):
+                names.remove(dn)
+        entry = etree.SubElement(
+            names, _M + "definedName", name="_xlnm.Print_Titles", localSheetId=str(index)
+        )
+        entry.text = "'{}'!${}:${}".format(name.replace("'", "''"), row, row)
+        self._dirty(self.workbook_part)
 
     def _extend_tables(self, edit: _SheetEdit) -> None:
         """An Excel Table whose last row sits right above added rows grows to take them."""

@@ -387,6 +387,7 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
 
     table_top = w.r
     w.title("Holdings analysis")
+    analysis_header = w.r  # the table that runs over pages in a big book
     w.table(
         (*S.headers(S.LOG_ANALYSIS_COLUMNS), "Post-Trade %", "Rule", "Flags"),
         [
@@ -497,7 +498,8 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     # Fit the tables' columns; the long rationale lines below may run past them.
     ops.append(Autofit(name, table_top + 1, 1, table_bottom - table_top, 10))
     # Ten columns do not fit a portrait page: landscape, scaled to the page's width.
-    ops.append(PrintLayout(name))
+    # The holdings table's header repeats on every printed page.
+    ops.append(PrintLayout(name, repeat_row=analysis_header))
     return ops
 
 
