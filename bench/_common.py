@@ -119,7 +119,7 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[obje
 
 def make_sample(path: Path) -> Path:
     """The bundled sample workbook, made the way a user makes it (`rebalancer-xl new`)."""
-    from rebalancer_xl.workbook.template import build_workbook
+    from rebalancer_xl.adapters.template import build_workbook
 
     build_workbook(path, sample=True)
     return path
@@ -166,22 +166,22 @@ class Phases:
 
     #: (phase, module, attribute); `module` is where the caller looks the name up.
     TARGETS: tuple[tuple[str, str, str], ...] = (
-        ("open package (hostile checks)", "rebalancer_xl.workbook.package", "Package.__init__"),
-        ("read sheets (lxml)", "rebalancer_xl.workbook.package_read", "book_from_package"),
+        ("open package (hostile checks)", "rebalancer_xl.adapters.package", "Package.__init__"),
+        ("read sheets (lxml)", "rebalancer_xl.adapters.package_read", "book_from_package"),
         ("read inputs", "rebalancer_xl.pipeline", "read_inputs"),
         ("engine plan", "rebalancer_xl.pipeline", "make_plan"),
         ("render ops", "rebalancer_xl.pipeline", "render_plan"),
-        ("apply ops to the package", "rebalancer_xl.workbook.package", "Package.apply"),
-        ("write the package", "rebalancer_xl.workbook.package", "Package.write"),
-        ("verify the written package", "rebalancer_xl.workbook.package", "verify"),
+        ("apply ops to the package", "rebalancer_xl.adapters.package", "Package.apply"),
+        ("write the package", "rebalancer_xl.adapters.package", "Package.write"),
+        ("verify the written package", "rebalancer_xl.adapters.package", "verify"),
     )
 
     #: The engine's stages, for a profile of `engine.plan` alone. A target naming a tuple
     #: of functions (the engine's ordered stage lists) times each one under its own name,
     #: indented as the phase is.
     ENGINE: tuple[tuple[str, str, str], ...] = (
-        ("", "rebalancer_xl.engine", "STAGES"),
-        ("  ", "rebalancer_xl.stages.allocate", "ALLOCATION"),
+        ("", "rebalancer_xl.core.engine", "STAGES"),
+        ("  ", "rebalancer_xl.core.stages.allocate", "ALLOCATION"),
     )
 
     def __init__(self, targets: tuple[tuple[str, str, str], ...] | None = None) -> None:

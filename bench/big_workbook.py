@@ -77,7 +77,7 @@ def _sample_with(rows: int) -> Iterator[None]:
 
 
 def make_big(path: Path, rows: int) -> Path:
-    from rebalancer_xl.workbook.template import build_workbook
+    from rebalancer_xl.adapters.template import build_workbook
 
     with _sample_with(rows):
         build_workbook(path, sample=True)

@@ -31,10 +31,10 @@ from pathlib import Path
 
 from _common import Phases, fmt_s, machine_line, median_time, print_table, verdict
 
-from rebalancer_xl.engine import plan
-from rebalancer_xl.model import CASH, Action, Holding, Lot, PastTrade
-from rebalancer_xl.parse import validate
-from rebalancer_xl.settings import Settings
+from rebalancer_xl.core.engine import plan
+from rebalancer_xl.core.model import CASH, Action, Holding, Lot, PastTrade
+from rebalancer_xl.core.parse import validate
+from rebalancer_xl.core.settings import Settings
 
 AS_OF = date(2026, 12, 31)
 TARGET_QUANTUM = Decimal("0.00000001")  # 1e-6 percentage points: exact sums at 100,000 rows

@@ -19,10 +19,10 @@ from decimal import Decimal
 
 import _common as C
 
-from rebalancer_xl.engine import plan
-from rebalancer_xl.household import plan_household
-from rebalancer_xl.model import CASH, Account, AccountType, Holding, Lot
-from rebalancer_xl.settings import Settings
+from rebalancer_xl.core.engine import plan
+from rebalancer_xl.core.household import plan_household
+from rebalancer_xl.core.model import CASH, Account, AccountType, Holding, Lot
+from rebalancer_xl.core.settings import Settings
 
 AS_OF = date(2026, 12, 31)
 ACCOUNTS = (

@@ -5,8 +5,8 @@ richer `Plan`), over the pure engine `plan`.
 """
 
 from rebalancer_xl.api import RebalanceWarning, make_plan, rebalance
-from rebalancer_xl.engine import plan
-from rebalancer_xl.model import (
+from rebalancer_xl.core.engine import plan
+from rebalancer_xl.core.model import (
     Action,
     Decision,
     Flag,
@@ -20,7 +20,7 @@ from rebalancer_xl.model import (
     Strategy,
     Trade,
 )
-from rebalancer_xl.settings import Settings, parse_settings
+from rebalancer_xl.core.settings import Settings, parse_settings
 
 __all__ = [
     "Action",

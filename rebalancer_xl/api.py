@@ -12,18 +12,18 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rebalancer_xl.engine import plan as _plan
-from rebalancer_xl.household import plan_household
-from rebalancer_xl.household.accounts import NAME as ACCOUNTS_NAME
-from rebalancer_xl.household.accounts import TYPE as ACCOUNTS_TYPE
-from rebalancer_xl.household.accounts import (
+from rebalancer_xl.core.engine import plan as _plan
+from rebalancer_xl.core.household import plan_household
+from rebalancer_xl.core.household.accounts import NAME as ACCOUNTS_NAME
+from rebalancer_xl.core.household.accounts import TYPE as ACCOUNTS_TYPE
+from rebalancer_xl.core.household.accounts import (
     NamedRow,
     canonical,
     check_account_lots,
     parse_accounts,
     resolve_accounts,
 )
-from rebalancer_xl.model import (
+from rebalancer_xl.core.model import (
     CASH,
     Account,
     Decision,
@@ -36,7 +36,7 @@ from rebalancer_xl.model import (
     Problem,
     Where,
 )
-from rebalancer_xl.parse import (
+from rebalancer_xl.core.parse import (
     ACCOUNT,
     ACTION,
     AMOUNT,
@@ -57,7 +57,7 @@ from rebalancer_xl.parse import (
     ticker_text,
     validate_parsed,
 )
-from rebalancer_xl.settings import Settings, is_blank, parse_settings
+from rebalancer_xl.core.settings import Settings, is_blank, parse_settings
 
 if TYPE_CHECKING:
     import pandas as pd

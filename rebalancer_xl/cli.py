@@ -51,7 +51,7 @@ document lists only the files that were finished.
 def _date(text: str) -> date:
     # The As-of Date setting's own parser: `--as-of` and the cell accept the same text
     # and the same range of dates.
-    from rebalancer_xl.values import BadValue, parse_run_date
+    from rebalancer_xl.core.values import BadValue, parse_run_date
 
     try:
         return parse_run_date(text, "--as-of")
@@ -212,7 +212,7 @@ def _new(args: argparse.Namespace) -> int:
         print(f"rebalancer-xl: {path} exists; use --force to overwrite it", file=sys.stderr)
         return EXIT_FAILED
     if args.macro:
-        from rebalancer_xl.macro import build_macro_workbook
+        from rebalancer_xl.adapters.macro import build_macro_workbook
 
         if path.suffix.lower() != ".xlsm":
             print("rebalancer-xl: a macro-enabled workbook must end in .xlsm", file=sys.stderr)
@@ -228,7 +228,7 @@ def _new(args: argparse.Namespace) -> int:
         for p in made:
             print(f"created {p}")
         return EXIT_OK
-    from rebalancer_xl.workbook.template import build_workbook
+    from rebalancer_xl.adapters.template import build_workbook
 
     if path.suffix.lower() != ".xlsx":
         print(
@@ -247,7 +247,7 @@ def _new(args: argparse.Namespace) -> int:
 
 def process_to_dict(path: str, options: dict[str, Any]) -> dict[str, Any]:
     """Process one file and return its JSON-ready result (runs in worker processes)."""
-    from rebalancer_xl.model import WHOLE_FILE, Problem
+    from rebalancer_xl.core.model import WHOLE_FILE, Problem
     from rebalancer_xl.pipeline import FileResult, process_file
     from rebalancer_xl.report import result_to_dict
 
@@ -261,7 +261,9 @@ def process_to_dict(path: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rebalancer_xl.cluster import ClusterError  # standard library only; Dask comes later
+    from rebalancer_xl.adapters.cluster import (
+        ClusterError,  # standard library only; Dask comes later
+    )
     from rebalancer_xl.terminal import print_human
 
     options = {
@@ -386,7 +388,7 @@ def _process_all(
     with progress:
         task = progress.add_task("rebalancing", total=len(files))
         if scheduler is not None:
-            from rebalancer_xl.cluster import process_on_cluster
+            from rebalancer_xl.adapters.cluster import process_on_cluster
 
             results = process_on_cluster(
                 files, options, scheduler, jobs, lambda: progress.advance(task)

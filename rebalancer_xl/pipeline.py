@@ -20,15 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rebalancer_xl import __version__
-from rebalancer_xl.engine import plan as make_plan
-from rebalancer_xl.files import atomic_write, locked, remove_stale
-from rebalancer_xl.household import plan_household
-from rebalancer_xl.model import WHOLE_FILE, Plan, Problem
+from rebalancer_xl.adapters.files import atomic_write, locked, remove_stale
+from rebalancer_xl.core.engine import plan as make_plan
+from rebalancer_xl.core.household import plan_household
+from rebalancer_xl.core.model import WHOLE_FILE, Plan, Problem
 from rebalancer_xl.workbook.grid import Book, Op
 from rebalancer_xl.workbook.schema import SETTINGS_SHEET
 
 if TYPE_CHECKING:
-    from rebalancer_xl.workbook.package import Package
+    from rebalancer_xl.adapters.package import Package
 from rebalancer_xl.workbook.inputs import BookInputs, read_inputs
 from rebalancer_xl.workbook.render import RunInfo, render_plan
 
@@ -277,8 +277,8 @@ def _read_edit_write(
     output_dir: str | os.PathLike[str] | None,
     force: bool,
 ) -> FileResult:
-    from rebalancer_xl.workbook.package import Package
-    from rebalancer_xl.workbook.package_read import book_from_package
+    from rebalancer_xl.adapters.package import Package
+    from rebalancer_xl.adapters.package_read import book_from_package
 
     try:
         package = Package(src)  # refuses a hostile package before anything is inflated
@@ -317,7 +317,7 @@ def _write(
     force: bool,
 ) -> FileResult:
     """Edit the package surgically into a temporary file, verify it, then replace `dest`."""
-    from rebalancer_xl.workbook.package import PackageError, verify
+    from rebalancer_xl.adapters.package import PackageError, verify
 
     src = package.path
     in_place = dest.resolve() == src.resolve()
@@ -371,7 +371,7 @@ def _write(
 
 def _unreadable(src: Path, err: Exception) -> Problem:
     """The problem for a package that cannot be opened or read safely."""
-    from rebalancer_xl.workbook.package import PackageError
+    from rebalancer_xl.adapters.package import PackageError
 
     if isinstance(err, PackageError):
         return _file_problem(src, err.code, f"{src.name}: {err.message}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from rebalancer_xl.model import Metrics, Plan, Problem
-from rebalancer_xl.model import problem_line as model_problem_line
+from rebalancer_xl.core.model import Metrics, Plan, Problem
+from rebalancer_xl.core.model import problem_line as model_problem_line
 
 if TYPE_CHECKING:
     from rebalancer_xl.pipeline import FileResult

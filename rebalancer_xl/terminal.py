@@ -19,8 +19,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from rebalancer_xl.core.rules.metrics import QUARTER_PERFORMANCE_LABEL, QUARTER_RETURN_LABEL
 from rebalancer_xl.report import problem_line
-from rebalancer_xl.rules.metrics import QUARTER_PERFORMANCE_LABEL, QUARTER_RETURN_LABEL
 
 FOLD_MIN = 10  # a folded text column is given at least this many characters
 

@@ -43,7 +43,7 @@ from rebalancer_xl.workbook.grid import (
 if TYPE_CHECKING:
     import xlwings as xw
 
-    from rebalancer_xl.model import Problem
+    from rebalancer_xl.core.model import Problem
     from rebalancer_xl.pipeline import Edit, Outcome
 
 #: Sheets a run reads (one list, in the schema); `Log YYYY-MM-DD` sheets too.
@@ -305,7 +305,7 @@ def text_needs_guard(text: str) -> bool:
 
 def problem_text(problem: Problem) -> str:
     """`Holdings!D5: not-a-number: Shares is 'ten', not a number`, as the CLI prints it."""
-    from rebalancer_xl.model import problem_line
+    from rebalancer_xl.core.model import problem_line
     from rebalancer_xl.report import problem_to_dict, where_text
 
     p = problem_to_dict(problem)

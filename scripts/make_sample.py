@@ -18,7 +18,7 @@ SAMPLE = ROOT / "workbook" / "Rebalancing.xlsx"
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))  # run from a checkout without installing the package
-    from rebalancer_xl.workbook.template import build_workbook
+    from rebalancer_xl.adapters.template import build_workbook
 
     build_workbook(SAMPLE, sample=True)
     print(f"wrote {SAMPLE.relative_to(ROOT)}")

@@ -29,9 +29,9 @@ import pytest
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
+from rebalancer_xl.adapters.template import build_workbook
 from rebalancer_xl.cli import main
 from rebalancer_xl.workbook import sample as sample_data
-from rebalancer_xl.workbook.template import build_workbook
 
 AS_OF = sample_data.AS_OF  # the sample's As-of Date setting
 SAMPLE_TICKERS = tuple(str(row["Ticker"]) for row in sample_data.HOLDINGS)
@@ -430,9 +430,9 @@ def libreoffice(libreoffice_run: tuple[dict[str, Path], list[str]]) -> dict[str,
 
 def big_book(path: Path, rows: int) -> Path:
     """A real workbook with `rows` holdings: seconds to process, long enough to be killed."""
+    from rebalancer_xl.adapters.template import build_workbook
     from rebalancer_xl.workbook import sample as sample_data
     from rebalancer_xl.workbook.schema import HoldingsHeader as H
-    from rebalancer_xl.workbook.template import build_workbook
 
     table = tuple(
         {

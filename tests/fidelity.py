@@ -32,7 +32,7 @@ import openpyxl
 import xlsxwriter
 from openpyxl.utils import get_column_letter
 
-from rebalancer_xl.workbook.template import build_workbook
+from rebalancer_xl.adapters.template import build_workbook
 
 HOLDINGS = "Holdings"
 HOLDINGS_TABLE = "tblHoldings"

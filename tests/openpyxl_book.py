@@ -1,6 +1,6 @@
 """A second reader of a workbook, through openpyxl (and calamine for cached values).
 
-The run reads packages with `rebalancer_xl.workbook.package_read`; tests read the same
+The run reads packages with `rebalancer_xl.adapters.package_read`; tests read the same
 files through this independent path and compare the two."""
 
 from __future__ import annotations

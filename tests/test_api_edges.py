@@ -15,7 +15,7 @@ import pytest
 
 import rebalancer_xl
 from rebalancer_xl import InputError
-from rebalancer_xl.model import Lot
+from rebalancer_xl.core.model import Lot
 
 AS_OF = {"As-of Date": "2026-12-31"}
 README = Path(__file__).resolve().parent.parent / "README.md"

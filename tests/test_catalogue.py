@@ -13,8 +13,8 @@ import pytest
 
 import rebalancer_xl
 from rebalancer_xl import Holding, InputError, Settings, make_plan, plan
-from rebalancer_xl.model import CASH, WHOLE_FILE, Problem, Severity, Where
-from rebalancer_xl.problems import CATALOGUE
+from rebalancer_xl.core.model import CASH, WHOLE_FILE, Problem, Severity, Where
+from rebalancer_xl.core.problems import CATALOGUE
 from tests.tables import frame
 
 PACKAGE = Path(rebalancer_xl.__file__).parent
@@ -55,7 +55,7 @@ def _codes_in_source() -> set[str]:
 def test_every_code_the_package_reports_is_catalogued_and_every_entry_is_used():
     used = _codes_in_source()
     assert len(used) > 40  # the walk finds the codes (a broken walk would find none)
-    assert used - set(CATALOGUE) == set(), "catalogue these codes in rebalancer_xl/problems.py"
+    assert used - set(CATALOGUE) == set(), "catalogue these codes in rebalancer_xl/core/problems.py"
     assert set(CATALOGUE) - used == set(), "these catalogued codes are reported nowhere"
 
 

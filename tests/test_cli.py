@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from rebalancer_xl.model import RuleId
+from rebalancer_xl.core.model import RuleId
 from tests.conftest import (
     AS_OF,
     SAMPLE_TICKERS,
@@ -363,7 +363,7 @@ def test_a_crash_on_one_file_does_not_stop_the_batch(cli, batch, monkeypatch):
 
 def test_as_of_reads_dates_as_the_as_of_date_setting_does(cli, sample):
     """One date parser: text the As-of Date cell accepts, `--as-of` accepts too."""
-    from rebalancer_xl.values import parse_date
+    from rebalancer_xl.core.values import parse_date
 
     assert parse_date("2027-1-5", "As-of Date").isoformat() == "2027-01-05"
     run = cli("run", sample, "--dry-run", "--json", "--as-of", "2027-1-5")

@@ -116,7 +116,7 @@ def test_ctrl_c_stops_a_batch_and_says_what_was_written(tmp_path, jobs, how):
 
 _KILLED_WRITER = """
 import sys, time
-from rebalancer_xl.files import atomic_write
+from rebalancer_xl.adapters.files import atomic_write
 with atomic_write(sys.argv[1]) as pending:
     pending.path.write_bytes(b"half a workbook")
     print(pending.path, flush=True)

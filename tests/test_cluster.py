@@ -256,7 +256,7 @@ def test_an_output_folder_only_the_client_can_see_is_reported(cluster, sample_ma
 
 def test_a_worker_of_another_version_refuses_the_file(sample_master, tmp_path):
     """What a worker does when its rebalancer-xl is not the client's (called directly)."""
-    from rebalancer_xl.cluster import rebalance_on_worker
+    from rebalancer_xl.adapters.cluster import rebalance_on_worker
 
     (name,) = books(tmp_path, sample_master, 1)
     seen = ((tmp_path / name).stat().st_size, (tmp_path / name).stat().st_mtime)
@@ -357,7 +357,7 @@ def test_help_says_the_workers_need_the_files_on_a_shared_filesystem():
 def test_the_command_and_the_button_never_import_dask():
     code = (
         "import sys\n"
-        "import rebalancer_xl.xl, rebalancer_xl.cli, rebalancer_xl.cluster, rebalancer_xl.api\n"
+        "import rebalancer_xl.xl, rebalancer_xl.cli, rebalancer_xl.adapters.cluster, rebalancer_xl.api\n"
         "from rebalancer_xl.cli import main\n"
         "main(['run', 'no-such-book.xlsx', '--json'])\n"
         "print('dask:', *sorted(m for m in sys.modules if m.split('.')[0] in "

@@ -24,7 +24,7 @@ import pandas as pd
 
 import rebalancer_xl
 from rebalancer_xl.pipeline import process_file
-from rebalancer_xl.workbook.template import build_workbook
+from rebalancer_xl.adapters.template import build_workbook
 
 assert rebalancer_xl.__file__.startswith(sys.argv[1]), rebalancer_xl.__file__
 book = Path(sys.argv[1]) / "book.xlsx"
@@ -51,7 +51,7 @@ def test_changing_one_header_line_is_followed_by_template_run_and_api(tmp_path: 
     package = Path(rebalancer_xl.__file__).parent
     copy = tmp_path / "rebalancer_xl"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    parse = copy / "parse.py"
+    parse = copy / "core" / "parse.py"
     text = parse.read_text(encoding="utf-8")
     assert text.count('\nSHARES = "Shares"\n') == 1
     parse.write_text(text.replace('\nSHARES = "Shares"\n', '\nSHARES = "Units"\n'), "utf-8")
@@ -72,10 +72,10 @@ def test_changing_one_header_line_is_followed_by_template_run_and_api(tmp_path: 
 THRESHOLD_SCRIPT = """
 from decimal import Decimal
 
-from rebalancer_xl.model import Tier
-from rebalancer_xl.rules.metrics import performance_class
+from rebalancer_xl.core.model import Tier
+from rebalancer_xl.core.rules.metrics import performance_class
 from rebalancer_xl.workbook.formulas import tier_formula
-from rebalancer_xl.workbook.template import performance_formulas
+from rebalancer_xl.adapters.template import performance_formulas
 
 print("engine", Tier.of(Decimal(78)).label, performance_class(Decimal("0.22")).value)
 print("sheet", ">=80," in tier_formula("S"), ">=0.25," in str(performance_formulas(2)))
@@ -87,8 +87,8 @@ def test_changing_a_threshold_line_changes_the_engine_and_the_sheets_formulas(tm
     copy = tmp_path / "rebalancer_xl"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
     for name, old, new in (
-        ("model.py", "(Decimal(75), Tier.EXCEPTIONAL)", "(Decimal(80), Tier.EXCEPTIONAL)"),
-        ("rules/metrics.py", 'WINNER_FROM = Decimal("0.20")', 'WINNER_FROM = Decimal("0.25")'),
+        ("core/model.py", "(Decimal(75), Tier.EXCEPTIONAL)", "(Decimal(80), Tier.EXCEPTIONAL)"),
+        ("core/rules/metrics.py", 'WINNER_FROM = Decimal("0.20")', 'WINNER_FROM = Decimal("0.25")'),
     ):
         path = copy / name
         text = path.read_text(encoding="utf-8")

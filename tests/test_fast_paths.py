@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rebalancer_xl.model import (
+from rebalancer_xl.core.model import (
     Action,
     Decision,
     Flag,
@@ -24,8 +24,8 @@ from rebalancer_xl.model import (
     new_trade,
     pp_limit,
 )
-from rebalancer_xl.stages.explain import _qty
-from rebalancer_xl.stages.state import money
+from rebalancer_xl.core.stages.explain import _qty
+from rebalancer_xl.core.stages.state import money
 
 amounts = st.decimals(
     min_value=Decimal("-1e9"), max_value=Decimal("1e9"), allow_nan=False, allow_infinity=False

@@ -1,7 +1,7 @@
 """Files are replaced atomically, with the mode a person expects, through symbolic links.
 
 Every writer (`run` in place or into --output-dir, `new`, `new --macro`) goes through
-`rebalancer_xl.files.atomic_write`. A new file gets 0o666 less the umask like any new
+`rebalancer_xl.adapters.files.atomic_write`. A new file gets 0o666 less the umask like any new
 file; a replaced file keeps its mode; a link is followed and stays a link; and no
 temporary file is left behind, whether the write succeeds, fails or is refused.
 """
@@ -20,8 +20,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from rebalancer_xl.files import atomic_write
-from rebalancer_xl.workbook import package
+from rebalancer_xl.adapters import package
+from rebalancer_xl.adapters.files import atomic_write
 from tests.conftest import AS_OF, copy_as, listing, located, sha256, xlsxwriter_copy
 
 LOG = f"Log {AS_OF.isoformat()}"
@@ -112,7 +112,7 @@ def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
 def test_the_helper_imports_nothing_heavy() -> None:
     """The Excel button imports the package: this module must not slow that down."""
     code = (
-        "import sys; import rebalancer_xl.files; print(','.join(sorted(m for m in "
+        "import sys; import rebalancer_xl.adapters.files; print(','.join(sorted(m for m in "
         "sys.modules if m.split('.')[0] in ('openpyxl', 'pandas', 'xlwings', 'rich', "
         "'python_calamine'))))"
     )

@@ -6,7 +6,7 @@ read the diff of tests/golden/plans.txt before committing it.
 
 from __future__ import annotations
 
-from rebalancer_xl.model import Flag, RuleId
+from rebalancer_xl.core.model import Flag, RuleId
 from tests.golden import GOLDEN, SCENARIOS, render_all
 
 

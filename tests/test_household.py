@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 import rebalancer_xl
 from rebalancer_xl.cli import main as cli_main
-from rebalancer_xl.engine import plan as plan_one
-from rebalancer_xl.household import plan_household
-from rebalancer_xl.model import (
+from rebalancer_xl.core.engine import plan as plan_one
+from rebalancer_xl.core.household import plan_household
+from rebalancer_xl.core.model import (
     CASH,
     Account,
     AccountType,
@@ -34,7 +34,7 @@ from rebalancer_xl.model import (
     Plan,
     cents,
 )
-from rebalancer_xl.settings import Settings
+from rebalancer_xl.core.settings import Settings
 from rebalancer_xl.workbook import schema as S
 from tests.household_books import (
     AS_OF,

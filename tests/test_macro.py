@@ -23,11 +23,11 @@ import pytest
 import xlwings
 from openpyxl.workbook.workbook import Workbook
 
-from rebalancer_xl import macro
+from rebalancer_xl.adapters import macro
+from rebalancer_xl.adapters.template import build_workbook
 from rebalancer_xl.cli import main as cli_main
 from rebalancer_xl.pipeline import process_file
 from rebalancer_xl.workbook import schema as S
-from rebalancer_xl.workbook.template import build_workbook
 from tests.conftest import convert_many
 from tests.lo import require_pdftoppm, require_soffice
 

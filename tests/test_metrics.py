@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from rebalancer_xl.model import PerformanceClass
-from rebalancer_xl.rules.metrics import performance_class
+from rebalancer_xl.core.model import PerformanceClass
+from rebalancer_xl.core.rules.metrics import performance_class
 from tests.tables import D, run
 
 # The guide's sample (workbook/sample.py): $120,000 now, $115,830 at last prices.

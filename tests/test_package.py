@@ -16,7 +16,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from rebalancer_xl.workbook import package
+from rebalancer_xl.adapters import package
 from tests.conftest import AS_OF, located, sha256
 
 
@@ -188,7 +188,7 @@ def test_written_values_read_back_through_openpyxl_and_calamine(processed: Any) 
 _TERM_MIDWAY = """
 import os, signal, sys
 from rebalancer_xl import cli
-from rebalancer_xl.workbook import package
+from rebalancer_xl.adapters import package
 
 real = package.Package.write
 

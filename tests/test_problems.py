@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from rebalancer_xl import InputError, Lot, RebalanceWarning, make_plan, rebalance
-from rebalancer_xl.model import Severity
+from rebalancer_xl.core.model import Severity
 from tests.tables import BASE, D, frame, run
 
 GOOD = """
@@ -141,7 +141,7 @@ def test_target_above_cap_is_a_warning_not_an_error():
 
 
 def test_settings_accept_yes_no_spellings_and_percent_text():
-    from rebalancer_xl.settings import parse_settings
+    from rebalancer_xl.core.settings import parse_settings
 
     for yes in ("Yes", "y", "TRUE", 1, "1", True):
         settings, found = parse_settings({"Whole Shares": yes})

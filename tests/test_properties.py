@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rebalancer_xl import Action, Holding, Lot, Settings, plan
-from rebalancer_xl.model import CASH, HarvestLosses, LotMethod, RuleId, SellMode, Strategy
+from rebalancer_xl.core.model import CASH, HarvestLosses, LotMethod, RuleId, SellMode, Strategy
 
 # Hundreds of hypothesis examples each: left out of the `-m "not slow"` inner loop.
 pytestmark = pytest.mark.slow
@@ -166,10 +166,10 @@ def test_no_position_is_both_bought_and_sold(case):
 
 def _allocated(holdings: list[Holding], config: Settings):
     """The engine's positions after the allocation stages, before rounding is explained."""
-    from rebalancer_xl.rules.schedule import crash_check, schedule_check
-    from rebalancer_xl.stages.allocate import allocate
-    from rebalancer_xl.stages.judge import judge
-    from rebalancer_xl.stages.state import PlanState
+    from rebalancer_xl.core.rules.schedule import crash_check, schedule_check
+    from rebalancer_xl.core.stages.allocate import allocate
+    from rebalancer_xl.core.stages.judge import judge
+    from rebalancer_xl.core.stages.state import PlanState
 
     cash_row = next(h for h in holdings if h.is_cash)
     value = sum((h.value for h in holdings), Decimal(0)) + config.new_capital

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from rebalancer_xl import RebalanceWarning, rebalance
-from rebalancer_xl.model import Severity
+from rebalancer_xl.core.model import Severity
 from tests.conftest import edit, set_cell, sha256
 from tests.tables import frame, run
 

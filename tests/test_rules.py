@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from rebalancer_xl import Action, Flag, HistoryEntry
-from rebalancer_xl.model import RuleId, Tier, pp
-from rebalancer_xl.rules.schedule import add_months, next_quarter_end
-from rebalancer_xl.values import to_decimal
+from rebalancer_xl.core.model import RuleId, Tier, pp
+from rebalancer_xl.core.rules.schedule import add_months, next_quarter_end
+from rebalancer_xl.core.values import to_decimal
 from tests.tables import D, run
 
 WIDE_CAPS = {"Cap": 0.9, "Cap Trim To": 0.85, "Urgent Cap": 0.95, "Urgent Trim To": 0.9}

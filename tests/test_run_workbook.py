@@ -20,8 +20,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from rebalancer_xl import HistoryEntry, Lot, Plan, make_plan
-from rebalancer_xl.model import Tier
-from rebalancer_xl.values import to_decimal
+from rebalancer_xl.core.model import Tier
+from rebalancer_xl.core.values import to_decimal
 from tests.conftest import (
     AS_OF,
     SAMPLE_TICKERS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from rebalancer_xl.settings import SETTINGS, Settings, attr_name, parse_settings
+from rebalancer_xl.core.settings import SETTINGS, Settings, attr_name, parse_settings
 
 
 def test_every_catalogue_default_is_the_dataclass_default():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rebalancer_xl import Action, Flag, Lot
-from rebalancer_xl.model import RuleId
+from rebalancer_xl.core.model import RuleId
 from tests.tables import D, run
 
 

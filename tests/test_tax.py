@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rebalancer_xl.model import (
+from rebalancer_xl.core.model import (
     CASH,
     AccountType,
     Action,
@@ -26,14 +26,14 @@ from rebalancer_xl.model import (
     TaxSummary,
     Trade,
 )
-from rebalancer_xl.rules.lots import (
+from rebalancer_xl.core.rules.lots import (
     is_long_term,
     long_term_from,
     order_lots,
     sale_tax,
     take_lots,
 )
-from rebalancer_xl.rules.tax import (
+from rebalancer_xl.core.rules.tax import (
     RETIREMENT_NOTE,
     harvest_candidates,
     sell_from_lots,
@@ -42,8 +42,8 @@ from rebalancer_xl.rules.tax import (
     tax_on,
     taxable_gains,
 )
-from rebalancer_xl.rules.wash import planned_purchases, wash_sale_disallowed
-from rebalancer_xl.settings import Settings
+from rebalancer_xl.core.rules.wash import planned_purchases, wash_sale_disallowed
+from rebalancer_xl.core.settings import Settings
 
 D = Decimal
 day = date.fromisoformat

@@ -15,16 +15,16 @@ import pytest
 from openpyxl.chart import BarChart
 from openpyxl.worksheet.worksheet import Worksheet
 
-from rebalancer_xl.settings import BY_NAME, SETTINGS, display_value
-from rebalancer_xl.settings import Kind as SettingKind
-from rebalancer_xl.values import EXCEL_ERRORS
-from rebalancer_xl.workbook import sample as sample_data
-from rebalancer_xl.workbook import schema as S
-from rebalancer_xl.workbook.template import (
+from rebalancer_xl.adapters.template import (
     NAME_QUARTER_RETURN,
     build_workbook,
     holdings_formulas,
 )
+from rebalancer_xl.core.settings import BY_NAME, SETTINGS, display_value
+from rebalancer_xl.core.settings import Kind as SettingKind
+from rebalancer_xl.core.values import EXCEL_ERRORS
+from rebalancer_xl.workbook import sample as sample_data
+from rebalancer_xl.workbook import schema as S
 from tests.lo import read_values, recalculate, records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -473,7 +473,7 @@ def test_a_blank_purchase_price_counts_as_unknown_in_the_sheet_and_the_engine(
 
 
 def test_the_flags_note_names_every_flag() -> None:
-    from rebalancer_xl.model import Flag
+    from rebalancer_xl.core.model import Flag
 
     note = S.column(S.HOLDINGS_COLUMNS, H.FLAGS).note
     assert all(flag.value in note for flag in Flag)

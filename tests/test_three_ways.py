@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from rebalancer_xl import HistoryEntry, Lot, make_plan, rebalance
+from rebalancer_xl.adapters.template import build_workbook
+from rebalancer_xl.core.values import to_decimal
 from rebalancer_xl.pipeline import process_file
-from rebalancer_xl.values import to_decimal
-from rebalancer_xl.workbook.template import build_workbook
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
+from rebalancer_xl.adapters.template import build_workbook
 from rebalancer_xl.pipeline import process_file
 from rebalancer_xl.workbook import schema as S
-from rebalancer_xl.workbook.template import build_workbook
 
 FILL_DAY = date(2027, 1, 5)
 SECOND_RUN = date(2027, 1, 25)

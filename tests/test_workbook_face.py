@@ -16,9 +16,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from rebalancer_xl.rules.metrics import QUARTER_PERFORMANCE_LABEL, QUARTER_RETURN_LABEL
+from rebalancer_xl.adapters.template import build_workbook
+from rebalancer_xl.core.rules.metrics import QUARTER_PERFORMANCE_LABEL, QUARTER_RETURN_LABEL
 from rebalancer_xl.workbook import schema as S
-from rebalancer_xl.workbook.template import build_workbook
 from tests.conftest import AS_OF, Processed
 from tests.lo import read_values
 

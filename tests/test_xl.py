@@ -38,11 +38,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
 from rebalancer_xl import xl
+from rebalancer_xl.adapters.template import holdings_formulas, render_workbook, save_workbook
 from rebalancer_xl.cli import main as cli_main
-from rebalancer_xl.model import Action
+from rebalancer_xl.core.model import Action
 from rebalancer_xl.pipeline import Outcome, plan_book
 from rebalancer_xl.workbook import schema as S
-from rebalancer_xl.workbook.template import holdings_formulas, render_workbook, save_workbook
 from tests.conftest import convert_many
 from tests.household_books import (
     MONEY_IS_HERE,
@@ -425,7 +425,7 @@ def test_the_remote_engine_hands_over_values_the_way_the_reader_expects() -> Non
 
 
 def test_problem_lines_read_like_the_command_s() -> None:
-    from rebalancer_xl.model import CellRef, Problem, Severity, Where
+    from rebalancer_xl.core.model import CellRef, Problem, Severity, Where
 
     problems = [
         Problem(

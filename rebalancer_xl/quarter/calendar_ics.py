@@ -20,10 +20,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
+from rebalancer_xl.core.rules.schedule import next_rebalance_date
+from rebalancer_xl.core.settings import Settings
+from rebalancer_xl.core.values import BadValue, parse_date
 from rebalancer_xl.quarter.trades_sheet import OrderRow, plain
-from rebalancer_xl.rules.schedule import next_rebalance_date
-from rebalancer_xl.settings import Settings
-from rebalancer_xl.values import BadValue, parse_date
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book
 from rebalancer_xl.workbook.inputs import find_table

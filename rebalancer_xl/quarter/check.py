@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from rebalancer_xl.engine import plan as make_plan
-from rebalancer_xl.model import Action, Flag, InputError, Plan
+from rebalancer_xl.core.engine import plan as make_plan
+from rebalancer_xl.core.model import Action, Flag, InputError, Plan
 from rebalancer_xl.pipeline import Edit
 from rebalancer_xl.quarter.tracking import snapshot_row_ops
 from rebalancer_xl.workbook import schema as S

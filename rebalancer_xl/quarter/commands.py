@@ -18,8 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rebalancer_xl.files import atomic_write
-from rebalancer_xl.model import Problem
+from rebalancer_xl.adapters.files import atomic_write
+from rebalancer_xl.core.model import Problem
 from rebalancer_xl.pipeline import Edit, FileResult, edit_file
 from rebalancer_xl.workbook.grid import Book
 
@@ -114,7 +114,7 @@ def _print_problems(path: str, problems: list[dict[str, str]]) -> None:
 
 def _guarded(path: str, editor: Callable[[Book], Edit], **options: Any) -> FileResult:
     """edit_file, with a bug turned into a located problem rather than a traceback."""
-    from rebalancer_xl.model import CellRef, Where
+    from rebalancer_xl.core.model import CellRef, Where
 
     try:
         return edit_file(path, editor, **options)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from rebalancer_xl.model import CASH, ZERO, CellRef, Problem, Where, cents
+from rebalancer_xl.core.model import CASH, ZERO, CellRef, Problem, Where, cents
+from rebalancer_xl.core.settings import is_blank
+from rebalancer_xl.core.values import BadValue, parse_date, parse_decimal
 from rebalancer_xl.quarter.trades_sheet import OrderRow, plain
-from rebalancer_xl.settings import is_blank
-from rebalancer_xl.values import BadValue, parse_date, parse_decimal
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.inputs import BookInputs, Table
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from rebalancer_xl.model import ZERO, Action, LotSale, Plan, Trade, cents
-from rebalancer_xl.settings import Settings
+from rebalancer_xl.core.model import ZERO, Action, LotSale, Plan, Trade, cents
+from rebalancer_xl.core.settings import Settings
 
 WEEK = timedelta(days=7)
 #: Fractional tranches are cut to this many places; the last one takes the rest.

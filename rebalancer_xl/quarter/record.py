@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from rebalancer_xl.model import CASH, ZERO, Holding, Lot, cents
+from rebalancer_xl.core.model import CASH, ZERO, Holding, Lot, cents
+from rebalancer_xl.core.rules.lots import order_lots
+from rebalancer_xl.core.settings import Settings, is_blank
 from rebalancer_xl.pipeline import Edit
 from rebalancer_xl.quarter.fills import Fill, located, read_fills
 from rebalancer_xl.quarter.tracking import as_date, cell_number, checklist_ops, snapshot_row_ops
 from rebalancer_xl.quarter.trades_sheet import OrderRow, plain, read_orders, trades_table
-from rebalancer_xl.rules.lots import order_lots
-from rebalancer_xl.settings import Settings, is_blank
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, ClearContents, Formula, Op, SetFormat, SetValues
 from rebalancer_xl.workbook.inputs import BookInputs, Table, find_table, read_inputs

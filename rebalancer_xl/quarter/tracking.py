@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from rebalancer_xl.core.values import BadValue, parse_date
 from rebalancer_xl.quarter.trades_sheet import plain
-from rebalancer_xl.values import BadValue, parse_date
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Op, SetFormat, SetValues
 from rebalancer_xl.workbook.inputs import find_table

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from rebalancer_xl.settings import is_blank
-from rebalancer_xl.values import BadValue, parse_date, parse_decimal
+from rebalancer_xl.core.settings import is_blank
+from rebalancer_xl.core.values import BadValue, parse_date, parse_decimal
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Formula
 from rebalancer_xl.workbook.inputs import Table, find_table

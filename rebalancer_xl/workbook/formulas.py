@@ -3,7 +3,7 @@ them out and for a run that opens a new household row (SPEC §9). Pure: no openp
 
 from __future__ import annotations
 
-from rebalancer_xl.model import TIER_FLOORS, Tier
+from rebalancer_xl.core.model import TIER_FLOORS, Tier
 from rebalancer_xl.workbook.schema import HOLDINGS_TABLE, HoldingsHeader
 
 # The score ladder is the core's (model.TIER_FLOORS): a changed floor changes the

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rebalancer_xl.household.accounts import (
+from rebalancer_xl.core.household.accounts import (
     NamedRow,
     canonical,
     check_account_lots,
     parse_accounts,
     resolve_accounts,
 )
-from rebalancer_xl.model import CellRef, Holding, Where
-from rebalancer_xl.parse import Locate, ParsedHoldings
-from rebalancer_xl.problems import problem
+from rebalancer_xl.core.model import CellRef, Holding, Where
+from rebalancer_xl.core.parse import Locate, ParsedHoldings
+from rebalancer_xl.core.problems import problem
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Formula
 from rebalancer_xl.workbook.inputs import BookInputs, find_table

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from rebalancer_xl.model import (
+from rebalancer_xl.core.model import (
     Account,
     Action,
     CellRef,
@@ -26,7 +26,7 @@ from rebalancer_xl.model import (
     Severity,
     Where,
 )
-from rebalancer_xl.parse import (
+from rebalancer_xl.core.parse import (
     INPUT_COLUMNS,
     LAST_PRICE,
     REQUIRED_COLUMNS,
@@ -38,8 +38,8 @@ from rebalancer_xl.parse import (
     ticker_text,
     validate_parsed,
 )
-from rebalancer_xl.settings import BY_NAME, Settings, is_blank, parse_settings
-from rebalancer_xl.values import BadValue, excel_error, parse_decimal, parse_run_date
+from rebalancer_xl.core.settings import BY_NAME, Settings, is_blank, parse_settings
+from rebalancer_xl.core.values import BadValue, excel_error, parse_decimal, parse_run_date
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Formula, Sheet, a1, column_letter
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from rebalancer_xl.model import AccountType, Action, Decision, LotSale, Plan
+from rebalancer_xl.core.model import AccountType, Action, Decision, LotSale, Plan
+from rebalancer_xl.core.rules.metrics import QUARTER_PERFORMANCE_LABEL, QUARTER_RETURN_LABEL
+from rebalancer_xl.core.rules.review import targets_reviewed
 from rebalancer_xl.quarter.orders_plan import order_lines
-from rebalancer_xl.rules.metrics import QUARTER_PERFORMANCE_LABEL, QUARTER_RETURN_LABEL
-from rebalancer_xl.rules.review import targets_reviewed
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.formulas import holdings_formulas
 from rebalancer_xl.workbook.grid import (

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from rebalancer_xl import parse as _parse
-from rebalancer_xl import settings as _settings
-from rebalancer_xl.household import accounts as _accounts
+from rebalancer_xl.core import parse as _parse
+from rebalancer_xl.core import settings as _settings
+from rebalancer_xl.core.household import accounts as _accounts
 
 # --- Sheet names -------------------------------------------------------------------
 

@@ -1,0 +1,279 @@
+"""The batch on a Dask cluster: `rebalancer-xl run FILE... --scheduler ADDRESS`.
+
+One task per workbook goes to Dask's distributed scheduler; each task is the very
+function `--jobs N` runs in its pool (`cli.process_to_dict`), so a file's result is the
+same whichever way it ran. The workers read and write the files, so the files (and
+`--output-dir`) must be on a filesystem every worker mounts at the same path; a worker
+that cannot see a file, or sees a different one, says so for that file.
+
+A worker that dies mid-file (killed, out of memory) leaves the workbook as it was or
+completely written, because the write is an atomic replace. The scheduler then runs the
+file again on another worker; how often is the scheduler's `allowed-failures` setting.
+`--scheduler local` sets it to 1 (one retry), and the README starts a scheduler with it.
+
+Only this module imports Dask, and only when `--scheduler` is given: the core, the
+command without `--scheduler` and the Excel button never do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rebalancer_xl import __version__
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+LOCAL = "local"  # --scheduler local: a LocalCluster on this machine for the run
+INSTALL_HINT = "pip install 'rebalancer-xl[dask]'"
+#: Retries after a worker dies mid-file, for the scheduler `--scheduler local` starts.
+ALLOWED_FAILURES = 1
+#: A file seen by the client and by a worker is taken as the same file when its size is
+#: equal and its modification times are this close (network filesystems and FAT store
+#: times coarsely, so nanoseconds cannot be compared).
+SAME_MTIME_S = 2.0
+
+Seen = tuple[int, float] | None  # (size, mtime) as the client sees the file, or None
+
+
+class ClusterError(Exception):
+    """The cluster cannot be used at all (Dask missing, scheduler unreachable): one line."""
+
+
+def process_on_cluster(
+    files: list[str],
+    options: dict[str, Any],
+    scheduler: str,
+    jobs: int,
+    advance: Callable[[], None],
+) -> list[dict[str, Any]]:
+    """Every file's JSON-ready result, in the order of `files`; `advance()` after each."""
+    try:
+        from distributed import as_completed
+    except ImportError:
+        raise ClusterError(
+            f"--scheduler needs Dask's distributed scheduler; install it with {INSTALL_HINT}"
+        ) from None
+    output_dir = options.get("output_dir")
+    out_seen = False
+    if output_dir and not options.get("dry_run"):
+        # Made here, where the user can see it, so that a worker which cannot see it
+        # reports that instead of making a folder of its own on its own disk. If it
+        # cannot be made here, the workers meet the same error a --jobs run does.
+        with contextlib.suppress(OSError):
+            Path(output_dir).mkdir(parents=True, exist_ok=True)
+        out_seen = os.path.isdir(output_dir)
+    cwd = os.getcwd()
+    token = uuid.uuid4().hex
+    with _connect(scheduler, jobs, len(files)) as client:
+        # One map, not a submit per file: the scheduler receives the batch in one message.
+        futures = client.map(
+            rebalance_on_worker,
+            files,
+            [_seen(f) for f in files],
+            options=options,
+            cwd=cwd,
+            version=__version__,
+            out_seen=out_seen,
+            # A tuple key groups every file of the run as "rebalance" on the dashboard.
+            key=[(f"rebalance-{token}", i) for i in range(len(files))],
+            pure=False,
+        )
+        results: dict[int, dict[str, Any]] = {}
+        pending = as_completed(futures)
+        del futures  # as_completed holds each future until it is done
+        for future in pending:
+            i = future.key[1]
+            results[i] = _result_of(future, files[i])
+            # Released at once: a result the scheduler still thinks someone wants is
+            # computed again when its worker dies, and that would run the file twice.
+            future.release()
+            advance()
+    return [results[i] for i in range(len(files))]
+
+
+@contextlib.contextmanager
+def _connect(scheduler: str, jobs: int, n_files: int) -> Iterator[Client]:
+    """A client of the scheduler at `scheduler`, or of a LocalCluster started for the run."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler == LOCAL:
+        workers = max(1, min(jobs, n_files, os.cpu_count() or 1))
+        # The LocalCluster's scheduler lives in this process and reads its settings here.
+        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+            try:
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,  # one workbook at a time per process, like --jobs
+                    processes=True,
+                    dashboard_address=None,
+                    # Its scheduler logs here; the files' failures are reported per file.
+                    silence_logs=logging.CRITICAL,
+                )
+            except Exception as err:
+                raise ClusterError(
+                    f"could not start a local Dask cluster: {_one_line(err)}"
+                ) from None
+        with cluster, Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(scheduler)
+    except Exception as err:  # unreachable, refused, timed out, a malformed address
+        raise ClusterError(
+            f"cannot reach the Dask scheduler at {scheduler}: {_one_line(err)}"
+        ) from None
+    with client:
+        timeout = dask.config.get("distributed.comm.timeouts.connect")
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except Exception:
+            raise ClusterError(
+                f"the Dask scheduler at {scheduler} has no workers (waited {timeout}); "
+                f"start some with: dask worker {scheduler}"
+            ) from None
+        yield client
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _seen(path: str) -> Seen:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None  # the worker will report the missing file in the usual words
+    return (st.st_size, st.st_mtime)
+
+
+# --- on the worker -----------------------------------------------------------------------
+
+
+def rebalance_on_worker(
+    given: str,
+    seen: Seen,
+    *,
+    options: dict[str, Any],
+    cwd: str,
+    version: str,
+    out_seen: bool = False,
+) -> dict[str, Any]:
+    """Run on a Dask worker: check the worker sees the client's file, then process it.
+
+    Paths are made absolute against the client's folder (a worker's own folder is
+    anything), and the result is given back in the paths the user typed, so that it
+    reads exactly as a `--jobs` run's does.
+    """
+    from rebalancer_xl.cli import process_to_dict
+
+    path = str(Path(cwd, given))
+    out_given = options.get("output_dir")
+    out_abs = str(Path(cwd, out_given)) if out_given else None
+    where = f"the Dask worker on {socket.gethostname()}"
+    if version != __version__:
+        return _failed(
+            given,
+            "version-mismatch",
+            f"{where} has rebalancer-xl {__version__}, this computer {version}; "
+            "install the same version on every worker",
+        )
+    if seen is not None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return _failed(
+                given,
+                "not-on-worker",
+                f"{where} cannot see {path}; the workers read and write the files, so "
+                "they must be on a filesystem every worker mounts at the same path",
+            )
+        if st.st_size != seen[0] or abs(st.st_mtime - seen[1]) > SAME_MTIME_S:
+            return _failed(
+                given,
+                "not-shared",
+                f"{where} sees a different file at {path} than this computer saw when the "
+                "run started (size or time differ): the folder is not shared with the "
+                "workers, or the file was changed since (by another program, or by this "
+                "run on a worker that died before it reported back); check it and run it again",
+            )
+    if out_abs and out_seen and not os.path.isdir(out_abs):
+        return _failed(
+            given,
+            "not-on-worker",
+            f"{where} cannot see the output folder {out_abs}; it must be on a "
+            "filesystem every worker mounts at the same path",
+        )
+    result = process_to_dict(path, {**options, "output_dir": out_abs})
+    return _as_given(result, given, path, out_given, out_abs)
+
+
+def _as_given(
+    result: dict[str, Any], given: str, path: str, out_given: str | None, out_abs: str | None
+) -> dict[str, Any]:
+    """The worker's result with the absolute paths put back as the user typed them."""
+    name = Path(given).name
+    swaps = [(path, str(Path(given)))]
+    if out_given and out_abs:
+        swaps.insert(0, (str(Path(out_abs, name)), str(Path(out_given, name))))
+    result["path"] = given
+    if result.get("written") is not None:
+        result["written"] = _swap(result["written"], swaps)
+    for problem in result.get("problems", []):
+        problem["message"] = _swap(problem["message"], swaps)
+    return result
+
+
+def _swap(text: str, swaps: list[tuple[str, str]]) -> str:
+    for absolute, typed in swaps:
+        text = text.replace(absolute, typed)
+    return text
+
+
+# --- results -----------------------------------------------------------------------------
+
+
+def _failed(given: str, code: str, message: str) -> dict[str, Any]:
+    """A whole-file problem as a result entry, with the same keys as every other."""
+    from rebalancer_xl.core.model import CellRef, Problem, Where
+    from rebalancer_xl.pipeline import FileResult
+    from rebalancer_xl.report import result_to_dict
+
+    problem = Problem(code, message, Where("", cell=CellRef("", "")))
+    return result_to_dict(FileResult(given, "error", problems=[problem]))
+
+
+def _result_of(future: Any, given: str) -> dict[str, Any]:
+    """A finished task's result, or the file's failure in the words a person can act on."""
+    from distributed.scheduler import KilledWorker
+
+    if future.status == "finished":
+        result: dict[str, Any] = future.result()
+        return result
+    name = Path(given).name
+    if future.status == "cancelled":
+        return _failed(given, "worker-error", f"the Dask scheduler cancelled {name}")
+    err = future.exception()
+    if isinstance(err, KilledWorker):
+        return _failed(
+            given,
+            "worker-died",
+            f"the Dask worker processing {name} died (killed, or out of memory) on each of "
+            f"{err.allowed_failures + 1} tries, the last on {err.last_worker.address}; its "
+            "log says why. The workbook is as it was or completely written",
+        )
+    return _failed(
+        given,
+        "worker-error",
+        f"a Dask worker could not run {name}: {type(err).__name__}: {_one_line(err)} "
+        "(is the same rebalancer-xl installed on every worker?)",
+    )

@@ -1,0 +1,108 @@
+"""The problem catalogue: every code a run can report, its severity and what it means.
+
+A code is a stable name a script may test for (`not-a-number`, `targets-not-100`); the
+message beside it says what was found in the user's own words and values. This module is
+the one list of codes: a test walks the package's source and fails on any code not
+listed here, so a new problem is catalogued where a reader looks for it. Severity is
+the code's usual one; History rows demote theirs to warnings (a bad History row only
+weakens the crash check, it does not stop the plan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rebalancer_xl.core.model import Problem, Severity, Where
+
+E, W = Severity.ERROR, Severity.WARNING
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    severity: Severity
+    meaning: str
+
+
+CATALOGUE: dict[str, Entry] = {
+    # -- a cell's value ------------------------------------------------------------------
+    "not-a-number": Entry(E, "a number is expected and the cell holds something else"),
+    "not-a-date": Entry(E, "a date is expected: a real date, or text as YYYY-MM-DD"),
+    "not-yes-no": Entry(E, "Yes or No is expected"),
+    "excel-error": Entry(E, "the cell holds an Excel error such as #N/A or #REF!"),
+    "out-of-range": Entry(E, "the number is outside the range the column or setting allows"),
+    "decimal-comma": Entry(E, "a number typed with a decimal comma, which is ambiguous"),
+    "unexpected-percent": Entry(E, "a percentage typed where a count or price is meant"),
+    "date-out-of-range": Entry(E, "a date outside 1900-01-01 to 2199-12-31"),
+    "score-out-of-range": Entry(E, "a score is outside 0 to 100"),
+    "bad-count": Entry(E, "a count (Exit Triggers Hit) is not a whole number ≥ 0"),
+    "bad-choice": Entry(E, "a setting is not one of its choices"),
+    "formula-in-ticker": Entry(E, "a Ticker is typed as a formula"),
+    "formula-not-calculated": Entry(E, "a formula cell has no calculated value saved"),
+    "missing-value": Entry(E, "a required cell is blank"),
+    # -- the Holdings table --------------------------------------------------------------
+    "missing-sheet": Entry(E, "a sheet the run needs is missing"),
+    "missing-column": Entry(E, "a column the run needs is missing"),
+    "merged-cells": Entry(E, "cells of a table the run reads are merged"),
+    "no-holdings": Entry(E, "the Holdings table has no positions"),
+    "missing-ticker": Entry(E, "a row has data but no ticker"),
+    "bad-ticker": Entry(E, "a ticker is not a ticker"),
+    "duplicate-ticker": Entry(E, "a ticker appears twice"),
+    "duplicate-column": Entry(E, "a header appears twice in the header row"),
+    "portfolio-worth-nothing": Entry(E, "every position holds 0 shares and there is no cash"),
+    "negative-shares": Entry(E, "a position holds fewer than zero shares"),
+    "missing-price": Entry(E, "Current Price is blank"),
+    "bad-price": Entry(E, "a price is zero or below"),
+    "cash-price": Entry(E, "the CASH row's price is not 1"),
+    "targets-not-100": Entry(E, "the targets do not add up to 100%"),
+    "target-above-cap": Entry(W, "a target is above the cap, so the cap will trim it"),
+    # -- Settings -------------------------------------------------------------------------
+    "unknown-setting": Entry(E, "a setting's name is not one the run knows"),
+    "duplicate-setting": Entry(E, "a setting is given twice"),
+    "bad-band": Entry(E, "the outer band is narrower than the band"),
+    "bad-cap": Entry(E, "a cap and its trim-to level are inconsistent"),
+    "date-in-future": Entry(E, "the Last Rebalance Date is after the As-of Date"),
+    "leftover-ticker-missing": Entry(E, "Leftover To names no holding"),
+    "withdrawal-too-large": Entry(E, "the withdrawal leaves nothing to rebalance"),
+    "withdrawal-unfunded": Entry(E, "locked rows leave the withdrawal short"),
+    "targets-not-reviewed": Entry(W, "the targets have not been reviewed within a year"),
+    # -- Lots -----------------------------------------------------------------------------
+    "bad-shares": Entry(E, "a lot holds zero shares or fewer"),
+    "lot-without-holding": Entry(E, "a lot's ticker is not a holding"),
+    "lots-mismatch": Entry(E, "a ticker's lots do not add up to its Shares"),
+    # -- fills typed into Trades (record) ------------------------------------------------
+    "bad-fill": Entry(E, "Filled Shares is below zero"),
+    "missing-fill-price": Entry(E, "Filled Shares is typed but Fill Price is blank"),
+    "missing-fill-date": Entry(E, "Filled Shares is typed but the fill's Date is blank"),
+    "bad-commission": Entry(E, "a Commission is below zero"),
+    "formula-in-input": Entry(E, "a cell recording must change holds a formula"),
+    "not-proposed": Entry(E, "a fill for a ticker or side the plan did not propose"),
+    "more-than-ordered": Entry(E, "more shares filled than the order asked for"),
+    "sells-more-than-held": Entry(E, "a sale fill for more shares than are held"),
+    "cash-negative": Entry(E, "the fills would take the cash below zero"),
+    "missing-cash-row": Entry(E, "Holdings has no CASH row for the fills' money"),
+    # -- a household (SPEC §9) -----------------------------------------------------------
+    "duplicate-account": Entry(E, "the Accounts sheet lists an account twice"),
+    "unknown-account": Entry(E, "a row names an account the Accounts sheet does not list"),
+    "missing-account": Entry(E, "a row holding shares names no account"),
+    "targets-disagree": Entry(E, "a ticker's rows give different Target % values"),
+    "household-withdrawal": Entry(E, "a withdrawal is not planned in a household yet"),
+    # -- the file -------------------------------------------------------------------------
+    "file-not-found": Entry(E, "the path does not exist"),
+    "not-a-file": Entry(E, "the path is a folder"),
+    "empty-file": Entry(E, "the file is empty"),
+    "unsupported-format": Entry(E, "the file is not an .xlsx or .xlsm workbook"),
+    "password-protected": Entry(E, "the workbook is encrypted"),
+    "corrupt-file": Entry(E, "the package cannot be read as a workbook"),
+    "unsafe-package": Entry(E, "the package is hostile: a zip bomb, entities, climbing names"),
+    "read-only": Entry(E, "the workbook cannot be written"),
+    "changed-while-running": Entry(E, "another program saved the file during the run"),
+    "in-use": Entry(E, "another run is processing the same workbook right now"),
+    "no-space": Entry(E, "the disk is full"),
+    "would-lose-content": Entry(E, "writing would change more than the run's own cells"),
+    "internal-error": Entry(E, "a bug: please report it with the workbook"),
+}
+
+
+def problem(code: str, message: str, where: Where) -> Problem:
+    """A problem with its code's catalogued severity."""
+    return Problem(code, message, where, CATALOGUE[code].severity)

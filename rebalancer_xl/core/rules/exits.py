@@ -1,0 +1,78 @@
+"""Exit signals (guide rules 3 and 5): sell half on one signal, everything on two or more.
+
+Each exit trigger hit counts one signal. A tier drop of two or more rungs counts one
+signal when it lands on Moderate and two when it lands on Weak; landing on Strong or
+better keeps the thesis and only flags MONITOR, as does a drop of a single rung.
+Example: CRWV's score falls 65.2 → 45.0 (Very Strong → Moderate: one signal) and a
+trigger fires (one more): two signals, so SELL 100%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rebalancer_xl.core.model import Holding, RuleId, Tier
+
+_ALL, _HALF, _NONE = Decimal(1), Decimal("0.5"), Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ExitSignals:
+    count: int
+    monitor: bool
+    rule: RuleId
+    why: str  # "score 65.2 → 45.0 (Very Strong → Moderate, 2 tiers: 1 signal); 1 exit trigger"
+
+    @property
+    def sell_fraction(self) -> Decimal:
+        return _ALL if self.count >= 2 else _HALF if self.count == 1 else _NONE
+
+
+def _fmt(score: Decimal) -> str:
+    return f"{score.normalize():f}"
+
+
+NO_SIGNALS = ExitSignals(count=0, monitor=False, rule=RuleId.TIER_DOWNGRADE, why="")
+
+
+def exit_signals(h: Holding) -> ExitSignals:
+    """Count the exit signals on one position (a blank score means no tier rules)."""
+    if h.exit_triggers == 0 and (
+        h.score is None or h.previous_score is None or h.score >= h.previous_score
+    ):
+        return NO_SIGNALS  # no trigger and no fall in score: no tier can have dropped
+    tier_signals = 0
+    monitor = False
+    parts: list[str] = []
+    tier, before = h.tier, h.previous_tier
+    if (
+        tier is not None
+        and before is not None
+        and h.score is not None
+        and h.previous_score is not None
+    ):
+        drop = before.value - tier.value
+        move = f"score {_fmt(h.previous_score)} → {_fmt(h.score)} ({before.label} → {tier.label}"
+        if drop >= 2:
+            if tier is Tier.WEAK:
+                tier_signals = 2
+            elif tier is Tier.MODERATE:
+                tier_signals = 1
+            else:
+                monitor = True
+            plural = "signal" if tier_signals == 1 else "signals"
+            parts.append(f"{move}, {drop} tiers down: {tier_signals} {plural})")
+        elif drop == 1:
+            monitor = True
+            parts.append(f"{move}, 1 tier down: monitor)")
+    if h.exit_triggers:
+        parts.append(f"{h.exit_triggers} exit trigger{'s' if h.exit_triggers > 1 else ''} hit")
+    count = tier_signals + h.exit_triggers
+    if tier_signals and h.exit_triggers:
+        rule = RuleId.EXIT_SIGNALS
+    elif h.exit_triggers:
+        rule = RuleId.EXIT_TRIGGERS
+    else:
+        rule = RuleId.TIER_DOWNGRADE
+    return ExitSignals(count=count, monitor=monitor, rule=rule, why="; ".join(parts))

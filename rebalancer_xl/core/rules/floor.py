@@ -1,0 +1,46 @@
+"""The reversion floor (guide rule 4): a shrunken position is restored or exited.
+
+A position below the floor (5%) whose target is above it is too small to matter but
+still worth tracking: with its thesis intact it is bought back to target, with its
+thesis broken it is sold. Positions whose target is at or below the floor are left to
+the drift strategy. Example: TEM targets 10% but is 3%; score 55 and no trigger →
+ADD back to 10%.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rebalancer_xl.core.model import THESIS_SCORE, Holding, RuleId, pp, pp_limit
+from rebalancer_xl.core.settings import Settings
+
+RULE = RuleId.FLOOR
+
+
+@dataclass(frozen=True, slots=True)
+class FloorBreach:
+    restore: bool  # True: buy back to target; False: exit
+    why: str
+
+
+def floor_breach(h: Holding, w: Decimal, settings: Settings) -> FloorBreach | None:
+    """Whether `h`, at weight `w` (in pp, rounded as `pp` does), is below the floor."""
+    floor = settings.reversion_floor
+    if not (w < pp_limit(floor) < pp(h.target)):
+        return None
+    if h.thesis_intact:
+        return FloorBreach(
+            True, f"{w}% < {floor:.0%} floor, thesis intact → back to {pp(h.target)}%"
+        )
+    return FloorBreach(False, f"{w}% < {floor:.0%} floor, thesis broken ({thesis_words(h)}) → exit")
+
+
+def thesis_words(h: Holding) -> str:
+    """Why a thesis counts as broken, in a few words."""
+    parts = []
+    if h.score is not None and h.score < THESIS_SCORE:
+        parts.append(f"score {h.score.normalize():f} < {THESIS_SCORE}")
+    if h.exit_triggers:
+        parts.append(f"{h.exit_triggers} exit trigger(s)")
+    return ", ".join(parts) or "intact"

@@ -1,0 +1,150 @@
+"""Stage 1, judge: what the rulebook says about each position before money moves.
+
+Precedence: exit signals and caps first (the larger sale wins), then, on a full run, the
+reversion floor and the drift strategy. Emergency-only runs and the crash check leave
+only the urgent cap and exit signals acting; company events and locks keep a position
+from trading and say what it wanted to do.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rebalancer_xl.core.model import ZERO, Flag, Holding, cents, pp
+from rebalancer_xl.core.rules import floor as floor_rule
+from rebalancer_xl.core.rules.caps import cap_breach
+from rebalancer_xl.core.rules.drift import drift_call
+from rebalancer_xl.core.rules.exits import exit_signals
+from rebalancer_xl.core.rules.labels import rule_label
+from rebalancer_xl.core.stages.state import PlanState, Position, money
+
+
+def judge(state: PlanState) -> None:
+    state.positions = [_judge(h, state) for h in state.holdings if not h.is_cash]
+
+
+def _judge(h: Holding, st: PlanState) -> Position:
+    s = st.settings
+    value = h.value
+    weight = value / st.value
+    flags: set[Flag] = set()
+    if st.crash.crashed:
+        flags.add(Flag.REVIEW)
+
+    exits = exit_signals(h)
+    if exits.monitor:
+        flags.add(Flag.MONITOR)
+    w = pp(weight)
+    cap = cap_breach(w, s)
+    waiting_cap = ""
+    if cap is not None and st.restricted and not cap.urgent:
+        waiting_cap = f"; {cap.why} waits for the full run"
+        cap = None
+
+    exit_amount = value * exits.sell_fraction if exits.count else ZERO
+    cap_amount = max(ZERO, value - cap.trim_to * st.value) if cap else ZERO
+    p: Position
+    if exit_amount > ZERO or cap_amount > ZERO:
+        if cap is not None and cap.urgent:
+            flags.add(Flag.URGENT)
+        if exit_amount >= cap_amount:
+            share = "sell all" if exits.sell_fraction == 1 else "sell half"
+            why = f"{exits.why} → {share}"
+            if cap is not None:
+                why += f" (also {rule_label(cap.rule, s)}: {cap.why})"
+            p = Position(
+                h,
+                weight,
+                exits.rule,
+                why,
+                flags,
+                sell=exit_amount,
+                rule_sale=True,
+                exit_sale=True,
+                full_exit=exits.sell_fraction == 1,
+            )
+        else:
+            assert cap is not None
+            why = cap.why + (f" (also exit signals: {exits.why})" if exits.count else "")
+            # may_fund: a capped winner may be trimmed further, down to its target, to
+            # pay for the buys the rules call for (the guide's example 4 trims PLTR so).
+            p = Position(
+                h, weight, cap.rule, why, flags, sell=cap_amount, rule_sale=True, may_fund=True
+            )
+    elif st.restricted:
+        why = st.why_restricted + waiting_cap
+        if exits.why:
+            why = f"{exits.why}; {why}"
+        p = Position(h, weight, st.restricted, why, flags)
+    else:
+        p = _floor_and_drift(h, weight, w, st, exits.why, flags)
+
+    if h.company_event:
+        flags.add(Flag.REVIEW)
+        if not p.rule_sale and (p.sell or p.buy):
+            block(p, "company event: reassess by hand before trading")
+        else:  # a blocked trade's words already name the event
+            p.why += "; company event: reassess by hand"
+        p.may_top_up = p.may_fund = False
+    if h.lock:
+        if p.sell or p.buy:
+            flags.add(Flag.REVIEW)
+            block(p, "locked: not traded")
+        else:
+            p.why += "; locked"
+        p.may_top_up = p.may_fund = p.may_withdraw = False
+    return p
+
+
+def _floor_and_drift(
+    h: Holding, weight: Decimal, w: Decimal, st: PlanState, exit_why: str, flags: set[Flag]
+) -> Position:
+    s, value = st.settings, h.value
+    floor = floor_rule.floor_breach(h, w, s)
+    if floor is not None:
+        why = f"{exit_why}; {floor.why}" if exit_why else floor.why
+        if floor.restore:
+            buy = max(ZERO, h.target * st.value - value)
+            return Position(h, weight, floor_rule.RULE, why, flags, buy=buy, may_top_up=True)
+        return Position(
+            h,
+            weight,
+            floor_rule.RULE,
+            why,
+            flags,
+            sell=value,
+            rule_sale=True,
+            exit_sale=True,
+            full_exit=True,
+        )
+
+    call = drift_call(weight, h.target, s)
+    why = f"{exit_why}; {call.why}" if exit_why else call.why
+    intact = h.thesis_intact
+    # Built bare and then set: keyword arguments cost ~0.2 µs each, on every row.
+    p = Position(h, weight, call.rule, why, flags)
+    p.may_top_up = intact and h.target > ZERO
+    p.may_fund = True
+    if call.goal is None:
+        return p
+    amount = value - call.goal * st.value
+    if amount > ZERO:
+        if st.rules_only:
+            p.why += f"; Sell Mode Rules Only: trim of {money(cents(amount))} not placed"
+        else:
+            p.sell = amount
+    elif amount < ZERO:
+        if not intact:
+            p.why += f"; thesis broken ({floor_rule.thesis_words(h)}): no buy"
+        else:
+            p.buy = -amount
+            p.may_fund = False
+    return p
+
+
+def block(p: Position, because: str) -> None:
+    """The position wanted a trade it may not make: it holds and says what it wanted."""
+    wanted = f"sell {money(cents(p.sell))}" if p.sell else f"buy {money(cents(p.buy))}"
+    p.why = f"{p.why}; wanted to {wanted}, {because}"
+    p.sell = p.buy = ZERO
+    p.rule_sale = p.exit_sale = p.full_exit = False

@@ -1,0 +1,120 @@
+"""The state the stages share: one `Position` per holding and the plan's running totals.
+
+Mutable on purpose and private to one `plan` call: each stage updates the positions in
+place instead of copying frozen values (a `dataclasses.replace` per row per stage was a
+seventh of a taxable plan's time). What leaves the engine is frozen (`Decision`, `Plan`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from rebalancer_xl.core.model import (
+    ZERO,
+    Decision,
+    Flag,
+    HistoryEntry,
+    Holding,
+    Lot,
+    PastTrade,
+    Problem,
+    RuleId,
+    SellMode,
+    TaxSummary,
+    Trade,
+)
+from rebalancer_xl.core.rules.harvest import HarvestSale
+from rebalancer_xl.core.rules.schedule import CrashCheck, ScheduleCheck
+from rebalancer_xl.core.settings import Settings
+
+
+def money(x: Decimal) -> str:
+    """`$1,234.50`: an amount as the reasons show it (f"${x:,.2f}")."""
+    text = str(x)
+    # Most amounts are cents under $1,000, for which str() already reads the same, at a
+    # fifth of the cost of Decimal.__format__; every order line has one.
+    if len(text) - (text[0] == "-") <= 6 and text[-3:-2] == "." and "E" not in text:
+        return "$" + text
+    return f"${x:,.2f}"
+
+
+@dataclass(slots=True, eq=False)  # eq=False: hashed by identity, so a dict key
+class Position:
+    """One position while the plan is made: what the rulebook says about it (set by
+    `judge` and `avoid_wash_sales`), then the money the allocation moves for it."""
+
+    holding: Holding
+    weight: Decimal
+    rule: RuleId
+    why: str
+    flags: set[Flag]
+    sell: Decimal = ZERO  # exact sale the rules call for
+    buy: Decimal = ZERO  # exact buy the rules call for (floor, strategy)
+    rule_sale: bool = False  # sold by exit signals, caps or the floor
+    exit_sale: bool = False  # a SELL rather than a TRIM
+    full_exit: bool = False
+    may_top_up: bool = False
+    may_fund: bool = False  # may be trimmed to fund buys
+    may_withdraw: bool = True  # may be trimmed to fund a withdrawal
+    suppressed: str = ""  # why this position's own trade is not placed (minimum trade)
+    buy_blocked: bool = False  # no buy of any kind (wash-sale window)
+    harvest: HarvestSale | None = None  # a loss sale to offset the plan's gains (SPEC §6b)
+    # Set by the allocation stages; reset before each pass.
+    to_sell: Decimal = ZERO
+    to_buy: Decimal = ZERO
+    withdrawal: Decimal = ZERO  # part of to_sell that pays the withdrawal
+    funding: Decimal = ZERO  # part of to_sell that funds the rules' buys
+    top_up: Decimal = ZERO  # part of to_buy paid from proceeds (priorities 1 and 2)
+    second_priority: Decimal = ZERO  # part of top_up paid as a new pick or an upgrade
+    leftover: bool = False  # the Leftover To fund, taking what is left
+    shares: Decimal = ZERO  # signed shares to trade, after rounding
+
+    @property
+    def post(self) -> Decimal:
+        """The position's value after the money allocated so far."""
+        return self.holding.value - self.to_sell + self.to_buy
+
+
+_RULES_ONLY = SellMode.RULES_ONLY  # bound once: enum reads are slow in CPython 3.11
+
+
+@dataclass(slots=True)
+class PlanState:
+    """Everything one `plan` call knows, from the inputs to the decisions."""
+
+    settings: Settings
+    as_of: date
+    holdings: Sequence[Holding]
+    history: Sequence[HistoryEntry]
+    lots: Sequence[Lot]
+    past_trades: Sequence[PastTrade]
+    cash_row: Holding
+    value: Decimal  # V: holdings + new capital − withdrawal
+    cash: Decimal  # cash after new capital and withdrawal (may be negative)
+    schedule: ScheduleCheck
+    crash: CrashCheck
+    restricted: RuleId | None  # the rule that lets only emergencies act, if one does
+    positions: list[Position] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    pass_notes: list[str] = field(default_factory=list)  # the last allocation pass's
+    available: Decimal = ZERO  # money free for buys during an allocation pass
+    refusal: Problem | None = None  # set when the data asks for the impossible
+    decisions: list[Decision] = field(default_factory=list)
+    trades: list[Trade] = field(default_factory=list)
+    cash_left: Decimal = ZERO
+    tax: TaxSummary = field(default_factory=lambda: TaxSummary(applies=False))
+
+    @property
+    def cash_target(self) -> Decimal:
+        return self.cash_row.target
+
+    @property
+    def rules_only(self) -> bool:
+        return self.settings.sell_mode is _RULES_ONLY
+
+    @property
+    def why_restricted(self) -> str:
+        return self.crash.why if self.crash.crashed else self.schedule.why
