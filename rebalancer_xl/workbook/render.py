@@ -266,9 +266,10 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
     for r in range(table.first_row, table.last_row() + 1):
         # The values as the sheet shows them: a fill typed as =5*2 is archived as 10 (the
         # archive is a record, and a formula copied elsewhere would point at other cells).
-        row = tuple(_shown(table.get(r, h)) for h in header)
-        if row[7] not in (None, "") and row[9] not in (None, ""):
-            filled.append(row)
+        # Read by header, so the archive has the schema's order whatever the sheet's is.
+        row = {h: _shown(table.get(r, h)) for h in header}
+        if all(row[h] not in (None, "") for h in _FILLED):
+            filled.append(tuple(row.values()))
     earlier = sorted(e.date for e in inputs.history if e.date < info.as_of and not e.snapshot)
     target = S.log_sheet_name(earlier[-1]) if earlier else None
     if not filled or target is None or book.get(target) is None:
@@ -286,6 +287,7 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
 
 
 _EXECUTED = "Executed trades (fills copied from the Trades sheet)"
+_FILLED = (S.TradesHeader.FILLED_SHARES, S.TradesHeader.DATE)  # what makes a row a fill
 
 
 def _shown(value: object) -> object:
