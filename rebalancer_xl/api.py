@@ -52,6 +52,7 @@ from rebalancer_xl.core.parse import (
     RULE_ID,
     SHARES,
     SHARES_TO_TRADE,
+    TARGET,
     TICKER,
     check_lot_totals,
     parse_holdings,
@@ -434,7 +435,7 @@ def _with_cash_row(frame: pd.DataFrame) -> pd.DataFrame:
     column (to float or object: pandas has no blank for those)."""
     import pandas as pd
 
-    known: dict[str, object] = {TICKER: CASH, SHARES: 0, "Current Price": 1, "Target %": 0}
+    known: dict[str, object] = {TICKER: CASH, SHARES: 0, CURRENT_PRICE: 1, TARGET: 0}
     label = _next_label(frame.index)
     columns = {}
     for name in frame.columns:

@@ -4,9 +4,13 @@ sales as it does in the workbook, and a Trades sheet in another column order sti
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import warnings
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -182,49 +186,59 @@ def test_history_or_trades_of_the_wrong_type_is_a_type_error():
         rebalancer_xl.make_plan(frame(LOSS_SALE), {}, past_trades=[5])
 
 
-def test_a_trades_sheet_in_another_column_order_is_read_and_archived_by_header(tmp_path):
-    """Fills are found by header: with the Trades columns in reverse order, a filled loss
-    sale still holds back the buy-back, and the Log's archive has the schema's order."""
-    path = tmp_path / "Reordered.xlsx"
+def _reverse_columns(ws) -> None:
+    grid = [[c.value for c in row] for row in ws.iter_rows()]
+    width = max(len(r) for r in grid)
+    for r, values in enumerate(grid, start=1):
+        values = values + [None] * (width - len(values))
+        for c, v in enumerate(reversed(values), start=1):
+            ws.cell(r, c).value = v
+
+
+def sold_ionq_at_a_loss(path, arrange_trades=_reverse_columns) -> None:
+    """The sample: run 1 sells all IONQ (two exit triggers); `arrange_trades` then
+    rearranges the Trades sheet, and the sale is typed as filled at $41 (below its $45
+    cost) on 2027-01-05, the holdings updated as a person would after it."""
     build_workbook(path, sample=True)
     wb = openpyxl.load_workbook(path)
     holdings = wb[S.HOLDINGS]
     h = _header(holdings)
-    ionq = next(
-        r for r in range(2, holdings.max_row + 1) if holdings.cell(r, h["Ticker"]).value == "IONQ"
-    )
-    holdings.cell(ionq, h["Exit Triggers Hit"]).value = 2  # sell it all
+    row_of = {holdings.cell(r, h["Ticker"]).value: r for r in range(2, holdings.max_row + 1)}
+    holdings.cell(row_of["IONQ"], h["Exit Triggers Hit"]).value = 2
     wb.save(path)
     assert process_file(path).ok
 
     wb = openpyxl.load_workbook(path)
     trades = wb[S.TRADES]
-    grid = [[c.value for c in row] for row in trades.iter_rows()]
-    width = max(len(r) for r in grid)
-    for r, values in enumerate(grid, start=1):
-        values = values + [None] * (width - len(values))
-        for c, v in enumerate(reversed(values), start=1):
-            trades.cell(r, c).value = v
+    arrange_trades(trades)
     t = _header(trades)
-    assert t[S.TradesHeader.SIDE] > t[S.TradesHeader.DATE]  # really reordered
     [row] = [r for r in range(2, trades.max_row + 1) if trades.cell(r, t["Ticker"]).value == "IONQ"]
     trades.cell(row, t[S.TradesHeader.FILLED_SHARES]).value = 150
-    trades.cell(row, t[S.TradesHeader.FILL_PRICE]).value = 41.0  # below the $45 cost
+    trades.cell(row, t[S.TradesHeader.FILL_PRICE]).value = 41.0
     trades.cell(row, t[S.TradesHeader.DATE]).value = datetime(2027, 1, 5)
     holdings = wb[S.HOLDINGS]
-    holdings.cell(ionq, h["Shares"]).value = 0
-    holdings.cell(ionq, h["Exit Triggers Hit"]).value = 0
-    holdings.cell(ionq, h["Score"]).value = 60
-    cash = next(
-        r for r in range(2, holdings.max_row + 1) if holdings.cell(r, h["Ticker"]).value == "CASH"
-    )
-    holdings.cell(cash, h["Shares"]).value = float(holdings.cell(cash, h["Shares"]).value) + 6150
+    for header, value in (("Shares", 0), ("Exit Triggers Hit", 0), ("Score", 60)):
+        holdings.cell(row_of["IONQ"], h[header]).value = value
+    cash = holdings.cell(row_of["CASH"], h["Shares"])
+    cash.value = float(cash.value) + 150 * 41.0
     lots = wb[S.LOTS]
     for r in range(lots.max_row, 1, -1):
         if lots.cell(r, 1).value == "IONQ":
             lots.delete_rows(r)
     wb.save(path)
 
+
+def test_a_trades_sheet_in_another_column_order_is_read_and_archived_by_header(tmp_path):
+    """Fills are found by header: with the Trades columns in reverse order, a filled loss
+    sale still holds back the buy-back, and the Log's archive has the schema's order."""
+    path = tmp_path / "Reordered.xlsx"
+
+    def reverse_and_check(ws) -> None:
+        _reverse_columns(ws)
+        t = _header(ws)
+        assert t[S.TradesHeader.SIDE] > t[S.TradesHeader.DATE]  # really reordered
+
+    sold_ionq_at_a_loss(path, reverse_and_check)
     second = process_file(path, as_of=date(2027, 1, 25))
     assert second.ok, second.problems
     decision = second.plan.decision("IONQ")
@@ -241,3 +255,53 @@ def test_a_trades_sheet_in_another_column_order_is_read_and_archived_by_header(t
     assert archived[S.TradesHeader.SIDE] == "SELL"
     assert archived[S.TradesHeader.FILLED_SHARES] == 150
     assert archived[S.TradesHeader.FILL_PRICE] == 41.0
+
+
+RENAMED_SCRIPT = """
+import sys
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+
+import rebalancer_xl
+from rebalancer_xl.pipeline import process_file
+from tests.test_past_inputs import LOSS_SALE, frame, sold_ionq_at_a_loss
+
+assert rebalancer_xl.__file__.startswith(sys.argv[1]), rebalancer_xl.__file__
+book = Path(sys.argv[1]) / "book.xlsx"
+sold_ionq_at_a_loss(book, lambda ws: None)
+header = [c.value for c in openpyxl.load_workbook(book)["Trades"][1]]
+print("trades header", "Units Filled" in header, "Filled Shares" in header)
+decision = process_file(book, as_of=date(2027, 1, 25)).plan.decision("IONQ")
+print("run", decision.action.value, "sold at a loss" in decision.reason)
+sale = {"Side": "SELL", "Ticker": "BBB", "Units Filled": 100, "Fill Price": 41, "Date": "2027-01-05"}
+settings = {"As-of Date": "2027-01-25", "Force Full Run": "Yes"}
+plan = rebalancer_xl.make_plan(frame(LOSS_SALE), settings, past_trades=[sale])
+print("api", plan.decision("BBB").action.value)
+"""
+
+
+def test_renaming_filled_shares_in_one_line_is_followed_by_sheet_reader_and_api(tmp_path):
+    """`Filled Shares` renamed in core/past.py alone: the Trades sheet a run writes has
+    the new header, a fill typed under it counts for wash sales, and so does one given
+    to the API under it."""
+    package = Path(rebalancer_xl.__file__).parent
+    shutil.copytree(
+        package, tmp_path / "rebalancer_xl", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    past = tmp_path / "rebalancer_xl" / "core" / "past.py"
+    text = past.read_text(encoding="utf-8")
+    line = '\nFILLED_SHARES = "Filled Shares"\n'
+    assert text.count(line) == 1
+    past.write_text(text.replace(line, '\nFILLED_SHARES = "Units Filled"\n'), "utf-8")
+    code = f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\n" + RENAMED_SCRIPT
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["trades header True False", "run HOLD True", "api HOLD"]

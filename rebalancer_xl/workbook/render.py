@@ -391,7 +391,12 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     w.title("Holdings analysis")
     analysis_header = w.r  # the table that runs over pages in a big book
     w.table(
-        (*S.headers(S.LOG_ANALYSIS_COLUMNS), "Post-Trade %", "Rule", "Flags"),
+        (
+            *S.headers(S.LOG_ANALYSIS_COLUMNS),
+            str(S.HoldingsHeader.POST_TRADE),
+            str(S.HoldingsHeader.RULE),
+            str(S.HoldingsHeader.FLAGS),
+        ),
         [
             (
                 f"{d.ticker} ({d.account})" if d.account else d.ticker,
@@ -426,13 +431,18 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
         # The Performance sheet moves on next quarter; the log keeps this one's.
         w.title("Performance since the last rebalance")
         w.table(
-            (
-                "Ticker",
-                "Last Rebalance Price",
-                "Current Price",
-                "Quarterly Return",
-                "Contribution",
-                "Class",
+            tuple(
+                map(
+                    str,
+                    (
+                        S.PerformanceHeader.TICKER,
+                        S.PerformanceHeader.LAST_PRICE,
+                        S.PerformanceHeader.CURRENT_PRICE,
+                        S.PerformanceHeader.RETURN,
+                        S.PerformanceHeader.CONTRIBUTION,
+                        S.PerformanceHeader.CLASS,
+                    ),
+                )
             ),
             [
                 (

@@ -297,9 +297,10 @@ SETTINGS_COLUMNS: tuple[Column, ...] = (
 
 
 class PerformanceHeader(enum.StrEnum):
-    TICKER = "Ticker"
-    LAST_PRICE = "Last Rebalance Price"
-    CURRENT_PRICE = "Current Price"
+    # The core reads Last Rebalance Price beside each Holdings row (parse.LAST_PRICE).
+    TICKER = _parse.TICKER
+    LAST_PRICE = _parse.LAST_PRICE
+    CURRENT_PRICE = _parse.CURRENT_PRICE
     RETURN = "Quarterly Return"
     LAST_WEIGHT = "Weight at Last Rebalance"
     CONTRIBUTION = "Contribution"
@@ -352,7 +353,7 @@ class LotsHeader(enum.StrEnum):
     ACQUIRED = _parse.ACQUIRED
     SHARES = _parse.SHARES
     COST = _parse.COST_PER_SHARE
-    ACCOUNT = "Account"  # only in a household workbook
+    ACCOUNT = _parse.ACCOUNT  # only in a household workbook
 
 
 LOTS_COLUMNS: tuple[Column, ...] = (
@@ -538,13 +539,14 @@ CHECKLIST_COLUMNS: tuple[Column, ...] = (
 class LogHeader(enum.StrEnum):
     """Headers of the holdings analysis table on a 'Log YYYY-MM-DD' sheet."""
 
-    TICKER = "Ticker"
+    # The columns a Log shares with Holdings carry Holdings' names.
+    TICKER = _parse.TICKER
     CURRENT_VALUE = "Current Value"
     CURRENT_WEIGHT = "Current %"
-    TARGET = "Target %"
+    TARGET = _parse.TARGET
     DRIFT = "Drift"
-    ACTION = "Action"
-    AMOUNT = "Amount"
+    ACTION = _parse.ACTION
+    AMOUNT = _parse.AMOUNT
 
 
 _L = LogHeader
