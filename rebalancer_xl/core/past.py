@@ -45,7 +45,8 @@ FILL_PRICE = "Fill Price"
 FILL_DATE = "Date"
 FILL_COLUMNS = (SIDE, TICKER, LIMIT_PRICE, FILLED_SHARES, FILL_PRICE, FILL_DATE, ACCOUNT)
 
-SIDES = {"BUY": Action.BUY, "ADD": Action.ADD, "SELL": Action.SELL, "TRIM": Action.TRIM}
+# The actions a Side cell may name: every trading action, by its own word.
+SIDES = {a.value: a for a in Action if a.is_sale or a.is_buy}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,15 @@ def parse_history_row(values: Mapping[str, object]) -> tuple[HistoryEntry | None
 def side_of(raw: object) -> Action | None:
     """The action a Side cell names, or None."""
     return SIDES.get(raw.strip().upper()) if isinstance(raw, str) else None
+
+
+def order_side(raw: object) -> str | None:
+    """The Side an order for this action is placed on (SELL for a TRIM, BUY for an ADD),
+    or None for a word that is no trade."""
+    action = side_of(raw)
+    if action is None:
+        return None
+    return Action.SELL.value if action.is_sale else Action.BUY.value
 
 
 def parse_fill(values: Mapping[str, object]) -> tuple[PastTrade | None, list[Fault]]:
