@@ -49,11 +49,12 @@ def bad_rows_book(tmp_path):
     trades = wb[S.TRADES]
     t = _header(trades)
     rows = [r for r in range(2, trades.max_row + 1) if trades.cell(r, t["Ticker"]).value]
-    assert len(rows) >= 3
+    assert len(rows) >= 4
     bad = (
         {S.TradesHeader.FILLED_SHARES: "all of them", S.TradesHeader.DATE: datetime(2027, 1, 5)},
         {S.TradesHeader.FILLED_SHARES: 3, S.TradesHeader.DATE: "soon"},
         {S.TradesHeader.SIDE: "HOLD", S.TradesHeader.FILLED_SHARES: 2},
+        {S.TradesHeader.FILLED_SHARES: 4, S.TradesHeader.FILL_PRICE: "forty"},
     )
     for row, values in zip(rows, bad, strict=False):
         trades.cell(row, t[S.TradesHeader.DATE]).value = datetime(2027, 1, 5)
@@ -88,6 +89,7 @@ def test_the_workbook_and_the_api_give_the_same_warnings_for_the_same_bad_rows(b
         (S.TradesHeader.FILLED_SHARES, "not-a-number"),
         (S.TradesHeader.DATE, "not-a-date"),
         (S.TradesHeader.SIDE, "bad-side"),
+        (S.TradesHeader.FILL_PRICE, "not-a-number"),
     }
 
     # The same sheets, read as a person with pandas would, given to the API.
@@ -119,8 +121,9 @@ def test_the_workbook_and_the_api_give_the_same_warnings_for_the_same_bad_rows(b
     }
     assert from_api == from_book
     assert all(p.severity is Severity.WARNING for p in found if p.where.sheet == S.TRADES)
-    messages = [p.message for p in found if p.where.sheet == S.TRADES]
-    assert all(m.endswith("left out of the wash-sale check") for m in messages)
+    messages = {p.where.column: p.message for p in found if p.where.sheet == S.TRADES}
+    assert messages.pop(S.TradesHeader.FILL_PRICE).endswith("at its Limit Price")
+    assert all(m.endswith("left out of the wash-sale check") for m in messages.values())
 
 
 LOSS_SALE = """

@@ -96,7 +96,8 @@ def order_side(raw: object) -> str | None:
 def parse_fill(values: Mapping[str, object]) -> tuple[PastTrade | None, list[Fault]]:
     """One trade actually made; (None, []) for an order not filled (yet), (None, [fault])
     for a fill that cannot be read: it still happened, so silence would hide a sale from
-    the wash-sale check."""
+    the wash-sale check. A Fill Price that cannot be read is a fault too, beside the
+    trade, which is then taken at its Limit Price."""
     raw_shares = values.get(FILLED_SHARES)
     if is_blank(raw_shares):
         return None, []
@@ -119,6 +120,15 @@ def parse_fill(values: Mapping[str, object]) -> tuple[PastTrade | None, list[Fau
     except BadValue as err:
         why = f"{err.message}; this fill is left out of the wash-sale check"
         return None, [Fault(header, err.code, why)]
+    faults = []
+    typed = values.get(FILL_PRICE)
+    if not is_blank(typed):
+        try:
+            parse_decimal(typed, FILL_PRICE)
+        except BadValue as err:
+            # Still a fill: the Limit Price stands in, as for one typed without its price.
+            why = f"{err.message}; the wash-sale check takes this fill at its Limit Price"
+            faults.append(Fault(FILL_PRICE, err.code, why))
     account = values.get(ACCOUNT)
     return PastTrade(
         when,
@@ -127,7 +137,7 @@ def parse_fill(values: Mapping[str, object]) -> tuple[PastTrade | None, list[Fau
         shares,
         _first_price(values, (FILL_PRICE, LIMIT_PRICE)),
         "" if is_blank(account) else str(account).strip(),
-    ), []
+    ), faults
 
 
 def _first_price(values: Mapping[str, object], headers: tuple[str, ...]) -> Decimal | None:
