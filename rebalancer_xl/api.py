@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rebalancer_xl.core.engine import plan as _plan
 from rebalancer_xl.core.household import plan_household
@@ -34,6 +34,7 @@ from rebalancer_xl.core.model import (
     PastTrade,
     Plan,
     Problem,
+    Severity,
     Where,
 )
 from rebalancer_xl.core.parse import (
@@ -44,12 +45,14 @@ from rebalancer_xl.core.parse import (
     FLAGS,
     HOLDINGS,
     LOT_COLUMNS,
+    LOTS,
     POST_TRADE,
     REASON,
     RULE,
     RULE_ID,
     SHARES,
     SHARES_TO_TRADE,
+    TARGET,
     TICKER,
     check_lot_totals,
     parse_holdings,
@@ -57,12 +60,21 @@ from rebalancer_xl.core.parse import (
     ticker_text,
     validate_parsed,
 )
+from rebalancer_xl.core.past import (
+    FILL_COLUMNS,
+    HISTORY,
+    HISTORY_DATE,
+    PORTFOLIO_VALUE,
+    RUN_TYPE,
+    TRADES,
+    Fault,
+    parse_fill,
+    parse_history_row,
+)
 from rebalancer_xl.core.settings import Settings, is_blank, parse_settings
 
 if TYPE_CHECKING:
     import pandas as pd
-
-LOTS = "Lots"
 
 
 class RebalanceWarning(UserWarning):
@@ -125,7 +137,7 @@ def prepare(
         NamedRow(
             r.account,
             r.holding.shares if r.holding is not None else None,
-            Where("Holdings", row=r.row, column=ACCOUNT, ticker=r.ticker),
+            Where(HOLDINGS, row=r.row, column=ACCOUNT, ticker=r.ticker),
         )
         for r in parsed.rows
     ]
@@ -150,7 +162,7 @@ def prepare(
         [replace(lot, account=name(lot.account)) for lot in lots],
         holdings,
         lambda i: Where(LOTS, row=i, column=TICKER, ticker=lots[i].ticker),
-        lambda h: Where("Holdings", row=h.row, column=SHARES, ticker=h.ticker),
+        lambda h: Where(HOLDINGS, row=h.row, column=SHARES, ticker=h.ticker),
     )
     return Prepared(holdings, parsed_settings, tuple(problems), found)
 
@@ -165,9 +177,9 @@ def make_plan(
     holdings: pd.DataFrame,
     settings: Mapping[str, object] | None = None,
     *,
-    history: Sequence[HistoryEntry] = (),
+    history: Sequence[HistoryEntry | Mapping[str, object]] | pd.DataFrame = (),
     lots: Sequence[Lot | Mapping[str, object]] | pd.DataFrame = (),
-    past_trades: Sequence[PastTrade] = (),
+    past_trades: Sequence[PastTrade | Mapping[str, object]] | pd.DataFrame = (),
     today: date | None = None,
     accounts: Mapping[str, str] | None = None,
 ) -> Plan:
@@ -175,10 +187,15 @@ def make_plan(
 
     `holdings` is a DataFrame with the Holdings sheet's headers; `settings` maps the
     Settings sheet's names to values; `lots` are `Lot` values, or a DataFrame (or rows)
-    with the Lots sheet's headers. Anything else is a `TypeError`. The error carries
-    every problem found, warnings too, in one pass. Rows are counted from 0 in the order
-    given (as `df.iloc` does), and so are `lots`, whose shares must add up, per ticker,
-    to the Shares of its holding.
+    with the Lots sheet's headers; `history` is `HistoryEntry` values or the History
+    sheet's rows (Date, Portfolio Value, Run Type); `past_trades` is `PastTrade` values
+    or the Trades sheet's rows (Side, Ticker, Filled Shares, Fill Price, Date, and
+    Limit Price for a fill typed without its price; rows not filled are skipped).
+    Anything else is a `TypeError`. The error carries every problem found, warnings
+    too, in one pass. Rows are counted from 0 in the order given (as `df.iloc` does),
+    and so are `lots`, whose shares must add up, per ticker, to the Shares of its
+    holding. A History row or a fill that cannot be read is a warning, as in the
+    workbook: the plan goes on without it (`rebalance` emits it).
 
     A household (SPEC §9): an Account column, and `accounts` naming each account's Type
     (``{"Brokerage": "Taxable", "IRA": "Retirement"}``; without it every account is of
@@ -191,6 +208,12 @@ def make_plan(
             f'{{"Strategy": "Hybrid", "Band": 0.05}}; got {type(settings).__name__}'
         )
     lot_values, lot_problems, refused_lots = _lots(lots)
+    history_values, history_problems = _past_rows(
+        history, HistoryEntry, HISTORY, _HISTORY_READ, parse_history_row
+    )
+    trade_values, trade_problems = _past_rows(
+        past_trades, PastTrade, TRADES, FILL_COLUMNS, parse_fill
+    )
     rows: list[dict[str, object]] = [
         {str(k): v for k, v in r.items()} for r in frame.to_dict(orient="records")
     ]
@@ -199,13 +222,13 @@ def make_plan(
         settings,
         [str(c) for c in frame.columns],
         lots=lot_values,
-        problems_before=problems + lot_problems,
+        problems_before=problems + lot_problems + history_problems + trade_problems,
         refused_lots=refused_lots,
         accounts=accounts,
     )
     if prepared.errors:
         raise InputError(list(prepared.problems))
-    lots = lot_values
+    lots, history, past_trades = lot_values, history_values, trade_values
     as_of = prepared.settings.as_of_date or today or date.today()
     warned = [p for p in prepared.problems if not p.is_error]
     if prepared.accounts is not None:
@@ -274,14 +297,7 @@ def _lots(lots: object) -> tuple[list[Lot], list[Problem], list[str | None]]:
     """Lots given as `Lot` values, as a DataFrame with the Lots sheet's headers, or as
     rows (mappings) with them; their problems, located by row from 0 and header; and the
     tickers of lots refused (None for one with no ticker), for `check_lot_totals`."""
-    import pandas as pd
-
-    if isinstance(lots, pd.DataFrame):
-        rows: list[object] = [dict(r) for r in lots.to_dict(orient="records")]
-    elif isinstance(lots, Sequence) and not isinstance(lots, str | bytes):
-        rows = list(lots)
-    else:
-        raise TypeError(_LOTS_EXPECTED + f"; got {type(lots).__name__}")
+    rows = _rows_of(lots, _LOTS_EXPECTED)
     out: list[Lot] = []
     problems: list[Problem] = []
     refused: list[str | None] = []
@@ -310,6 +326,54 @@ def _lots(lots: object) -> tuple[list[Lot], list[Problem], list[str | None]]:
             account = str(values[ACCOUNT]).strip()
         out.append(replace(lot, account=account) if account else lot)
     return out, problems, refused
+
+
+T = TypeVar("T", HistoryEntry, PastTrade)
+_HISTORY_READ = (HISTORY_DATE, PORTFOLIO_VALUE, RUN_TYPE)
+
+
+def _past_rows(
+    given: object,
+    kind: type[T],
+    sheet: str,
+    headers: Sequence[str],
+    parse: Callable[[Mapping[str, object]], tuple[T | None, list[Fault]]],
+) -> tuple[list[T], list[Problem]]:
+    """History entries or past trades given as values, or as a DataFrame or rows with
+    the sheet's headers, read by the workbook reader's own row parser (`core.past`);
+    a row it leaves out is a warning located by row from 0 and header."""
+    expected = (
+        f"{sheet.lower()} must be {kind.__name__} values, or a DataFrame or rows with the "
+        f"{sheet} headers ({', '.join(headers)})"
+    )
+    rows = _rows_of(given, expected)
+    out: list[T] = []
+    problems: list[Problem] = []
+    for i, row in enumerate(rows):
+        if isinstance(row, kind):
+            out.append(row)
+            continue
+        if not isinstance(row, Mapping):
+            raise TypeError(expected + f"; row {i} is a {type(row).__name__}")
+        value, faults = parse({str(k): v for k, v in row.items()})
+        problems += [
+            Problem(f.code, f.message, Where(sheet, row=i, column=f.header), Severity.WARNING)
+            for f in faults
+        ]
+        if value is not None:
+            out.append(value)
+    return out, problems
+
+
+def _rows_of(given: object, expected: str) -> list[object]:
+    """A DataFrame's records, or the items of a list or tuple; else a TypeError."""
+    import pandas as pd
+
+    if isinstance(given, pd.DataFrame):
+        return [dict(r) for r in given.to_dict(orient="records")]
+    if isinstance(given, Sequence) and not isinstance(given, str | bytes):
+        return list(given)
+    raise TypeError(expected + f"; got {type(given).__name__}")
 
 
 _LOTS_EXPECTED = (
@@ -371,7 +435,7 @@ def _with_cash_row(frame: pd.DataFrame) -> pd.DataFrame:
     column (to float or object: pandas has no blank for those)."""
     import pandas as pd
 
-    known: dict[str, object] = {TICKER: CASH, SHARES: 0, "Current Price": 1, "Target %": 0}
+    known: dict[str, object] = {TICKER: CASH, SHARES: 0, CURRENT_PRICE: 1, TARGET: 0}
     label = _next_label(frame.index)
     columns = {}
     for name in frame.columns:

@@ -21,7 +21,7 @@ PACKAGE = Path(rebalancer_xl.__file__).parent
 CODE = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 # The calls through which the package makes a problem, and where their code argument sits.
 MAKERS = {"Problem", "problem", "BadValue", "PackageError", "_raise", "_problem", "located", "flag"}
-MAKERS_CODE_SECOND = {"_file_problem", "bad", "fail", "_fault"}
+MAKERS_CODE_SECOND = {"_file_problem", "bad", "fail", "_fault", "Fault"}
 
 
 def _codes_in_source() -> set[str]:
@@ -71,9 +71,11 @@ def test_the_warning_codes_are_the_catalogues_warnings():
             ),
             # Targets Reviewed left blank: the yearly review is due.
             {"As-of Date": "2026-12-31", "Cap": 0.5, "Cap Trim To": 0.45},
+            # A fill whose Side names no trade: left out of the wash-sale check, said so.
+            past_trades=[{"Side": "HOLD", "Ticker": "A", "Filled Shares": 5, "Date": "2026-12-01"}],
         )
     codes = {w.message.problem.code for w in caught}  # type: ignore[union-attr]
-    assert codes == {"target-above-cap", "targets-not-reviewed"}
+    assert codes == {"target-above-cap", "targets-not-reviewed", "bad-side"}
     assert {c for c, e in CATALOGUE.items() if e.severity is Severity.WARNING} == codes
 
 

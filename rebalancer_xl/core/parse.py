@@ -31,6 +31,7 @@ from rebalancer_xl.core.settings import Settings, is_blank
 from rebalancer_xl.core.values import BadValue, parse_decimal, parse_run_date, parse_yes_no
 
 HOLDINGS = "Holdings"
+LOTS = "Lots"
 
 TICKER = "Ticker"
 PURCHASE_PRICE = "Purchase Price"

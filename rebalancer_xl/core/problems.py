@@ -4,8 +4,9 @@ A code is a stable name a script may test for (`not-a-number`, `targets-not-100`
 message beside it says what was found in the user's own words and values. This module is
 the one list of codes: a test walks the package's source and fails on any code not
 listed here, so a new problem is catalogued where a reader looks for it. Severity is
-the code's usual one; History rows demote theirs to warnings (a bad History row only
-weakens the crash check, it does not stop the plan).
+the code's usual one; History rows and fills demote theirs to warnings (a bad History
+row only weakens the crash check, an unreadable fill the wash-sale check; neither stops
+the plan).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ CATALOGUE: dict[str, Entry] = {
     "missing-fill-price": Entry(E, "Filled Shares is typed but Fill Price is blank"),
     "missing-fill-date": Entry(E, "Filled Shares is typed but the fill's Date is blank"),
     "bad-commission": Entry(E, "a Commission is below zero"),
+    "bad-side": Entry(W, "a filled row's Side is not BUY, ADD, SELL or TRIM"),
     "formula-in-input": Entry(E, "a cell recording must change holds a formula"),
     "not-proposed": Entry(E, "a fill for a ticker or side the plan did not propose"),
     "more-than-ordered": Entry(E, "more shares filled than the order asked for"),

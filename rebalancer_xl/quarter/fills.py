@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from rebalancer_xl.core.model import CASH, ZERO, CellRef, Problem, Where, cents
+from rebalancer_xl.core.past import order_side
 from rebalancer_xl.core.settings import is_blank
 from rebalancer_xl.core.values import BadValue, parse_date, parse_decimal
 from rebalancer_xl.quarter.trades_sheet import OrderRow, plain
@@ -22,7 +23,6 @@ from rebalancer_xl.workbook.inputs import BookInputs, Table
 
 _T = S.TradesHeader
 _H = S.HoldingsHeader
-_SIDE_OF_ACTION = {"TRIM": "SELL", "SELL": "SELL", "ADD": "BUY", "BUY": "BUY"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +59,9 @@ def _proposed_sides(inputs: BookInputs) -> dict[str, str]:
         return sides
     for ticker, row in inputs.holding_rows.items():
         action = plain(table.get(row, _H.ACTION))
-        if isinstance(action, str) and action.strip().upper() in _SIDE_OF_ACTION:
-            sides[ticker] = _SIDE_OF_ACTION[action.strip().upper()]
+        side = order_side(action)
+        if side is not None:
+            sides[ticker] = side
     return sides
 
 

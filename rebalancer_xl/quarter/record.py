@@ -45,7 +45,6 @@ from rebalancer_xl.workbook.inputs import BookInputs, Table, find_table, read_in
 
 _T = S.TradesHeader
 _H = S.HoldingsHeader
-_SIDE_OF_ACTION = {"TRIM": "SELL", "SELL": "SELL", "ADD": "BUY", "BUY": "BUY"}
 _NAMED_LOT = re.compile(r"([\d.]+) sh of (\d{4}-\d{2}-\d{2}) @ ([\d,]+\.\d+)")
 #: Average costs keep four places: enough for a per-share cost, short enough to read.
 COST_PLACES = Decimal("0.0001")

@@ -12,11 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from rebalancer_xl.core.model import (
     Account,
-    Action,
     CellRef,
     HistoryEntry,
     Holding,
@@ -38,14 +36,24 @@ from rebalancer_xl.core.parse import (
     ticker_text,
     validate_parsed,
 )
+from rebalancer_xl.core.past import (
+    FILL_COLUMNS,
+    HISTORY_DATE,
+    PORTFOLIO_VALUE,
+    RUN_TYPE,
+    Fault,
+    parse_fill,
+    parse_history_row,
+)
 from rebalancer_xl.core.settings import BY_NAME, Settings, is_blank, parse_settings
-from rebalancer_xl.core.values import BadValue, excel_error, parse_decimal, parse_run_date
+from rebalancer_xl.core.values import excel_error
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Formula, Sheet, a1, column_letter
 
 HEADER_SCAN_ROWS = 20  # a title or notes above the header row are fine
 KNOWN_SETTINGS = frozenset(name.casefold() for name in BY_NAME)
 _HOLDINGS_HEADERS = frozenset(S.headers(S.HOLDINGS_COLUMNS))
+_HISTORY_READ = (HISTORY_DATE, PORTFOLIO_VALUE, RUN_TYPE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,31 +504,21 @@ def _read_history(sheet: Sheet | None, out: BookInputs) -> tuple[HistoryEntry, .
         return ()
     entries = []
     for r in range(table.first_row, table.last_row() + 1):
-        raw_date = _plain(table.get(r, S.HistoryHeader.DATE))
-        raw_value = _plain(table.get(r, S.HistoryHeader.VALUE))
-        if is_blank(raw_date) and is_blank(raw_value):
-            continue
-        try:
-            when = parse_run_date(raw_date, S.HistoryHeader.DATE)
-            value = parse_decimal(raw_value, S.HistoryHeader.VALUE)
-        except BadValue as err:
-            out.problems.append(
-                _problem(err.code, err.message, S.HISTORY, f"A{r}", Severity.WARNING)
-            )
-            continue
-        run_type = _plain(table.get(r, S.HistoryHeader.RUN_TYPE))
-        entries.append(
-            HistoryEntry(
-                when,
-                value,
-                run_type != S.RUN_EMERGENCY,
-                snapshot=run_type in S.SNAPSHOT_RUN_TYPES,
-            )
-        )
+        values = {h: _plain(table.get(r, h)) for h in _HISTORY_READ}
+        entry, faults = parse_history_row(values)
+        _add_faults(faults, table, r, out)
+        if entry is not None:
+            entries.append(entry)
     return tuple(entries)
 
 
-_SIDES = {"BUY": Action.BUY, "ADD": Action.ADD, "SELL": Action.SELL, "TRIM": Action.TRIM}
+def _add_faults(faults: list[Fault], table: Table, row: int, out: BookInputs) -> None:
+    """A row left out of the past, at the cell at fault: a warning, never a stop."""
+    for f in faults:
+        cell = table.cell(row, f.header) if f.header in table.columns else f"{row}:{row}"
+        out.problems.append(
+            _problem(f.code, f.message, table.sheet.name, cell, Severity.WARNING, column=f.header)
+        )
 
 
 def _read_fills(book: Book, out: BookInputs) -> tuple[PastTrade, ...]:
@@ -539,10 +537,8 @@ def _read_fills(book: Book, out: BookInputs) -> tuple[PastTrade, ...]:
         for table in _fill_tables(sheet):
             for r in range(table.first_row, table.last_row() + 1):
                 side = _plain(table.get(r, S.TradesHeader.SIDE))
-                if not isinstance(side, str) or side.strip().upper() not in _SIDES:
-                    if is_blank(side):
-                        break  # the end of this block
-                    continue
+                if is_blank(side):
+                    break  # the end of this block
                 uncalculated = [
                     h
                     for h in (S.TradesHeader.FILLED_SHARES, S.TradesHeader.DATE)
@@ -562,42 +558,10 @@ def _read_fills(book: Book, out: BookInputs) -> tuple[PastTrade, ...]:
                     )
                 if uncalculated:
                     continue
-                raw_shares = _plain(table.get(r, S.TradesHeader.FILLED_SHARES))
-                if is_blank(raw_shares):
-                    continue  # not filled (yet)
-                header = S.TradesHeader.FILLED_SHARES
-                try:
-                    shares = parse_decimal(raw_shares, header)
-                    header = S.TradesHeader.DATE
-                    when = parse_run_date(_plain(table.get(r, header)), header)
-                except BadValue as err:
-                    # A fill the run cannot read still happened: say that the wash-sale
-                    # check goes without it rather than drop it unseen.
-                    out.problems.append(
-                        _problem(
-                            err.code,
-                            f"{err.message}; this fill is left out of the wash-sale check",
-                            sheet.name,
-                            table.cell(r, header),
-                            Severity.WARNING,
-                        )
-                    )
-                    continue
-                ticker = ticker_text(_plain(table.get(r, S.TradesHeader.TICKER)))
-                price = _first_price(
-                    table, r, (S.TradesHeader.FILL_PRICE, S.TradesHeader.LIMIT_PRICE)
-                )
-                account = _plain(table.get(r, S.TradesHeader.ACCOUNT))
-                trades.append(
-                    PastTrade(
-                        when,
-                        ticker,
-                        _SIDES[side.strip().upper()],
-                        shares,
-                        price,
-                        "" if is_blank(account) else str(account).strip(),
-                    )
-                )
+                trade, faults = parse_fill({h: _plain(table.get(r, h)) for h in FILL_COLUMNS})
+                _add_faults(faults, table, r, out)
+                if trade is not None:
+                    trades.append(trade)
     return tuple(trades)
 
 
@@ -605,17 +569,6 @@ def _uncalculated(value: object) -> bool:
     return isinstance(value, Formula) and (
         is_blank(value.cached) or bool(excel_error(value.cached))
     )
-
-
-def _first_price(table: Table, row: int, headers: tuple[str, ...]) -> Decimal | None:
-    """The first of `headers` holding a price. A fill typed without its price is taken
-    at the order's Limit Price: close enough to tell a sale at a loss (wash sales)."""
-    for header in headers:
-        try:
-            return parse_decimal(_plain(table.get(row, header)), header)
-        except BadValue:
-            continue
-    return None
 
 
 def _fill_tables(sheet: Sheet) -> list[Table]:

@@ -266,9 +266,10 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
     for r in range(table.first_row, table.last_row() + 1):
         # The values as the sheet shows them: a fill typed as =5*2 is archived as 10 (the
         # archive is a record, and a formula copied elsewhere would point at other cells).
-        row = tuple(_shown(table.get(r, h)) for h in header)
-        if row[7] not in (None, "") and row[9] not in (None, ""):
-            filled.append(row)
+        # Read by header, so the archive has the schema's order whatever the sheet's is.
+        row = {h: _shown(table.get(r, h)) for h in header}
+        if all(row[h] not in (None, "") for h in _FILLED):
+            filled.append(tuple(row.values()))
     earlier = sorted(e.date for e in inputs.history if e.date < info.as_of and not e.snapshot)
     target = S.log_sheet_name(earlier[-1]) if earlier else None
     if not filled or target is None or book.get(target) is None:
@@ -286,6 +287,7 @@ def _archive_fills(book: Book, inputs: BookInputs, info: RunInfo) -> list[Op]:
 
 
 _EXECUTED = "Executed trades (fills copied from the Trades sheet)"
+_FILLED = (S.TradesHeader.FILLED_SHARES, S.TradesHeader.DATE)  # what makes a row a fill
 
 
 def _shown(value: object) -> object:
@@ -389,7 +391,12 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     w.title("Holdings analysis")
     analysis_header = w.r  # the table that runs over pages in a big book
     w.table(
-        (*S.headers(S.LOG_ANALYSIS_COLUMNS), "Post-Trade %", "Rule", "Flags"),
+        (
+            *S.headers(S.LOG_ANALYSIS_COLUMNS),
+            str(S.HoldingsHeader.POST_TRADE),
+            str(S.HoldingsHeader.RULE),
+            str(S.HoldingsHeader.FLAGS),
+        ),
         [
             (
                 f"{d.ticker} ({d.account})" if d.account else d.ticker,
@@ -424,13 +431,18 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
         # The Performance sheet moves on next quarter; the log keeps this one's.
         w.title("Performance since the last rebalance")
         w.table(
-            (
-                "Ticker",
-                "Last Rebalance Price",
-                "Current Price",
-                "Quarterly Return",
-                "Contribution",
-                "Class",
+            tuple(
+                map(
+                    str,
+                    (
+                        S.PerformanceHeader.TICKER,
+                        S.PerformanceHeader.LAST_PRICE,
+                        S.PerformanceHeader.CURRENT_PRICE,
+                        S.PerformanceHeader.RETURN,
+                        S.PerformanceHeader.CONTRIBUTION,
+                        S.PerformanceHeader.CLASS,
+                    ),
+                )
             ),
             [
                 (

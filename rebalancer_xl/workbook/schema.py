@@ -16,18 +16,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from rebalancer_xl.core import parse as _parse
+from rebalancer_xl.core import past as _past
 from rebalancer_xl.core import settings as _settings
 from rebalancer_xl.core.household import accounts as _accounts
 
 # --- Sheet names -------------------------------------------------------------------
 
 DASHBOARD = "Dashboard"
-HOLDINGS = "Holdings"
+HOLDINGS = _parse.HOLDINGS  # the sheet names the core's problems name are the core's
 SETTINGS_SHEET = _settings.SHEET  # "Settings"; settings.py owns the name for its parser
 PERFORMANCE = "Performance"
-TRADES = "Trades"
-LOTS = "Lots"
-HISTORY = "History"
+TRADES = _past.TRADES
+LOTS = _parse.LOTS
+HISTORY = _past.HISTORY
 CHECKLIST = "Checklist"
 ACCOUNTS = _accounts.ACCOUNTS  # optional: a household's accounts (SPEC §9)
 LOG_PREFIX = "Log "
@@ -296,9 +297,10 @@ SETTINGS_COLUMNS: tuple[Column, ...] = (
 
 
 class PerformanceHeader(enum.StrEnum):
-    TICKER = "Ticker"
-    LAST_PRICE = "Last Rebalance Price"
-    CURRENT_PRICE = "Current Price"
+    # The core reads Last Rebalance Price beside each Holdings row (parse.LAST_PRICE).
+    TICKER = _parse.TICKER
+    LAST_PRICE = _parse.LAST_PRICE
+    CURRENT_PRICE = _parse.CURRENT_PRICE
     RETURN = "Quarterly Return"
     LAST_WEIGHT = "Weight at Last Rebalance"
     CONTRIBUTION = "Contribution"
@@ -351,7 +353,7 @@ class LotsHeader(enum.StrEnum):
     ACQUIRED = _parse.ACQUIRED
     SHARES = _parse.SHARES
     COST = _parse.COST_PER_SHARE
-    ACCOUNT = "Account"  # only in a household workbook
+    ACCOUNT = _parse.ACCOUNT  # only in a household workbook
 
 
 LOTS_COLUMNS: tuple[Column, ...] = (
@@ -369,20 +371,21 @@ LOTS_COLUMNS: tuple[Column, ...] = (
 
 
 class TradesHeader(enum.StrEnum):
-    SIDE = "Side"
-    TICKER = "Ticker"
+    # The core reads a fill under its own names (core/past.py): one definition.
+    SIDE = _past.SIDE
+    TICKER = _parse.TICKER
     SHARES = "Shares"
-    LIMIT_PRICE = "Limit Price"
+    LIMIT_PRICE = _past.LIMIT_PRICE
     EST_AMOUNT = "Est. Amount"
     RULE = "Rule"
     LOTS_USED = "Lots Used"
-    FILLED_SHARES = "Filled Shares"
-    FILL_PRICE = "Fill Price"
-    DATE = "Date"
+    FILLED_SHARES = _past.FILLED_SHARES
+    FILL_PRICE = _past.FILL_PRICE
+    DATE = _past.FILL_DATE
     COMMISSION = "Commission"
     PLANNED_DATE = "Planned Date"
     APPLIED = "Applied"
-    ACCOUNT = "Account"  # only in a household workbook: where the order is placed
+    ACCOUNT = _parse.ACCOUNT  # only in a household workbook: where the order is placed
 
 
 _T = TradesHeader
@@ -451,24 +454,23 @@ TRADES_COLUMNS: tuple[Column, ...] = (
 
 
 class HistoryHeader(enum.StrEnum):
-    DATE = "Date"
-    VALUE = "Portfolio Value"
+    # The core reads a History row under its own names (core/past.py): one definition.
+    DATE = _past.HISTORY_DATE
+    VALUE = _past.PORTFOLIO_VALUE
     RETURN = "Quarter Return"
     STRATEGY = "Strategy"
     TRADES = "Trades"
     TURNOVER = "Turnover"
     NEXT_DATE = "Next Rebalance Date"
-    RUN_TYPE = "Run Type"
+    RUN_TYPE = _past.RUN_TYPE
 
 
-#: Values of the History sheet's Run Type column. Full and Emergency rows are
-#: rebalancing runs (each has its Log sheet); Record and Check rows are value snapshots
-#: written by `rebalancer-xl record` and `rebalancer-xl check`.
-RUN_FULL = "Full"
-RUN_EMERGENCY = "Emergency"
-RUN_RECORD = "Record"
-RUN_CHECK = "Check"
-SNAPSHOT_RUN_TYPES = frozenset({RUN_RECORD, RUN_CHECK})
+#: Values of the History sheet's Run Type column (defined with the core's reading of them).
+RUN_FULL = _past.RUN_FULL
+RUN_EMERGENCY = _past.RUN_EMERGENCY
+RUN_RECORD = _past.RUN_RECORD
+RUN_CHECK = _past.RUN_CHECK
+SNAPSHOT_RUN_TYPES = _past.SNAPSHOT_RUN_TYPES
 
 _Y = HistoryHeader
 HISTORY_COLUMNS: tuple[Column, ...] = (
@@ -537,13 +539,14 @@ CHECKLIST_COLUMNS: tuple[Column, ...] = (
 class LogHeader(enum.StrEnum):
     """Headers of the holdings analysis table on a 'Log YYYY-MM-DD' sheet."""
 
-    TICKER = "Ticker"
+    # The columns a Log shares with Holdings carry Holdings' names.
+    TICKER = _parse.TICKER
     CURRENT_VALUE = "Current Value"
     CURRENT_WEIGHT = "Current %"
-    TARGET = "Target %"
+    TARGET = _parse.TARGET
     DRIFT = "Drift"
-    ACTION = "Action"
-    AMOUNT = "Amount"
+    ACTION = _parse.ACTION
+    AMOUNT = _parse.AMOUNT
 
 
 _L = LogHeader
