@@ -3,6 +3,8 @@ a workbook name for its Value cell and a validation by kind."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import cast
 
 from openpyxl import Workbook
@@ -12,6 +14,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from rebalancer_xl.adapters.template.style import (
     CellValue,
+    NumberKind,
+    Operator,
     define,
     list_validation,
     number_validation,
@@ -53,54 +57,62 @@ def settings_sheet(wb: Workbook, sample: bool) -> None:
         ws.add_data_validation(dv)
 
 
+#: The number validation of each numeric kind of setting: the arguments of
+#: `number_validation` (kind, operator, low, high, title, message).
+_NUMBER_RULES: dict[SettingKind, tuple[NumberKind, Operator, str, str | None, str, str]] = {
+    SettingKind.PERCENT: (
+        "decimal",
+        "between",
+        "0",
+        "1",
+        "Percentage",
+        "Enter a percentage from 0% to 100%.",
+    ),
+    SettingKind.MONEY: (
+        "decimal",
+        "greaterThanOrEqual",
+        "0",
+        None,
+        "Amount",
+        "Enter an amount of 0 or more.",
+    ),
+    SettingKind.DAYS: (
+        "whole",
+        "greaterThanOrEqual",
+        "0",
+        None,
+        "Days",
+        "Enter whole days, 0 or more.",
+    ),
+    SettingKind.WEEKS: ("whole", "between", "1", "52", "Weeks", "Enter whole weeks, 1 to 52."),
+    # 36526 is 2000-01-01: anything earlier is a typo, not a rebalance date.
+    SettingKind.DATE: (
+        "date",
+        "greaterThanOrEqual",
+        "36526",
+        None,
+        "Date",
+        "Enter a date (YYYY-MM-DD).",
+    ),
+}
+
+
 def _setting_validation(
     spec: SettingSpec, made: dict[str, DataValidation]
 ) -> DataValidation | None:
     """The validation for a setting's Value cell, shared among settings alike."""
+    make: Callable[[], DataValidation]
     if spec.kind is SettingKind.CHOICE:
         key = "list:" + ",".join(spec.choices)
-        if key not in made:
-            made[key] = list_validation(spec.choices, spec.name)
+        make = partial(list_validation, spec.choices, spec.name)
     elif spec.kind is SettingKind.YES_NO:
         key = "yes/no"
-        if key not in made:
-            made[key] = list_validation(("Yes", "No"), "Yes or No")
-    elif spec.kind is SettingKind.PERCENT:
-        key = "percent"
-        if key not in made:
-            made[key] = number_validation(
-                "decimal", "between", "0", "1", "Percentage", "Enter a percentage from 0% to 100%."
-            )
-    elif spec.kind is SettingKind.MONEY:
-        key = "money"
-        if key not in made:
-            made[key] = number_validation(
-                "decimal",
-                "greaterThanOrEqual",
-                "0",
-                None,
-                "Amount",
-                "Enter an amount of 0 or more.",
-            )
-    elif spec.kind is SettingKind.DAYS:
-        key = "days"
-        if key not in made:
-            made[key] = number_validation(
-                "whole", "greaterThanOrEqual", "0", None, "Days", "Enter whole days, 0 or more."
-            )
-    elif spec.kind is SettingKind.WEEKS:
-        key = "weeks"
-        if key not in made:
-            made[key] = number_validation(
-                "whole", "between", "1", "52", "Weeks", "Enter whole weeks, 1 to 52."
-            )
-    elif spec.kind is SettingKind.DATE:
-        key = "date"
-        if key not in made:
-            # 36526 is 2000-01-01: anything earlier is a typo, not a rebalance date.
-            made[key] = number_validation(
-                "date", "greaterThanOrEqual", "36526", None, "Date", "Enter a date (YYYY-MM-DD)."
-            )
+        make = partial(list_validation, ("Yes", "No"), "Yes or No")
+    elif spec.kind in _NUMBER_RULES:
+        key = spec.kind.name
+        make = partial(number_validation, *_NUMBER_RULES[spec.kind])
     else:
         return None
+    if key not in made:
+        made[key] = make()
     return made[key]
