@@ -10,8 +10,9 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from rebalancer_xl.adapters.template import holdings_formulas, render_workbook, save_workbook
+from rebalancer_xl.adapters.template import render_workbook, save_workbook
 from rebalancer_xl.workbook import schema as S
+from rebalancer_xl.workbook.formulas import holdings_formulas
 
 AS_OF = date(2026, 12, 31)
 _H = S.HoldingsHeader

@@ -74,8 +74,7 @@ from decimal import Decimal
 
 from rebalancer_xl.core.model import Tier
 from rebalancer_xl.core.rules.metrics import performance_class
-from rebalancer_xl.workbook.formulas import tier_formula
-from rebalancer_xl.adapters.template import performance_formulas
+from rebalancer_xl.workbook.formulas import performance_formulas, tier_formula
 
 print("engine", Tier.of(Decimal(78)).label, performance_class(Decimal("0.22")).value)
 print("sheet", ">=80," in tier_formula("S"), ">=0.25," in str(performance_formulas(2)))

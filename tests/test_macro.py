@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import numpy as np
 import openpyxl
@@ -24,7 +25,7 @@ import xlwings
 from openpyxl.workbook.workbook import Workbook
 
 from rebalancer_xl.adapters import macro
-from rebalancer_xl.adapters.template import build_workbook
+from rebalancer_xl.adapters.template import build_workbook, save_workbook
 from rebalancer_xl.cli import main as cli_main
 from rebalancer_xl.pipeline import process_file
 from rebalancer_xl.workbook import schema as S
@@ -69,10 +70,22 @@ def holdings_vml(package: dict[str, bytes]) -> tuple[str, bytes]:
     return vml.group(1), package[vml.group(1)]
 
 
+def content_type(types: str, part: str) -> str | None:
+    """The content type `[Content_Types].xml` gives `part` ('/xl/x.bin')."""
+    ns = {"ct": "http://schemas.openxmlformats.org/package/2006/content-types"}
+    root = ET.fromstring(types)
+    for override in root.findall("ct:Override", ns):
+        if override.get("PartName", "").lower() == part.lower():
+            return override.get("ContentType")
+    extension = part.rsplit(".", 1)[-1].lower()
+    for default in root.findall("ct:Default", ns):
+        if default.get("Extension", "").lower() == extension:
+            return default.get("ContentType")
+    return None
+
+
 def buttons(vml: bytes) -> list[dict[str, str]]:
     """Button shapes of a VML part: their caption and ClientData elements."""
-    from xml.etree import ElementTree as ET
-
     root = ET.fromstring(vml)
     out = []
     for shape in root.iter(f"{{{VML_NS['v']}}}shape"):
@@ -188,11 +201,12 @@ def test_it_is_a_macro_enabled_package(built: dict[str, Path]) -> None:
         r'.sheet.macroEnabled.main\+xml"',
         types,
     )
-    assert (
-        '<Override PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office'
-        '.vbaProject"/>' in types
+    # The package's rule (OPC): a part's type is its Override, else its extension's Default.
+    assert content_type(types, "/xl/vbaProject.bin") == "application/vnd.ms-office.vbaProject"
+    drawing, _ = holdings_vml(package)
+    assert content_type(types, "/" + drawing) == (
+        "application/vnd.openxmlformats-officedocument.vmlDrawing"
     )
-    assert 'Extension="vml"' in types
     rels = package["xl/_rels/workbook.xml.rels"].decode()
     assert re.search(
         r'Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject"'
@@ -329,23 +343,42 @@ def test_a_sheet_without_notes_gets_a_drawing_of_its_own(tmp_path: Path) -> None
     wb.active.title = "Holdings"
     wb.active["A1"] = "Ticker"
     macro.set_code_names(wb)
-    plain = tmp_path / "plain.xlsx"
-    wb.save(plain)
     place = macro.ButtonPlace.at(wb.active, row=3, col=2)
     xlsm = tmp_path / "plain.xlsm"
-    xlsm.write_bytes(
-        macro.add_macro_button(
-            plain.read_bytes(), macro.vba_project(), sheet="Holdings", place=place
-        )
-    )
+    with macro.add_macro_button(wb, sheet="Holdings", place=place):
+        save_workbook(wb, xlsm)
     name, vml = holdings_vml(parts(xlsm))
     assert name == "xl/drawings/vmlDrawing1.vml"  # a name openpyxl's keep_vba copies
     [button] = buttons(vml)
     assert button["Anchor"] == "1, 0, 2, 0, 3, 22, 3, 16"
+    assert b'ObjectType="Note"' not in vml
     reopened = openpyxl.load_workbook(xlsm, keep_vba=True)
     assert reopened["Holdings"]["A1"].value == "Ticker"
     assert reopened.vba_archive is not None
+    assert reopened.vba_archive.read("xl/vbaProject.bin") == macro.vba_project()
     reopened.vba_archive.close()
+
+
+def test_a_workbook_gets_one_vba_project_and_one_button_drawing() -> None:
+    wb = Workbook()
+    wb.active.title = "Holdings"
+    place = macro.ButtonPlace.at(wb.active, row=3, col=2)
+    with (
+        macro.add_macro_button(wb, sheet="Holdings", place=place),
+        pytest.raises(ValueError, match="already holds a VBA project"),
+    ):
+        macro.add_macro_button(wb, sheet="Holdings", place=place)
+
+
+def test_the_button_drawing_holds_the_notes_once(built: dict[str, Path]) -> None:
+    """openpyxl adds the notes to the button's drawing without a second shape layout."""
+    _, vml = holdings_vml(parts(built["xlsm"]))
+    root = ET.fromstring(vml)
+    office = "urn:schemas-microsoft-com:office:office"
+    assert len(root.findall(f"{{{office}}}shapelayout")) == 1
+    assert len(root.findall("v:shapetype[@id='_x0000_t202']", VML_NS)) == 1
+    ids = [shape.get("id") for shape in root.findall("v:shape", VML_NS)]
+    assert len(ids) == len(set(ids)) == len(S.HOLDINGS_COLUMNS) + 1
 
 
 def test_the_anchor_follows_column_widths_and_row_heights() -> None:

@@ -15,16 +15,13 @@ import pytest
 from openpyxl.chart import BarChart
 from openpyxl.worksheet.worksheet import Worksheet
 
-from rebalancer_xl.adapters.template import (
-    NAME_QUARTER_RETURN,
-    build_workbook,
-    holdings_formulas,
-)
+from rebalancer_xl.adapters.template import build_workbook
 from rebalancer_xl.core.settings import BY_NAME, SETTINGS, display_value
 from rebalancer_xl.core.settings import Kind as SettingKind
 from rebalancer_xl.core.values import EXCEL_ERRORS
 from rebalancer_xl.workbook import sample as sample_data
 from rebalancer_xl.workbook import schema as S
+from rebalancer_xl.workbook.formulas import NAME_QUARTER_RETURN, holdings_formulas
 from tests.lo import read_values, recalculate, records
 
 ROOT = Path(__file__).resolve().parent.parent

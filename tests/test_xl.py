@@ -38,11 +38,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
 from rebalancer_xl import xl
-from rebalancer_xl.adapters.template import holdings_formulas, render_workbook, save_workbook
+from rebalancer_xl.adapters.template import render_workbook, save_workbook
 from rebalancer_xl.cli import main as cli_main
 from rebalancer_xl.core.model import Action
 from rebalancer_xl.pipeline import Outcome, plan_book
 from rebalancer_xl.workbook import schema as S
+from rebalancer_xl.workbook.formulas import holdings_formulas
 from tests.conftest import convert_many
 from tests.household_books import (
     MONEY_IS_HERE,
