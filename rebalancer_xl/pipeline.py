@@ -57,28 +57,22 @@ def plan_book(book: Book, *, as_of: date | None = None, today: date | None = Non
     if inputs.errors:
         return outcome
     run_date = as_of or inputs.settings.as_of_date or today or date.today()
-    warnings = [p for p in inputs.problems if not p.is_error]
-    if inputs.accounts is not None:  # a household: several accounts (SPEC §9)
-        plan = plan_household(
-            inputs.holdings,
-            inputs.accounts,
-            inputs.settings,
-            as_of=run_date,
-            history=inputs.history,
-            lots=inputs.lots,
-            past_trades=inputs.past_trades,
-            warnings=warnings,
-        )
-    else:
-        plan = make_plan(
-            inputs.holdings,
-            inputs.settings,
-            as_of=run_date,
-            history=inputs.history,
-            lots=inputs.lots,
-            past_trades=inputs.past_trades,
-            warnings=warnings,
-        )
+    accounts = inputs.accounts
+    planner = (
+        make_plan
+        if accounts is None
+        # A household: the same plan, placed into its accounts (SPEC §9).
+        else lambda holdings, settings, **rest: plan_household(holdings, accounts, settings, **rest)
+    )
+    plan = planner(
+        inputs.holdings,
+        inputs.settings,
+        as_of=run_date,
+        history=inputs.history,
+        lots=inputs.lots,
+        past_trades=inputs.past_trades,
+        warnings=[p for p in inputs.problems if not p.is_error],
+    )
     # The engine's own problems (a withdrawal locked rows cannot pay; targets not reviewed
     # within the year), placed on their Settings cell.
     found = [_on_cell(p, inputs) for p in plan.problems if p not in inputs.problems]
