@@ -62,16 +62,31 @@ def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCal
         if drift == ZERO:
             return _call(None, _R_CALENDAR, f"{d} pp: at target")
         return _call(target, _R_CALENDAR, f"{d} pp → back to target {pp(target)!s}%")
-    band, outer = bands(target, settings)
-    band_pp = pp(band)
+    # `bands`, inline: the outer band is only worked out for a drift beyond the band
+    # (with a relative band it costs a division, on every row).
+    band = settings.band
+    relative = settings.relative_band
+    if relative is not None and band > ZERO and target > ZERO:
+        relative = relative * target
+        if not relative < band:
+            relative = None
+    else:
+        relative = None
+    band_pp = pp(relative if relative is not None else band)
     if abs(drift) < band_pp:
         within = _R_THRESHOLD if strategy is _THRESHOLD else _R_HYBRID
         return _call(None, within, f"{d} pp within ±{band_pp!s} pp band: hold")
-    outer_pp = pp(outer)  # only a drift beyond the band needs the outer edge
-    if strategy is _THRESHOLD or abs(drift) >= outer_pp:
-        rule = _R_THRESHOLD if strategy is _THRESHOLD else _R_OUTER
-        edge = band_pp if strategy is _THRESHOLD else outer_pp
-        return _call(target, rule, f"{d} pp ≥ {edge!s} pp → back to target {pp(target)!s}%")
+    if strategy is _THRESHOLD:
+        return _call(
+            target, _R_THRESHOLD, f"{d} pp ≥ {band_pp!s} pp → back to target {pp(target)!s}%"
+        )
+    outer = settings.outer_band
+    if relative is not None:
+        outer = outer * relative / band
+        band = relative
+    outer_pp = pp(outer)
+    if abs(drift) >= outer_pp:
+        return _call(target, _R_OUTER, f"{d} pp ≥ {outer_pp!s} pp → back to target {pp(target)!s}%")
     # Between band and outer band: go halfway into the band, on the side of the drift.
     half = band / 2
     goal = target + half if drift > ZERO else target - half
