@@ -24,6 +24,7 @@ class DriftCall:
     goal: Decimal | None  # the weight to trade to; None = hold
     rule: RuleId
     why: str
+    drift: Decimal  # weight − target in pp, rounded (the Decision's drift_pp)
 
 
 _call = fast_constructor(DriftCall)  # one per row: see fast_constructor
@@ -60,8 +61,8 @@ def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCal
     strategy = settings.strategy
     if strategy is _CALENDAR:
         if drift == ZERO:
-            return _call(None, _R_CALENDAR, f"{d} pp: at target")
-        return _call(target, _R_CALENDAR, f"{d} pp → back to target {pp(target)!s}%")
+            return _call(None, _R_CALENDAR, f"{d} pp: at target", drift)
+        return _call(target, _R_CALENDAR, f"{d} pp → back to target {pp(target)!s}%", drift)
     # `bands`, inline: the outer band is only worked out for a drift beyond the band
     # (with a relative band it costs a division, on every row).
     band = settings.band
@@ -75,10 +76,13 @@ def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCal
     band_pp = pp(relative if relative is not None else band)
     if abs(drift) < band_pp:
         within = _R_THRESHOLD if strategy is _THRESHOLD else _R_HYBRID
-        return _call(None, within, f"{d} pp within ±{band_pp!s} pp band: hold")
+        return _call(None, within, f"{d} pp within ±{band_pp!s} pp band: hold", drift)
     if strategy is _THRESHOLD:
         return _call(
-            target, _R_THRESHOLD, f"{d} pp ≥ {band_pp!s} pp → back to target {pp(target)!s}%"
+            target,
+            _R_THRESHOLD,
+            f"{d} pp ≥ {band_pp!s} pp → back to target {pp(target)!s}%",
+            drift,
         )
     outer = settings.outer_band
     if relative is not None:
@@ -86,7 +90,9 @@ def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCal
         band = relative
     outer_pp = pp(outer)
     if abs(drift) >= outer_pp:
-        return _call(target, _R_OUTER, f"{d} pp ≥ {outer_pp!s} pp → back to target {pp(target)!s}%")
+        return _call(
+            target, _R_OUTER, f"{d} pp ≥ {outer_pp!s} pp → back to target {pp(target)!s}%", drift
+        )
     # Between band and outer band: go halfway into the band, on the side of the drift.
     half = band / 2
     goal = target + half if drift > ZERO else target - half
@@ -95,4 +101,5 @@ def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCal
         _R_HYBRID,
         f"{d} pp ≥ {band_pp!s} pp band → to target {'+' if drift > ZERO else '−'} "
         f"half band = {pp(goal)!s}%",
+        drift,
     )

@@ -10,11 +10,12 @@ withdrawal or the rules' buys, and the order placed.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
+from operator import attrgetter
 
 from rebalancer_xl.core.model import (
     CASH,
     CENT,
-    HUNDRED,
     ZERO,
     Action,
     Decision,
@@ -40,7 +41,8 @@ _FUNDING_TRIM = RuleId.FUNDING_TRIM
 def explain(state: PlanState) -> None:
     s = state.settings
     cash_left = state.cash
-    trades: list[Trade] = []
+    sells: list[Trade] = []  # in the positions' order; sells go first
+    buys: list[Trade] = []
     rows: list[tuple[Position, Action, Decimal, Decimal, RuleId, str, str]] = []
     labels: dict[RuleId, str] = {}  # the settings are fixed for the plan: word each once
     for p in state.positions:
@@ -65,7 +67,7 @@ def explain(state: PlanState) -> None:
                 extra.append(
                     f"{money(cents(p.funding))} trimmed to fund the buys the rules call for"
                 )
-            order = f"sell {_qty(-n)} sh ≈ {money(amount)}"
+            order = _order("sell ", -n, amount)
             why = f"{why}: {'; '.join(extra)}; {order}" if extra else f"{why}: {order}"
             cash_left += amount
         elif n > ZERO:
@@ -89,7 +91,7 @@ def explain(state: PlanState) -> None:
                     f"scaled to the money available ({money(cents(p.to_buy))} of "
                     f"{money(cents(p.buy))})"
                 )
-            order = f"buy {_qty(n)} sh ≈ {money(amount)}"
+            order = _order("buy ", n, amount)
             why = f"{why}: {'; '.join(extra)}; {order}" if extra else f"{why}: {order}"
             cash_left -= amount
         else:
@@ -113,8 +115,12 @@ def explain(state: PlanState) -> None:
         else:
             label = labels.get(rule) or labels.setdefault(rule, rule_label(rule, s))
         rows.append((p, action, amount, -n if n < ZERO else n, rule, label, why))
-        if action is not _HOLD:
-            trades.append(new_trade(h.ticker, action, abs(n), h.price, amount, label, rule))
+        if action is _HOLD:
+            pass
+        elif n < ZERO:
+            sells.append(new_trade(h.ticker, action, -n, h.price, amount, label, rule))
+        else:
+            buys.append(new_trade(h.ticker, action, n, h.price, amount, label, rule))
 
     post_values = [p.holding.value + p.shares * p.holding.price for p in state.positions]
     total_after = sum(post_values, ZERO) + cash_left
@@ -132,21 +138,28 @@ def explain(state: PlanState) -> None:
             frozenset(p.flags) if p.flags else _NO_FLAGS,
             p.weight,
             p.holding.target,
-            ((p.weight - p.holding.target) * HUNDRED).quantize(CENT, ROUND_HALF_UP),  # pp
+            # pp(weight − target), as the drift call rounded it, for the rows it judged
+            p.drift if p.drift is not None else pp(p.weight - p.holding.target),
             p.holding.value,
             p.holding.row,
         )
         for (p, action, amount, n, rule, label, why), post in zip(rows, post_values, strict=True)
     ]
     decisions.append(_cash_decision(state, cash_left, total_after))
-    decisions.sort(key=lambda d: d.row)
-    row_of = {p.holding.ticker: p.holding.row for p in state.positions}
-    trades.sort(key=lambda t: (t.action not in _SALES, row_of[t.ticker]))
+    # Sells first, each side by row: a stable sort of each side gives what one sort on
+    # (is a buy, row) would, without a key tuple per trade.
+    rows_in_order = all(a.row <= b.row for a, b in pairwise(decisions))
+    if not rows_in_order:
+        decisions.sort(key=_ROW)
+        row_of = {p.holding.ticker: p.holding.row for p in state.positions}
+        sells.sort(key=lambda t: row_of[t.ticker])
+        buys.sort(key=lambda t: row_of[t.ticker])
+    trades = sells + buys
     state.decisions, state.trades, state.cash_left = decisions, trades, cash_left
 
 
 _NO_FLAGS: frozenset[Flag] = frozenset()
-_SALES = frozenset({Action.TRIM, Action.SELL})
+_ROW = attrgetter("row")
 
 
 def _priority_words(p: Position) -> str:
@@ -214,6 +227,26 @@ def _cash_decision(state: PlanState, cash_left: Decimal, total_after: Decimal) -
         value=state.cash,
         row=cash_row.row,
     )
+
+
+def _order(side: str, n: Decimal, amount: Decimal) -> str:
+    """`sell 1,234 sh ≈ $5,678.90`: the order as every trading row ends (f"{side}{_qty(n)}
+    sh ≈ {money(amount)}"), from str() of the numbers where that reads the same: whole
+    shares as plain digits, cents under $1,000,000. Decimal.__format__ was a fifth of
+    the explaining."""
+    q = str(n)
+    if q.isdigit():
+        if len(q) > 3:
+            q = f"{int(q):,}"
+    else:
+        q = _qty(n)
+    a = str(amount)
+    size = len(a)
+    if a[-3:-2] != "." or not a[0].isdigit() or size > 9:
+        return f"{side}{q} sh ≈ {money(amount)}"
+    if size > 6:  # 1,000.00 … 999,999.99: one comma
+        return f"{side}{q} sh ≈ ${a[:-6]},{a[-6:]}"
+    return f"{side}{q} sh ≈ ${a}"
 
 
 def _qty(n: Decimal) -> str:

@@ -138,6 +138,7 @@ def _floor_and_drift(
     intact = h.thesis_intact
     # Built bare and then set: keyword arguments cost ~0.2 µs each, on every row.
     p = Position(h, weight, call.rule, why, flags)
+    p.drift = call.drift
     p.may_top_up = intact and h.target > ZERO
     p.may_fund = True
     if call.goal is None:
