@@ -52,8 +52,7 @@ def exit_signals(h: Holding) -> ExitSignals:
         tier, before = tier_rank(score), tier_rank(previous)
         drop = before - tier
         move = (
-            f"score {_fmt(previous)} → {_fmt(score)} ({TIER_LABELS[before]} → "
-            f"{TIER_LABELS[tier]}"
+            f"score {_fmt(previous)} → {_fmt(score)} ({TIER_LABELS[before]} → {TIER_LABELS[tier]}"
         )
         if drop >= 2:
             if tier == _WEAK:

@@ -145,11 +145,12 @@ def top_up(state: PlanState) -> None:
         return
     value = state.value
     open_ = [p for p in state.positions if p.may_top_up and p.to_sell == ZERO]
-    laggards = {
-        p: p.holding.target * value - p.post
-        for p in open_
-        if p.holding.shares > ZERO and p.post < p.holding.target * value
-    }
+    laggards = {}
+    for p in open_:  # each goal and post worked out once: this runs on most rows
+        if p.holding.shares > ZERO:
+            short = p.holding.target * value - p.post
+            if short > ZERO:
+                laggards[p] = short
     _pay(state, laggards, second=False)
     if state.available <= ZERO:
         return
@@ -220,11 +221,13 @@ def round_shares(state: PlanState) -> None:
     keep = max(ZERO, min(planned_cash, state.cash_target * state.value))
     spendable = max(ZERO, state.cash + proceeds - keep)
     scale = min(ONE, spendable / planned_buys) if planned_buys else ONE
+    scaled = scale != ONE  # x × 1 is x, digit for digit: most plans skip the product
     spent = ZERO
     # The index fund buys last and takes what rounding left over from the others.
-    for p in sorted(buys, key=lambda p: p.leftover):
+    for p in [p for p in buys if not p.leftover] + [p for p in buys if p.leftover]:
         price = p.holding.price
-        budget = spendable - spent if p.leftover else p.to_buy * scale
+        own = p.to_buy * scale if scaled else p.to_buy
+        budget = spendable - spent if p.leftover else own
         budget = min(budget, spendable - spent).quantize(_CENT, ROUND_DOWN)
         n = (budget / price).quantize(step, ROUND_DOWN)
         cost = (n * price).quantize(_CENT, ROUND_HALF_UP)

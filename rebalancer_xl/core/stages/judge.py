@@ -49,8 +49,10 @@ def _judge(h: Holding, st: PlanState, cap_edge: Decimal, floor_edge: Decimal) ->
         waiting_cap = f"; {cap.why} waits for the full run"
         cap = None
 
-    exit_amount = value * exits.sell_fraction if exits.count else ZERO
-    cap_amount = max(ZERO, value - cap.trim_to * st.value) if cap else ZERO
+    exit_amount = cap_amount = ZERO
+    if exits.count or cap is not None:  # most rows have neither: no sums for them
+        exit_amount = value * exits.sell_fraction if exits.count else ZERO
+        cap_amount = max(ZERO, value - cap.trim_to * st.value) if cap else ZERO
     p: Position
     if exit_amount > ZERO or cap_amount > ZERO:
         if cap is not None and cap.urgent:
