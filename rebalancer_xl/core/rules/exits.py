@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rebalancer_xl.core.model import TIER_LABELS, Holding, RuleId, Tier, tier_rank
+from rebalancer_xl.core.model import (
+    TIER_LABELS,
+    Holding,
+    RuleId,
+    Tier,
+    fast_constructor,
+    tier_rank,
+)
 
 _ALL, _HALF, _NONE = Decimal(1), Decimal("0.5"), Decimal(0)
 _WEAK, _MODERATE = Tier.WEAK.value, Tier.MODERATE.value
@@ -34,6 +41,7 @@ def _fmt(score: Decimal) -> str:
     return f"{score.normalize():f}"
 
 
+_signals = fast_constructor(ExitSignals)  # by position: a frozen __init__ is slow per row
 NO_SIGNALS = ExitSignals(count=0, monitor=False, rule=RuleId.TIER_DOWNGRADE, why="")
 
 
@@ -75,4 +83,4 @@ def exit_signals(h: Holding) -> ExitSignals:
         rule = RuleId.EXIT_TRIGGERS
     else:
         rule = RuleId.TIER_DOWNGRADE
-    return ExitSignals(count=count, monitor=monitor, rule=rule, why="; ".join(parts))
+    return _signals(count, monitor, rule, "; ".join(parts))

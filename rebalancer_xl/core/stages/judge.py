@@ -135,17 +135,18 @@ def _floor_and_drift(
             full_exit=True,
         )
 
-    call = drift_call(weight, h.target, s)
-    why = f"{exit_why}; {call.why}" if exit_why else call.why
+    goal, rule, why, drift = drift_call(weight, h.target, s)
+    if exit_why:
+        why = f"{exit_why}; {why}"
     intact = h.thesis_intact
     # Built bare and then set: keyword arguments cost ~0.2 µs each, on every row.
-    p = Position(h, weight, call.rule, why, flags)
-    p.drift = call.drift
+    p = Position(h, weight, rule, why, flags)
+    p.drift = drift
     p.may_top_up = intact and h.target > ZERO
     p.may_fund = True
-    if call.goal is None:
+    if goal is None:
         return p
-    amount = value - call.goal * st.value
+    amount = value - goal * st.value
     if amount > ZERO:
         if st.rules_only:
             p.why += f"; Sell Mode Rules Only: trim of {money(cents(amount))} not placed"
