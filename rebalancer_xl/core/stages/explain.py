@@ -40,19 +40,36 @@ _FUNDING_TRIM = RuleId.FUNDING_TRIM
 
 def explain(state: PlanState) -> None:
     s = state.settings
+    positions = state.positions
+    # The orders' amounts and the cash they leave come first: each decision's Post-Trade
+    # % needs the total after trading, and so each row's decision is made in one pass.
+    amounts: list[Decimal] = []
     cash_left = state.cash
+    for p in positions:
+        n = p.shares
+        if n < ZERO:
+            amount = (-n * p.holding.price).quantize(CENT, ROUND_HALF_UP)
+            cash_left += amount
+        elif n > ZERO:
+            amount = (n * p.holding.price).quantize(CENT, ROUND_HALF_UP)
+            cash_left -= amount
+        else:
+            amount = ZERO
+        amounts.append(amount)
+    post_values = [p.holding.value + p.shares * p.holding.price for p in positions]
+    total_after = sum(post_values, ZERO) + cash_left
+
     sells: list[Trade] = []  # in the positions' order; sells go first
     buys: list[Trade] = []
-    rows: list[tuple[Position, Action, Decimal, Decimal, RuleId, str, str]] = []
+    decisions: list[Decision] = []
     labels: dict[RuleId, str] = {}  # the settings are fixed for the plan: word each once
-    for p in state.positions:
+    for p, amount, post in zip(positions, amounts, post_values, strict=True):
         h = p.holding
         n = p.shares
         rule, why = p.rule, p.why
         if p.suppressed:
             why = f"{why}; {p.suppressed}"
         if n < ZERO:
-            amount = (-n * h.price).quantize(CENT, ROUND_HALF_UP)
             action = _SELL if p.exit_sale else _TRIM
             extra = []
             if p.withdrawal > ZERO:
@@ -69,9 +86,7 @@ def explain(state: PlanState) -> None:
                 )
             order = _order("sell ", -n, amount)
             why = f"{why}: {'; '.join(extra)}; {order}" if extra else f"{why}: {order}"
-            cash_left += amount
         elif n > ZERO:
-            amount = (n * h.price).quantize(CENT, ROUND_HALF_UP)
             action = _BUY if (h.shares == ZERO or p.leftover) else _ADD
             extra = []
             if p.leftover:
@@ -93,9 +108,7 @@ def explain(state: PlanState) -> None:
                 )
             order = _order("buy ", n, amount)
             why = f"{why}: {'; '.join(extra)}; {order}" if extra else f"{why}: {order}"
-            cash_left -= amount
         else:
-            amount = ZERO
             action = _HOLD
             if p.to_sell > ZERO or p.to_buy > ZERO:
                 side = "sale" if p.to_sell > ZERO else "buy"
@@ -114,37 +127,33 @@ def explain(state: PlanState) -> None:
             label = rule_label(rule, s, h.ticker)
         else:
             label = labels.get(rule) or labels.setdefault(rule, rule_label(rule, s))
-        rows.append((p, action, amount, -n if n < ZERO else n, rule, label, why))
+        shares = -n if n < ZERO else n
         if action is _HOLD:
             pass
         elif n < ZERO:
-            sells.append(new_trade(h.ticker, action, -n, h.price, amount, label, rule))
+            sells.append(new_trade(h.ticker, action, shares, h.price, amount, label, rule))
         else:
-            buys.append(new_trade(h.ticker, action, n, h.price, amount, label, rule))
-
-    post_values = [p.holding.value + p.shares * p.holding.price for p in state.positions]
-    total_after = sum(post_values, ZERO) + cash_left
-    decisions = [
-        # By position, in Decision's field order: this runs once per holding.
-        new_decision(
-            p.holding.ticker,
-            action,
-            amount,
-            n,
-            post / total_after if total_after else ZERO,
-            label,
-            why,
-            rule,
-            frozenset(p.flags) if p.flags else _NO_FLAGS,
-            p.weight,
-            p.holding.target,
-            # pp(weight − target), as the drift call rounded it, for the rows it judged
-            p.drift if p.drift is not None else pp(p.weight - p.holding.target),
-            p.holding.value,
-            p.holding.row,
+            buys.append(new_trade(h.ticker, action, shares, h.price, amount, label, rule))
+        decisions.append(
+            # By position, in Decision's field order: this runs once per holding.
+            new_decision(
+                h.ticker,
+                action,
+                amount,
+                shares,
+                post / total_after if total_after else ZERO,
+                label,
+                why,
+                rule,
+                frozenset(p.flags) if p.flags else _NO_FLAGS,
+                p.weight,
+                h.target,
+                # pp(weight − target), as the drift call rounded it, for the rows it judged
+                p.drift if p.drift is not None else pp(p.weight - h.target),
+                h.value,
+                h.row,
+            )
         )
-        for (p, action, amount, n, rule, label, why), post in zip(rows, post_values, strict=True)
-    ]
     decisions.append(_cash_decision(state, cash_left, total_after))
     # Sells first, each side by row: a stable sort of each side gives what one sort on
     # (is a buy, row) would, without a key tuple per trade.
