@@ -207,7 +207,9 @@ def round_shares(state: PlanState) -> None:
             n = h.shares
         else:
             mode = ROUND_CEILING if p.withdrawal > ZERO else ROUND_HALF_UP
-            n = min(h.shares, (p.to_sell / h.price).quantize(step, mode))
+            n = (p.to_sell / h.price).quantize(step, mode)
+            if h.shares <= n:  # min(h.shares, n), which keeps h.shares on a tie
+                n = h.shares
         amount = (n * h.price).quantize(_CENT, ROUND_HALF_UP)  # cents, inline: every row
         if amount == ZERO:  # worth less than a cent: nothing to place
             continue
@@ -226,9 +228,12 @@ def round_shares(state: PlanState) -> None:
     # The index fund buys last and takes what rounding left over from the others.
     for p in [p for p in buys if not p.leftover] + [p for p in buys if p.leftover]:
         price = p.holding.price
+        rest = spendable - spent
         own = p.to_buy * scale if scaled else p.to_buy
-        budget = spendable - spent if p.leftover else own
-        budget = min(budget, spendable - spent).quantize(_CENT, ROUND_DOWN)
+        budget = rest if p.leftover else own
+        if rest < budget:  # min(budget, rest), which keeps budget on a tie
+            budget = rest
+        budget = budget.quantize(_CENT, ROUND_DOWN)
         n = (budget / price).quantize(step, ROUND_DOWN)
         cost = (n * price).quantize(_CENT, ROUND_HALF_UP)
         while n > ZERO and cost > budget:

@@ -50,11 +50,13 @@ def _judge(h: Holding, st: PlanState, cap_edge: Decimal, floor_edge: Decimal) ->
         cap = None
 
     exit_amount = cap_amount = ZERO
+    selling = False
     if exits.count or cap is not None:  # most rows have neither: no sums for them
         exit_amount = value * exits.sell_fraction if exits.count else ZERO
         cap_amount = max(ZERO, value - cap.trim_to * st.value) if cap else ZERO
+        selling = exit_amount > ZERO or cap_amount > ZERO
     p: Position
-    if exit_amount > ZERO or cap_amount > ZERO:
+    if selling:
         if cap is not None and cap.urgent:
             flags.add(Flag.URGENT)
         if exit_amount >= cap_amount:
