@@ -59,9 +59,12 @@ def exit_signals(h: Holding) -> ExitSignals:
         # Tiers by rank (0 Weak … 4 Exceptional): ints, not enum members, on many rows.
         tier, before = tier_rank(score), tier_rank(previous)
         drop = before - tier
-        move = (
-            f"score {_fmt(previous)} → {_fmt(score)} ({TIER_LABELS[before]} → {TIER_LABELS[tier]}"
-        )
+        move = ""
+        if drop >= 1:  # a fall within a tier says nothing: no words for it
+            move = (
+                f"score {_fmt(previous)} → {_fmt(score)} ({TIER_LABELS[before]} → "
+                f"{TIER_LABELS[tier]}"
+            )
         if drop >= 2:
             if tier == _WEAK:
                 tier_signals = 2
