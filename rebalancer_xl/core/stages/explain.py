@@ -66,6 +66,7 @@ def explain(state: PlanState) -> None:
     for p, amount, post in zip(positions, amounts, post_values, strict=True):
         h = p.holding
         n = p.shares
+        shares = -n if n < ZERO else n
         rule, why = p.rule, p.why
         if p.suppressed:
             why = f"{why}; {p.suppressed}"
@@ -84,7 +85,7 @@ def explain(state: PlanState) -> None:
                 extra.append(
                     f"{money(cents(p.funding))} trimmed to fund the buys the rules call for"
                 )
-            order = _order("sell ", -n, amount)
+            order = _order("sell ", shares, amount)
             why = f"{why}: {'; '.join(extra)}; {order}" if extra else f"{why}: {order}"
         elif n > ZERO:
             action = _BUY if (h.shares == ZERO or p.leftover) else _ADD
@@ -127,7 +128,6 @@ def explain(state: PlanState) -> None:
             label = rule_label(rule, s, h.ticker)
         else:
             label = labels.get(rule) or labels.setdefault(rule, rule_label(rule, s))
-        shares = -n if n < ZERO else n
         if action is _HOLD:
             pass
         elif n < ZERO:

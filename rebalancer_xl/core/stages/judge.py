@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from rebalancer_xl.core.model import HUNDRED, ZERO, Flag, Holding, cents, pp, pp_limit
+from rebalancer_xl.core.model import CASH, HUNDRED, ZERO, Flag, Holding, cents, pp, pp_limit
 from rebalancer_xl.core.rules import floor as floor_rule
 from rebalancer_xl.core.rules.caps import cap_breach
 from rebalancer_xl.core.rules.drift import drift_call
@@ -28,7 +28,7 @@ def judge(state: PlanState) -> None:
     cap_edge = min(pp_limit(s.cap), pp_limit(s.urgent_cap)) / HUNDRED
     floor_edge = pp_limit(s.reversion_floor) / HUNDRED
     state.positions = [
-        _judge(h, state, cap_edge, floor_edge) for h in state.holdings if not h.is_cash
+        _judge(h, state, cap_edge, floor_edge) for h in state.holdings if h.ticker != CASH
     ]
 
 
