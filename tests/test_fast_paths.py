@@ -8,18 +8,22 @@ are identities. Each is checked here against the plain form on many values.
 from __future__ import annotations
 
 import dataclasses
+import gc
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rebalancer_xl.core.engine import plan
 from rebalancer_xl.core.model import (
     TIER_FLOORS,
     TIER_LABELS,
     Action,
     Decision,
     Flag,
+    Holding,
     RuleId,
     Tier,
     Trade,
@@ -29,6 +33,7 @@ from rebalancer_xl.core.model import (
     pp_limit,
     tier_rank,
 )
+from rebalancer_xl.core.settings import Settings
 from rebalancer_xl.core.stages.explain import _order, _qty
 from rebalancer_xl.core.stages.state import money
 
@@ -126,3 +131,34 @@ def test_the_judges_edges_pass_every_row_a_cap_or_the_floor_acts_on(
         assert weight > edge  # strictly: the floor tests `floor_edge < target`
     if pp(weight) < pp_limit(limit):
         assert weight < edge
+
+
+def test_a_plan_leaves_the_collector_as_it_found_it() -> None:
+    holdings = [
+        Holding("AAA", Decimal(10), Decimal(100), Decimal("0.5")),
+        Holding("CASH", Decimal(1000), Decimal(1), Decimal("0.5")),
+    ]
+
+    def run() -> None:
+        plan(holdings, Settings(), as_of=date(2026, 12, 31))
+
+    assert gc.isenabled()
+    run()
+    # On again, and nothing left frozen: the plan's objects were moved to the oldest
+    # generation, not kept out of collection.
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        run()
+        assert not gc.isenabled()  # a caller's pause is kept
+    finally:
+        gc.enable()
+    gc.freeze()  # a process that froze its own objects (a pre-fork server, say)
+    try:
+        frozen = gc.get_freeze_count()
+        run()
+        assert gc.get_freeze_count() == frozen  # theirs stay frozen, none are added
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
