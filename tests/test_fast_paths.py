@@ -8,23 +8,33 @@ are identities. Each is checked here against the plain form on many values.
 from __future__ import annotations
 
 import dataclasses
+import gc
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rebalancer_xl.core.engine import plan
 from rebalancer_xl.core.model import (
+    TIER_FLOORS,
+    TIER_LABELS,
     Action,
     Decision,
     Flag,
+    Holding,
     RuleId,
+    Tier,
     Trade,
     new_decision,
     new_trade,
+    pp,
     pp_limit,
+    tier_rank,
 )
-from rebalancer_xl.core.stages.explain import _qty
+from rebalancer_xl.core.settings import Settings
+from rebalancer_xl.core.stages.explain import _order, _qty
 from rebalancer_xl.core.stages.state import money
 
 amounts = st.decimals(
@@ -85,3 +95,70 @@ def test_enum_members_hash_by_identity_and_still_work_as_keys() -> None:
 def test_pp_limit_caches_the_rounded_setting() -> None:
     assert pp_limit(Decimal("0.40")) == Decimal("40.00")
     assert pp_limit(Decimal("0.055")) == Decimal("5.50")
+
+
+@pytest.mark.slow
+@given(
+    st.decimals(min_value=0, max_value=Decimal("1e7"), places=6),
+    st.decimals(min_value=0, max_value=Decimal("1e7"), places=2),
+)
+def test_the_order_text_reads_as_before(n: Decimal, amount: Decimal) -> None:
+    for shares in (n, n.to_integral_value(), n.to_integral_value().quantize(Decimal(1))):
+        if shares > 0:
+            assert _order("sell ", shares, amount) == f"sell {_qty(shares)} sh ≈ {money(amount)}"
+
+
+@pytest.mark.slow
+@given(st.decimals(min_value=0, max_value=100, places=3))
+def test_a_tier_rank_is_the_tier_it_replaces(score: Decimal) -> None:
+    assert TIER_LABELS[tier_rank(score)] == Tier.of(score).label
+    tier = next((t for floor, t in TIER_FLOORS if score >= floor), Tier.WEAK)
+    assert tier_rank(score) == tier.value
+
+
+@pytest.mark.slow
+@given(
+    st.decimals(min_value=0, max_value=1, places=28),
+    st.decimals(min_value=0, max_value=1, places=2),
+)
+def test_the_judges_edges_pass_every_row_a_cap_or_the_floor_acts_on(
+    weight: Decimal, limit: Decimal
+) -> None:
+    # judge rounds a weight only at or past limit / 100: every weight the cap (pp > L) or
+    # the floor (pp < L, with a target whose pp > L) acts on is on the tested side.
+    edge = pp_limit(limit) / 100
+    if pp(weight) > pp_limit(limit):
+        assert weight > edge  # strictly: the floor tests `floor_edge < target`
+    if pp(weight) < pp_limit(limit):
+        assert weight < edge
+
+
+def test_a_plan_leaves_the_collector_as_it_found_it() -> None:
+    holdings = [
+        Holding("AAA", Decimal(10), Decimal(100), Decimal("0.5")),
+        Holding("CASH", Decimal(1000), Decimal(1), Decimal("0.5")),
+    ]
+
+    def run() -> None:
+        plan(holdings, Settings(), as_of=date(2026, 12, 31))
+
+    assert gc.isenabled()
+    run()
+    # On again, and nothing left frozen: the plan's objects were moved to the oldest
+    # generation, not kept out of collection.
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        run()
+        assert not gc.isenabled()  # a caller's pause is kept
+    finally:
+        gc.enable()
+    gc.freeze()  # a process that froze its own objects (a pre-fork server, say)
+    try:
+        frozen = gc.get_freeze_count()
+        run()
+        assert gc.get_freeze_count() == frozen  # theirs stay frozen, none are added
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -174,10 +175,7 @@ class Tier(enum.Enum):
 
     @classmethod
     def of(cls, score: Decimal) -> Tier:
-        for floor, tier in TIER_FLOORS:
-            if score >= floor:
-                return tier
-        return cls.WEAK
+        return _TIER_BY_RANK[tier_rank(score)]
 
 
 # The score ladder of SPEC §1, highest first: the engine's tiers and the sheet's Tier
@@ -189,6 +187,17 @@ TIER_FLOORS: tuple[tuple[Decimal, Tier], ...] = (
     (Decimal(35), Tier.MODERATE),
 )
 THESIS_SCORE = {t: f for f, t in TIER_FLOORS}[Tier.STRONG]  # an intact thesis: Strong+
+# The floors low to high, and the tiers by rank: a score's tier is the number of floors at
+# or below it (bisect, in C), which reads no enum member on the way (slow in 3.11).
+_FLOORS_UP = tuple(floor for floor, _ in reversed(TIER_FLOORS))
+_TIER_BY_RANK = tuple(sorted(Tier, key=lambda t: t.value))
+TIER_LABELS = tuple(t.label for t in _TIER_BY_RANK)  # "Weak" … "Exceptional", by rank
+assert [t.value for _, t in reversed(TIER_FLOORS)] == list(range(1, len(Tier)))
+
+
+def tier_rank(score: Decimal) -> int:
+    """`Tier.of(score).value`: 0 (Weak) … 4 (Exceptional)."""
+    return bisect_right(_FLOORS_UP, score)
 
 
 class PerformanceClass(enum.Enum):
@@ -330,8 +339,10 @@ class Holding:
     @property
     def tier_rose(self) -> bool:
         """The tier went up since the last rebalance (Moderate → Strong, say)."""
-        tier, before = self.tier, self.previous_tier
-        return tier is not None and before is not None and tier.value > before.value
+        score, previous = self.score, self.previous_score
+        if score is None or previous is None or score <= previous:
+            return False  # tiers rise with the score: no rise without a higher score
+        return tier_rank(score) > tier_rank(previous)
 
     @property
     def thesis_intact(self) -> bool:

@@ -1,7 +1,8 @@
 """The Settings sheet: every setting's name, kind, default and help, and its parser.
 
-`SETTINGS` is the one catalogue: the workbook template writes its rows from it, the
-parser reads by it, and the README's table is made from it. A blank value means the
+`SETTINGS` is the one catalogue, read off the `Settings` fields (each declared once with
+`setting`): the workbook template writes its rows from it, the parser reads by it, and
+the README's table is made from it. A blank value means the
 default. Percent settings are fractions, as Excel stores them (a 5% band is 0.05).
 """
 
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from rebalancer_xl.core.model import (
     CASH,
@@ -33,6 +34,7 @@ from rebalancer_xl.core.values import (
 )
 
 SHEET = "Settings"
+_T = TypeVar("_T")
 
 
 class Kind(enum.Enum):
@@ -56,232 +58,203 @@ class SettingSpec:
     choices: tuple[str, ...] = ()
 
 
+def setting(name: str, kind: Kind, default: _T, help: str) -> _T:
+    """One setting: a `Settings` field whose metadata is its catalogue entry.
+
+    Typed as its default so that the field keeps its type for mypy; at run time it is the
+    `dataclasses.field` that carries the default and the entry. A choice's options are
+    those of its default's enum, so they are never listed twice.
+    """
+    choices = _choices(type(default)) if isinstance(default, enum.Enum) else ()
+    spec = SettingSpec(name, kind, default, help, choices)
+    return field(default=default, metadata={_SPEC: spec})
+
+
 def _choices(e: type[enum.Enum]) -> tuple[str, ...]:
     return tuple(str(m.value) for m in e)
 
 
-SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec(
+_SPEC = "setting"  # the metadata key of a field's catalogue entry
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Parsed settings. Construct with keywords, or from a mapping with `parse_settings`.
+
+    Each field is one setting of the Settings sheet, declared once: its name on the
+    sheet, kind, default and help (see `setting`). Adding a setting is adding a field.
+    """
+
+    strategy: Strategy = setting(
         "Strategy",
         Kind.CHOICE,
         Strategy.HYBRID,
         "How drift is corrected: Hybrid (default), Threshold or Calendar.",
-        _choices(Strategy),
-    ),
-    SettingSpec(
+    )
+    band: Decimal = setting(
         "Band",
         Kind.PERCENT,
         Decimal("0.05"),
         "Drift (in points of the portfolio) at which a position is rebalanced.",
-    ),
-    SettingSpec(
+    )
+    outer_band: Decimal = setting(
         "Outer Band",
         Kind.PERCENT,
         Decimal("0.10"),
         "Hybrid only: drift at which a position goes all the way back to target.",
-    ),
-    SettingSpec(
+    )
+    relative_band: Decimal | None = setting(
         "Relative Band",
         Kind.PERCENT,
         None,
         "Optional: a band relative to the target (25% makes a 4% target trip at "
         "±1 point). Blank = off.",
-    ),
-    SettingSpec(
+    )
+    cap: Decimal = setting(
         "Cap", Kind.PERCENT, Decimal("0.40"), "A position above this weight is trimmed (rule 1)."
-    ),
-    SettingSpec(
+    )
+    cap_trim_to: Decimal = setting(
         "Cap Trim To", Kind.PERCENT, Decimal("0.35"), "Weight a capped position is trimmed to."
-    ),
-    SettingSpec(
+    )
+    urgent_cap: Decimal = setting(
         "Urgent Cap",
         Kind.PERCENT,
         Decimal("0.50"),
         "A position above this weight is trimmed at once, even between quarters.",
-    ),
-    SettingSpec(
+    )
+    urgent_trim_to: Decimal = setting(
         "Urgent Trim To",
         Kind.PERCENT,
         Decimal("0.40"),
         "Weight an urgently capped position is trimmed to.",
-    ),
-    SettingSpec(
+    )
+    reversion_floor: Decimal = setting(
         "Reversion Floor",
         Kind.PERCENT,
         Decimal("0.05"),
         "A position below this weight (with a larger target) is restored or exited.",
-    ),
-    SettingSpec(
+    )
+    min_days_between_rebalances: int = setting(
         "Min Days Between Rebalances",
         Kind.DAYS,
         80,
         "A run sooner than this after the last rebalance acts on emergencies only.",
-    ),
-    SettingSpec(
+    )
+    force_full_run: bool = setting(
         "Force Full Run",
         Kind.YES_NO,
         False,
         "Yes runs every rule even sooner than Min Days Between Rebalances.",
-    ),
-    SettingSpec(
+    )
+    schedule: Schedule = setting(
         "Schedule",
         Kind.CHOICE,
         Schedule.QUARTER_END,
         "Next rebalance date: the next quarter end, or 3 months after this run.",
-        _choices(Schedule),
-    ),
-    SettingSpec(
+    )
+    new_capital: Decimal = setting(
         "New Capital",
         Kind.MONEY,
         Decimal(0),
         "Cash being added this run; it is counted before weights are measured.",
-    ),
-    SettingSpec(
+    )
+    withdrawal: Decimal = setting(
         "Withdrawal",
         Kind.MONEY,
         Decimal(0),
         "Cash to take out this run; targets are sized on what remains.",
-    ),
-    SettingSpec(
+    )
+    sell_mode: SellMode = setting(
         "Sell Mode",
         Kind.CHOICE,
         SellMode.ALLOWED,
         "Allowed: drift may be corrected by selling. Rules Only: only the rules sell.",
-        _choices(SellMode),
-    ),
-    SettingSpec(
+    )
+    leftover_to: str = setting(
         "Leftover To",
         Kind.TICKER,
         CASH,
         "Where money left after top-ups goes: Cash, or a ticker such as QQQ.",
-    ),
-    SettingSpec(
+    )
+    whole_shares: bool = setting(
         "Whole Shares",
         Kind.YES_NO,
         True,
         "Yes trades whole shares only; No allows fractional shares.",
-    ),
-    SettingSpec(
+    )
+    minimum_trade: Decimal = setting(
         "Minimum Trade",
         Kind.MONEY,
         Decimal(0),
         "Trades smaller than this amount are not placed (the row says so).",
-    ),
-    SettingSpec("As-of Date", Kind.DATE, None, "The date of this run. Blank = today."),
-    SettingSpec(
+    )
+    as_of_date: date | None = setting(
+        "As-of Date", Kind.DATE, None, "The date of this run. Blank = today."
+    )
+    last_rebalance_date: date | None = setting(
         "Last Rebalance Date",
         Kind.DATE,
         None,
         "When you last rebalanced. Blank = treat this as a full quarterly run.",
-    ),
-    SettingSpec(
+    )
+    account_type: AccountType = setting(
         "Account Type",
         Kind.CHOICE,
         AccountType.TAXABLE,
         "Taxable accounts get lot selection and tax estimates; Retirement and Roth skip them.",
-        _choices(AccountType),
-    ),
-    SettingSpec(
+    )
+    short_term_tax_rate: Decimal = setting(
         "Short-Term Tax Rate",
         Kind.PERCENT,
         Decimal("0.37"),
         "Tax rate on gains from lots held one year or less.",
-    ),
-    SettingSpec(
+    )
+    long_term_tax_rate: Decimal = setting(
         "Long-Term Tax Rate",
         Kind.PERCENT,
         Decimal("0.20"),
         "Tax rate on gains from lots held more than one year.",
-    ),
-    SettingSpec(
+    )
+    lot_method: LotMethod = setting(
         "Lot Method",
         Kind.CHOICE,
         LotMethod.MIN_TAX,
         "Which lots a sale takes: Min Tax (default: least estimated tax per share first), "
         "HIFO (highest cost), FIFO (oldest) or LIFO (newest).",
-        _choices(LotMethod),
-    ),
-    SettingSpec(
+    )
+    harvest_losses: HarvestLosses = setting(
         "Harvest Losses",
         Kind.CHOICE,
         HarvestLosses.NO,
         "Sell lots at a loss to offset the gains this run realises: No (default), Broken "
         "Thesis (only positions whose thesis is broken) or All.",
-        _choices(HarvestLosses),
-    ),
-    SettingSpec(
+    )
+    harvest_minimum_loss: Decimal = setting(
         "Harvest Minimum Loss",
         Kind.MONEY,
         Decimal(0),
         "A lot whose whole unrealised loss is smaller than this is not harvested.",
-    ),
-    SettingSpec(
+    )
+    targets_reviewed: date | None = setting(
         "Targets Reviewed",
         Kind.DATE,
         None,
         "When you last reviewed the target allocations; blank or over a year ago is a "
         "warning (review them once a year).",
-    ),
-    SettingSpec(
+    )
+    limit_offset: Decimal = setting(
         "Limit Offset",
         Kind.PERCENT,
         Decimal(0),
         "How far order limits sit from the current price: sells above, buys below "
         "(0.5% = don't chase). 0 = at the price.",
-    ),
-    SettingSpec(
+    )
+    stage_new_positions_over: int = setting(
         "Stage New Positions Over",
         Kind.WEEKS,
         1,
         "Weeks to spread the buy of a new position over, one equal order a week. 1 = at once.",
-    ),
-)
-
-BY_NAME: dict[str, SettingSpec] = {s.name: s for s in SETTINGS}
-_BY_FOLDED: dict[str, SettingSpec] = {s.name.casefold(): s for s in SETTINGS}
-_ENUMS: dict[str, type[enum.Enum]] = {
-    "Strategy": Strategy,
-    "Sell Mode": SellMode,
-    "Account Type": AccountType,
-    "Lot Method": LotMethod,
-    "Harvest Losses": HarvestLosses,
-    "Schedule": Schedule,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Parsed settings. Construct with keywords, or from a mapping with `parse_settings`."""
-
-    strategy: Strategy = Strategy.HYBRID
-    band: Decimal = Decimal("0.05")
-    outer_band: Decimal = Decimal("0.10")
-    relative_band: Decimal | None = None
-    cap: Decimal = Decimal("0.40")
-    cap_trim_to: Decimal = Decimal("0.35")
-    urgent_cap: Decimal = Decimal("0.50")
-    urgent_trim_to: Decimal = Decimal("0.40")
-    reversion_floor: Decimal = Decimal("0.05")
-    min_days_between_rebalances: int = 80
-    force_full_run: bool = False
-    schedule: Schedule = Schedule.QUARTER_END
-    new_capital: Decimal = Decimal(0)
-    withdrawal: Decimal = Decimal(0)
-    sell_mode: SellMode = SellMode.ALLOWED
-    leftover_to: str = CASH
-    whole_shares: bool = True
-    minimum_trade: Decimal = Decimal(0)
-    as_of_date: date | None = None
-    last_rebalance_date: date | None = None
-    account_type: AccountType = AccountType.TAXABLE
-    short_term_tax_rate: Decimal = Decimal("0.37")
-    long_term_tax_rate: Decimal = Decimal("0.20")
-    lot_method: LotMethod = LotMethod.MIN_TAX
-    harvest_losses: HarvestLosses = HarvestLosses.NO
-    harvest_minimum_loss: Decimal = Decimal(0)
-    targets_reviewed: date | None = None
-    limit_offset: Decimal = Decimal(0)
-    stage_new_positions_over: int = 1
+    )
 
 
 def attr_name(setting: str) -> str:
@@ -289,9 +262,32 @@ def attr_name(setting: str) -> str:
     return setting.lower().replace("-", "_").replace(" ", "_")
 
 
+def catalogue(cls: type[Any]) -> tuple[SettingSpec, ...]:
+    """The catalogue entries of a settings dataclass's fields, in field order."""
+    specs = []
+    for f in fields(cls):
+        spec = f.metadata.get(_SPEC)
+        # Every field is a setting, and its name follows from the setting's: the parser
+        # finds a field by `attr_name`, so a mismatch would be a setting never read.
+        if not isinstance(spec, SettingSpec):
+            raise TypeError(f"{cls.__name__}.{f.name} is not declared with setting()")
+        if attr_name(spec.name) != f.name:
+            raise TypeError(f"setting {spec.name!r} would be read into {attr_name(spec.name)}")
+        specs.append(spec)
+    return tuple(specs)
+
+
+# The one catalogue, in the order of the Settings sheet (the fields' order).
+SETTINGS: tuple[SettingSpec, ...] = catalogue(Settings)
+
+BY_NAME: dict[str, SettingSpec] = {s.name: s for s in SETTINGS}
+_BY_FOLDED: dict[str, SettingSpec] = {s.name.casefold(): s for s in SETTINGS}
+
+
 def _parse_choice(spec: SettingSpec, raw: object) -> enum.Enum:
     text = str(raw).strip().casefold()
-    for member in _ENUMS[spec.name]:
+    assert isinstance(spec.default, enum.Enum)  # every choice defaults to one
+    for member in type(spec.default):
         if str(member.value).casefold() == text or member.name.casefold() == text:
             return member
     # Accept the guide's letters for strategies: A, B, C.

@@ -12,9 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rebalancer_xl.core.model import Holding, RuleId, Tier
+from rebalancer_xl.core.model import (
+    TIER_LABELS,
+    Holding,
+    RuleId,
+    Tier,
+    fast_constructor,
+    tier_rank,
+)
 
 _ALL, _HALF, _NONE = Decimal(1), Decimal("0.5"), Decimal(0)
+_WEAK, _MODERATE = Tier.WEAK.value, Tier.MODERATE.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,7 @@ def _fmt(score: Decimal) -> str:
     return f"{score.normalize():f}"
 
 
+_signals = fast_constructor(ExitSignals)  # by position: a frozen __init__ is slow per row
 NO_SIGNALS = ExitSignals(count=0, monitor=False, rule=RuleId.TIER_DOWNGRADE, why="")
 
 
@@ -45,19 +54,21 @@ def exit_signals(h: Holding) -> ExitSignals:
     tier_signals = 0
     monitor = False
     parts: list[str] = []
-    tier, before = h.tier, h.previous_tier
-    if (
-        tier is not None
-        and before is not None
-        and h.score is not None
-        and h.previous_score is not None
-    ):
-        drop = before.value - tier.value
-        move = f"score {_fmt(h.previous_score)} → {_fmt(h.score)} ({before.label} → {tier.label}"
+    score, previous = h.score, h.previous_score
+    if score is not None and previous is not None:
+        # Tiers by rank (0 Weak … 4 Exceptional): ints, not enum members, on many rows.
+        tier, before = tier_rank(score), tier_rank(previous)
+        drop = before - tier
+        move = ""
+        if drop >= 1:  # a fall within a tier says nothing: no words for it
+            move = (
+                f"score {_fmt(previous)} → {_fmt(score)} ({TIER_LABELS[before]} → "
+                f"{TIER_LABELS[tier]}"
+            )
         if drop >= 2:
-            if tier is Tier.WEAK:
+            if tier == _WEAK:
                 tier_signals = 2
-            elif tier is Tier.MODERATE:
+            elif tier == _MODERATE:
                 tier_signals = 1
             else:
                 monitor = True
@@ -75,4 +86,4 @@ def exit_signals(h: Holding) -> ExitSignals:
         rule = RuleId.EXIT_TRIGGERS
     else:
         rule = RuleId.TIER_DOWNGRADE
-    return ExitSignals(count=count, monitor=monitor, rule=rule, why="; ".join(parts))
+    return _signals(count, monitor, rule, "; ".join(parts))

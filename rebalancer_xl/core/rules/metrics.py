@@ -71,22 +71,30 @@ def portfolio_metrics(
 ) -> Metrics:
     """The totals of SPEC §1 and the Performance table, for holdings as they stand;
     with `history`, `as_of` and the run's portfolio value, the quarter performance."""
-    value = sum((h.value for h in holdings), ZERO)
-    costed = [h for h in holdings if h.purchase_price is not None]
-    cost = sum((h.shares * h.purchase_price for h in costed if h.purchase_price), ZERO)
-    # Only positions with a known cost can have gained: a blank Purchase Price is unknown,
-    # not free (which would count the whole position as gain).
-    gain = sum((h.value for h in costed), ZERO) - cost if costed else None
-
-    # Largest and smallest are among stock positions: cash is not a position to trim,
-    # and a new pick with no shares yet is not held.
-    stocks = [h for h in holdings if h.ticker != CASH]
+    # One pass over the holdings (a plan's set-up runs it on every row), each sum taken
+    # in the holdings' order as sum() would.
+    value = cost = costed_value = ZERO
+    costed = False
     largest = smallest = None
-    for h in stocks:  # one pass, first of equals (as max and min would pick)
-        if largest is None or h.value > largest.value:
-            largest = h
-        if h.value > ZERO and (smallest is None or h.value < smallest.value):
-            smallest = h
+    for h in holdings:
+        v = h.value
+        value += v
+        # Only positions with a known cost can have gained: a blank Purchase Price is
+        # unknown, not free (which would count the whole position as gain).
+        if h.purchase_price is not None:
+            costed = True
+            costed_value += v
+            if h.purchase_price:
+                cost += h.shares * h.purchase_price
+        # Largest and smallest are among stock positions: cash is not a position to
+        # trim, and a new pick with no shares yet is not held. First of equals wins, as
+        # max and min would pick.
+        if h.ticker != CASH:
+            if largest is None or v > largest.value:
+                largest = h
+            if v > ZERO and (smallest is None or v < smallest.value):
+                smallest = h
+    gain = costed_value - cost if costed else None
 
     priced = [h for h in holdings if h.last_price is not None]
     last_value = sum((h.shares * h.last_price for h in priced if h.last_price), ZERO)

@@ -145,11 +145,12 @@ def top_up(state: PlanState) -> None:
         return
     value = state.value
     open_ = [p for p in state.positions if p.may_top_up and p.to_sell == ZERO]
-    laggards = {
-        p: p.holding.target * value - p.post
-        for p in open_
-        if p.holding.shares > ZERO and p.post < p.holding.target * value
-    }
+    laggards = {}
+    for p in open_:  # each goal and post worked out once: this runs on most rows
+        if p.holding.shares > ZERO:
+            short = p.holding.target * value - p.post
+            if short > ZERO:
+                laggards[p] = short
     _pay(state, laggards, second=False)
     if state.available <= ZERO:
         return
@@ -206,7 +207,9 @@ def round_shares(state: PlanState) -> None:
             n = h.shares
         else:
             mode = ROUND_CEILING if p.withdrawal > ZERO else ROUND_HALF_UP
-            n = min(h.shares, (p.to_sell / h.price).quantize(step, mode))
+            n = (p.to_sell / h.price).quantize(step, mode)
+            if h.shares <= n:  # min(h.shares, n), which keeps h.shares on a tie
+                n = h.shares
         amount = (n * h.price).quantize(_CENT, ROUND_HALF_UP)  # cents, inline: every row
         if amount == ZERO:  # worth less than a cent: nothing to place
             continue
@@ -220,12 +223,17 @@ def round_shares(state: PlanState) -> None:
     keep = max(ZERO, min(planned_cash, state.cash_target * state.value))
     spendable = max(ZERO, state.cash + proceeds - keep)
     scale = min(ONE, spendable / planned_buys) if planned_buys else ONE
+    scaled = scale != ONE  # x × 1 is x, digit for digit: most plans skip the product
     spent = ZERO
     # The index fund buys last and takes what rounding left over from the others.
-    for p in sorted(buys, key=lambda p: p.leftover):
+    for p in [p for p in buys if not p.leftover] + [p for p in buys if p.leftover]:
         price = p.holding.price
-        budget = spendable - spent if p.leftover else p.to_buy * scale
-        budget = min(budget, spendable - spent).quantize(_CENT, ROUND_DOWN)
+        rest = spendable - spent
+        own = p.to_buy * scale if scaled else p.to_buy
+        budget = rest if p.leftover else own
+        if rest < budget:  # min(budget, rest), which keeps budget on a tie
+            budget = rest
+        budget = budget.quantize(_CENT, ROUND_DOWN)
         n = (budget / price).quantize(step, ROUND_DOWN)
         cost = (n * price).quantize(_CENT, ROUND_HALF_UP)
         while n > ZERO and cost > budget:

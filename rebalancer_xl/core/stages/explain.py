@@ -10,11 +10,12 @@ withdrawal or the rules' buys, and the order placed.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
+from operator import attrgetter
 
 from rebalancer_xl.core.model import (
     CASH,
     CENT,
-    HUNDRED,
     ZERO,
     Action,
     Decision,
@@ -39,18 +40,37 @@ _FUNDING_TRIM = RuleId.FUNDING_TRIM
 
 def explain(state: PlanState) -> None:
     s = state.settings
+    positions = state.positions
+    # The orders' amounts and the cash they leave come first: each decision's Post-Trade
+    # % needs the total after trading, and so each row's decision is made in one pass.
+    amounts: list[Decimal] = []
     cash_left = state.cash
-    trades: list[Trade] = []
-    rows: list[tuple[Position, Action, Decimal, Decimal, RuleId, str, str]] = []
+    for p in positions:
+        n = p.shares
+        if n < ZERO:
+            amount = (-n * p.holding.price).quantize(CENT, ROUND_HALF_UP)
+            cash_left += amount
+        elif n > ZERO:
+            amount = (n * p.holding.price).quantize(CENT, ROUND_HALF_UP)
+            cash_left -= amount
+        else:
+            amount = ZERO
+        amounts.append(amount)
+    post_values = [p.holding.value + p.shares * p.holding.price for p in positions]
+    total_after = sum(post_values, ZERO) + cash_left
+
+    sells: list[Trade] = []  # in the positions' order; sells go first
+    buys: list[Trade] = []
+    decisions: list[Decision] = []
     labels: dict[RuleId, str] = {}  # the settings are fixed for the plan: word each once
-    for p in state.positions:
+    for p, amount, post in zip(positions, amounts, post_values, strict=True):
         h = p.holding
         n = p.shares
+        shares = -n if n < ZERO else n
         rule, why = p.rule, p.why
         if p.suppressed:
             why = f"{why}; {p.suppressed}"
         if n < ZERO:
-            amount = (-n * h.price).quantize(CENT, ROUND_HALF_UP)
             action = _SELL if p.exit_sale else _TRIM
             extra = []
             if p.withdrawal > ZERO:
@@ -65,11 +85,9 @@ def explain(state: PlanState) -> None:
                 extra.append(
                     f"{money(cents(p.funding))} trimmed to fund the buys the rules call for"
                 )
-            order = f"sell {_qty(-n)} sh ≈ {money(amount)}"
+            order = _order("sell ", shares, amount)
             why = f"{why}: {'; '.join(extra)}; {order}" if extra else f"{why}: {order}"
-            cash_left += amount
         elif n > ZERO:
-            amount = (n * h.price).quantize(CENT, ROUND_HALF_UP)
             action = _BUY if (h.shares == ZERO or p.leftover) else _ADD
             extra = []
             if p.leftover:
@@ -89,11 +107,9 @@ def explain(state: PlanState) -> None:
                     f"scaled to the money available ({money(cents(p.to_buy))} of "
                     f"{money(cents(p.buy))})"
                 )
-            order = f"buy {_qty(n)} sh ≈ {money(amount)}"
+            order = _order("buy ", n, amount)
             why = f"{why}: {'; '.join(extra)}; {order}" if extra else f"{why}: {order}"
-            cash_left -= amount
         else:
-            amount = ZERO
             action = _HOLD
             if p.to_sell > ZERO or p.to_buy > ZERO:
                 side = "sale" if p.to_sell > ZERO else "buy"
@@ -112,41 +128,47 @@ def explain(state: PlanState) -> None:
             label = rule_label(rule, s, h.ticker)
         else:
             label = labels.get(rule) or labels.setdefault(rule, rule_label(rule, s))
-        rows.append((p, action, amount, -n if n < ZERO else n, rule, label, why))
-        if action is not _HOLD:
-            trades.append(new_trade(h.ticker, action, abs(n), h.price, amount, label, rule))
-
-    post_values = [p.holding.value + p.shares * p.holding.price for p in state.positions]
-    total_after = sum(post_values, ZERO) + cash_left
-    decisions = [
-        # By position, in Decision's field order: this runs once per holding.
-        new_decision(
-            p.holding.ticker,
-            action,
-            amount,
-            n,
-            post / total_after if total_after else ZERO,
-            label,
-            why,
-            rule,
-            frozenset(p.flags) if p.flags else _NO_FLAGS,
-            p.weight,
-            p.holding.target,
-            ((p.weight - p.holding.target) * HUNDRED).quantize(CENT, ROUND_HALF_UP),  # pp
-            p.holding.value,
-            p.holding.row,
+        if action is _HOLD:
+            pass
+        elif n < ZERO:
+            sells.append(new_trade(h.ticker, action, shares, h.price, amount, label, rule))
+        else:
+            buys.append(new_trade(h.ticker, action, shares, h.price, amount, label, rule))
+        decisions.append(
+            # By position, in Decision's field order: this runs once per holding.
+            new_decision(
+                h.ticker,
+                action,
+                amount,
+                shares,
+                post / total_after if total_after else ZERO,
+                label,
+                why,
+                rule,
+                frozenset(p.flags) if p.flags else _NO_FLAGS,
+                p.weight,
+                h.target,
+                # pp(weight − target), as the drift call rounded it, for the rows it judged
+                p.drift if p.drift is not None else pp(p.weight - h.target),
+                h.value,
+                h.row,
+            )
         )
-        for (p, action, amount, n, rule, label, why), post in zip(rows, post_values, strict=True)
-    ]
     decisions.append(_cash_decision(state, cash_left, total_after))
-    decisions.sort(key=lambda d: d.row)
-    row_of = {p.holding.ticker: p.holding.row for p in state.positions}
-    trades.sort(key=lambda t: (t.action not in _SALES, row_of[t.ticker]))
+    # Sells first, each side by row: a stable sort of each side gives what one sort on
+    # (is a buy, row) would, without a key tuple per trade.
+    rows_in_order = all(a.row <= b.row for a, b in pairwise(decisions))
+    if not rows_in_order:
+        decisions.sort(key=_ROW)
+        row_of = {p.holding.ticker: p.holding.row for p in state.positions}
+        sells.sort(key=lambda t: row_of[t.ticker])
+        buys.sort(key=lambda t: row_of[t.ticker])
+    trades = sells + buys
     state.decisions, state.trades, state.cash_left = decisions, trades, cash_left
 
 
 _NO_FLAGS: frozenset[Flag] = frozenset()
-_SALES = frozenset({Action.TRIM, Action.SELL})
+_ROW = attrgetter("row")
 
 
 def _priority_words(p: Position) -> str:
@@ -214,6 +236,26 @@ def _cash_decision(state: PlanState, cash_left: Decimal, total_after: Decimal) -
         value=state.cash,
         row=cash_row.row,
     )
+
+
+def _order(side: str, n: Decimal, amount: Decimal) -> str:
+    """`sell 1,234 sh ≈ $5,678.90`: the order as every trading row ends (f"{side}{_qty(n)}
+    sh ≈ {money(amount)}"), from str() of the numbers where that reads the same: whole
+    shares as plain digits, cents under $1,000,000. Decimal.__format__ was a fifth of
+    the explaining."""
+    q = str(n)
+    if q.isdigit():
+        if len(q) > 3:
+            q = f"{int(q):,}"
+    else:
+        q = _qty(n)
+    a = str(amount)
+    size = len(a)
+    if a[-3:-2] != "." or not a[0].isdigit() or size > 9:
+        return f"{side}{q} sh ≈ {money(amount)}"
+    if size > 6:  # 1,000.00 … 999,999.99: one comma
+        return f"{side}{q} sh ≈ ${a[:-6]},{a[-6:]}"
+    return f"{side}{q} sh ≈ ${a}"
 
 
 def _qty(n: Decimal) -> str:

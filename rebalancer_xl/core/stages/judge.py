@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from rebalancer_xl.core.model import ZERO, Flag, Holding, cents, pp
+from rebalancer_xl.core.model import CASH, HUNDRED, ZERO, Flag, Holding, cents, pp, pp_limit
 from rebalancer_xl.core.rules import floor as floor_rule
 from rebalancer_xl.core.rules.caps import cap_breach
 from rebalancer_xl.core.rules.drift import drift_call
@@ -20,10 +20,19 @@ from rebalancer_xl.core.stages.state import PlanState, Position, money
 
 
 def judge(state: PlanState) -> None:
-    state.positions = [_judge(h, state) for h in state.holdings if not h.is_cash]
+    s = state.settings
+    # Below these weights no cap can be broken, and above these no floor: each rule's
+    # own test (on the weight in pp, rounded) then runs only on the few rows near its
+    # edge instead of rounding every row's weight. A weight w with pp(w) > L has
+    # 100·w ≥ L + 0.005 > L, so the edges (L / 100) pass every row the rule may act on.
+    cap_edge = min(pp_limit(s.cap), pp_limit(s.urgent_cap)) / HUNDRED
+    floor_edge = pp_limit(s.reversion_floor) / HUNDRED
+    state.positions = [
+        _judge(h, state, cap_edge, floor_edge) for h in state.holdings if h.ticker != CASH
+    ]
 
 
-def _judge(h: Holding, st: PlanState) -> Position:
+def _judge(h: Holding, st: PlanState, cap_edge: Decimal, floor_edge: Decimal) -> Position:
     s = st.settings
     value = h.value
     weight = value / st.value
@@ -34,17 +43,20 @@ def _judge(h: Holding, st: PlanState) -> Position:
     exits = exit_signals(h)
     if exits.monitor:
         flags.add(Flag.MONITOR)
-    w = pp(weight)
-    cap = cap_breach(w, s)
+    cap = cap_breach(pp(weight), s) if weight >= cap_edge else None
     waiting_cap = ""
     if cap is not None and st.restricted and not cap.urgent:
         waiting_cap = f"; {cap.why} waits for the full run"
         cap = None
 
-    exit_amount = value * exits.sell_fraction if exits.count else ZERO
-    cap_amount = max(ZERO, value - cap.trim_to * st.value) if cap else ZERO
+    exit_amount = cap_amount = ZERO
+    selling = False
+    if exits.count or cap is not None:  # most rows have neither: no sums for them
+        exit_amount = value * exits.sell_fraction if exits.count else ZERO
+        cap_amount = max(ZERO, value - cap.trim_to * st.value) if cap else ZERO
+        selling = exit_amount > ZERO or cap_amount > ZERO
     p: Position
-    if exit_amount > ZERO or cap_amount > ZERO:
+    if selling:
         if cap is not None and cap.urgent:
             flags.add(Flag.URGENT)
         if exit_amount >= cap_amount:
@@ -77,7 +89,7 @@ def _judge(h: Holding, st: PlanState) -> Position:
             why = f"{exits.why}; {why}"
         p = Position(h, weight, st.restricted, why, flags)
     else:
-        p = _floor_and_drift(h, weight, w, st, exits.why, flags)
+        p = _floor_and_drift(h, weight, st, exits.why, flags, floor_edge)
 
     if h.company_event:
         flags.add(Flag.REVIEW)
@@ -97,10 +109,17 @@ def _judge(h: Holding, st: PlanState) -> Position:
 
 
 def _floor_and_drift(
-    h: Holding, weight: Decimal, w: Decimal, st: PlanState, exit_why: str, flags: set[Flag]
+    h: Holding,
+    weight: Decimal,
+    st: PlanState,
+    exit_why: str,
+    flags: set[Flag],
+    floor_edge: Decimal,
 ) -> Position:
     s, value = st.settings, h.value
-    floor = floor_rule.floor_breach(h, w, s)
+    # pp(w) < F needs w < F / 100 and pp(target) > F needs target > F / 100 (see judge).
+    near_floor = weight < floor_edge < h.target
+    floor = floor_rule.floor_breach(h, pp(weight), s) if near_floor else None
     if floor is not None:
         why = f"{exit_why}; {floor.why}" if exit_why else floor.why
         if floor.restore:
@@ -118,16 +137,18 @@ def _floor_and_drift(
             full_exit=True,
         )
 
-    call = drift_call(weight, h.target, s)
-    why = f"{exit_why}; {call.why}" if exit_why else call.why
+    goal, rule, why, drift = drift_call(weight, h.target, s)
+    if exit_why:
+        why = f"{exit_why}; {why}"
     intact = h.thesis_intact
     # Built bare and then set: keyword arguments cost ~0.2 µs each, on every row.
-    p = Position(h, weight, call.rule, why, flags)
+    p = Position(h, weight, rule, why, flags)
+    p.drift = drift
     p.may_top_up = intact and h.target > ZERO
     p.may_fund = True
-    if call.goal is None:
+    if goal is None:
         return p
-    amount = value - call.goal * st.value
+    amount = value - goal * st.value
     if amount > ZERO:
         if st.rules_only:
             p.why += f"; Sell Mode Rules Only: trim of {money(cents(amount))} not placed"

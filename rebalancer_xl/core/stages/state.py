@@ -62,6 +62,7 @@ class Position:
     suppressed: str = ""  # why this position's own trade is not placed (minimum trade)
     buy_blocked: bool = False  # no buy of any kind (wash-sale window)
     harvest: HarvestSale | None = None  # a loss sale to offset the plan's gains (SPEC §6b)
+    drift: Decimal | None = None  # weight − target in pp, rounded, when judging needed it
     # Set by the allocation stages; reset before each pass.
     to_sell: Decimal = ZERO
     to_buy: Decimal = ZERO

@@ -41,7 +41,9 @@ def avoid_wash_sales(state: PlanState) -> None:
     past, lots = by_ticker(state.past_trades), by_ticker(state.lots)
     for p in state.positions:
         ticker = p.holding.ticker
-        _hold_back(p, past.get(ticker, ()), state, _cost_basis(p.holding, lots.get(ticker, ())))
+        sold = past.get(ticker)
+        if sold:  # only a past sale can hold a buy back
+            _hold_back(p, sold, state, _cost_basis(p.holding, lots.get(ticker, ())))
 
 
 def _cost_basis(h: Holding, lots: Sequence[Lot]) -> Decimal | None:
