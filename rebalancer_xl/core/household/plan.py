@@ -41,6 +41,7 @@ from rebalancer_xl.core.rules.wash import WASH_WINDOW_DAYS, wash_purchases
 from rebalancer_xl.core.settings import Settings
 from rebalancer_xl.core.stages.allocate import FRACTION, WHOLE
 from rebalancer_xl.core.stages.state import money
+from rebalancer_xl.core.stages.taxes import gain_words
 
 
 def plan_household(
@@ -218,7 +219,7 @@ def _taxes(
                 long_term_gain=pick.long_term_gain,
                 estimated_tax=pick.estimated_tax,
             )
-            words = [_gain_words(pick), *pick.row_notes]
+            words = [gain_words(pick, "no tax lots in this account"), *pick.row_notes]
             if pick.wash_sale:
                 flags[key] = frozenset({Flag.WASH_SALE})
                 lost = sorted(
@@ -268,18 +269,6 @@ def _taxes(
             planned_buys={p.ticker for p in planned},
         )
     return trades, notes, flags, summary
-
-
-def _gain_words(pick: tax_rules.LotPick) -> str:
-    if not pick.sales:
-        return "no tax lots in this account: tax not estimated"
-    parts = []
-    if pick.short_term_gain:
-        parts.append(f"{pick.short_term_gain:+,.2f} short-term")
-    if pick.long_term_gain:
-        parts.append(f"{pick.long_term_gain:+,.2f} long-term")
-    gains = " and ".join(parts) or "no gain"
-    return f"realises {gains}, est. tax {money(pick.estimated_tax)}"
 
 
 def _qty(n: Decimal) -> str:

@@ -81,7 +81,7 @@ def taxes(state: PlanState) -> None:
         d = decision_of[t.ticker]
         flags = d.flags | {Flag.WASH_SALE} if pick.wash_sale else d.flags
         extra = "; ".join(pick.row_notes)
-        reason = f"{d.reason}; {_gain_words(pick)}" + (f"; {extra}" if extra else "")
+        reason = f"{d.reason}; {gain_words(pick)}" + (f"; {extra}" if extra else "")
         decision_of[t.ticker] = fast_replace(d, new_decision, reason=reason, flags=frozenset(flags))
     state.tax = tax_rules.summarise(
         picks,
@@ -116,9 +116,10 @@ def recent_lot_purchases(
     ]
 
 
-def _gain_words(pick: tax_rules.LotPick) -> str:
+def gain_words(pick: tax_rules.LotPick, no_lots: str = "no tax lots") -> str:
+    """What a sale realises, for its reason: "realises +3,300.00 long-term, est. tax …"."""
     if not pick.sales:
-        return "no tax lots: tax not estimated"
+        return f"{no_lots}: tax not estimated"
     parts = []
     if pick.short_term_gain:
         parts.append(f"{pick.short_term_gain:+,.2f} short-term")
