@@ -117,19 +117,15 @@ def test_the_log_prints_landscape_one_page_wide(libreoffice):
     assert ws.oddHeader.right.text == "Page &P of &N"
 
 
-@pytest.mark.libreoffice
-def test_the_printed_log_is_short(processed: Processed, tmp_path: Path):
-    """Printed alone, the sample's Log takes one or two pages (it took four, portrait)."""
-    from tests.lo import require_soffice
-
-    exe = require_soffice()
-    only_log = tmp_path / "log.xlsx"
-    wb = openpyxl.load_workbook(processed.path)
+def _print_log_alone(exe: str, book: Path, log: str, folder: Path) -> None:
+    """`folder/log.pdf`: the workbook's `log` sheet alone, printed by LibreOffice."""
+    wb = openpyxl.load_workbook(book)
     for name in wb.sheetnames:
-        if name != LOG:
+        if name != log:
             wb.remove(wb[name])
+    only_log = folder / "log.xlsx"
     wb.save(only_log)
-    profile = tmp_path / "profile"
+    profile = folder / "profile"
     subprocess.run(
         [
             exe,
@@ -138,13 +134,21 @@ def test_the_printed_log_is_short(processed: Processed, tmp_path: Path):
             "--convert-to",
             "pdf",
             "--outdir",
-            str(tmp_path),
+            str(folder),
             str(only_log),
         ],
         capture_output=True,
         timeout=180,
         check=True,
     )
+
+
+@pytest.mark.libreoffice
+def test_the_printed_log_is_short(processed: Processed, tmp_path: Path):
+    """Printed alone, the sample's Log takes one or two pages (it took four, portrait)."""
+    from tests.lo import require_soffice
+
+    _print_log_alone(require_soffice(), processed.path, LOG, tmp_path)
     pdf = (tmp_path / "log.pdf").read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 1 <= pages <= 2
@@ -313,27 +317,7 @@ def test_a_long_log_repeats_its_table_header_on_every_page(tmp_path: Path, cli):
     assert titles is not None
     header_row = int(titles.split(":")[0].lstrip("$"))
     assert wb[log].cell(row=header_row, column=1).value == "Ticker"
-    for name in wb.sheetnames:
-        if name != log:
-            wb.remove(wb[name])
-    only_log = tmp_path / "log.xlsx"
-    wb.save(only_log)
-    profile = tmp_path / "profile"
-    subprocess.run(
-        [
-            exe,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(only_log),
-        ],
-        capture_output=True,
-        timeout=180,
-        check=True,
-    )
+    _print_log_alone(exe, book, log, tmp_path)
     text = subprocess.run(
         [pdftotext, "-layout", str(tmp_path / "log.pdf"), "-"],
         capture_output=True,
