@@ -125,17 +125,21 @@ def _print_log_alone(exe: str, book: Path, log: str, folder: Path) -> None:
             wb.remove(wb[name])
     only_log = folder / "log.xlsx"
     wb.save(only_log)
-    profile = folder / "profile"
+    _to_pdf(exe, only_log, folder)
+
+
+def _to_pdf(exe: str, book: Path, folder: Path) -> None:
+    """`folder/<book's name>.pdf`: `book` printed by LibreOffice."""
     subprocess.run(
         [
             exe,
-            f"-env:UserInstallation={profile.as_uri()}",
+            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
             "--headless",
             "--convert-to",
             "pdf",
             "--outdir",
             str(folder),
-            str(only_log),
+            str(book),
         ],
         capture_output=True,
         timeout=180,
@@ -213,21 +217,7 @@ def test_a_new_workbook_renders_its_dashboard(tmp_path: Path):
     assert pdftotext is not None
     book = tmp_path / "new.xlsx"
     build_workbook(book, sample=False)
-    subprocess.run(
-        [
-            exe,
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(book),
-        ],
-        capture_output=True,
-        timeout=180,
-        check=True,
-    )
+    _to_pdf(exe, book, tmp_path)
     text = subprocess.run(
         [pdftotext, "-f", "1", "-l", "1", str(tmp_path / "new.pdf"), "-"],
         capture_output=True,
