@@ -226,11 +226,15 @@ def _past_rows(given: object, kind: type[T], sheet: str, headers: Sequence[str])
 
 
 def _rows_of(given: object, expected: str) -> list[object]:
-    """A DataFrame's records, or the items of a list or tuple; else a TypeError."""
+    """A DataFrame's records, or the items of a list or tuple; else a TypeError.
+
+    A DataFrame's blank cells are given as None: a blank date column holds NaT, which
+    the readers would otherwise take for a date (and fail to compare)."""
     import pandas as pd
 
     if isinstance(given, pd.DataFrame):
-        return [dict(r) for r in given.to_dict(orient="records")]
+        cells = given.astype(object).where(given.notna(), None)
+        return [dict(r) for r in cells.to_dict(orient="records")]
     if isinstance(given, Sequence) and not isinstance(given, str | bytes):
         return list(given)
     raise TypeError(expected + f"; got {type(given).__name__}")
