@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from rebalancer_xl.core.household.accounts import (
     NamedRow,
@@ -55,6 +55,8 @@ from rebalancer_xl.core.parse import (
 from rebalancer_xl.core.past import Fault, parse_fill, parse_history_row
 from rebalancer_xl.core.problems import problem
 from rebalancer_xl.core.settings import Settings, is_blank, parse_settings
+
+_Mappings = Sequence[Mapping[str, object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +132,8 @@ def prepare_inputs(
     if holdings is None:
         return Prepared(settings=parsed_settings, problems=tuple(problems))
     present = holdings.headers()
-    mappings = [r for r in holdings.rows if isinstance(r, Mapping)]
-    parsed = parse_holdings(mappings, present, holdings.cell)
+    # Holdings rows are always mappings (only History and Trades take values ready made).
+    parsed = parse_holdings(cast(_Mappings, holdings.rows), present, holdings.cell)
     problems += holdings.problems
     problems += parsed.problems
     problems += validate_parsed(parsed, parsed_settings, refused, holdings.cell, locate_setting)
@@ -233,8 +235,9 @@ def _household(
         problems += accounts.problems
         if any(p.is_error for p in accounts.problems):
             return prepared  # an Accounts table with no header: every row would be "unknown"
-        rows = [r for r in accounts.rows if isinstance(r, Mapping)]
-        listed, found = parse_accounts(rows, accounts.cell or (lambda i, header: None))
+        listed, found = parse_accounts(
+            cast(_Mappings, accounts.rows), accounts.cell or (lambda i, header: None)
+        )
         problems += found
     if ACCOUNT not in holdings.headers():
         problems.append(
