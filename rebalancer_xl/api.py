@@ -8,33 +8,23 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rebalancer_xl.core.engine import plan as _plan
 from rebalancer_xl.core.household import plan_household
+from rebalancer_xl.core.household.accounts import ACCOUNTS as ACCOUNTS_SHEET
 from rebalancer_xl.core.household.accounts import NAME as ACCOUNTS_NAME
 from rebalancer_xl.core.household.accounts import TYPE as ACCOUNTS_TYPE
-from rebalancer_xl.core.household.accounts import (
-    NamedRow,
-    canonical,
-    check_account_lots,
-    parse_accounts,
-    resolve_accounts,
-)
 from rebalancer_xl.core.model import (
     CASH,
-    Account,
     Decision,
     HistoryEntry,
-    Holding,
     InputError,
     Lot,
     PastTrade,
     Plan,
     Problem,
-    Severity,
     Where,
 )
 from rebalancer_xl.core.parse import (
@@ -54,11 +44,7 @@ from rebalancer_xl.core.parse import (
     SHARES_TO_TRADE,
     TARGET,
     TICKER,
-    check_lot_totals,
-    parse_holdings,
-    parse_lot,
     ticker_text,
-    validate_parsed,
 )
 from rebalancer_xl.core.past import (
     FILL_COLUMNS,
@@ -67,11 +53,8 @@ from rebalancer_xl.core.past import (
     PORTFOLIO_VALUE,
     RUN_TYPE,
     TRADES,
-    Fault,
-    parse_fill,
-    parse_history_row,
 )
-from rebalancer_xl.core.settings import Settings, is_blank, parse_settings
+from rebalancer_xl.core.prepare import Rows, prepare_inputs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,90 +70,6 @@ class RebalanceWarning(UserWarning):
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """Parsed, validated inputs ready for the engine (or the problems that stop it)."""
-
-    holdings: tuple[Holding, ...]
-    settings: Settings
-    problems: tuple[Problem, ...]
-    accounts: tuple[Account, ...] | None = None  # a household's (SPEC §9); None: one account
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
-
-
-def prepare(
-    rows: Sequence[Mapping[str, object]],
-    settings: Mapping[str, object] | None,
-    columns: Sequence[str] | None = None,
-    *,
-    lots: Sequence[Lot] = (),
-    problems_before: Sequence[Problem] = (),
-    refused_lots: Sequence[str | None] = (),
-    accounts: Mapping[str, str] | None = None,
-) -> Prepared:
-    """Parse and check everything in one pass: bad cells do not stop the checks across
-    rows (targets' sum, cap, Leftover To) nor the lots' totals, which run on what could be
-    read. Only the engine waits for input without errors. `problems_before` are those
-    found in reading the input (a repeated column, a lot that could not be read).
-    `accounts` (name → Type) or an Account column makes the rows a household's."""
-    parsed = parse_holdings(rows, columns)
-    parsed_settings, setting_problems = parse_settings(settings)
-    problems = list(problems_before) + list(parsed.problems) + setting_problems
-    problems += validate_parsed(parsed, parsed_settings, setting_problems)
-    problems += check_lot_totals(lots, parsed, _locate_lot, refused_lots)
-    present = set(columns) if columns is not None else set(rows[0]) if rows else set()
-    if accounts is None and ACCOUNT not in present:
-        return Prepared(parsed.holdings, parsed_settings, tuple(problems))
-    listed = None
-    if accounts is not None:
-        listed, account_problems = parse_accounts(
-            [{ACCOUNTS_NAME: name, ACCOUNTS_TYPE: kind} for name, kind in accounts.items()],
-            lambda i, column: None,
-        )
-        problems += account_problems
-    named = [
-        NamedRow(
-            r.account,
-            r.holding.shares if r.holding is not None else None,
-            Where(HOLDINGS, row=r.row, column=ACCOUNT, ticker=r.ticker),
-        )
-        for r in parsed.rows
-    ]
-    named += [
-        NamedRow(lot.account, lot.shares, Where(LOTS, row=i, column=ACCOUNT, ticker=lot.ticker))
-        for i, lot in enumerate(lots)
-    ]
-    found, account_problems = resolve_accounts(listed, named, parsed_settings.account_type)
-    problems += account_problems
-    if parsed_settings.withdrawal:
-        problems.append(
-            Problem(
-                "household-withdrawal",
-                "a Withdrawal across several accounts is not planned yet; plan the account "
-                "that pays it on its own",
-                Where("Settings", column="Withdrawal"),
-            )
-        )
-    name = canonical(found)
-    holdings = tuple(replace(h, account=name(h.account)) for h in parsed.holdings)
-    problems += check_account_lots(
-        [replace(lot, account=name(lot.account)) for lot in lots],
-        holdings,
-        lambda i: Where(LOTS, row=i, column=TICKER, ticker=lots[i].ticker),
-        lambda h: Where(HOLDINGS, row=h.row, column=SHARES, ticker=h.ticker),
-    )
-    return Prepared(holdings, parsed_settings, tuple(problems), found)
-
-
-def _locate_lot(ticker: str, index: int, holding: Holding | None) -> Where:
-    """A lot problem, at the ticker's first lot (0-based, in the order given): its Shares
-    when they do not add up, its Ticker when no holding has that ticker."""
-    return Where(LOTS, row=index, column=TICKER if holding is None else SHARES, ticker=ticker)
 
 
 def make_plan(
@@ -192,10 +91,12 @@ def make_plan(
     or the Trades sheet's rows (Side, Ticker, Filled Shares, Fill Price, Date, and
     Limit Price for a fill typed without its price; rows not filled are skipped).
     Anything else is a `TypeError`. The error carries every problem found, warnings
-    too, in one pass. Rows are counted from 0 in the order given (as `df.iloc` does),
-    and so are `lots`, whose shares must add up, per ticker, to the Shares of its
-    holding. A History row or a fill that cannot be read is a warning, as in the
-    workbook: the plan goes on without it (`rebalance` emits it).
+    too, in one pass. Every table is read and checked by the workbook's own preparation
+    (`core.prepare`), located at its row (from 0, as `df.iloc` counts) and header
+    instead of a cell. A ticker's lots must add up to the Shares of its holding (a
+    mismatch is said at that Shares); a blank lot row is none. A History row or a fill
+    that cannot be read is a warning: the plan goes on without it (`rebalance` emits
+    it).
 
     A household (SPEC §9): an Account column, and `accounts` naming each account's Type
     (``{"Brokerage": "Taxable", "IRA": "Retirement"}``; without it every account is of
@@ -207,40 +108,35 @@ def make_plan(
             "settings must be a mapping of setting names to values, such as "
             f'{{"Strategy": "Hybrid", "Band": 0.05}}; got {type(settings).__name__}'
         )
-    lot_values, lot_problems, refused_lots = _lots(lots)
-    history_values, history_problems = _past_rows(
-        history, HistoryEntry, HISTORY, _HISTORY_READ, parse_history_row
-    )
-    trade_values, trade_problems = _past_rows(
-        past_trades, PastTrade, TRADES, FILL_COLUMNS, parse_fill
-    )
     rows: list[dict[str, object]] = [
         {str(k): v for k, v in r.items()} for r in frame.to_dict(orient="records")
     ]
-    prepared = prepare(
-        rows,
+    prepared = prepare_inputs(
+        Rows(HOLDINGS, rows, [str(c) for c in frame.columns], problems=problems),
         settings,
-        [str(c) for c in frame.columns],
-        lots=lot_values,
-        problems_before=problems + lot_problems + history_problems + trade_problems,
-        refused_lots=refused_lots,
-        accounts=accounts,
+        lots=Rows(LOTS, _lot_rows(lots)),
+        history=_past_rows(history, HistoryEntry, HISTORY, _HISTORY_READ),
+        fills=[_past_rows(past_trades, PastTrade, TRADES, FILL_COLUMNS)],
+        accounts=None
+        if accounts is None
+        else Rows(
+            ACCOUNTS_SHEET,
+            [{ACCOUNTS_NAME: name, ACCOUNTS_TYPE: kind} for name, kind in accounts.items()],
+        ),
     )
     if prepared.errors:
         raise InputError(list(prepared.problems))
-    lots, history, past_trades = lot_values, history_values, trade_values
     as_of = prepared.settings.as_of_date or today or date.today()
     warned = [p for p in prepared.problems if not p.is_error]
     if prepared.accounts is not None:
-        name = canonical(prepared.accounts)
         result = plan_household(
             prepared.holdings,
             prepared.accounts,
             prepared.settings,
             as_of=as_of,
-            history=history,
-            lots=[replace(lot, account=name(lot.account)) for lot in lots],
-            past_trades=[replace(t, account=name(t.account)) for t in past_trades],
+            history=prepared.history,
+            lots=prepared.lots,
+            past_trades=prepared.past_trades,
             warnings=warned,
         )
     else:
@@ -248,9 +144,9 @@ def make_plan(
             prepared.holdings,
             prepared.settings,
             as_of=as_of,
-            history=history,
-            lots=lots,
-            past_trades=past_trades,
+            history=prepared.history,
+            lots=prepared.lots,
+            past_trades=prepared.past_trades,
             warnings=warned,
         )
     if result.errors:
@@ -293,84 +189,52 @@ def _unique_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     return frame, problems
 
 
-def _lots(lots: object) -> tuple[list[Lot], list[Problem], list[str | None]]:
+def _lot_rows(lots: object) -> list[dict[str, object]]:
     """Lots given as `Lot` values, as a DataFrame with the Lots sheet's headers, or as
-    rows (mappings) with them; their problems, located by row from 0 and header; and the
-    tickers of lots refused (None for one with no ticker), for `check_lot_totals`."""
-    rows = _rows_of(lots, _LOTS_EXPECTED)
-    out: list[Lot] = []
-    problems: list[Problem] = []
-    refused: list[str | None] = []
-    for i, row in enumerate(rows):
-        account = row.account if isinstance(row, Lot) else None
+    rows (mappings) with them, as rows of the Lots sheet: a `Lot` value is checked like
+    one, so a lot's numbers have one check wherever the lot comes from."""
+    out: list[dict[str, object]] = []
+    for i, row in enumerate(_rows_of(lots, _LOTS_EXPECTED)):
         if isinstance(row, Lot):
-            # A Lot value is checked like a row of the Lots sheet: one check of a lot's
-            # numbers, wherever the lot comes from.
-            row = dict(
-                zip(
-                    LOT_COLUMNS,
-                    (row.ticker, row.acquired, row.shares, row.cost_per_share),
-                    strict=True,
-                )
-            )
+            values = (row.ticker, row.acquired, row.shares, row.cost_per_share, row.account)
+            row = dict(zip((*LOT_COLUMNS, ACCOUNT), values, strict=True))
         if not isinstance(row, Mapping):
             raise TypeError(_LOTS_EXPECTED + f"; lot {i} is a {type(row).__name__}")
-        values = {str(k): v for k, v in row.items()}
-        lot, faults = parse_lot(values, row=i)
-        for header, code, message in faults:
-            problems.append(Problem(code, message, Where(LOTS, row=i, column=header)))
-        if lot is None:
-            refused.append(ticker_text(values.get(TICKER)) or None)
-            continue
-        if account is None and not is_blank(values.get(ACCOUNT)):
-            account = str(values[ACCOUNT]).strip()
-        out.append(replace(lot, account=account) if account else lot)
-    return out, problems, refused
+        out.append({str(k): v for k, v in row.items()})
+    return out
 
 
 T = TypeVar("T", HistoryEntry, PastTrade)
 _HISTORY_READ = (HISTORY_DATE, PORTFOLIO_VALUE, RUN_TYPE)
 
 
-def _past_rows(
-    given: object,
-    kind: type[T],
-    sheet: str,
-    headers: Sequence[str],
-    parse: Callable[[Mapping[str, object]], tuple[T | None, list[Fault]]],
-) -> tuple[list[T], list[Problem]]:
+def _past_rows(given: object, kind: type[T], sheet: str, headers: Sequence[str]) -> Rows:
     """History entries or past trades given as values, or as a DataFrame or rows with
-    the sheet's headers, read by the workbook reader's own row parser (`core.past`);
-    a row it leaves out is a warning located by row from 0 and header."""
+    the sheet's headers (read by the workbook reader's own row parser)."""
     expected = (
         f"{sheet.lower()} must be {kind.__name__} values, or a DataFrame or rows with the "
         f"{sheet} headers ({', '.join(headers)})"
     )
-    rows = _rows_of(given, expected)
-    out: list[T] = []
-    problems: list[Problem] = []
-    for i, row in enumerate(rows):
-        if isinstance(row, kind):
-            out.append(row)
-            continue
-        if not isinstance(row, Mapping):
+    rows: list[object] = []
+    for i, row in enumerate(_rows_of(given, expected)):
+        if isinstance(row, Mapping):
+            row = {str(k): v for k, v in row.items()}
+        elif not isinstance(row, kind):
             raise TypeError(expected + f"; row {i} is a {type(row).__name__}")
-        value, faults = parse({str(k): v for k, v in row.items()})
-        problems += [
-            Problem(f.code, f.message, Where(sheet, row=i, column=f.header), Severity.WARNING)
-            for f in faults
-        ]
-        if value is not None:
-            out.append(value)
-    return out, problems
+        rows.append(row)
+    return Rows(sheet, rows)
 
 
 def _rows_of(given: object, expected: str) -> list[object]:
-    """A DataFrame's records, or the items of a list or tuple; else a TypeError."""
+    """A DataFrame's records, or the items of a list or tuple; else a TypeError.
+
+    A DataFrame's blank cells are given as None: a blank date column holds NaT, which
+    the readers would otherwise take for a date (and fail to compare)."""
     import pandas as pd
 
     if isinstance(given, pd.DataFrame):
-        return [dict(r) for r in given.to_dict(orient="records")]
+        cells = given.astype(object).where(given.notna(), None)
+        return [dict(r) for r in cells.to_dict(orient="records")]
     if isinstance(given, Sequence) and not isinstance(given, str | bytes):
         return list(given)
     raise TypeError(expected + f"; got {type(given).__name__}")

@@ -282,8 +282,10 @@ def test_lots_must_add_up_to_the_shares_held():
         (p.code, p.where.sheet, p.where.row, p.where.column, p.where.ticker)
         for p in err.value.problems
     ]
+    # A total that does not match is the Holdings row's Shares, as the workbook says it
+    # (no one lot is wrong); a ticker with no row is its first lot's Ticker.
     assert found == [
-        ("lots-mismatch", "Lots", 0, "Shares", "PLTR"),
+        ("lots-mismatch", "Holdings", 0, "Shares", "PLTR"),
         ("lot-without-holding", "Lots", 3, "Ticker", "NVDA"),
     ]
     assert "90" in err.value.problems[0].message

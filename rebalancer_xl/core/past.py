@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rebalancer_xl.core.model import Action, HistoryEntry, PastTrade
-from rebalancer_xl.core.parse import ACCOUNT, TICKER, ticker_text
+from rebalancer_xl.core.parse import ACCOUNT, TICKER, Unread, ticker_text
 from rebalancer_xl.core.settings import is_blank
 from rebalancer_xl.core.values import BadValue, parse_decimal, parse_run_date
 
@@ -97,9 +97,10 @@ def parse_fill(values: Mapping[str, object]) -> tuple[PastTrade | None, list[Fau
     """One trade actually made; (None, []) for an order not filled (yet), (None, [fault])
     for a fill that cannot be read: it still happened, so silence would hide a sale from
     the wash-sale check. A Fill Price that cannot be read is a fault too, beside the
-    trade, which is then taken at its Limit Price."""
+    trade, which is then taken at its Limit Price. A row holding `parse.UNREAD` (a
+    formula with no calculated value) is (None, []): its reader has said so already."""
     raw_shares = values.get(FILLED_SHARES)
-    if is_blank(raw_shares):
+    if is_blank(raw_shares) or any(isinstance(v, Unread) for v in values.values()):
         return None, []
     side = side_of(values.get(SIDE))
     if side is None:

@@ -9,7 +9,6 @@ exactly like one saved by Excel.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,23 +28,12 @@ from rebalancer_xl.core.parse import (
     LAST_PRICE,
     REQUIRED_COLUMNS,
     UNREAD,
-    ParsedHoldings,
-    check_lot_totals,
-    parse_holdings,
-    parse_lot,
+    Locate,
     ticker_text,
-    validate_parsed,
 )
-from rebalancer_xl.core.past import (
-    FILL_COLUMNS,
-    HISTORY_DATE,
-    PORTFOLIO_VALUE,
-    RUN_TYPE,
-    Fault,
-    parse_fill,
-    parse_history_row,
-)
-from rebalancer_xl.core.settings import BY_NAME, Settings, is_blank, parse_settings
+from rebalancer_xl.core.past import FILL_COLUMNS, HISTORY_DATE, PORTFOLIO_VALUE, RUN_TYPE
+from rebalancer_xl.core.prepare import Rows, prepare_inputs
+from rebalancer_xl.core.settings import BY_NAME, Settings, is_blank
 from rebalancer_xl.core.values import excel_error
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Formula, Sheet, a1, column_letter
@@ -106,13 +94,13 @@ def find_table(sheet: Sheet, key: str) -> Table | None:
     return None
 
 
-def _check_repeated_headers(table: Table, known: frozenset[str], out: BookInputs) -> None:
+def _check_repeated_headers(table: Table, known: frozenset[str], problems: list[Problem]) -> None:
     """A header the run reads or writes, twice: which column is meant is anyone's guess
     (the reader would take the first and silently ignore the other)."""
     for header, col in table.repeats:
         if header in known:
             first = a1(table.header_row, table.columns[header])
-            out.problems.append(
+            problems.append(
                 _problem(
                     "duplicate-column",
                     f"the {header!r} column appears twice (first at {table.sheet.name}!{first}); "
@@ -168,7 +156,9 @@ def _problem(
 
 
 def read_inputs(book: Book) -> BookInputs:
-    """Read Holdings, Settings, Performance, Lots, History and trade fills from `book`."""
+    """Read Holdings, Settings, Performance, Lots, History and trade fills from `book`:
+    this module turns the grid into rows located by cell, `core.prepare` reads and checks
+    them as it does the API's."""
     out = BookInputs()
     holdings_sheet = book.get(S.HOLDINGS)
     settings_sheet = book.get(S.SETTINGS_SHEET)
@@ -185,32 +175,57 @@ def read_inputs(book: Book) -> BookInputs:
     settings_raw, locate_setting, unread_settings = (
         _read_settings(settings_sheet, out) if settings_sheet else ({}, None, [])
     )
-    settings, setting_problems = parse_settings(settings_raw, locate_setting)
-    # Settings the sheet could not give (repeated, uncalculated) are refused like bad
-    # values: the checks that use them stand down rather than judge by a default.
-    setting_problems = unread_settings + setting_problems
-    out.settings = settings
     out.locate_setting = locate_setting
-    out.problems.extend(setting_problems)
-    if holdings_sheet is None:
-        return out
-    table = find_table(holdings_sheet, S.HoldingsHeader.TICKER)
+    table = find_table(holdings_sheet, S.HoldingsHeader.TICKER) if holdings_sheet else None
+    holdings = _holdings_rows(book, table) if table is not None else None
+    prepared = prepare_inputs(
+        holdings,
+        settings_raw,
+        locate_setting=locate_setting,
+        # Settings the sheet could not give (repeated, uncalculated) are refused like bad
+        # values: the checks that use them stand down rather than judge by a default.
+        settings_refused=unread_settings,
+        lots=_lots_rows(book.get(S.LOTS)),
+        history=_history_rows(book.get(S.HISTORY)),
+        fills=_fill_rows(book),
+        accounts=_accounts_rows(book.get(S.ACCOUNTS)),
+    )
+    out.settings = prepared.settings
     if table is None:
-        out.problems.append(
-            _problem(
-                "missing-column",
-                f"no header row with a {S.HoldingsHeader.TICKER!r} column in "
-                f"the first {HEADER_SCAN_ROWS} rows",
-                S.HOLDINGS,
-                "A1",
+        out.problems.extend(prepared.problems)
+        if holdings_sheet is not None:
+            out.problems.append(
+                _problem(
+                    "missing-column",
+                    f"no header row with a {S.HoldingsHeader.TICKER!r} column in "
+                    f"the first {HEADER_SCAN_ROWS} rows",
+                    S.HOLDINGS,
+                    "A1",
+                )
             )
-        )
         return out
     out.holdings_table = table
-    _check_repeated_headers(table, _HOLDINGS_HEADERS, out)
-    last_prices, price_cells = _read_performance(book.get(S.PERFORMANCE), out)
-    _check_output_columns(table, out)
-    _check_merged(table, out)
+    out.problems.extend(_on_sheet(p, table) for p in prepared.problems)
+    out.holdings = prepared.holdings
+    parsed = prepared.parsed
+    assert parsed is not None
+    out.holding_rows = {h.ticker: table.first_row + h.row for h in parsed.holdings}
+    out.lots = prepared.lots
+    out.history = prepared.history
+    out.past_trades = prepared.past_trades
+    out.accounts = prepared.accounts
+    return out
+
+
+def _holdings_rows(book: Book, table: Table) -> Rows:
+    """The Holdings table's input cells as rows (with each ticker's Last Rebalance Price
+    from Performance), and what the grid itself shows wrong: a repeated header, a missing
+    output column, merged cells, a formula where a value must be typed."""
+    grid: list[Problem] = []
+    _check_repeated_headers(table, _HOLDINGS_HEADERS, grid)
+    last_prices, price_cells = _read_performance(book.get(S.PERFORMANCE))
+    _check_output_columns(table, grid)
+    _check_merged(table, grid)
 
     first, last = table.first_row, table.last_row()
     rows: list[dict[str, object]] = []
@@ -218,7 +233,7 @@ def read_inputs(book: Book) -> BookInputs:
         row: dict[str, object] = {}
         for header in INPUT_COLUMNS:
             if header in table.columns:
-                row[header] = _input_value(table, r, header, out)
+                row[header] = _input_value(table, r, header, grid)
         key = ticker_text(row.get(S.HoldingsHeader.TICKER))
         if key in last_prices:
             row[LAST_PRICE] = last_prices[key]
@@ -232,25 +247,26 @@ def read_inputs(book: Book) -> BookInputs:
             return CellRef(S.HOLDINGS, f"{table.header_row}:{table.header_row}")
         return CellRef(S.HOLDINGS, table.cell(first + index, header))
 
-    parsed = parse_holdings(rows, table.columns.keys(), locate)
-    out.problems.extend(_header_problem(p, table) for p in parsed.problems)
-    out.holdings = parsed.holdings
-    out.holding_rows = {h.ticker: first + h.row for h in parsed.holdings}
-    # The checks across rows run even beside bad cells, on what could be read, so that
-    # one run lists everything to fix; planning still waits for a book with no errors.
-    out.problems.extend(
-        _locate_validation(
-            validate_parsed(parsed, settings, setting_problems, locate, locate_setting), table
-        )
-    )
-    out.lots = _read_lots(book.get(S.LOTS), out, parsed)
-    out.history = _read_history(book.get(S.HISTORY), out)
-    out.past_trades = _read_fills(book, out)
-    if book.get(S.ACCOUNTS) is not None or S.HoldingsHeader.ACCOUNT in table.columns:
-        from rebalancer_xl.workbook.household import read_household
+    return Rows(S.HOLDINGS, rows, table.columns.keys(), locate, first, grid)
 
-        read_household(book, out, parsed, locate)
-    return out
+
+def _on_sheet(p: Problem, table: Table) -> Problem:
+    """A Holdings problem of a whole column, given its cells."""
+    if p.where.sheet != S.HOLDINGS or p.where.cell is not None:
+        return p
+    return _header_problem(_locate_validation(p, table), table)
+
+
+def _cells(table: Table) -> Locate:
+    """Where row i (0-based) of a table is under a header: its cell, or the whole row
+    when the sheet has no such column."""
+
+    def cell(i: int, header: str) -> CellRef:
+        r = table.first_row + i
+        at = table.cell(r, header) if header in table.columns else f"{r}:{r}"
+        return CellRef(table.sheet.name, at)
+
+    return cell
 
 
 def _header_problem(p: Problem, table: Table) -> Problem:
@@ -267,33 +283,30 @@ def _header_problem(p: Problem, table: Table) -> Problem:
     return p
 
 
-def _locate_validation(problems: list[Problem], table: Table) -> list[Problem]:
-    """Give whole-table problems (targets not adding up) the Target % column's cells."""
-    out = []
-    for p in problems:
-        if p.where.cell is None and p.where.sheet == S.HOLDINGS and p.where.column:
-            col = table.columns.get(p.where.column)
-            if col is not None:
-                letter = column_letter(col)
-                rng = f"{letter}{table.first_row}:{letter}{table.last_row()}"
-                p = Problem(
-                    p.code,
-                    p.message,
-                    Where(S.HOLDINGS, column=p.where.column, cell=CellRef(S.HOLDINGS, rng)),
-                    p.severity,
-                )
-        out.append(p)
-    return out
+def _locate_validation(p: Problem, table: Table) -> Problem:
+    """Give a whole-table problem (targets not adding up) its column's cells."""
+    if p.where.cell is None and p.where.sheet == S.HOLDINGS and p.where.column:
+        col = table.columns.get(p.where.column)
+        if col is not None:
+            letter = column_letter(col)
+            rng = f"{letter}{table.first_row}:{letter}{table.last_row()}"
+            return Problem(
+                p.code,
+                p.message,
+                Where(S.HOLDINGS, column=p.where.column, cell=CellRef(S.HOLDINGS, rng)),
+                p.severity,
+            )
+    return p
 
 
-def _input_value(table: Table, row: int, header: str, out: BookInputs) -> object:
+def _input_value(table: Table, row: int, header: str, problems: list[Problem]) -> object:
     """The cell's value for the parser; `UNREAD` for a cell reported here already, which
     the parser then takes as unknown (not blank) and does not report a second time."""
     value = table.get(row, header)
     if isinstance(value, Formula) and header == S.HoldingsHeader.TICKER:
         # A ticker names the position in every sheet and log: it must be typed, so that a
         # saved and an uncalculated copy of the same book plan the same positions.
-        out.problems.append(
+        problems.append(
             _problem(
                 "formula-in-ticker",
                 f"Ticker holds the formula {value.text[:60]!r}; type the symbol as text",
@@ -304,7 +317,7 @@ def _input_value(table: Table, row: int, header: str, out: BookInputs) -> object
         return UNREAD
     if isinstance(value, Formula):
         if is_blank(value.cached) or excel_error(value.cached):
-            out.problems.append(
+            problems.append(
                 _problem(
                     "formula-not-calculated",
                     f"{header} holds the formula {value.text[:60]!r} and no calculated value; "
@@ -318,10 +331,10 @@ def _input_value(table: Table, row: int, header: str, out: BookInputs) -> object
     return value
 
 
-def _check_output_columns(table: Table, out: BookInputs) -> None:
+def _check_output_columns(table: Table, problems: list[Problem]) -> None:
     for col in S.HOLDINGS_COLUMNS:
         if col.kind is S.Kind.OUTPUT and col.header not in table.columns:
-            out.problems.append(
+            problems.append(
                 _problem(
                     "missing-column",
                     f"the Holdings table has no {col.header!r} column for the run to write to",
@@ -332,13 +345,13 @@ def _check_output_columns(table: Table, out: BookInputs) -> None:
             )
 
 
-def _check_merged(table: Table, out: BookInputs) -> None:
+def _check_merged(table: Table, problems: list[Problem]) -> None:
     last = table.last_row()
     cols = table.columns.values()
     lo, hi = min(cols), max(cols)
     for r1, c1, r2, c2 in table.sheet.merged:
         if r2 >= table.header_row and r1 <= last and c2 >= lo and c1 <= hi:
-            out.problems.append(
+            problems.append(
                 _problem(
                     "merged-cells",
                     f"cells {a1(r1, c1)}:{a1(r2, c2)} are merged inside the Holdings table; "
@@ -371,7 +384,7 @@ def _read_settings(
         )
         return raw, lambda name: Where(S.SETTINGS_SHEET, column=name), problems
     _check_repeated_headers(
-        table, frozenset((S.SettingsHeader.SETTING, S.SettingsHeader.VALUE)), out
+        table, frozenset((S.SettingsHeader.SETTING, S.SettingsHeader.VALUE)), out.problems
     )
     for r in range(table.first_row, table.last_row() + 1):
         name = _plain(table.get(r, S.SettingsHeader.SETTING))
@@ -426,9 +439,7 @@ def _read_settings(
     return raw, locate, problems
 
 
-def _read_performance(
-    sheet: Sheet | None, out: BookInputs
-) -> tuple[dict[str, object], dict[str, str]]:
+def _read_performance(sheet: Sheet | None) -> tuple[dict[str, object], dict[str, str]]:
     prices: dict[str, object] = {}
     cells: dict[str, str] = {}
     if sheet is None:
@@ -447,87 +458,42 @@ def _read_performance(
     return prices, cells
 
 
-def _read_lots(
-    sheet: Sheet | None, out: BookInputs, holdings_parsed: ParsedHoldings
-) -> tuple[Lot, ...]:
+def _lots_rows(sheet: Sheet | None) -> Rows | None:
     if sheet is None:
-        return ()
+        return None
     table = find_table(sheet, S.LotsHeader.TICKER)
     if table is None:
-        return ()
-    lots: list[Lot] = []
-    refused: set[str | None] = set()  # tickers of lots not read (None: no ticker)
-    for r in range(table.first_row, table.last_row() + 1):
-        values = {h: _plain(table.get(r, h)) for h in S.headers(S.LOTS_COLUMNS)}
-        if all(is_blank(v) for v in values.values()):
-            continue
-        lot, faults = parse_lot(values, row=r)
-        for header, code, message in faults:
-            cell = table.cell(r, header) if header in table.columns else f"{r}:{r}"
-            out.problems.append(_problem(code, message, S.LOTS, cell))
-        ticker = values[S.LotsHeader.TICKER]
-        if lot is None:
-            refused.add(None if is_blank(ticker) else ticker_text(ticker))
-        else:
-            account = _plain(table.get(r, S.LotsHeader.ACCOUNT))
-            lots.append(
-                dataclasses.replace(lot, account="" if is_blank(account) else str(account).strip())
-            )
-    holdings_table = out.holdings_table
-    if holdings_table is not None:
-
-        def locate(ticker: str, i: int, holding: Holding | None) -> Where:
-            # A mismatch is the Holdings row's Shares (no one lot is wrong); a ticker with
-            # no row is pointed at its first lot.
-            if holding is None:
-                cell = table.cell(lots[i].row, S.LotsHeader.TICKER)
-                return Where(S.LOTS, ticker=ticker, cell=CellRef(S.LOTS, cell))
-            cell = holdings_table.cell(
-                holdings_table.first_row + holding.row, S.HoldingsHeader.SHARES
-            )
-            return Where(
-                S.HOLDINGS,
-                column=S.HoldingsHeader.SHARES,
-                ticker=ticker,
-                cell=CellRef(S.HOLDINGS, cell),
-            )
-
-        out.problems.extend(check_lot_totals(lots, holdings_parsed, locate, refused))
-    return tuple(lots)
+        return None
+    headers = (*S.headers(S.LOTS_COLUMNS), S.LotsHeader.ACCOUNT)
+    rows = [
+        {h: _plain(table.get(r, h)) for h in headers}
+        for r in range(table.first_row, table.last_row() + 1)
+    ]
+    # A lot carries its sheet row: `record` edits the lots it sells from in place.
+    return Rows(S.LOTS, rows, table.columns.keys(), _cells(table), table.first_row)
 
 
-def _read_history(sheet: Sheet | None, out: BookInputs) -> tuple[HistoryEntry, ...]:
+def _history_rows(sheet: Sheet | None) -> Rows | None:
     if sheet is None:
-        return ()
+        return None
     table = find_table(sheet, S.HistoryHeader.DATE)
     if table is None or S.HistoryHeader.VALUE not in table.columns:
-        return ()
-    entries = []
-    for r in range(table.first_row, table.last_row() + 1):
-        values = {h: _plain(table.get(r, h)) for h in _HISTORY_READ}
-        entry, faults = parse_history_row(values)
-        _add_faults(faults, table, r, out)
-        if entry is not None:
-            entries.append(entry)
-    return tuple(entries)
+        return None
+    rows = [
+        {h: _plain(table.get(r, h)) for h in _HISTORY_READ}
+        for r in range(table.first_row, table.last_row() + 1)
+    ]
+    return Rows(S.HISTORY, rows, table.columns.keys(), _cells(table))
 
 
-def _add_faults(faults: list[Fault], table: Table, row: int, out: BookInputs) -> None:
-    """A row left out of the past, at the cell at fault: a warning, never a stop."""
-    for f in faults:
-        cell = table.cell(row, f.header) if f.header in table.columns else f"{row}:{row}"
-        out.problems.append(
-            _problem(f.code, f.message, table.sheet.name, cell, Severity.WARNING, column=f.header)
-        )
-
-
-def _read_fills(book: Book, out: BookInputs) -> tuple[PastTrade, ...]:
-    """Trades actually made: filled rows of the Trades sheet and of every Log's archive.
+def _fill_rows(book: Book) -> list[Rows]:
+    """Trades actually made: filled rows of the Trades sheet and of every Log's archive,
+    one block of rows per header row, each ending at its first blank Side.
 
     A fill typed as a formula counts by its calculated value; one with none is a
     problem at its cell, as in Holdings: read as "not filled" it would hide a sale
     from the wash-sale check."""
-    trades: list[PastTrade] = []
+    out: list[Rows] = []
     sheets = [book.get(S.TRADES)] + [
         book.get(n) for n in book.sheet_order if S.log_date(n) is not None
     ]
@@ -535,19 +501,18 @@ def _read_fills(book: Book, out: BookInputs) -> tuple[PastTrade, ...]:
         if sheet is None:
             continue
         for table in _fill_tables(sheet):
+            rows: list[dict[str, object]] = []
+            problems: list[Problem] = []
             for r in range(table.first_row, table.last_row() + 1):
-                side = _plain(table.get(r, S.TradesHeader.SIDE))
-                if is_blank(side):
+                if is_blank(_plain(table.get(r, S.TradesHeader.SIDE))):
                     break  # the end of this block
-                uncalculated = [
-                    h
-                    for h in (S.TradesHeader.FILLED_SHARES, S.TradesHeader.DATE)
-                    if _uncalculated(table.get(r, h))
-                ]
-                for h in uncalculated:
+                row: dict[str, object] = {h: _plain(table.get(r, h)) for h in FILL_COLUMNS}
+                for h in (S.TradesHeader.FILLED_SHARES, S.TradesHeader.DATE):
                     formula = table.get(r, h)
+                    if not _uncalculated(formula):
+                        continue
                     assert isinstance(formula, Formula)
-                    out.problems.append(
+                    problems.append(
                         _problem(
                             "formula-not-calculated",
                             f"{h} holds the formula {formula.text[:60]!r} and no calculated "
@@ -556,13 +521,36 @@ def _read_fills(book: Book, out: BookInputs) -> tuple[PastTrade, ...]:
                             table.cell(r, h),
                         )
                     )
-                if uncalculated:
-                    continue
-                trade, faults = parse_fill({h: _plain(table.get(r, h)) for h in FILL_COLUMNS})
-                _add_faults(faults, table, r, out)
-                if trade is not None:
-                    trades.append(trade)
-    return tuple(trades)
+                    row[h] = UNREAD
+                rows.append(row)
+            out.append(Rows(sheet.name, rows, table.columns.keys(), _cells(table), 0, problems))
+    return out
+
+
+def _accounts_rows(sheet: Sheet | None) -> Rows | None:
+    """A household's Accounts sheet as rows; a sheet with no header row is one problem."""
+    if sheet is None:
+        return None
+    table = find_table(sheet, S.AccountsHeader.ACCOUNT)
+    if table is None:
+        no_header = _problem(
+            "missing-column",
+            f"the Accounts sheet has no {S.AccountsHeader.ACCOUNT!r} header cell",
+            S.ACCOUNTS,
+            "A1",
+        )
+        return Rows(S.ACCOUNTS, [], problems=[no_header])
+    rows = [
+        {h: _plain(table.get(r, h)) for h in S.headers(S.ACCOUNTS_COLUMNS)}
+        for r in range(table.first_row, table.last_row() + 1)
+    ]
+
+    def at(i: int, header: str) -> CellRef:
+        if header not in table.columns:
+            return CellRef(S.ACCOUNTS, f"{table.header_row}:{table.header_row}")
+        return CellRef(S.ACCOUNTS, table.cell(table.first_row + i, header))
+
+    return Rows(S.ACCOUNTS, rows, table.columns.keys(), at)
 
 
 def _uncalculated(value: object) -> bool:
