@@ -30,7 +30,7 @@ exit codes:
   {EXIT_FAILED}    at least one file failed (its problems are printed; it was not changed)
   {EXIT_USAGE}    bad usage (an unknown option, a bad --as-of date, clashing names)
   {EXIT_INTERRUPTED}  stopped by Ctrl-C (143 by SIGTERM): no new file is started, the files
-       in hand finish or roll back, those written are listed; the rest are unchanged
+       in hand finish, those written are listed; the rest are unchanged
 
 --json prints one document, {{"files": [ENTRY, ...]}}, one ENTRY per FILE in the
 order given. Every ENTRY has the same keys, whatever its status:
@@ -395,16 +395,50 @@ def _process_all(
             )
             return results, None
         if jobs == 1 or len(files) == 1:
-            try:
-                for f in files:
-                    by_path[f] = process_to_dict(f, options)
-                    progress.advance(task)
-            except (KeyboardInterrupt, SystemExit) as stop:
-                # The file in hand was rolled back on the way out (atomic_write).
-                stopped = _stop_code(stop)
+            stopped = _one_by_one(files, options, by_path, lambda: progress.advance(task))
         else:
             stopped = _in_workers(files, options, jobs, by_path, lambda: progress.advance(task))
     return [by_path[f] for f in files if f in by_path], stopped
+
+
+def _one_by_one(
+    files: list[str], options: dict[str, Any], by_path: dict[str, dict[str, Any]], advance: Any
+) -> int | None:
+    """Run the files here, one after another, filling `by_path`; the exit code if Ctrl-C
+    (or SIGTERM) stopped it.
+
+    As in a pool's workers, the file in hand finishes: while it runs, Ctrl-C and SIGTERM
+    are only noted, and they act once its result is recorded. Acting at once would roll
+    back most files, but one whose replacement had just been renamed into place would be
+    written and yet missing from the list of what was written. (Python runs signal
+    handlers in the main thread only; elsewhere the file in hand rolls back whole.)
+    """
+    here = threading.current_thread() is threading.main_thread()
+    noted: list[int] = []
+    try:
+        for f in files:
+            before = _note_signals(noted) if here else None
+            try:
+                by_path[f] = process_to_dict(f, options)
+                advance()
+            finally:
+                if before is not None:
+                    for signum, handler in before.items():
+                        signal.signal(signum, handler)
+            if noted:
+                raise KeyboardInterrupt if noted[0] == signal.SIGINT else SystemExit(128 + noted[0])
+    except (KeyboardInterrupt, SystemExit) as stop:
+        return _stop_code(stop)
+    return None
+
+
+def _note_signals(noted: list[int]) -> dict[int, Any]:
+    """Make Ctrl-C and SIGTERM append to `noted` instead of acting; the handlers before."""
+
+    def note(signum: int, frame: object) -> None:
+        noted.append(signum)
+
+    return {signum: signal.signal(signum, note) for signum in (signal.SIGINT, signal.SIGTERM)}
 
 
 def _in_workers(

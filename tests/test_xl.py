@@ -312,19 +312,25 @@ def command_output(xlsx: Path, folder: Path) -> Path:
 
 
 def test_importing_xl_is_cheap_and_does_not_import_xlwings() -> None:
+    # What makes the import cheap is what it leaves out: the standard library and our own
+    # package only, so no xlwings, openpyxl, lxml, pandas or rich before the first click.
+    # How long it takes is measured by bench/button_latency.py, not asserted here, where a
+    # busy machine would fail a correct build.
     code = (
-        "import sys, time; t = time.perf_counter(); import rebalancer_xl.xl; "
-        "print(time.perf_counter() - t, 'xlwings' in sys.modules)"
+        "import sys; import rebalancer_xl.xl; "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     )
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-        ).stdout.split()
-        for _ in range(3)
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    foreign = [
+        name
+        for name in loaded
+        if name not in sys.stdlib_module_names
+        and not name.startswith(("_", "rebalancer_xl", "__editable__"))
     ]
-    best = min(float(seconds) for seconds, _ in runs)
-    assert all(imported == "False" for _, imported in runs)
-    assert best < 0.5, f"importing rebalancer_xl.xl took {best:.2f} s"
+    assert foreign == []
+    assert "rebalancer_xl" in loaded
 
 
 def test_the_button_reads_the_sheets_the_batch_path_reads() -> None:
