@@ -145,7 +145,7 @@ def _plan(
         schedule=sched,
         crash=crash,
         restricted=restricted,
-        notes=[sched.why, crash.why],
+        notes=[sched.why.words(), crash.why.words()],
     )
     for stage in STAGES:
         stage(state)
