@@ -245,7 +245,9 @@ class WithinBand(NamedTuple):
     band_pp: Decimal
 
     def words(self) -> str:
-        return f"drift {_signed(self.drift)} pp within ±{self.band_pp!s} pp band: hold"
+        drift, band = self
+        sign = "" if drift.is_signed() else "+"
+        return f"drift {sign}{drift!s} pp within ±{band!s} pp band: hold"
 
 
 class BandBack(NamedTuple):
@@ -256,10 +258,9 @@ class BandBack(NamedTuple):
     target: Decimal
 
     def words(self) -> str:
-        return (
-            f"drift {_signed(self.drift)} pp ≥ {self.band_pp!s} pp → back to target "
-            f"{pp(self.target)!s}%"
-        )
+        drift, band, target = self
+        sign = "" if drift.is_signed() else "+"
+        return f"drift {sign}{drift!s} pp ≥ {band!s} pp → back to target {pp(target)!s}%"
 
 
 class HalfBand(NamedTuple):
@@ -271,9 +272,11 @@ class HalfBand(NamedTuple):
     goal: Decimal
 
     def words(self) -> str:
+        drift, band, up, goal = self
+        sign = "" if drift.is_signed() else "+"
         return (
-            f"drift {_signed(self.drift)} pp ≥ {self.band_pp!s} pp band → to target "
-            f"{'+' if self.up else '−'} half band = {pp(self.goal)!s}%"
+            f"drift {sign}{drift!s} pp ≥ {band!s} pp band → to target {'+' if up else '−'} "
+            f"half band = {pp(goal)!s}%"
         )
 
 
@@ -460,7 +463,8 @@ class Order(NamedTuple):
     amount: Decimal
 
     def words(self) -> str:
-        return order_words("sell " if self.sell else "buy ", self.shares, self.amount)
+        sell, shares, amount = self
+        return order_words("sell " if sell else "buy ", shares, amount)
 
 
 class Leftover(NamedTuple):
@@ -731,8 +735,12 @@ _MONEY: frozenset[type] = frozenset({TowardWithdrawal, FundingTrim, ToppedUp, Sc
 _LEADS: dict[type, str] = {ExitSale: " → ", AlsoCap: " ", AlsoExits: " "}
 
 
-def word(clauses: Iterable[Clause]) -> str:
+def word(clauses: tuple[Clause, ...]) -> str:
     """The text of clauses in order, joined as the module docstring says."""
+    if len(clauses) == 2:  # most rows: a judgement and its order (the loop's answer, faster)
+        first, order = clauses
+        if type(order) is Order and type(first) not in _MONEY:
+            return f"{first.words()}: {order.words()}"
     out: list[str] = []
     before: type | None = None
     for c in clauses:

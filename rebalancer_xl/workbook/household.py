@@ -14,7 +14,7 @@ from rebalancer_xl.core.household.accounts import (
 )
 from rebalancer_xl.core.model import CellRef, Holding, Where
 from rebalancer_xl.core.parse import Locate, ParsedHoldings
-from rebalancer_xl.core.problems import problem
+from rebalancer_xl.core.problems import said
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Formula
 from rebalancer_xl.workbook.inputs import BookInputs, find_table
@@ -31,7 +31,7 @@ def read_household(book: Book, out: BookInputs, parsed: ParsedHoldings, locate: 
         found = find_table(sheet, S.AccountsHeader.ACCOUNT)
         if found is None:
             out.problems.append(
-                problem(
+                said(
                     "missing-column",
                     f"the Accounts sheet has no {S.AccountsHeader.ACCOUNT!r} header cell",
                     Where(S.ACCOUNTS, cell=CellRef(S.ACCOUNTS, "A1")),
@@ -56,7 +56,7 @@ def read_household(book: Book, out: BookInputs, parsed: ParsedHoldings, locate: 
         out.problems.extend(problems)
     if S.HoldingsHeader.ACCOUNT not in table.columns:
         out.problems.append(
-            problem(
+            said(
                 "missing-column",
                 "the workbook has an Accounts sheet, so the Holdings table needs an "
                 "'Account' column saying which account holds each row",
@@ -102,7 +102,7 @@ def read_household(book: Book, out: BookInputs, parsed: ParsedHoldings, locate: 
     out.problems.extend(problems)
     if out.settings.withdrawal:
         out.problems.append(
-            problem(
+            said(
                 "household-withdrawal",
                 "a Withdrawal in a household workbook is not planned yet (which account pays "
                 "it?); sell by hand, or plan each account in its own workbook",

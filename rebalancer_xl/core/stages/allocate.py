@@ -82,8 +82,8 @@ def fund_withdrawal(state: PlanState) -> None:
         if short > _HALF_CENT:
             state.refusal = problem(
                 "withdrawal-unfunded",
-                f"the withdrawal is short by {money(cents(short))}: locked rows cannot be sold",
                 Where("Settings", column="Withdrawal"),
+                short=money(cents(short)),
             )
             return
         money_in = _money_in(state)
