@@ -20,7 +20,18 @@ from tests.tables import frame
 PACKAGE = Path(rebalancer_xl.__file__).parent
 CODE = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 # The calls through which the package makes a problem, and where their code argument sits.
-MAKERS = {"Problem", "problem", "BadValue", "PackageError", "_raise", "_problem", "located", "flag"}
+MAKERS = {
+    "Problem",
+    "problem",
+    "said",
+    "BadValue",
+    "PackageError",
+    "_raise",
+    "_refuse",
+    "_problem",
+    "located",
+    "flag",
+}
 MAKERS_CODE_SECOND = {"_file_problem", "bad", "fail", "_fault", "Fault"}
 
 
@@ -141,3 +152,28 @@ def test_a_withdrawal_locked_rows_cannot_pay_stops_a_cli_run(cli, sample, tmp_pa
         ("withdrawal-unfunded", "Settings")
     ]
     assert sha256(book) == before
+
+
+def test_a_code_s_wording_lives_in_the_catalogue_and_the_readers_fill_it():
+    from rebalancer_xl.core.problems import message
+    from rebalancer_xl.core.settings import parse_settings
+
+    _, problems = parse_settings({"Band": "5%", "Outer Band": "2%", "Minimum Trade": "ten"})
+    by_code = {p.code: p.message for p in problems}
+    # The parser passed values; the words are the catalogue's templates.
+    assert (
+        by_code["bad-band"]
+        == message("bad-band", outer=Decimal("0.02"), band=Decimal("0.05"))
+        == "Outer Band 2.00% is below Band 5.00%"
+    )
+    assert by_code["not-a-number"] == "Minimum Trade is 'ten', not a number"
+
+
+def test_every_catalogued_wording_names_fields_a_call_site_can_fill():
+    import string
+
+    for code, entry in CATALOGUE.items():
+        forms = entry.wording if isinstance(entry.wording, dict) else {"": entry.wording}
+        for form, template in forms.items():
+            fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+            assert all(f.isidentifier() for f in fields), (code, form, fields)

@@ -33,9 +33,10 @@ from rebalancer_xl.core.model import (
     pp_limit,
     tier_rank,
 )
+from rebalancer_xl.core.reasons import Reason, money
+from rebalancer_xl.core.reasons import order_words as _order
+from rebalancer_xl.core.reasons import qty as _qty
 from rebalancer_xl.core.settings import Settings
-from rebalancer_xl.core.stages.explain import _order, _qty
-from rebalancer_xl.core.stages.state import money
 
 amounts = st.decimals(
     min_value=Decimal("-1e9"), max_value=Decimal("1e9"), allow_nan=False, allow_infinity=False
@@ -67,7 +68,7 @@ def test_a_signed_decimal_reads_as_its_plus_format(x: Decimal) -> None:
 
 def test_fast_constructors_make_ordinary_frozen_values() -> None:
     d = Decimal("1.5")
-    args = ("A", Action.ADD, d, d, d, "Hybrid band", "why", RuleId.HYBRID_BAND)
+    args = ("A", Action.ADD, d, d, d, "Hybrid band", Reason(()), RuleId.HYBRID_BAND)
     fast, plain = (
         new_decision(*args, flags=frozenset({Flag.URGENT})),
         Decision(*args, flags=frozenset({Flag.URGENT})),

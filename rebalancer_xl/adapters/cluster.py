@@ -244,11 +244,11 @@ def _swap(text: str, swaps: list[tuple[str, str]]) -> str:
 
 def _failed(given: str, code: str, message: str) -> dict[str, Any]:
     """A whole-file problem as a result entry, with the same keys as every other."""
-    from rebalancer_xl.core.model import CellRef, Problem, Where
+    from rebalancer_xl.core.model import WHOLE_FILE, Problem
     from rebalancer_xl.pipeline import FileResult
     from rebalancer_xl.report import result_to_dict
 
-    problem = Problem(code, message, Where("", cell=CellRef("", "")))
+    problem = Problem(code, message, WHOLE_FILE)
     return result_to_dict(FileResult(given, "error", problems=[problem]))
 
 

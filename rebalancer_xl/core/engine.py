@@ -119,11 +119,7 @@ def _plan(
     market_value = sum((h.value for h in holdings), ZERO)
     value = market_value + settings.new_capital - settings.withdrawal
     if value <= 0:
-        too_large = problem(
-            "withdrawal-too-large",
-            "the withdrawal leaves nothing to rebalance",
-            Where("Settings", column="Withdrawal"),
-        )
+        too_large = problem("withdrawal-too-large", Where("Settings", column="Withdrawal"))
         return _refused(too_large, as_of, warnings)
     sched = schedule_check(as_of, settings)
     crash = crash_check(history, as_of, market_value)
@@ -145,7 +141,7 @@ def _plan(
         schedule=sched,
         crash=crash,
         restricted=restricted,
-        notes=[sched.why, crash.why],
+        notes=[sched.why.words(), crash.why.words()],
     )
     for stage in STAGES:
         stage(state)

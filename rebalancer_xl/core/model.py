@@ -15,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from rebalancer_xl.core.reasons import Reason
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -397,7 +400,7 @@ class Decision:
     shares: Decimal  # positive
     post_trade_weight: Decimal
     rule: str  # the readable label, e.g. "Rule 1 (40% cap)"
-    reason: str
+    why: Reason  # the reason's clauses; `reason` is its text
     rule_id: RuleId  # the stable name, e.g. RuleId.CAP
     flags: frozenset[Flag] = frozenset()
     weight: Decimal = ZERO  # weight before trading
@@ -406,6 +409,11 @@ class Decision:
     value: Decimal = ZERO
     row: int = 0
     account: str = ""
+
+    @property
+    def reason(self) -> str:
+        """The reason in words, as every way out shows it (worded once, when first read)."""
+        return self.why.text
 
     @property
     def flag_text(self) -> str:

@@ -53,7 +53,7 @@ from rebalancer_xl.core.parse import (
     validate_parsed,
 )
 from rebalancer_xl.core.past import Fault, parse_fill, parse_history_row
-from rebalancer_xl.core.problems import problem
+from rebalancer_xl.core.problems import said
 from rebalancer_xl.core.settings import Settings, is_blank, parse_settings
 
 _Mappings = Sequence[Mapping[str, object]]
@@ -241,7 +241,7 @@ def _household(
         problems += found
     if ACCOUNT not in holdings.headers():
         problems.append(
-            problem(
+            said(
                 "missing-column",
                 "accounts are listed, so the Holdings table needs an 'Account' column "
                 "saying which account holds each row",
@@ -269,7 +269,7 @@ def _household(
     problems += found
     if prepared.settings.withdrawal:
         problems.append(
-            problem(
+            said(
                 "household-withdrawal",
                 "a Withdrawal across several accounts is not planned yet (which account "
                 "pays it?); sell by hand, or plan the account that pays it on its own",

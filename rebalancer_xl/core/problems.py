@@ -7,10 +7,17 @@ listed here, so a new problem is catalogued where a reader looks for it. Severit
 the code's usual one; History rows and fills demote theirs to warnings (a bad History
 row only weakens the crash check, an unreadable fill the wash-sale check; neither stops
 the plan).
+
+A code's wording lives here too: `Entry.wording` holds its message template (or one per
+form, when a code is found in several ways, such as a number too large or a percentage
+above 100%), and `message` / `problem` fill it with the values a call site found. Not
+every call site passes values yet: the input readers (parse, past, the API, the
+workbook's inputs, the file and package adapters) still word their own messages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rebalancer_xl.core.model import Problem, Severity, Where
@@ -22,21 +29,62 @@ E, W = Severity.ERROR, Severity.WARNING
 class Entry:
     severity: Severity
     meaning: str
+    # str.format templates: one, or one per form ("" is the plain form); "" when the call
+    # sites still word the message themselves.
+    wording: str | Mapping[str, str] = ""
 
 
 CATALOGUE: dict[str, Entry] = {
     # -- a cell's value ------------------------------------------------------------------
-    "not-a-number": Entry(E, "a number is expected and the cell holds something else"),
-    "not-a-date": Entry(E, "a date is expected: a real date, or text as YYYY-MM-DD"),
-    "not-yes-no": Entry(E, "Yes or No is expected"),
-    "excel-error": Entry(E, "the cell holds an Excel error such as #N/A or #REF!"),
-    "out-of-range": Entry(E, "the number is outside the range the column or setting allows"),
-    "decimal-comma": Entry(E, "a number typed with a decimal comma, which is ambiguous"),
-    "unexpected-percent": Entry(E, "a percentage typed where a count or price is meant"),
-    "date-out-of-range": Entry(E, "a date outside 1900-01-01 to 2199-12-31"),
+    "not-a-number": Entry(
+        E,
+        "a number is expected and the cell holds something else",
+        "{what} is {value}, not a number",
+    ),
+    "not-a-date": Entry(
+        E,
+        "a date is expected: a real date, or text as YYYY-MM-DD",
+        "{what} is {value}, not a date; enter a real date or YYYY-MM-DD",
+    ),
+    "not-yes-no": Entry(E, "Yes or No is expected", "{what} is {value}; expected Yes or No"),
+    "excel-error": Entry(
+        E,
+        "the cell holds an Excel error such as #N/A or #REF!",
+        "{what} holds the Excel error {error}",
+    ),
+    "out-of-range": Entry(
+        E,
+        "the number is outside the range the column or setting allows",
+        {
+            "too-large": "{what} is {value}, too large to be real (at most {limit:,f})",
+            "too-small": "{what} is {value}, too small to be real (at least {limit:f})",
+            "percent": "{what} is {value!r}; expected 0% to 100%",
+            "amount": "{what} is {value!r}; expected an amount ≥ 0",
+            "days": "{what} is {value!r}; expected whole days ≥ 0",
+            "weeks": "{what} is {value!r}; expected whole weeks, 1 to 52",
+        },
+    ),
+    "decimal-comma": Entry(
+        E,
+        "a number typed with a decimal comma, which is ambiguous",
+        "{what} is {value}: a comma that does not group thousands may be a decimal comma; "
+        "type the number with a decimal point{hint}",
+    ),
+    "unexpected-percent": Entry(
+        E,
+        "a percentage typed where a count or price is meant",
+        "{what} is {value}, a percentage, but {what} takes a plain number",
+    ),
+    "date-out-of-range": Entry(
+        E,
+        "a date outside 1900-01-01 to 2199-12-31",
+        "{what} is {day}; expected a date from {earliest} to {latest}",
+    ),
     "score-out-of-range": Entry(E, "a score is outside 0 to 100"),
     "bad-count": Entry(E, "a count (Exit Triggers Hit) is not a whole number ≥ 0"),
-    "bad-choice": Entry(E, "a setting is not one of its choices"),
+    "bad-choice": Entry(
+        E, "a setting is not one of its choices", "{what} is {value!r}; choose one of: {choices}"
+    ),
     "formula-in-ticker": Entry(E, "a Ticker is typed as a formula"),
     "formula-not-calculated": Entry(E, "a formula cell has no calculated value saved"),
     "missing-value": Entry(E, "a required cell is blank"),
@@ -46,7 +94,11 @@ CATALOGUE: dict[str, Entry] = {
     "merged-cells": Entry(E, "cells of a table the run reads are merged"),
     "no-holdings": Entry(E, "the Holdings table has no positions"),
     "missing-ticker": Entry(E, "a row has data but no ticker"),
-    "bad-ticker": Entry(E, "a ticker is not a ticker"),
+    "bad-ticker": Entry(
+        E,
+        "a ticker is not a ticker",
+        {"": "", "setting": "{what} is {value!r}; expected Cash or a ticker"},
+    ),
     "duplicate-ticker": Entry(E, "a ticker appears twice"),
     "duplicate-column": Entry(E, "a header appears twice in the header row"),
     "portfolio-worth-nothing": Entry(E, "every position holds 0 shares and there is no cash"),
@@ -57,15 +109,44 @@ CATALOGUE: dict[str, Entry] = {
     "targets-not-100": Entry(E, "the targets do not add up to 100%"),
     "target-above-cap": Entry(W, "a target is above the cap, so the cap will trim it"),
     # -- Settings -------------------------------------------------------------------------
-    "unknown-setting": Entry(E, "a setting's name is not one the run knows"),
+    "unknown-setting": Entry(
+        E,
+        "a setting's name is not one the run knows",
+        "{name!r} is not a setting; known settings: {known}",
+    ),
     "duplicate-setting": Entry(E, "a setting is given twice"),
-    "bad-band": Entry(E, "the outer band is narrower than the band"),
-    "bad-cap": Entry(E, "a cap and its trim-to level are inconsistent"),
-    "date-in-future": Entry(E, "the Last Rebalance Date is after the As-of Date"),
+    "bad-band": Entry(
+        E,
+        "the outer band is narrower than the band",
+        "Outer Band {outer:.2%} is below Band {band:.2%}",
+    ),
+    "bad-cap": Entry(
+        E,
+        "a cap and its trim-to level are inconsistent",
+        {
+            "trim-above-cap": "{trim_name} {trim:.2%} is above {cap_name} {cap:.2%}",
+            "urgent-below-cap": "Urgent Cap {urgent:.2%} is below Cap {cap:.2%}",
+        },
+    ),
+    "date-in-future": Entry(
+        E,
+        "the Last Rebalance Date is after the As-of Date",
+        "Last Rebalance Date {last} is after the As-of Date {as_of}",
+    ),
     "leftover-ticker-missing": Entry(E, "Leftover To names no holding"),
-    "withdrawal-too-large": Entry(E, "the withdrawal leaves nothing to rebalance"),
-    "withdrawal-unfunded": Entry(E, "locked rows leave the withdrawal short"),
-    "targets-not-reviewed": Entry(W, "the targets have not been reviewed within a year"),
+    "withdrawal-too-large": Entry(
+        E,
+        "the withdrawal leaves nothing to rebalance",
+        "the withdrawal leaves nothing to rebalance",
+    ),
+    "withdrawal-unfunded": Entry(
+        E,
+        "locked rows leave the withdrawal short",
+        "the withdrawal is short by {short}: locked rows cannot be sold",
+    ),
+    "targets-not-reviewed": Entry(
+        W, "the targets have not been reviewed within a year", "{found}: {ask}"
+    ),
     # -- Lots -----------------------------------------------------------------------------
     "bad-shares": Entry(E, "a lot holds zero shares or fewer"),
     "lot-without-holding": Entry(E, "a lot's ticker is not a holding"),
@@ -105,6 +186,19 @@ CATALOGUE: dict[str, Entry] = {
 }
 
 
-def problem(code: str, message: str, where: Where) -> Problem:
-    """A problem with its code's catalogued severity."""
+def message(code: str, form: str = "", /, **values: object) -> str:
+    """The catalogue's wording of `code` (in its `form`) with the values found."""
+    wording = CATALOGUE[code].wording
+    template = wording if isinstance(wording, str) else wording[form]
+    assert template, f"{code} has no wording in the catalogue"
+    return template.format(**values)
+
+
+def problem(code: str, where: Where, form: str = "", /, **values: object) -> Problem:
+    """A problem worded by the catalogue, with its code's catalogued severity."""
+    return Problem(code, message(code, form, **values), where, CATALOGUE[code].severity)
+
+
+def said(code: str, message: str, where: Where) -> Problem:
+    """A problem whose message its call site words (the readers not yet moved here)."""
     return Problem(code, message, where, CATALOGUE[code].severity)

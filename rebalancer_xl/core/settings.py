@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from rebalancer_xl.core.model import (
     CASH,
@@ -26,6 +26,7 @@ from rebalancer_xl.core.model import (
     Strategy,
     Where,
 )
+from rebalancer_xl.core.problems import message, problem
 from rebalancer_xl.core.values import (
     BadValue,
     parse_decimal,
@@ -284,6 +285,11 @@ BY_NAME: dict[str, SettingSpec] = {s.name: s for s in SETTINGS}
 _BY_FOLDED: dict[str, SettingSpec] = {s.name.casefold(): s for s in SETTINGS}
 
 
+def _refuse(code: str, form: str = "", /, **values: object) -> NoReturn:
+    """Refuse a setting's value, worded by the problem catalogue."""
+    raise BadValue(code, message(code, form, **values))
+
+
 def _parse_choice(spec: SettingSpec, raw: object) -> enum.Enum:
     text = str(raw).strip().casefold()
     assert isinstance(spec.default, enum.Enum)  # every choice defaults to one
@@ -293,43 +299,41 @@ def _parse_choice(spec: SettingSpec, raw: object) -> enum.Enum:
     # Accept the guide's letters for strategies: A, B, C.
     if spec.name == "Strategy" and text in ("a", "b", "c"):
         return {"a": Strategy.THRESHOLD, "b": Strategy.CALENDAR, "c": Strategy.HYBRID}[text]
-    raise BadValue(
-        "bad-choice", f"{spec.name} is {raw!r}; choose one of: {', '.join(spec.choices)}"
-    )
+    _refuse("bad-choice", what=spec.name, value=raw, choices=", ".join(spec.choices))
 
 
 def _parse_percent(spec: SettingSpec, raw: object) -> Decimal:
     value = parse_decimal(raw, spec.name, percent=True)
     if value < 0 or value > 1:
-        raise BadValue("out-of-range", f"{spec.name} is {raw!r}; expected 0% to 100%")
+        _refuse("out-of-range", "percent", what=spec.name, value=raw)
     return value
 
 
 def _parse_money(spec: SettingSpec, raw: object) -> Decimal:
     value = parse_decimal(raw, spec.name)
     if value < 0:
-        raise BadValue("out-of-range", f"{spec.name} is {raw!r}; expected an amount ≥ 0")
+        _refuse("out-of-range", "amount", what=spec.name, value=raw)
     return value
 
 
 def _parse_days(spec: SettingSpec, raw: object) -> int:
     value = parse_decimal(raw, spec.name)
     if value < 0 or value != value.to_integral_value():
-        raise BadValue("out-of-range", f"{spec.name} is {raw!r}; expected whole days ≥ 0")
+        _refuse("out-of-range", "days", what=spec.name, value=raw)
     return int(value)
 
 
 def _parse_weeks(spec: SettingSpec, raw: object) -> int:
     value = parse_decimal(raw, spec.name)
     if value < 1 or value > 52 or value != value.to_integral_value():
-        raise BadValue("out-of-range", f"{spec.name} is {raw!r}; expected whole weeks, 1 to 52")
+        _refuse("out-of-range", "weeks", what=spec.name, value=raw)
     return int(value)
 
 
 def _parse_ticker(spec: SettingSpec, raw: object) -> str:
     text = str(raw).strip().upper()
     if not text or text.startswith("="):
-        raise BadValue("bad-ticker", f"{spec.name} is {raw!r}; expected Cash or a ticker")
+        _refuse("bad-ticker", "setting", what=spec.name, value=raw)
     return text
 
 
@@ -370,11 +374,7 @@ def parse_settings(
         spec = _BY_FOLDED.get(str(name).strip().casefold())
         if spec is None:
             problems.append(
-                Problem(
-                    "unknown-setting",
-                    f"{name!r} is not a setting; known settings: {', '.join(BY_NAME)}",
-                    locate(str(name)),
-                )
+                problem("unknown-setting", locate(str(name)), name=name, known=", ".join(BY_NAME))
             )
             continue
         if is_blank(value):
@@ -396,35 +396,40 @@ def _check_consistency(settings: Settings, locate: Callable[[str], Where]) -> li
     problems = []
     if settings.outer_band < settings.band:
         problems.append(
-            Problem(
-                "bad-band",
-                f"Outer Band {settings.outer_band:.2%} is below Band {settings.band:.2%}",
-                locate("Outer Band"),
-            )
+            problem("bad-band", locate("Outer Band"), outer=settings.outer_band, band=settings.band)
         )
     if settings.cap_trim_to > settings.cap:
         problems.append(
-            Problem(
+            problem(
                 "bad-cap",
-                f"Cap Trim To {settings.cap_trim_to:.2%} is above Cap {settings.cap:.2%}",
                 locate("Cap Trim To"),
+                "trim-above-cap",
+                trim_name="Cap Trim To",
+                trim=settings.cap_trim_to,
+                cap_name="Cap",
+                cap=settings.cap,
             )
         )
     if settings.urgent_trim_to > settings.urgent_cap:
         problems.append(
-            Problem(
+            problem(
                 "bad-cap",
-                f"Urgent Trim To {settings.urgent_trim_to:.2%} is above Urgent Cap "
-                f"{settings.urgent_cap:.2%}",
                 locate("Urgent Trim To"),
+                "trim-above-cap",
+                trim_name="Urgent Trim To",
+                trim=settings.urgent_trim_to,
+                cap_name="Urgent Cap",
+                cap=settings.urgent_cap,
             )
         )
     if settings.urgent_cap < settings.cap:
         problems.append(
-            Problem(
+            problem(
                 "bad-cap",
-                f"Urgent Cap {settings.urgent_cap:.2%} is below Cap {settings.cap:.2%}",
                 locate("Urgent Cap"),
+                "urgent-below-cap",
+                urgent=settings.urgent_cap,
+                cap=settings.cap,
             )
         )
     if (
@@ -433,11 +438,11 @@ def _check_consistency(settings: Settings, locate: Callable[[str], Where]) -> li
         and settings.last_rebalance_date > settings.as_of_date
     ):
         problems.append(
-            Problem(
+            problem(
                 "date-in-future",
-                f"Last Rebalance Date {settings.last_rebalance_date} is after the As-of Date "
-                f"{settings.as_of_date}",
                 locate("Last Rebalance Date"),
+                last=settings.last_rebalance_date,
+                as_of=settings.as_of_date,
             )
         )
     return problems

@@ -10,6 +10,9 @@ import math
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import NoReturn
+
+from rebalancer_xl.core.problems import message
 
 EXCEL_ERRORS = (
     "#N/A",
@@ -84,19 +87,19 @@ def parse_decimal(raw: object, what: str, *, percent: bool = False) -> Decimal:
     """
     err = excel_error(raw)
     if err:
-        return _raise("excel-error", f"{what} holds the Excel error {err}")
+        return _raise("excel-error", what=what, error=err)
     if isinstance(raw, bool):
-        return _raise("not-a-number", f"{what} is {raw!r}, not a number")
+        return _raise("not-a-number", what=what, value=repr(raw))
     if isinstance(raw, int | float | Decimal):
         if isinstance(raw, float) and not math.isfinite(raw):
-            return _raise("not-a-number", f"{what} is {raw!r}, not a number")
+            return _raise("not-a-number", what=what, value=repr(raw))
         if isinstance(raw, Decimal) and not raw.is_finite():
-            return _raise("not-a-number", f"{what} is {raw}, not a number")
+            return _raise("not-a-number", what=what, value=raw)
         value = to_decimal(raw)
     elif isinstance(raw, str):
         value = _number_text(raw, what, percent=percent)
     else:
-        return _raise("not-a-number", f"{what} is {_shown(raw)}, not a number")
+        return _raise("not-a-number", what=what, value=_shown(raw))
     if not percent:
         _check_magnitude(value, raw, what)
     return value
@@ -105,7 +108,7 @@ def parse_decimal(raw: object, what: str, *, percent: bool = False) -> Decimal:
 def _number_text(raw: str, what: str, *, percent: bool) -> Decimal:
     text = raw.strip()
     if not _NUMBER_TEXT.match(text):
-        return _raise("not-a-number", f"{what} is {_shown(raw)}, not a number")
+        return _raise("not-a-number", what=what, value=_shown(raw))
     negative = text.startswith("(") and text.endswith(")")
     cleaned = re.sub(r"[()$€£\s]", "", text).lstrip("+-")
     is_pct = cleaned.endswith("%")
@@ -113,22 +116,15 @@ def _number_text(raw: str, what: str, *, percent: bool) -> Decimal:
     if "," in cleaned and not _GROUPED.match(cleaned):
         plain = cleaned.replace(",", ".", 1) if cleaned.count(",") == 1 else None
         hint = f" (type {plain} if that is what you mean)" if plain else ""
-        return _raise(
-            "decimal-comma",
-            f"{what} is {_shown(raw)}: a comma that does not group thousands may be a "
-            f"decimal comma; type the number with a decimal point{hint}",
-        )
+        return _raise("decimal-comma", what=what, value=_shown(raw), hint=hint)
     if is_pct and not percent:
-        return _raise(
-            "unexpected-percent",
-            f"{what} is {_shown(raw)}, a percentage, but {what} takes a plain number",
-        )
+        return _raise("unexpected-percent", what=what, value=_shown(raw))
     try:
         value = Decimal(cleaned.replace(",", ""))
     except InvalidOperation:
-        return _raise("not-a-number", f"{what} is {_shown(raw)}, not a number")
+        return _raise("not-a-number", what=what, value=_shown(raw))
     if not value.is_finite():
-        return _raise("not-a-number", f"{what} is {_shown(raw)}, not a number")
+        return _raise("not-a-number", what=what, value=_shown(raw))
     if negative or text.lstrip("($€£ ").startswith("-"):
         value = -value
     return value / 100 if is_pct else value
@@ -137,19 +133,14 @@ def _number_text(raw: str, what: str, *, percent: bool) -> Decimal:
 def _check_magnitude(value: Decimal, raw: object, what: str) -> None:
     size = abs(value)
     if size > LARGEST:
-        _raise(
-            "out-of-range",
-            f"{what} is {_shown(raw)}, too large to be real (at most {LARGEST:,f})",
-        )
+        _raise("out-of-range", "too-large", what=what, value=_shown(raw), limit=LARGEST)
     if 0 < size < SMALLEST:
-        _raise(
-            "out-of-range",
-            f"{what} is {_shown(raw)}, too small to be real (at least {SMALLEST:f})",
-        )
+        _raise("out-of-range", "too-small", what=what, value=_shown(raw), limit=SMALLEST)
 
 
-def _raise(code: str, message: str) -> Decimal:
-    raise BadValue(code, message)
+def _raise(code: str, form: str = "", /, **values: object) -> NoReturn:
+    """Refuse a value, worded by the problem catalogue."""
+    raise BadValue(code, message(code, form, **values))
 
 
 _TRUE = {"yes", "y", "true", "1", "x"}
@@ -166,7 +157,7 @@ def parse_yes_no(raw: object, what: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise BadValue("not-yes-no", f"{what} is {_shown(raw)}; expected Yes or No")
+    _raise("not-yes-no", what=what, value=_shown(raw))
 
 
 # Only the unambiguous ISO form is read from text: 09/10/2026 is a different day in
@@ -178,7 +169,7 @@ def parse_date(raw: object, what: str) -> date:
     """A date cell: a real date, an Excel serial number, or ISO text (2026-09-30)."""
     err = excel_error(raw)
     if err:
-        raise BadValue("excel-error", f"{what} holds the Excel error {err}")
+        _raise("excel-error", what=what, error=err)
     if isinstance(raw, datetime):
         return raw.date()
     if isinstance(raw, date):
@@ -194,9 +185,7 @@ def parse_date(raw: object, what: str) -> date:
                 return datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
-    raise BadValue(
-        "not-a-date", f"{what} is {_shown(raw)}, not a date; enter a real date or YYYY-MM-DD"
-    )
+    _raise("not-a-date", what=what, value=_shown(raw))
 
 
 def parse_run_date(raw: object, what: str) -> date:
@@ -206,9 +195,11 @@ def parse_run_date(raw: object, what: str) -> date:
 
 def check_date(day: date, what: str) -> date:
     if not EARLIEST_DATE <= day <= LATEST_DATE:
-        raise BadValue(
+        _raise(
             "date-out-of-range",
-            f"{what} is {day.isoformat()}; expected a date from {EARLIEST_DATE.isoformat()} "
-            f"to {LATEST_DATE.isoformat()}",
+            what=what,
+            day=day.isoformat(),
+            earliest=EARLIEST_DATE.isoformat(),
+            latest=LATEST_DATE.isoformat(),
         )
     return day

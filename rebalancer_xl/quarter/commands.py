@@ -114,14 +114,12 @@ def _print_problems(path: str, problems: list[dict[str, str]]) -> None:
 
 def _guarded(path: str, editor: Callable[[Book], Edit], **options: Any) -> FileResult:
     """edit_file, with a bug turned into a located problem rather than a traceback."""
-    from rebalancer_xl.core.model import CellRef, Where
+    from rebalancer_xl.core.model import WHOLE_FILE
 
     try:
         return edit_file(path, editor, **options)
     except Exception as err:
-        problem = Problem(
-            "internal-error", f"{type(err).__name__}: {err}", Where("", cell=CellRef("", ""))
-        )
+        problem = Problem("internal-error", f"{type(err).__name__}: {err}", WHOLE_FILE)
         return FileResult(path, "error", problems=[problem])
 
 

@@ -25,7 +25,7 @@ from rebalancer_xl.core.model import (
     Problem,
     Where,
 )
-from rebalancer_xl.core.problems import problem
+from rebalancer_xl.core.problems import said
 from rebalancer_xl.core.settings import is_blank
 
 ACCOUNTS = "Accounts"  # the sheet
@@ -65,11 +65,11 @@ def parse_accounts(
             continue
         name = "" if is_blank(name_raw) else str(name_raw).strip()
         if not name:
-            problems.append(problem("missing-value", "this account has no name", at(i, NAME)))
+            problems.append(said("missing-value", "this account has no name", at(i, NAME)))
             continue
         if name.casefold() in seen:
             problems.append(
-                problem(
+                said(
                     "duplicate-account",
                     f"account {name!r} is listed twice; list each account once",
                     at(i, NAME),
@@ -80,7 +80,7 @@ def parse_accounts(
         if kind is None:
             typed = "blank" if is_blank(type_raw) else repr(str(type_raw)[:30])
             problems.append(
-                problem(
+                said(
                     "bad-choice",
                     f"{name}'s Type is {typed}; expected Taxable, Retirement or Roth",
                     at(i, TYPE),
@@ -119,7 +119,7 @@ def resolve_accounts(
         if not r.account:
             if r.shares is not None and r.shares != 0:
                 problems.append(
-                    problem(
+                    said(
                         "missing-account",
                         "this row holds shares but names no account; in a household every "
                         "position belongs to one",
@@ -133,7 +133,7 @@ def resolve_accounts(
         if listed is not None:
             names = ", ".join(a.name for a in listed) or "none"
             problems.append(
-                problem(
+                said(
                     "unknown-account",
                     f"account {r.account!r} is not on the Accounts sheet (accounts: {names})",
                     r.where,
@@ -190,7 +190,7 @@ def merge_targets(rows: Sequence[R], at: Callable[[R], Where]) -> tuple[list[R],
         if r.ticker in given and given[r.ticker][0] != r.target:
             target, other = given[r.ticker]
             problems.append(
-                problem(
+                said(
                     "targets-disagree",
                     f"{r.ticker}'s Target % is {r.target:.2%} here and {target:.2%} at "
                     f"{at(other)}; give the household's target once, or the same on each row",
@@ -232,7 +232,7 @@ def check_account_lots(
         row = held.get((account, ticker))
         if row is None:
             problems.append(
-                problem(
+                said(
                     "lot-without-holding",
                     f"lots of {ticker} in {account or 'no account'} add up to {total:f} "
                     "shares, but that account has no Holdings row for it",
@@ -241,7 +241,7 @@ def check_account_lots(
             )
         elif total != row.shares:
             problems.append(
-                problem(
+                said(
                     "lots-mismatch",
                     f"lots of {ticker} in {account} add up to {total:f} shares, but its "
                     f"Holdings row there says {row.shares:f}",

@@ -20,6 +20,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from rebalancer_xl.core.household.accounts import retirement_first
 from rebalancer_xl.core.model import ZERO, Account, AccountCash, Holding, Trade, cents
+from rebalancer_xl.core.reasons import LockedIn, NoMoney
 
 # The tax per share a Taxable account would pay to sell `shares` of a ticker there.
 TaxPerShare = Callable[[Account, str, Decimal, Decimal], Decimal]
@@ -45,7 +46,7 @@ class Unplaced:
     """Shares of a household order no account could take, and why."""
 
     shares: Decimal
-    why: str
+    why: LockedIn | NoMoney
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +99,7 @@ def place(
             sold[h.account] += cents(n * t.price)
             left -= n
         if left > 0:
-            where = ", ".join(h.account for h in locked)
-            why = f"locked in {where}" if where else "no account holds them"
-            unplaced[t.ticker] = Unplaced(left, why)
+            unplaced[t.ticker] = Unplaced(left, LockedIn(tuple(h.account for h in locked)))
 
     money = {
         name: max(ZERO, cash.get(name, ZERO) - keep.get(name, ZERO)) + sold[name]
@@ -129,13 +128,8 @@ def place(
             bought[a.name] += cents(n * t.price)
             left -= n
         if left > 0:
-            free_text = ", ".join(
-                f"{a.name} ${max(ZERO, money[a.name] - bought[a.name]):,.2f}" for a in accounts
-            )
-            why = f"no account has the money for them (free: {free_text})"
-            if closed:
-                why += f"; locked in {', '.join(closed)}"
-            unplaced[t.ticker] = Unplaced(left, why)
+            free_now = tuple((a.name, max(ZERO, money[a.name] - bought[a.name])) for a in accounts)
+            unplaced[t.ticker] = Unplaced(left, NoMoney(free_now, tuple(closed)))
 
     return Placement(
         tuple(orders),

@@ -36,12 +36,21 @@ from rebalancer_xl.core.model import (
     cents,
     new_decision,
 )
+from rebalancer_xl.core.reasons import (
+    CashInAccount,
+    Clause,
+    InAccount,
+    LostToUntaxed,
+    NoTax,
+    NotPlaced,
+    PlacedElsewhere,
+    Reason,
+)
 from rebalancer_xl.core.rules import tax as tax_rules
 from rebalancer_xl.core.rules.wash import WASH_WINDOW_DAYS, wash_purchases
 from rebalancer_xl.core.settings import Settings
 from rebalancer_xl.core.stages.allocate import FRACTION, WHOLE
-from rebalancer_xl.core.stages.state import money
-from rebalancer_xl.core.stages.taxes import gain_words
+from rebalancer_xl.core.stages.taxes import gains
 
 
 def plan_household(
@@ -160,7 +169,7 @@ def _taxes(
     any_taxed: bool,
 ) -> tuple[
     list[Trade],
-    dict[tuple[str, str], list[str]],
+    dict[tuple[str, str], list[Clause]],
     dict[tuple[str, str], frozenset[Flag]],
     TaxSummary,
 ]:
@@ -189,7 +198,7 @@ def _taxes(
         purchases_of.setdefault(p.ticker, []).append(p)
     held = {(h.account, h.ticker) for h in rows if h.shares > 0}
     trades: list[Trade] = []
-    notes: dict[tuple[str, str], list[str]] = {}
+    notes: dict[tuple[str, str], list[Clause]] = {}
     flags: dict[tuple[str, str], frozenset[Flag]] = {}
     picks = []
     for o in placement.orders:
@@ -219,7 +228,7 @@ def _taxes(
                 long_term_gain=pick.long_term_gain,
                 estimated_tax=pick.estimated_tax,
             )
-            words = [gain_words(pick, "no tax lots in this account"), *pick.row_notes]
+            words: list[Clause] = [gains(pick, in_account=True), *pick.row_notes]
             if pick.wash_sale:
                 flags[key] = frozenset({Flag.WASH_SALE})
                 lost = sorted(
@@ -230,13 +239,10 @@ def _taxes(
                     }
                 )
                 if lost:
-                    words.append(
-                        f"the replacement shares were bought in {', '.join(lost)} (untaxed): "
-                        "that part of the loss is disallowed for good, not deferred"
-                    )
+                    words.append(LostToUntaxed(tuple(lost)))
             notes[key] = words
         elif o.shares < 0 and not o.account.type.taxed:
-            notes[key] = [f"no tax: {o.account.name} is a {o.account.type.value} account"]
+            notes[key] = [NoTax(o.account.name, o.account.type.value)]
         trades.append(trade)
     order = {a: i for i, a in enumerate(by_name)}
     trades.sort(key=lambda t: (not t.action.is_sale, order.get(t.account, 0)))
@@ -271,27 +277,22 @@ def _taxes(
     return trades, notes, flags, summary
 
 
-def _qty(n: Decimal) -> str:
-    return f"{n.normalize():,f}" if n != n.to_integral_value() else f"{int(n):,}"
-
-
 def _decisions(
     household: Plan,
     rows: Sequence[Holding],
     placement: Placement,
-    notes_of: Mapping[tuple[str, str], list[str]],
+    notes_of: Mapping[tuple[str, str], list[Clause]],
     flags_of: Mapping[tuple[str, str], frozenset[Flag]],
 ) -> list[Decision]:
     """One decision per account row: the household's rule and reason, and what this
     account does of it. A buy placed where the ticker has no row gets a new row."""
     placed: dict[tuple[str, str], Order] = {(o.account.name, o.ticker): o for o in placement.orders}
-    where: dict[str, list[str]] = {}
+    where: dict[str, list[tuple[str, bool, Decimal]]] = {}
     orders_of: dict[str, list[Order]] = {}
     for done in placement.orders:
         orders_of.setdefault(done.ticker, []).append(done)
-        side = "sell" if done.shares < 0 else "buy"
         where.setdefault(done.ticker, []).append(
-            f"{done.account.name} {side} {_qty(abs(done.shares))} sh"
+            (done.account.name, done.shares < 0, abs(done.shares))
         )
     total = household.portfolio_value
     cash_of = {c.account.name: c for c in placement.cash}
@@ -304,15 +305,18 @@ def _decisions(
             for h in group:
                 c = cash_of.get(h.account)
                 after = c.cash_after if c is not None else h.value
-                why = (
-                    f"{h.account}: cash {money(cents(h.value))} → {money(cents(after))} after "
-                    f"its trades (sold {money(c.sold if c else ZERO)}, bought "
-                    f"{money(c.bought if c else ZERO)}); household: {d.reason}"
+                why = CashInAccount(
+                    h.account,
+                    h.value,
+                    after,
+                    c.sold if c else ZERO,
+                    c.bought if c else ZERO,
+                    d.why,
                 )
                 out.append(
                     replace(
                         d,
-                        reason=why,
+                        why=Reason((why,)),
                         value=h.value,
                         weight=h.value / total if total else ZERO,
                         post_trade_weight=after / total if total else ZERO,
@@ -334,15 +338,14 @@ def _decisions(
         for h in group:
             o = placed.get((h.account, h.ticker))
             n = ZERO if o is None else o.shares
-            extra: list[str] = []
+            extra: list[Clause] = []
             if o is not None:
-                side = "sell" if n < 0 else "buy"
-                extra.append(f"in {h.account}: {side} {_qty(abs(n))} sh ≈ {money(o.amount)}")
+                extra.append(InAccount(h.account, n < 0, abs(n), o.amount))
                 extra.extend(notes_of.get((h.account, h.ticker), []))
             elif d.action is not Action.HOLD and where.get(d.ticker):
-                extra.append(f"placed in {', '.join(where[d.ticker])}; nothing here")
+                extra.append(PlacedElsewhere(tuple(where[d.ticker])))
             if left is not None:
-                extra.append(f"{_qty(left.shares)} sh not placed: {left.why}")
+                extra.append(NotPlaced(left.shares, left.why))
             if o is None:
                 action = Action.HOLD
             elif n < 0:
@@ -360,7 +363,7 @@ def _decisions(
                     abs(n),
                     post / total if total else ZERO,
                     d.rule,
-                    "; ".join([d.reason, *extra]) if extra else d.reason,
+                    Reason((*d.why.clauses, *extra)) if extra else d.why,
                     d.rule_id,
                     d.flags | flags if flags else d.flags,
                     h.value / total if total else ZERO,

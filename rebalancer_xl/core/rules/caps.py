@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rebalancer_xl.core.model import RuleId, pp_limit
+from rebalancer_xl.core.reasons import Cap
 from rebalancer_xl.core.settings import Settings
 
 
@@ -20,7 +21,7 @@ class CapBreach:
     trim_to: Decimal
     urgent: bool
     rule: RuleId
-    why: str
+    why: Cap
 
 
 def cap_breach(w: Decimal, settings: Settings) -> CapBreach | None:
@@ -30,14 +31,13 @@ def cap_breach(w: Decimal, settings: Settings) -> CapBreach | None:
             settings.urgent_trim_to,
             True,
             RuleId.URGENT_CAP,
-            f"{w}% > {settings.urgent_cap:.0%} → trim to {settings.urgent_trim_to:.0%} "
-            "within a week",
+            Cap(w, settings.urgent_cap, settings.urgent_trim_to, True),
         )
     if w > pp_limit(settings.cap):
         return CapBreach(
             settings.cap_trim_to,
             False,
             RuleId.CAP,
-            f"{w}% > {settings.cap:.0%} → trim to {settings.cap_trim_to:.0%}",
+            Cap(w, settings.cap, settings.cap_trim_to, False),
         )
     return None

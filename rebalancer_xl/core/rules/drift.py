@@ -20,15 +20,17 @@ from rebalancer_xl.core.model import (
     ZERO,
     RuleId,
     Strategy,
-    pp,
 )
+from rebalancer_xl.core.reasons import AtTarget, BandBack, CalendarBack, HalfBand, WithinBand
 from rebalancer_xl.core.settings import Settings
+
+DriftWords = AtTarget | CalendarBack | WithinBand | BandBack | HalfBand
 
 # What the strategy says about one position: (goal, rule, why, drift). `goal` is the
 # weight to trade to (None = hold); `drift` is weight − target in pp, rounded (the
 # Decision's drift_pp). A plain tuple: made on every row, it costs a fifth of a frozen
 # record (see model.fast_constructor).
-DriftCall = tuple[Decimal | None, RuleId, str, Decimal]
+DriftCall = tuple[Decimal | None, RuleId, DriftWords, Decimal]
 
 
 def bands(target: Decimal, settings: Settings) -> tuple[Decimal, Decimal]:
@@ -55,16 +57,13 @@ _R_HYBRID, _R_OUTER = RuleId.HYBRID_BAND, RuleId.HYBRID_OUTER_BAND
 
 
 def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCall:
-    # Decimals are put in the words with `!s`: the same text as `{x}` (checked on
-    # 200,000 values), at a fifth of the cost of Decimal.__format__, on every row.
+    # The words are clauses, worded only when a reader asks (rebalancer_xl.core.reasons).
     drift = ((weight - target) * HUNDRED).quantize(CENT, ROUND_HALF_UP)  # pp, inline: every row
-    sign = "" if drift.is_signed() else "+"  # f"{drift!s}" with this reads as f"{drift:+}"
     strategy = settings.strategy
     if strategy is _CALENDAR:
         if drift == ZERO:
-            return None, _R_CALENDAR, f"drift {sign}{drift!s} pp: at target", drift
-        back = f"drift {sign}{drift!s} pp → back to target {pp(target)!s}%"
-        return target, _R_CALENDAR, back, drift
+            return None, _R_CALENDAR, AtTarget(drift), drift
+        return target, _R_CALENDAR, CalendarBack(drift, target), drift
     # `bands`, inline: the outer band is only worked out for a drift beyond the band
     # (with a relative band it costs a division, on every row).
     band = settings.band
@@ -79,26 +78,18 @@ def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCal
     size = abs(drift)
     if size < band_pp:
         within = _R_THRESHOLD if strategy is _THRESHOLD else _R_HYBRID
-        return None, within, f"drift {sign}{drift!s} pp within ±{band_pp!s} pp band: hold", drift
+        return None, within, WithinBand(drift, band_pp), drift
     if strategy is _THRESHOLD:
-        back = f"drift {sign}{drift!s} pp ≥ {band_pp!s} pp → back to target {pp(target)!s}%"
-        return target, _R_THRESHOLD, back, drift
+        return target, _R_THRESHOLD, BandBack(drift, band_pp, target), drift
     outer = settings.outer_band
     if relative is not None:
         outer = outer * relative / band
         band = relative
     outer_pp = (outer * HUNDRED).quantize(CENT, ROUND_HALF_UP)
     if size >= outer_pp:
-        back = f"drift {sign}{drift!s} pp ≥ {outer_pp!s} pp → back to target {pp(target)!s}%"
-        return target, _R_OUTER, back, drift
+        return target, _R_OUTER, BandBack(drift, outer_pp, target), drift
     # Between band and outer band: go halfway into the band, on the side of the drift.
     half = band / 2
-    if drift > ZERO:  # not `sign`: a band that rounds to 0 pp lets a 0 drift here
-        goal, side = target + half, "+"
-    else:
-        goal, side = target - half, "−"
-    why = (
-        f"drift {sign}{drift!s} pp ≥ {band_pp!s} pp band → to target {side} "
-        f"half band = {pp(goal)!s}%"
-    )
-    return goal, _R_HYBRID, why, drift
+    up = drift > ZERO  # not the sign: a band that rounds to 0 pp lets a 0 drift here
+    goal = target + half if up else target - half
+    return goal, _R_HYBRID, HalfBand(drift, band_pp, up, goal), drift

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rebalancer_xl.core.model import THESIS_SCORE, Holding, RuleId, pp, pp_limit
+from rebalancer_xl.core.reasons import FloorExit, FloorRestore, Thesis
 from rebalancer_xl.core.settings import Settings
 
 RULE = RuleId.FLOOR
@@ -21,7 +22,7 @@ RULE = RuleId.FLOOR
 @dataclass(frozen=True, slots=True)
 class FloorBreach:
     restore: bool  # True: buy back to target; False: exit
-    why: str
+    why: FloorRestore | FloorExit
 
 
 def floor_breach(h: Holding, w: Decimal, settings: Settings) -> FloorBreach | None:
@@ -30,17 +31,11 @@ def floor_breach(h: Holding, w: Decimal, settings: Settings) -> FloorBreach | No
     if not (w < pp_limit(floor) < pp(h.target)):
         return None
     if h.thesis_intact:
-        return FloorBreach(
-            True, f"{w}% < {floor:.0%} floor, thesis intact → back to {pp(h.target)}%"
-        )
-    return FloorBreach(False, f"{w}% < {floor:.0%} floor, thesis broken ({thesis_words(h)}) → exit")
+        return FloorBreach(True, FloorRestore(w, floor, h.target))
+    return FloorBreach(False, FloorExit(w, floor, thesis(h)))
 
 
-def thesis_words(h: Holding) -> str:
-    """Why a thesis counts as broken, in a few words."""
-    parts = []
-    if h.score is not None and h.score < THESIS_SCORE:
-        parts.append(f"score {h.score.normalize():f} < {THESIS_SCORE}")
-    if h.exit_triggers:
-        parts.append(f"{h.exit_triggers} exit trigger(s)")
-    return ", ".join(parts) or "intact"
+def thesis(h: Holding) -> Thesis:
+    """Why a thesis counts as broken: its score below Strong, its exit triggers."""
+    low = h.score if h.score is not None and h.score < THESIS_SCORE else None
+    return Thesis(low, h.exit_triggers)

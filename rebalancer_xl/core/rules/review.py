@@ -28,7 +28,7 @@ def targets_review(settings: Settings, as_of: date) -> Problem | None:
         found = f"{SETTING} {reviewed} is {(as_of - reviewed).days} days before {as_of}"
     else:
         return None
-    return problem("targets-not-reviewed", f"{found}: {ASK}", Where(SHEET, column=SETTING))
+    return problem("targets-not-reviewed", Where(SHEET, column=SETTING), found=found, ask=ASK)
 
 
 def targets_reviewed(settings: Settings, as_of: date) -> bool:

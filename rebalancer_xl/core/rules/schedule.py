@@ -18,6 +18,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from rebalancer_xl.core.model import HistoryEntry, Schedule
+from rebalancer_xl.core.reasons import Crash
+from rebalancer_xl.core.reasons import Schedule as Since
 from rebalancer_xl.core.settings import Settings
 
 CRASH_DROP = Decimal("0.30")
@@ -57,31 +59,27 @@ def next_rebalance_date(as_of: date, settings: Settings, full_run: bool) -> date
 class ScheduleCheck:
     emergency_only: bool
     days_since_last: int | None
-    why: str
+    why: Since
 
 
 def schedule_check(as_of: date, settings: Settings) -> ScheduleCheck:
     last = settings.last_rebalance_date
-    if last is None:
-        return ScheduleCheck(False, None, "no Last Rebalance Date: full run")
-    days = (as_of - last).days
     minimum = settings.min_days_between_rebalances
+    if last is None:
+        return ScheduleCheck(False, None, Since(None, minimum, False, False))
+    days = (as_of - last).days
     if days >= minimum:
-        return ScheduleCheck(False, days, f"{days} days since the last rebalance: full run")
+        return ScheduleCheck(False, days, Since(days, minimum, False, False))
     if settings.force_full_run:
-        return ScheduleCheck(
-            False, days, f"{days} days since the last rebalance (< {minimum}), full run forced"
-        )
-    return ScheduleCheck(
-        True, days, f"{days} days since the last rebalance (< {minimum}): emergency-only run"
-    )
+        return ScheduleCheck(False, days, Since(days, minimum, False, True))
+    return ScheduleCheck(True, days, Since(days, minimum, True, False))
 
 
 @dataclass(frozen=True, slots=True)
 class CrashCheck:
     crashed: bool
     checked: bool
-    why: str
+    why: Crash
 
 
 def crash_check(history: Sequence[HistoryEntry], as_of: date, value: Decimal) -> CrashCheck:
@@ -89,17 +87,10 @@ def crash_check(history: Sequence[HistoryEntry], as_of: date, value: Decimal) ->
     aim = as_of - CRASH_LOOKBACK
     near = [e for e in history if abs(e.date - aim) <= CRASH_WINDOW and e.portfolio_value > 0]
     if not near:
-        return CrashCheck(
-            False, False, f"crash check skipped: no History row within 10 days of {aim}"
-        )
+        return CrashCheck(False, False, Crash(aim))
     base = min(near, key=lambda e: (abs(e.date - aim), e.date))
     change = value / base.portfolio_value - 1
-    words = f"value {change:+.1%} since {base.date} ({base.portfolio_value:,.2f} → {value:,.2f})"
-    if change <= -CRASH_DROP:
-        return CrashCheck(
-            True,
-            True,
-            f"crash check: {words}, down 30% or more: review every "
-            "position; only emergency rules trade",
-        )
-    return CrashCheck(False, True, f"crash check: {words}")
+    crashed = change <= -CRASH_DROP
+    return CrashCheck(
+        crashed, True, Crash(aim, base.date, base.portfolio_value, value, change, crashed)
+    )

@@ -42,6 +42,14 @@ from rebalancer_xl.core.model import (
     cents,
     fast_constructor,
 )
+from rebalancer_xl.core.reasons import (
+    TurnsLongTerm,
+    WashAvoided,
+    WashDisallowed,
+    count,
+    percent,
+    signed_money,
+)
 from rebalancer_xl.core.rules.harvest import HarvestSale
 from rebalancer_xl.core.rules.lots import is_long_term, long_term_from, rates_of, take_indexed
 from rebalancer_xl.core.rules.wash import (
@@ -53,23 +61,39 @@ from rebalancer_xl.core.rules.wash import (
 )
 from rebalancer_xl.core.settings import Settings
 
+RowNote = WashDisallowed | WashAvoided | TurnsLongTerm
+
 RETIREMENT_NOTE = "Retirement account: taxes are not estimated and wash sales do not apply."
 
 
 # --- warnings, netting, harvesting ----------------------------------------------------
 
 
-def _money(x: Decimal) -> str:
-    return f"{'-' if x < 0 else ''}${abs(x):,.2f}"
+_money, _pct, _shares = signed_money, percent, count  # the notes' number formats
 
 
-def _pct(rate: Decimal) -> str:
-    text = f"{cents(rate * 100):f}".rstrip("0").rstrip(".")
-    return f"{text}%"
-
-
-def _shares(x: Decimal) -> str:
-    return f"{x.normalize():f}"
+def turning_long(
+    sales: Iterable[LotSale], sold_on: date, settings: Settings, within_days: int = 30
+) -> tuple[TurnsLongTerm, ...]:
+    """Short-term gains whose lot turns long-term within `within_days` of `sold_on`."""
+    out = []
+    for s in sales:
+        if s.long_term or s.gain <= 0:
+            continue
+        turns = long_term_from(s.acquired)
+        days = (turns - sold_on).days
+        if 0 < days <= within_days:
+            out.append(
+                TurnsLongTerm(
+                    s.acquired,
+                    turns,
+                    days,
+                    s.gain,
+                    settings.long_term_tax_rate,
+                    settings.short_term_tax_rate,
+                )
+            )
+    return tuple(out)
 
 
 def short_term_turning_long(
@@ -85,20 +109,7 @@ def short_term_turning_long(
     the $500.00 gain at 20% instead of 37%`, prefixed by `ticker: ` when given.
     """
     prefix = f"{ticker}: " if ticker else ""
-    out = []
-    for s in sales:
-        if s.long_term or s.gain <= 0:
-            continue
-        turns = long_term_from(s.acquired)
-        days = (turns - sold_on).days
-        if 0 < days <= within_days:
-            out.append(
-                f"{prefix}lot of {s.acquired} turns long-term on {turns} "
-                f"(in {days} day{'' if days == 1 else 's'}): waiting would tax the "
-                f"{_money(s.gain)} gain at {_pct(settings.long_term_tax_rate)} instead of "
-                f"{_pct(settings.short_term_tax_rate)}"
-            )
-    return tuple(out)
+    return tuple(prefix + c.words() for c in turning_long(sales, sold_on, settings, within_days))
 
 
 def taxable_gains(short_term_gain: Decimal, long_term_gain: Decimal) -> tuple[Decimal, Decimal]:
@@ -190,7 +201,7 @@ class LotPick:
     estimated_tax: Decimal = ZERO
     unmatched_shares: Decimal = ZERO  # shares sold that no lot covers
     notes: tuple[str, ...] = ()  # for the Log's tax notes, each led by the ticker
-    row_notes: tuple[str, ...] = ()  # for the row's reason: wash sales, lots turning long-term
+    row_notes: tuple[RowNote, ...] = ()  # for the row's reason: wash sales, lots turning long-term
 
     @property
     def wash_sale(self) -> bool:
@@ -256,7 +267,7 @@ def sell_from_lots(
     unmatched = max(ZERO, shares - covered)
 
     notes: list[str] = []
-    row_notes: list[str] = []  # the notes a reader of the row needs, without the ticker
+    row_notes: list[RowNote] = []  # the notes a reader of the row needs, without the ticker
     if unmatched > 0 and not own:
         notes.append(f"{ticker}: no lots on the Lots sheet, so this sale's gain is not estimated")
     elif unmatched > 0:
@@ -264,23 +275,16 @@ def sell_from_lots(
             f"{ticker}: lots cover {_shares(covered)} of the {_shares(shares)} sh sold; the "
             f"gain on the other {_shares(unmatched)} sh is not estimated"
         )
-    dates = ", ".join(sorted({str(p.date) for p in window}))
+    dates = tuple(p.date for p in window)
     if disallowed > 0:
-        row_notes.append(
-            f"wash sale: {_shares(bought)} sh bought within {WASH_WINDOW_DAYS} days "
-            f"({dates}); {_money(disallowed)} of the {_money(-loss)} loss is disallowed "
-            f"(it moves into the replacement shares' cost)"
-        )
+        row_notes.append(WashDisallowed(bought, dates, disallowed, loss))
     elif bought > 0:
         plain = take_indexed(own, shares, price, sold_on, method, None, rates)
         plain_loss_shares = sum((s.shares for _, s in plain if s.gain < 0), ZERO)
         if plain_loss_shares > loss_shares:
-            row_notes.append(
-                "sold other lots before the loss lots to avoid a wash sale "
-                f"({_shares(bought)} sh bought within {WASH_WINDOW_DAYS} days: {dates})"
-            )
-    row_notes.extend(short_term_turning_long(sales, sold_on, settings))
-    notes.extend(f"{ticker}: {n}" for n in row_notes)
+            row_notes.append(WashAvoided(bought, dates))
+    row_notes.extend(turning_long(sales, sold_on, settings))
+    notes.extend(f"{ticker}: {n.words()}" for n in row_notes)
     return _pick(
         ticker=ticker,
         sold_on=sold_on,

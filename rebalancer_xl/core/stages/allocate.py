@@ -16,6 +16,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from rebalancer_xl.core.model import ONE, ZERO, Where, cents
 from rebalancer_xl.core.problems import problem
+from rebalancer_xl.core.reasons import BelowMinimum
 from rebalancer_xl.core.rules.drift import bands
 from rebalancer_xl.core.stages.state import PlanState, Position, money
 
@@ -81,8 +82,8 @@ def fund_withdrawal(state: PlanState) -> None:
         if short > _HALF_CENT:
             state.refusal = problem(
                 "withdrawal-unfunded",
-                f"the withdrawal is short by {money(cents(short))}: locked rows cannot be sold",
                 Where("Settings", column="Withdrawal"),
+                short=money(cents(short)),
             )
             return
         money_in = _money_in(state)
@@ -183,7 +184,7 @@ def send_leftover(state: PlanState) -> None:
         fund is not None
         and not state.restricted
         and state.available > ZERO
-        and not fund.suppressed
+        and fund.suppressed is None
         and not fund.buy_blocked
         and not fund.holding.lock
         and fund.to_sell == ZERO
@@ -269,7 +270,7 @@ def allocate(state: PlanState) -> None:
         small = [
             p
             for p in state.positions
-            if not p.suppressed
+            if p.suppressed is None
             and p.shares != ZERO
             # A withdrawal is owed to the user: its sales are placed however small.
             and p.withdrawal == ZERO
@@ -279,11 +280,11 @@ def allocate(state: PlanState) -> None:
             break
         for p in small:
             amount = cents(abs(p.shares) * p.holding.price)
-            _suppress(p, f"{money(amount)} < minimum trade {money(minimum)}: not placed")
+            _suppress(p, BelowMinimum(amount, minimum))
     state.notes.extend(state.pass_notes)
 
 
-def _suppress(p: Position, because: str) -> None:
+def _suppress(p: Position, because: BelowMinimum) -> None:
     """No trade of its own for this position; it may still pay toward a withdrawal."""
     p.sell = p.buy = ZERO
     p.rule_sale = p.exit_sale = p.full_exit = False

@@ -22,14 +22,30 @@ from rebalancer_xl.core.model import (
     Flag,
     RuleId,
     Trade,
-    cents,
     new_decision,
     new_trade,
     pp,
 )
+from rebalancer_xl.core.reasons import (
+    Cash,
+    Clause,
+    FundingTrim,
+    Leftover,
+    NewPick,
+    NotFunded,
+    Order,
+    Priority,
+    Reason,
+    RoundsToZero,
+    Scaled,
+    ToppedUp,
+    TopUp,
+    TowardWithdrawal,
+    Upgrade,
+)
 from rebalancer_xl.core.rules.drift import bands
 from rebalancer_xl.core.rules.labels import rule_label
-from rebalancer_xl.core.stages.state import PlanState, Position, money
+from rebalancer_xl.core.stages.state import PlanState, Position
 
 # Enum members bound once: `Action.SELL` costs ~0.12 µs in CPython 3.11 (EnumType's
 # __getattr__ hook slows every class attribute read), and these are read on every row.
@@ -67,63 +83,46 @@ def explain(state: PlanState) -> None:
         h = p.holding
         n = p.shares
         shares = -n if n < ZERO else n
-        rule, why = p.rule, p.why
-        if p.suppressed:
-            why = f"{why}; {p.suppressed}"
+        rule = p.rule
+        # The clauses say what happened; rebalancer_xl.core.reasons words them when read.
+        why: list[Clause] = p.why
+        if p.suppressed is not None:
+            why = [*why, p.suppressed]
         if n < ZERO:
             action = _SELL if p.exit_sale else _TRIM
-            extra = []
-            if p.withdrawal > ZERO:
-                if p.sell == ZERO:
-                    rule = _WITHDRAWAL
-                extra.append(
-                    f"{money(cents(p.withdrawal))} toward the {money(s.withdrawal)} withdrawal"
-                )
-            if p.funding > ZERO:
-                if p.sell == ZERO and p.withdrawal == ZERO:
-                    rule = _FUNDING_TRIM
-                extra.append(
-                    f"{money(cents(p.funding))} trimmed to fund the buys the rules call for"
-                )
-            order = _order("sell ", shares, amount)
-            why = f"{why}: {'; '.join(extra)}; {order}" if extra else f"{why}: {order}"
+            if p.withdrawal > ZERO or p.funding > ZERO:
+                why = list(why)
+                if p.withdrawal > ZERO:
+                    if p.sell == ZERO:
+                        rule = _WITHDRAWAL
+                    why.append(TowardWithdrawal(p.withdrawal, s.withdrawal))
+                if p.funding > ZERO:
+                    if p.sell == ZERO and p.withdrawal == ZERO:
+                        rule = _FUNDING_TRIM
+                    why.append(FundingTrim(p.funding))
+            reason = Reason((*why, Order(True, shares, amount)))
         elif n > ZERO:
             action = _BUY if (h.shares == ZERO or p.leftover) else _ADD
-            extra = []
             if p.leftover:
                 rule = _LEFTOVER
-                why = (
-                    "priority 3 (leftover): what the laggards, new picks and upgrades left "
-                    "goes to the index fund"
-                )
+                why = [_LEFTOVER_WORDS]
             elif p.buy == ZERO and p.top_up > ZERO:
-                rule, why = _priority(p, state)
+                rule, first = _priority(p, state)
+                why = [first]
             elif p.top_up > ZERO:
-                extra.append(f"topped up with proceeds as {_priority_words(p)}")
+                why = [*why, ToppedUp(_priority_of(p))]
             if p.second_priority > ZERO and h.shares > ZERO:
                 p.flags.add(Flag.UPGRADE)
             if p.to_buy < p.buy:
-                extra.append(
-                    f"scaled to the money available ({money(cents(p.to_buy))} of "
-                    f"{money(cents(p.buy))})"
-                )
-            order = _order("buy ", n, amount)
-            why = f"{why}: {'; '.join(extra)}; {order}" if extra else f"{why}: {order}"
+                why = [*why, Scaled(p.to_buy, p.buy)]
+            reason = Reason((*why, Order(False, n, amount)))
         else:
             action = _HOLD
             if p.to_sell > ZERO or p.to_buy > ZERO:
-                side = "sale" if p.to_sell > ZERO else "buy"
-                why += f"; the {side} of {money(cents(p.to_sell or p.to_buy))} rounds to 0 shares"
+                why = [*why, RoundsToZero(p.to_sell > ZERO, p.to_sell or p.to_buy)]
             elif p.buy > ZERO:  # the rule wanted a buy and no money was left for it
-                source = (
-                    "Sell Mode Rules Only pays buys from cash and new capital alone"
-                    if state.rules_only
-                    else "no position above target may be trimmed"
-                )
-                why += (
-                    f"; the buy of {money(cents(p.buy))} is not placed: no money is free "
-                    f"for it ({source})"
-                )
+                why = [*why, NotFunded(p.buy, state.rules_only)]
+            reason = Reason(tuple(why))
         if rule is _LEFTOVER:
             label = rule_label(rule, s, h.ticker)
         else:
@@ -143,7 +142,7 @@ def explain(state: PlanState) -> None:
                 shares,
                 post / total_after if total_after else ZERO,
                 label,
-                why,
+                reason,
                 rule,
                 frozenset(p.flags) if p.flags else _NO_FLAGS,
                 p.weight,
@@ -167,60 +166,45 @@ def explain(state: PlanState) -> None:
     state.decisions, state.trades, state.cash_left = decisions, trades, cash_left
 
 
+_LEFTOVER_WORDS = Leftover()
+
+
 _NO_FLAGS: frozenset[Flag] = frozenset()
 _ROW = attrgetter("row")
 
 
-def _priority_words(p: Position) -> str:
+def _priority_of(p: Position) -> Priority:
     """Which of the guide's priorities paid a top-up (SPEC §3)."""
     if p.second_priority == ZERO:
-        return "priority 1 (laggard)"
+        return Priority.LAGGARD
     if p.holding.shares == ZERO:
-        return "priority 2 (new pick)"
+        return Priority.NEW_PICK
     if p.second_priority < p.top_up:
-        return "priority 1 (laggard), then priority 2 (upgrade)"
-    return "priority 2 (upgrade)"
+        return Priority.LAGGARD_THEN_UPGRADE
+    return Priority.UPGRADE
 
 
-def _priority(p: Position, state: PlanState) -> tuple[RuleId, str]:
+def _priority(p: Position, state: PlanState) -> tuple[RuleId, Clause]:
     """The rule and words of a row that only the proceeds moved."""
     h = p.holding
-    words = _priority_words(p)
     if p.second_priority == ZERO:
-        below = f"{pp(p.weight)}% below target {pp(h.target)}%, thesis intact"
-        return RuleId.TOP_UP, f"{below} → {words}: top up to target with proceeds"
+        return RuleId.TOP_UP, TopUp(p.weight, h.target)
     if h.shares == ZERO:
-        return RuleId.NEW_PICK, (
-            f"new pick (0 sh, target {pp(h.target)}%) → {words}: buy toward target with "
-            "what the laggards left"
-        )
+        return RuleId.NEW_PICK, NewPick(h.target)
     # tier_rose says both tiers are known.
     assert h.tier is not None
     assert h.previous_tier is not None
     goal = h.target + bands(h.target, state.settings)[0] / 2
-    return RuleId.UPGRADE, (
-        f"tier upgrade {h.previous_tier.label} → {h.tier.label} (score "
-        f"{_score(h.previous_score)} → {_score(h.score)}), thesis intact → {words}: add up "
-        f"to target + half band = {pp(goal)}% with proceeds"
+    words = Upgrade(
+        h.previous_tier.label, h.tier.label, h.previous_score, h.score, _priority_of(p), goal
     )
-
-
-def _score(score: Decimal | None) -> str:
-    return "" if score is None else f"{score.normalize():f}"
+    return RuleId.UPGRADE, words
 
 
 def _cash_decision(state: PlanState, cash_left: Decimal, total_after: Decimal) -> Decision:
     s, cash_row = state.settings, state.cash_row
     weight = state.cash / state.value
-    flows = []
-    if s.new_capital:
-        flows.append(f"{money(s.new_capital)} new capital")
-    if s.withdrawal:
-        flows.append(f"{money(s.withdrawal)} withdrawn")
-    why = f"cash {money(cents(cash_row.value))}"
-    if flows:
-        why += f" with {' and '.join(flows)}"
-    why += f" → {money(cents(cash_left))} after trades (target {pp(cash_row.target)}%)"
+    why = Cash(cash_row.value, s.new_capital, s.withdrawal, cash_left, cash_row.target)
     return Decision(
         ticker=CASH,
         action=Action.HOLD,
@@ -228,7 +212,7 @@ def _cash_decision(state: PlanState, cash_left: Decimal, total_after: Decimal) -
         shares=ZERO,
         post_trade_weight=cash_left / total_after if total_after else ZERO,
         rule=rule_label(RuleId.CASH, s),
-        reason=why,
+        why=Reason((why,)),
         rule_id=RuleId.CASH,
         weight=weight,
         target=cash_row.target,
@@ -236,31 +220,3 @@ def _cash_decision(state: PlanState, cash_left: Decimal, total_after: Decimal) -
         value=state.cash,
         row=cash_row.row,
     )
-
-
-def _order(side: str, n: Decimal, amount: Decimal) -> str:
-    """`sell 1,234 sh ≈ $5,678.90`: the order as every trading row ends (f"{side}{_qty(n)}
-    sh ≈ {money(amount)}"), from str() of the numbers where that reads the same: whole
-    shares as plain digits, cents under $1,000,000. Decimal.__format__ was a fifth of
-    the explaining."""
-    q = str(n)
-    if q.isdigit():
-        if len(q) > 3:
-            q = f"{int(q):,}"
-    else:
-        q = _qty(n)
-    a = str(amount)
-    size = len(a)
-    if a[-3:-2] != "." or not a[0].isdigit() or size > 9:
-        return f"{side}{q} sh ≈ {money(amount)}"
-    if size > 6:  # 1,000.00 … 999,999.99: one comma
-        return f"{side}{q} sh ≈ ${a[:-6]},{a[-6:]}"
-    return f"{side}{q} sh ≈ ${a}"
-
-
-def _qty(n: Decimal) -> str:
-    if n != n.to_integral_value():
-        return f"{n.normalize():,f}"
-    whole = int(n)
-    # str() of a small int reads the same as f"{whole:,}" at a tenth of the cost.
-    return str(whole) if -1000 < whole < 1000 else f"{whole:,}"

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rebalancer_xl.core.model import ZERO, AccountType, Flag, HarvestLosses, RuleId
-from rebalancer_xl.core.rules.floor import thesis_words
+from rebalancer_xl.core.reasons import BelowMinimum, Clause, Harvest
+from rebalancer_xl.core.rules.floor import thesis
 from rebalancer_xl.core.rules.harvest import Candidate, HarvestSale, plan_harvest
-from rebalancer_xl.core.rules.wash import WASH_WINDOW_DAYS, in_wash_window
+from rebalancer_xl.core.rules.wash import in_wash_window
 from rebalancer_xl.core.stages.allocate import FRACTION, WHOLE, allocate
 from rebalancer_xl.core.stages.explain import explain
-from rebalancer_xl.core.stages.state import PlanState, Position, money
+from rebalancer_xl.core.stages.state import PlanState, Position
 from rebalancer_xl.core.stages.taxes import recent_lot_purchases, taxes
 from rebalancer_xl.core.stages.wash import by_ticker
 
@@ -35,13 +36,13 @@ class _Before:
     """A candidate's judgement before any harvest, to restore between tries."""
 
     rule: RuleId
-    why: str
+    why: tuple[Clause, ...]
     flags: frozenset[Flag]
     may_top_up: bool
     may_fund: bool
     may_withdraw: bool
     buy_blocked: bool
-    suppressed: str
+    suppressed: BelowMinimum | None
 
 
 def harvest(state: PlanState) -> None:
@@ -100,7 +101,7 @@ def _candidates(state: PlanState) -> dict[str, tuple[Candidate, Position]]:
             p.shares == 0
             and p.to_buy == 0
             and p.to_sell == 0
-            and not p.suppressed
+            and p.suppressed is None
             and not h.lock
             and not h.company_event
             and h.shares > 0
@@ -127,7 +128,7 @@ def _realised_gain(state: PlanState) -> Decimal:
 def _snapshot(p: Position) -> _Before:
     return _Before(
         p.rule,
-        p.why,
+        tuple(p.why),
         frozenset(p.flags),
         p.may_top_up,
         p.may_fund,
@@ -139,7 +140,7 @@ def _snapshot(p: Position) -> _Before:
 
 def _undo(state: PlanState, before: dict[Position, _Before]) -> None:
     for p, b in before.items():
-        p.rule, p.why, p.flags = b.rule, b.why, set(b.flags)
+        p.rule, p.why, p.flags = b.rule, list(b.why), set(b.flags)
         p.may_top_up, p.may_fund, p.may_withdraw = b.may_top_up, b.may_fund, b.may_withdraw
         p.buy_blocked, p.suppressed = b.buy_blocked, b.suppressed
         p.sell = ZERO
@@ -150,13 +151,9 @@ def _undo(state: PlanState, before: dict[Position, _Before]) -> None:
 def _mark(p: Position, sale: HarvestSale, gain: Decimal) -> None:
     h = p.holding
     shares = sale.shares
-    group = f"thesis broken ({thesis_words(h)})" if not h.thesis_intact else "at a loss"
     p.rule = RuleId.HARVEST
-    p.why = (
-        f"{group}: harvest {money(sale.loss)} of loss to offset {money(gain)} of realised "
-        f"gains (net gain → {money(gain - sale.loss)}), saves ≈ {money(sale.tax_saved)} in "
-        f"tax; not bought back within {WASH_WINDOW_DAYS} days (wash sale)"
-    )
+    broken = None if h.thesis_intact else thesis(h)
+    p.why = [Harvest(broken, sale.loss, gain, sale.tax_saved)]
     p.flags.add(Flag.WASH_SALE)
     p.harvest = sale
     p.sell = shares * h.price

@@ -10,13 +10,26 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from rebalancer_xl.core.model import CASH, HUNDRED, ZERO, Flag, Holding, cents, pp, pp_limit
+from rebalancer_xl.core.model import CASH, HUNDRED, ZERO, Flag, Holding, pp, pp_limit
+from rebalancer_xl.core.reasons import (
+    AlsoCap,
+    AlsoExits,
+    Block,
+    Blocked,
+    CapWaits,
+    Clause,
+    Exits,
+    ExitSale,
+    NoBuy,
+    Remark,
+    RulesOnlyTrim,
+)
 from rebalancer_xl.core.rules import floor as floor_rule
 from rebalancer_xl.core.rules.caps import cap_breach
 from rebalancer_xl.core.rules.drift import drift_call
 from rebalancer_xl.core.rules.exits import exit_signals
 from rebalancer_xl.core.rules.labels import rule_label
-from rebalancer_xl.core.stages.state import PlanState, Position, money
+from rebalancer_xl.core.stages.state import PlanState, Position
 
 
 def judge(state: PlanState) -> None:
@@ -44,9 +57,9 @@ def _judge(h: Holding, st: PlanState, cap_edge: Decimal, floor_edge: Decimal) ->
     if exits.monitor:
         flags.add(Flag.MONITOR)
     cap = cap_breach(pp(weight), s) if weight >= cap_edge else None
-    waiting_cap = ""
+    waiting_cap = None
     if cap is not None and st.restricted and not cap.urgent:
-        waiting_cap = f"; {cap.why} waits for the full run"
+        waiting_cap = CapWaits(cap.why)
         cap = None
 
     exit_amount = cap_amount = ZERO
@@ -60,10 +73,10 @@ def _judge(h: Holding, st: PlanState, cap_edge: Decimal, floor_edge: Decimal) ->
         if cap is not None and cap.urgent:
             flags.add(Flag.URGENT)
         if exit_amount >= cap_amount:
-            share = "sell all" if exits.sell_fraction == 1 else "sell half"
-            why = f"{exits.why} → {share}"
+            assert exits.why is not None  # signals to sell have words
+            why: list[Clause] = [exits.why, ExitSale(exits.sell_fraction == 1)]
             if cap is not None:
-                why += f" (also {rule_label(cap.rule, s)}: {cap.why})"
+                why.append(AlsoCap(rule_label(cap.rule, s), cap.why))
             p = Position(
                 h,
                 weight,
@@ -77,16 +90,21 @@ def _judge(h: Holding, st: PlanState, cap_edge: Decimal, floor_edge: Decimal) ->
             )
         else:
             assert cap is not None
-            why = cap.why + (f" (also exit signals: {exits.why})" if exits.count else "")
+            why = [cap.why]
+            if exits.count:
+                assert exits.why is not None
+                why.append(AlsoExits(exits.why))
             # may_fund: a capped winner may be trimmed further, down to its target, to
             # pay for the buys the rules call for (the guide's example 4 trims PLTR so).
             p = Position(
                 h, weight, cap.rule, why, flags, sell=cap_amount, rule_sale=True, may_fund=True
             )
     elif st.restricted:
-        why = st.why_restricted + waiting_cap
-        if exits.why:
-            why = f"{exits.why}; {why}"
+        why = [st.why_restricted]
+        if exits.why is not None:
+            why.insert(0, exits.why)
+        if waiting_cap is not None:
+            why.append(waiting_cap)
         p = Position(h, weight, st.restricted, why, flags)
     else:
         p = _floor_and_drift(h, weight, st, exits.why, flags, floor_edge)
@@ -94,16 +112,16 @@ def _judge(h: Holding, st: PlanState, cap_edge: Decimal, floor_edge: Decimal) ->
     if h.company_event:
         flags.add(Flag.REVIEW)
         if not p.rule_sale and (p.sell or p.buy):
-            block(p, "company event: reassess by hand before trading")
+            block(p, Block.EVENT)
         else:  # a blocked trade's words already name the event
-            p.why += "; company event: reassess by hand"
+            p.why.append(Remark.EVENT)
         p.may_top_up = p.may_fund = False
     if h.lock:
         if p.sell or p.buy:
             flags.add(Flag.REVIEW)
-            block(p, "locked: not traded")
+            block(p, Block.LOCK)
         else:
-            p.why += "; locked"
+            p.why.append(Remark.LOCKED)
         p.may_top_up = p.may_fund = p.may_withdraw = False
     return p
 
@@ -112,7 +130,7 @@ def _floor_and_drift(
     h: Holding,
     weight: Decimal,
     st: PlanState,
-    exit_why: str,
+    exit_why: Exits | None,
     flags: set[Flag],
     floor_edge: Decimal,
 ) -> Position:
@@ -121,7 +139,7 @@ def _floor_and_drift(
     near_floor = weight < floor_edge < h.target
     floor = floor_rule.floor_breach(h, pp(weight), s) if near_floor else None
     if floor is not None:
-        why = f"{exit_why}; {floor.why}" if exit_why else floor.why
+        why: list[Clause] = [floor.why] if exit_why is None else [exit_why, floor.why]
         if floor.restore:
             buy = max(ZERO, h.target * st.value - value)
             return Position(h, weight, floor_rule.RULE, why, flags, buy=buy, may_top_up=True)
@@ -137,12 +155,10 @@ def _floor_and_drift(
             full_exit=True,
         )
 
-    goal, rule, why, drift = drift_call(weight, h.target, s)
-    if exit_why:
-        why = f"{exit_why}; {why}"
+    goal, rule, call, drift = drift_call(weight, h.target, s)
     intact = h.thesis_intact
     # Built bare and then set: keyword arguments cost ~0.2 µs each, on every row.
-    p = Position(h, weight, rule, why, flags)
+    p = Position(h, weight, rule, [call] if exit_why is None else [exit_why, call], flags)
     p.drift = drift
     p.may_top_up = intact and h.target > ZERO
     p.may_fund = True
@@ -151,21 +167,20 @@ def _floor_and_drift(
     amount = value - goal * st.value
     if amount > ZERO:
         if st.rules_only:
-            p.why += f"; Sell Mode Rules Only: trim of {money(cents(amount))} not placed"
+            p.why.append(RulesOnlyTrim(amount))
         else:
             p.sell = amount
     elif amount < ZERO:
         if not intact:
-            p.why += f"; thesis broken ({floor_rule.thesis_words(h)}): no buy"
+            p.why.append(NoBuy(floor_rule.thesis(h)))
         else:
             p.buy = -amount
             p.may_fund = False
     return p
 
 
-def block(p: Position, because: str) -> None:
+def block(p: Position, because: Block) -> None:
     """The position wanted a trade it may not make: it holds and says what it wanted."""
-    wanted = f"sell {money(cents(p.sell))}" if p.sell else f"buy {money(cents(p.buy))}"
-    p.why = f"{p.why}; wanted to {wanted}, {because}"
+    p.why.append(Blocked(bool(p.sell), p.sell or p.buy, because))
     p.sell = p.buy = ZERO
     p.rule_sale = p.exit_sale = p.full_exit = False

@@ -26,19 +26,11 @@ from rebalancer_xl.core.model import (
     TaxSummary,
     Trade,
 )
+from rebalancer_xl.core.reasons import BelowMinimum, Clause, Crash, Schedule
+from rebalancer_xl.core.reasons import money as money  # re-exported: the stages' amounts
 from rebalancer_xl.core.rules.harvest import HarvestSale
 from rebalancer_xl.core.rules.schedule import CrashCheck, ScheduleCheck
 from rebalancer_xl.core.settings import Settings
-
-
-def money(x: Decimal) -> str:
-    """`$1,234.50`: an amount as the reasons show it (f"${x:,.2f}")."""
-    text = str(x)
-    # Most amounts are cents under $1,000, for which str() already reads the same, at a
-    # fifth of the cost of Decimal.__format__; every order line has one.
-    if len(text) - (text[0] == "-") <= 6 and text[-3:-2] == "." and "E" not in text:
-        return "$" + text
-    return f"${x:,.2f}"
 
 
 @dataclass(slots=True, eq=False)  # eq=False: hashed by identity, so a dict key
@@ -49,7 +41,7 @@ class Position:
     holding: Holding
     weight: Decimal
     rule: RuleId
-    why: str
+    why: list[Clause]  # the judgement's clauses; explain adds what the money did
     flags: set[Flag]
     sell: Decimal = ZERO  # exact sale the rules call for
     buy: Decimal = ZERO  # exact buy the rules call for (floor, strategy)
@@ -59,7 +51,7 @@ class Position:
     may_top_up: bool = False
     may_fund: bool = False  # may be trimmed to fund buys
     may_withdraw: bool = True  # may be trimmed to fund a withdrawal
-    suppressed: str = ""  # why this position's own trade is not placed (minimum trade)
+    suppressed: BelowMinimum | None = None  # why its own trade is not placed
     buy_blocked: bool = False  # no buy of any kind (wash-sale window)
     harvest: HarvestSale | None = None  # a loss sale to offset the plan's gains (SPEC §6b)
     drift: Decimal | None = None  # weight − target in pp, rounded, when judging needed it
@@ -117,5 +109,5 @@ class PlanState:
         return self.settings.sell_mode is _RULES_ONLY
 
     @property
-    def why_restricted(self) -> str:
+    def why_restricted(self) -> Schedule | Crash:
         return self.crash.why if self.crash.crashed else self.schedule.why

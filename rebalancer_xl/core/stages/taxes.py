@@ -21,9 +21,10 @@ from rebalancer_xl.core.model import (
     new_decision,
     new_trade,
 )
+from rebalancer_xl.core.reasons import Gains, Reason
 from rebalancer_xl.core.rules import tax as tax_rules
 from rebalancer_xl.core.rules.wash import WASH_WINDOW_DAYS, planned_purchases
-from rebalancer_xl.core.stages.state import PlanState, money
+from rebalancer_xl.core.stages.state import PlanState
 from rebalancer_xl.core.stages.wash import by_ticker
 
 NO_LOTS = (
@@ -80,9 +81,8 @@ def taxes(state: PlanState) -> None:
         )
         d = decision_of[t.ticker]
         flags = d.flags | {Flag.WASH_SALE} if pick.wash_sale else d.flags
-        extra = "; ".join(pick.row_notes)
-        reason = f"{d.reason}; {gain_words(pick)}" + (f"; {extra}" if extra else "")
-        decision_of[t.ticker] = fast_replace(d, new_decision, reason=reason, flags=frozenset(flags))
+        why = Reason((*d.why.clauses, gains(pick), *pick.row_notes))
+        decision_of[t.ticker] = fast_replace(d, new_decision, why=why, flags=frozenset(flags))
     state.tax = tax_rules.summarise(
         picks,
         settings,
@@ -116,14 +116,12 @@ def recent_lot_purchases(
     ]
 
 
-def gain_words(pick: tax_rules.LotPick, no_lots: str = "no tax lots") -> str:
+def gains(pick: tax_rules.LotPick, in_account: bool = False) -> Gains:
     """What a sale realises, for its reason: "realises +3,300.00 long-term, est. tax …"."""
-    if not pick.sales:
-        return f"{no_lots}: tax not estimated"
-    parts = []
-    if pick.short_term_gain:
-        parts.append(f"{pick.short_term_gain:+,.2f} short-term")
-    if pick.long_term_gain:
-        parts.append(f"{pick.long_term_gain:+,.2f} long-term")
-    gains = " and ".join(parts) or "no gain"
-    return f"realises {gains}, est. tax {money(pick.estimated_tax)}"
+    return Gains(
+        bool(pick.sales),
+        pick.short_term_gain,
+        pick.long_term_gain,
+        pick.estimated_tax,
+        in_account,
+    )

@@ -13,9 +13,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
-from rebalancer_xl.core.model import ZERO, AccountType, Flag, Holding, Lot, PastTrade, cents
+from rebalancer_xl.core.model import ZERO, AccountType, Flag, Holding, Lot, PastTrade
+from rebalancer_xl.core.reasons import WashWait
 from rebalancer_xl.core.rules.wash import WASH_WINDOW_DAYS
-from rebalancer_xl.core.stages.state import PlanState, Position, money
+from rebalancer_xl.core.stages.state import PlanState, Position
 
 
 class _HasTicker(Protocol):
@@ -72,13 +73,9 @@ def _hold_back(
             if p.buy == ZERO and not p.may_top_up and h.ticker != state.settings.leftover_to:
                 return  # nothing this plan could buy: nothing to hold back
             first_safe = t.date + timedelta(days=WASH_WINDOW_DAYS + 1)
-            wanted = f"a buy of {money(cents(p.buy))}" if p.buy else "any buy"
+            p.why.append(WashWait(p.buy, first_safe, h.ticker, t.date))
             p.buy = ZERO
             p.may_top_up = False
             p.buy_blocked = True
             p.flags.add(Flag.WASH_SALE)
-            p.why = (
-                f"{p.why}; {wanted} waits until {first_safe}: {h.ticker} was sold at a "
-                f"loss on {t.date}, and buying back within 30 days would be a wash sale"
-            )
             return
