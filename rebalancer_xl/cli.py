@@ -407,11 +407,12 @@ def _one_by_one(
     """Run the files here, one after another, filling `by_path`; the exit code if Ctrl-C
     (or SIGTERM) stopped it.
 
-    As in a pool's workers, the file in hand finishes: while it runs, Ctrl-C and SIGTERM
-    are only noted, and they act once its result is recorded. Acting at once would roll
+    As in a pool's workers, the file in hand finishes: while it runs, a first Ctrl-C or
+    SIGTERM is only noted, and acts once its result is recorded. Acting at once would roll
     back most files, but one whose replacement had just been renamed into place would be
-    written and yet missing from the list of what was written. (Python runs signal
-    handlers in the main thread only; elsewhere the file in hand rolls back whole.)
+    written and yet missing from the list of what was written. A second one stops at once
+    and the file in hand rolls back whole (atomic_write), as it does where Python cannot
+    take signals (any thread but the main one).
     """
     here = threading.current_thread() is threading.main_thread()
     noted: list[int] = []
@@ -436,7 +437,13 @@ def _note_signals(noted: list[int]) -> dict[int, Any]:
     """Make Ctrl-C and SIGTERM append to `noted` instead of acting; the handlers before."""
 
     def note(signum: int, frame: object) -> None:
+        if noted:  # asked twice: stop now, rolling the file in hand back
+            raise KeyboardInterrupt if signum == signal.SIGINT else SystemExit(128 + signum)
         noted.append(signum)
+        print(
+            "rebalancer-xl: stopping after the workbook in hand (again to stop now)",
+            file=sys.stderr,
+        )
 
     return {signum: signal.signal(signum, note) for signum in (signal.SIGINT, signal.SIGTERM)}
 

@@ -191,11 +191,13 @@ from rebalancer_xl import cli
 from rebalancer_xl.adapters import package
 
 real = package.Package.write
+times = int(sys.argv[2])
 
 def write(self, out):
     plan = real(self, out)
     out.flush()
-    os.kill(os.getpid(), signal.SIGTERM)  # the scheduler stops us with the temp file written
+    for _ in range(times):  # the scheduler stops us with the temp file written
+        os.kill(os.getpid(), signal.SIGTERM)
     return plan
 
 package.Package.write = write
@@ -203,13 +205,12 @@ sys.exit(cli.main(["run", sys.argv[1]]))
 """
 
 
-def test_sigterm_mid_write_leaves_the_original_and_no_temporary_file(sample: Path) -> None:
+def _terminated_mid_write(sample: Path, times: int) -> str:
     import subprocess
     import sys
 
-    before = sha256(sample)
     done = subprocess.run(
-        [sys.executable, "-c", _TERM_MIDWAY, str(sample)],
+        [sys.executable, "-c", _TERM_MIDWAY, str(sample), str(times)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -217,8 +218,27 @@ def test_sigterm_mid_write_leaves_the_original_and_no_temporary_file(sample: Pat
     )
     assert done.returncode == 128 + 15, done.stderr
     assert "Traceback" not in done.stderr
-    assert sha256(sample) == before
     assert sorted(p.name for p in sample.parent.iterdir()) == [sample.name]
+    return done.stderr
+
+
+def test_sigterm_mid_write_finishes_the_workbook_whole(sample: Path) -> None:
+    """A first SIGTERM lets the workbook in hand finish: it is replaced whole and named."""
+    before = sha256(sample)
+    err = _terminated_mid_write(sample, times=1)
+    assert sha256(sample) != before
+    assert f"written: {sample}" in err
+    with zipfile.ZipFile(sample) as z:
+        assert z.testzip() is None
+    assert any(name.startswith("Log ") for name in openpyxl.load_workbook(sample).sheetnames)
+
+
+def test_a_second_sigterm_mid_write_leaves_the_original(sample: Path) -> None:
+    """Asked twice, the run stops at once: the original stays and no temporary file."""
+    before = sha256(sample)
+    err = _terminated_mid_write(sample, times=2)
+    assert sha256(sample) == before
+    assert "written:" not in err
 
 
 def test_a_doctype_behind_a_comment_is_still_refused(
