@@ -9,12 +9,15 @@ openpyxl types them, formulas as `Formula` with the value Excel last calculated.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 from lxml import etree
 
 from rebalancer_xl.adapters.package import (
+    _COLUMN_OF,
     _M,
+    MAIN,
     Package,
     PackageError,
     _resolve,
@@ -41,8 +44,12 @@ def book_from_package(package: Package) -> Book:
     for name, part in package.sheet_part.items():
         if name not in S.READ_SHEETS and S.log_date(name) is None:
             continue
+        # Parsed in full even when the cells are scanned from the text: the parse proves
+        # the part well-formed, and the writer edits the same tree next.
         root = package.tree(part)
-        grid = _cells(root, strings, styles, epoch)
+        grid = _scan_cells(package.raw(part), root, strings, styles, epoch)
+        if grid is None:
+            grid = _cells(root, strings, styles, epoch)
         merged = tuple(_merges(root))
         sheets[name] = Sheet(name, _rows(grid), merged)
     wb = package.tree(package.workbook_part)
@@ -57,7 +64,11 @@ def _shared_strings(package: Package) -> list[str]:
         if rel.get("Type", "").endswith("/sharedStrings"):
             part = _resolve(package.workbook_part, rel.get("Target", ""))
             if part in package.names:
-                root = parse_xml(read_part(package.zf, part), part)
+                data = read_part(package.zf, part)
+                root = parse_xml(data, part)  # proves it well-formed before it is scanned
+                found = _scan_strings(data, root)
+                if found is not None:
+                    return found
                 return [_text(si) for si in root.iterfind(_M + "si")]
     return []
 
@@ -107,7 +118,7 @@ def _cells(
             elif text is None:
                 value = None
             else:
-                value = _value(kind, text, c, strings, styles, epoch)
+                value = _value(kind, text, c.get("r"), c.get("s"), strings, styles, epoch)
             if formula is not None:
                 value = Formula("=" + (formula.text or ""), value)
             if value is not None:
@@ -121,7 +132,8 @@ def _cells(
 def _value(
     kind: str,
     text: str,
-    c: etree._Element,
+    ref: str | None,
+    s: str | None,
     strings: list[str],
     styles: _Styles | None,
     epoch: datetime,
@@ -132,7 +144,7 @@ def _value(
             return strings[int(text)]
         except (ValueError, IndexError):
             raise PackageError(
-                "corrupt-file", f"cell {c.get('r')} names a missing shared string"
+                "corrupt-file", f"cell {ref} names a missing shared string"
             ) from None
     if kind in ("str", "e"):
         return text
@@ -147,7 +159,7 @@ def _value(
         number = float(text)
     except ValueError:
         return text
-    if styles is not None and styles.is_date(int(c.get("s", "0"))):
+    if styles is not None and styles.is_date(int("0" if s is None else s)):
         try:
             return _midnight_to_date(epoch + timedelta(days=number))
         except OverflowError:
@@ -155,6 +167,152 @@ def _value(
     if number.is_integer() and not any(ch in text for ch in ".eE"):
         return int(text)
     return number
+
+
+# --- scanning the text -------------------------------------------------------------------
+#
+# Walking an lxml tree from Python costs a proxy object per element, which was most of
+# what reading a small workbook cost. The programs that write workbooks (Excel,
+# LibreOffice, openpyxl, XlsxWriter) write cells in a few shapes,
+# ``<c r="B2" s="3" t="s"><v>7</v></c>``, so the text of a sheet's ``<sheetData>`` is cut
+# into those shapes with one regular expression instead, on the bytes the parser has just
+# accepted as well-formed XML. The pieces must join up to the whole text again: any other
+# shape (attributes in another order, a prefix, a comment, rich inline text, an extLst)
+# leaves a gap, the scan answers None and the tree is walked as before. Both paths give
+# the same values (tests/test_package_read.py compares them).
+
+_SHEET_TOKEN = re.compile(
+    r"(<row r=\"(\d+)\"[^>]*?(/?)>"  # a row: its number, "/" when empty
+    r"|</row>"
+    r"|<c r=\"([A-Z]{1,3})[0-9]+\"(?: s=\"([0-9]+)\")?(?: t=\"([a-zA-Z]+)\")?(?:/>|>"
+    r"(?:(<f(?: [^>]*?)?)(?:/>|>([^<]*)</f>))?"  # a formula, its text
+    r"(?:<v>([^<]*)</v>|<v/>)?"  # a value
+    r"(?:(<is>)<t(?: xml:space=\"preserve\")?(?:/>|>([^<]*)</t>)</is>)?"  # plain inline text
+    r"</c>))"
+)
+_SST_TOKEN = re.compile(
+    r"(<si><t(?: xml:space=\"preserve\")?(?:/>|>([^<]*)</t>)</si>|<si/>"
+    r"|<si>(.*?)</si>)",  # rich text or phonetic guides: read from a parse of the item
+    re.S,
+)
+_ENTITY = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
+_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+
+
+def _unescape(text: str) -> str:
+    """Text as the parser gives it: the five XML entities and character references
+    replaced (the parse has refused anything else)."""
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(_entity, text)
+
+
+def _entity(m: re.Match[str]) -> str:
+    name = m.group(1)
+    if name[0] != "#":
+        return _ENTITIES[name]
+    return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+
+
+def _body(data: bytes, tag: str) -> str | None:
+    """The text between the one ``<tag ...>`` of the part and its ``</tag>``; "" for an
+    empty element; None when the part is not plain UTF-8 with `tag` unprefixed, or
+    holds carriage returns (which the parser would have turned into line feeds)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    declared = _ENCODING.match(data)
+    if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    start = text.find(f"<{tag}")
+    if start < 0 or text.find(f"<{tag}", start + 1) >= 0:
+        return None
+    head_end = text.find(">", start)
+    if head_end < 0:
+        return None
+    if text[head_end - 1] == "/":
+        return ""
+    end = text.find(f"</{tag}>", head_end)
+    if end < 0:
+        return None
+    body = text[head_end + 1 : end]
+    return None if "\r" in body else body
+
+
+def _scan_cells(
+    data: bytes,
+    root: etree._Element,
+    strings: list[str],
+    styles: _Styles | None,
+    epoch: datetime,
+) -> dict[int, dict[int, object]] | None:
+    """The cells `_cells` reads from `root`, scanned from the part's text; None when the
+    text has a shape the scan does not handle."""
+    element = root.find(_M + "sheetData")
+    if element is None:
+        return {}
+    body = _body(data, "sheetData") if element.prefix is None else None
+    if body is None:
+        return None
+    tokens = _SHEET_TOKEN.findall(body)
+    if "".join([t[0] for t in tokens]) != body:
+        return None  # a shape the pattern does not know: nothing may be skipped
+    grid: dict[int, dict[int, object]] = {}
+    cells: dict[int, object] | None = None
+    for whole, row_no, empty, letters, s, kind, f_open, f_text, v, is_open, is_text in tokens:
+        if row_no:
+            r = int(row_no)
+            cells = None if empty else grid.get(r, {})
+            if cells is not None and r not in grid:
+                grid[r] = cells
+            continue
+        if not letters:  # </row>
+            cells = None
+            continue
+        if cells is None:
+            return None  # a cell outside a row, which the tree reader skips
+        value: object
+        if kind == "inlineStr":
+            value = _unescape(is_text) if is_open else None
+        elif not v:  # <v/>, <v></v> and no <v> are all no value
+            value = None
+        else:
+            value = _value(
+                kind or "n",
+                _unescape(v),
+                whole[6:].split('"', 1)[0],
+                s or None,
+                strings,
+                styles,
+                epoch,
+            )
+        if f_open:
+            value = Formula("=" + _unescape(f_text), value)
+        if value is not None:
+            col = _COLUMN_OF.get(letters)
+            cells[col if col is not None else column_of(letters + "1")] = value
+    return {r: cols for r, cols in grid.items() if cols}
+
+
+def _scan_strings(data: bytes, root: etree._Element) -> list[str] | None:
+    """The shared strings `_text` reads from `root`, scanned from the text; None when
+    some item is not plain text (rich text, phonetic guides) or the text is unusual."""
+    if root.tag != _M + "sst" or root.prefix is not None:
+        return None
+    body = _body(data, "sst")
+    if body is None:
+        return None
+    tokens = _SST_TOKEN.findall(body)
+    if "".join([t[0] for t in tokens]) != body:
+        return None
+    return [
+        _unescape(text) if not rich else _text(etree.fromstring(f'<si xmlns="{MAIN}">{rich}</si>'))
+        for _, text, rich in tokens
+    ]
 
 
 def _midnight_to_date(moment: datetime) -> date | datetime:
