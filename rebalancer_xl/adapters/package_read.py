@@ -164,7 +164,8 @@ def _value(
             return _midnight_to_date(epoch + timedelta(days=number))
         except OverflowError:
             return number
-    if number.is_integer() and not any(ch in text for ch in ".eE"):
+    # Three `in` tests, not any() over a generator: this runs for every number read.
+    if number.is_integer() and "." not in text and "e" not in text and "E" not in text:
         return int(text)
     return number
 
