@@ -807,7 +807,6 @@ class Package:
         self.zf = zipfile.ZipFile(path)
         self.plan = Plan()
         self._trees: dict[str, etree._Element] = {}
-        self._raw: dict[str, bytes] = {}
         self._edits: dict[str, _SheetEdit | _NewSheet] = {}
         self._styles: _Styles | None = None
         # Sheets deleted by the ops: (their <sheets>, position, element), until re-added.
@@ -854,18 +853,10 @@ class Package:
 
     def tree(self, name: str) -> etree._Element:
         if name not in self._trees:
-            self._trees[name] = parse_xml(self.raw(name), name)
-        return self._trees[name]
-
-    def raw(self, name: str) -> bytes:
-        """A part's bytes as the package holds them, inflated once (the reader scans a
-        sheet's text and parses it too)."""
-        data = self._raw.get(name)
-        if data is None:
             if name not in self.names:
                 raise PackageError("corrupt-file", f"the package has no {name}")
-            data = self._raw[name] = read_part(self.zf, name)
-        return data
+            self._trees[name] = parse_xml(read_part(self.zf, name), name)
+        return self._trees[name]
 
     def _dirty(self, name: str) -> None:
         self.plan.replaced[name] = b""  # serialized in `write`
@@ -902,7 +893,6 @@ class Package:
         else:
             part = self._new_sheet_part(name)
         self._trees.pop(part, None)
-        self._raw.pop(part, None)
         self.plan.new_sheet_parts.add(part)
         self.sheet_part[name] = part
         self._edits[part] = _NewSheet(part)
