@@ -305,7 +305,8 @@ def _write(
     in_place = dest.resolve() == src.resolve()
     try:
         package.apply(ops)
-        with atomic_write(dest) as pending:
+        # In place, `_edit_file` has just cleared the stale temporary files beside it.
+        with atomic_write(dest, cleared=in_place) as pending:
             with pending.path.open("wb") as out:
                 plan = package.write(out)
             lost = verify(package.zf, pending.path, plan)

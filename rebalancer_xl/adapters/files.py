@@ -61,19 +61,24 @@ class PendingFile:
 
 
 @contextlib.contextmanager
-def atomic_write(destination: str | os.PathLike[str]) -> Iterator[PendingFile]:
+def atomic_write(
+    destination: str | os.PathLike[str], *, cleared: bool = False
+) -> Iterator[PendingFile]:
     """Yield a temporary file beside `destination`; on success, rename it over it.
 
     A symbolic link is followed: the file it points to is replaced and the link stays a
     link. A replaced file keeps its mode; a new one gets the mode any new file gets
     (0o666 less the umask). The temporary file is gone afterwards in every case: after
-    an exception, after `cancel()`, and after the rename.
+    an exception, after `cancel()`, and after the rename. `cleared` says the caller has
+    just removed the stale temporary files beside `destination` (each removal lists the
+    whole folder, which a batch folder of many workbooks makes costly).
     """
     # The temporary file must sit on the target's file system for the rename to be atomic,
     # and renaming over the link itself would turn it into a regular file.
     target = Path(os.path.realpath(destination))
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(target)
+    if not cleared:
+        remove_stale(target)
     pending = PendingFile(_create_beside(target))
     try:
         yield pending

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import io
 import posixpath
 import re
 import struct
@@ -76,6 +77,8 @@ MAX_PART_BYTES = 256 * 1024 * 1024
 #: A part compressing better than this (and big) is a zip bomb, not a spreadsheet.
 MAX_RATIO = 200
 _CHUNK = 1 << 20
+#: A written package up to this size is assembled in memory and written in one call.
+_BUFFER_BYTES = 64 * 1024 * 1024
 
 _M = f"{{{MAIN}}}"
 _PARSER = etree.XMLParser(
@@ -1221,7 +1224,13 @@ class Package:
             self.plan.replaced[name] = (
                 edit.serialize() if isinstance(edit, _NewSheet) else _serialize(self._trees[name])
             )
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        # A package of ordinary size is put together in memory and written in one call:
+        # zipfile seeks back over every new member's header, and on a file each seek
+        # flushes a write. A big one (a 2 GiB member nothing refers to) streams as before.
+        size = sum(i.compress_size for i in self.zf.infolist())
+        size += sum(len(data) for data in self.plan.replaced.values())
+        target: IO[bytes] = io.BytesIO() if size <= _BUFFER_BYTES else out
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
             written: set[str] = set()
             for info in self.zf.infolist():
                 name = info.filename
@@ -1235,6 +1244,8 @@ class Package:
             for name, data in self.plan.replaced.items():
                 if name not in written:
                     _write_new(dst, name, data, None)
+        if isinstance(target, io.BytesIO):
+            out.write(target.getbuffer())
         return self.plan
 
 

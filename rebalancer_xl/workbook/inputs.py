@@ -63,10 +63,15 @@ class Table:
         first = min(cols, default=1)
         rows = self.sheet.rows
         for r in range(self.sheet.max_row, self.header_row, -1):
-            if len(rows[r - 1]) < first:  # a short or empty row: nothing in the table's columns
+            row = rows[r - 1]
+            width = len(row)
+            if width < first:  # a short or empty row: nothing in the table's columns
                 continue
-            if any(not is_blank(_plain(self.sheet.value(r, c))) for c in cols):
-                return r
+            # The row's cells read directly (a cell past the row's end is blank): this
+            # runs over every trailing row of each table, several times a run.
+            for c in cols:
+                if c <= width and not is_blank(_plain(row[c - 1])):
+                    return r
         return self.header_row
 
     def cell(self, row: int, header: str) -> str:
