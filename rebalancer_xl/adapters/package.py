@@ -35,7 +35,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -302,8 +302,24 @@ def _excel_serial(value: date | datetime, date1904: bool) -> float | int:
     return int(days) if days == int(days) else days
 
 
+# A cell edit on a row the sheet already has, kept until `_SheetEdit.finish`:
+# [value, style, raw]. value is the cell's XML after its r/s attributes (see `_value_xml`),
+# None to clear the value, or _KEEP to leave it; style is the new s, or None to leave it;
+# raw is the value written (what row heights measure).
+_KEEP: Any = object()
+_Lazy = Callable[[], "_Styles"]  # the package's styles, parsed only when a date needs them
+_Edits = dict[int, dict[int, list[Any]]]
+_V, _IS = _M + "v", _M + "is"
+_NO_VALUE_ATTRS = frozenset(("t", "cm", "vm"))  # value and cell metadata of the old value
+
+
 class _SheetEdit:
-    """One worksheet part being edited: its rows indexed once, cells found by (row, col)."""
+    """One worksheet part being edited: its rows indexed once, cells found by (row, col).
+
+    Writes are not carried out one lxml element at a time (that cost most of a run on a
+    big sheet): cells of rows the sheet has are recorded in `edits`, cells of rows it has
+    not in `pending`, and `finish` turns both into elements with one parse each.
+    """
 
     def __init__(self, part: str, root: etree._Element) -> None:
         self.part = part
@@ -321,12 +337,74 @@ class _SheetEdit:
         self.typed_rows = frozenset(self.rows)  # rows the file had before this run
         self.overwrote_formula = False
         self.extent: tuple[int, int, int, int] | None = None  # min_r, min_c, max_r, max_c
-        # Rows the sheet does not have yet (new Trades and History rows): kept as plain
-        # cells and turned into elements in one parse by `finish`, since building them
-        # one lxml element at a time costs most of a large run.
+        self.date1904 = False
+        self.edits: _Edits = {}
+        # Rows the sheet does not have yet (new Trades and History rows): plain cells.
         self.pending: _Rows = {}
 
-    # The four calls `Package.apply` makes; `_NewSheet` answers the same ones.
+    # The calls `Package.apply` makes; `_NewSheet` answers the same ones.
+
+    def set_values(
+        self, r0: int, c0: int, values: Sequence[Sequence[object]], date1904: bool, styles: _Lazy
+    ) -> None:
+        """A block of values (a SetValues op), with a date style where a date lands."""
+        self.date1904 = date1904
+        rows, pending, edits = self.rows, self.pending, self.edits
+        grown: list[int] = []  # rows and columns of the new rows' cells written, for `_grow`
+        for dr, line in enumerate(values):
+            r = r0 + dr
+            if r not in rows:
+                span = _put_values(pending, r, c0, line, date1904, styles, False)
+                if span is not None:
+                    grown += (r, *span)
+                continue
+            row_edits = edits.get(r)
+            if row_edits is None:
+                row_edits = edits[r] = {}
+            for dc, value in enumerate(line):
+                c = c0 + dc
+                rec = row_edits.get(c)
+                if rec is None:
+                    rec = row_edits[c] = [_KEEP, None, None]
+                if value is None or value == "":
+                    rec[0] = None
+                    rec[2] = None
+                    continue
+                rec[0] = _value_xml(value, date1904)
+                rec[2] = value
+                if isinstance(value, date):
+                    s = self.style(r, c)
+                    if not styles().is_date(s):
+                        rec[1] = styles().derive(s, number_format=_DATE_FORMAT)
+        if grown:
+            self._grow(min(grown[::3]), min(grown[1::3]))
+            self._grow(max(grown[::3]), max(grown[2::3]))
+
+    def restyle(self, r0: int, c0: int, nrows: int, ncols: int, new: Callable[[int], int]) -> None:
+        """Every cell of a block gets the style `new` makes of its own (SetFormat/SetColor)."""
+        memo: dict[int, int] = {}
+        for r in range(r0, r0 + nrows):
+            if r not in self.rows:
+                cols = self.pending.get(r)
+                if cols is None:
+                    cols = self.pending[r] = {}
+                for c in range(c0, c0 + ncols):
+                    cell = cols.get(c)
+                    if cell is None:
+                        cell = cols[c] = [None, 0, 0]
+                    s = memo.get(cell[1])
+                    if s is None:
+                        s = memo[cell[1]] = new(cell[1])
+                    cell[1] = s
+                self._grow(r, c0)
+                self._grow(r, c0 + ncols - 1)
+                continue
+            for c in range(c0, c0 + ncols):
+                old = self.style(r, c)
+                s = memo.get(old)
+                if s is None:
+                    s = memo[old] = new(old)
+                self.set_style(r, c, s)
 
     def set_value(self, r: int, c: int, value: object, date1904: bool) -> None:
         empty = value is None or value == ""
@@ -334,40 +412,105 @@ class _SheetEdit:
             if empty:
                 _drop_value(self.pending, r, c)
             else:
-                _pending_cell(self.pending, r, c)[0] = _encode(value, date1904)
+                _pending_cell(self.pending, r, c)[0] = _value_xml(value, date1904)
                 self._grow(r, c)
             return
-        cell = self.cell(r, c, create=not empty)
-        if cell is not None:
-            _set_value(cell, value, self, date1904)
+        self.date1904 = date1904
+        rec = self._edit(r, c)
+        rec[0] = None if empty else _value_xml(value, date1904)
+        rec[2] = None if empty else value
 
     def style(self, r: int, c: int) -> int:
         if r not in self.rows:
             found = self.pending.get(r, {}).get(c)
             return found[1] if found is not None else 0
-        cell = self.cell(r, c, create=True)
-        assert cell is not None
-        return int(cell.get("s", "0"))
+        rec = self.edits.get(r, {}).get(c)
+        if rec is not None and rec[1] is not None:
+            return int(rec[1])
+        cell = self._row_cells(r).get(c)
+        return int(cell.get("s", "0")) if cell is not None else 0
 
     def set_style(self, r: int, c: int, s: int) -> None:
         if r not in self.rows:
             _pending_cell(self.pending, r, c)[1] = s
             self._grow(r, c)
             return
-        cell = self.cell(r, c, create=True)
-        assert cell is not None
-        if s == 0:
-            cell.attrib.pop("s", None)
-        else:
-            cell.set("s", str(s))
+        self._edit(r, c)[1] = s
 
     def clear(self, r: int, c: int) -> None:
         if r not in self.rows:
             _drop_value(self.pending, r, c)
             return
-        cell = self.cell(r, c, create=False)
-        if cell is not None:
-            _clear_value(cell, self)
+        rec = self._edit(r, c)
+        rec[0] = rec[2] = None
+
+    def text(self, r: int, c: int) -> str:
+        """The text cell (r, c) shows once the writes are done (for row heights)."""
+        rec = self.edits.get(r, {}).get(c)
+        if rec is not None and rec[0] is not _KEEP:
+            return "" if rec[2] is None else _shown_text(rec[2], self.date1904)
+        cell = self._row_cells(r).get(c)
+        return _cell_text(cell) if cell is not None else ""
+
+    def _edit(self, r: int, c: int) -> list[Any]:
+        row_edits = self.edits.get(r)
+        if row_edits is None:
+            row_edits = self.edits[r] = {}
+        rec = row_edits.get(c)
+        if rec is None:
+            rec = row_edits[c] = [_KEEP, None, None]
+        return rec
+
+    def _apply_edits(self) -> None:
+        """Carry out the recorded edits: cells that get a value are written as text and
+        parsed in one go, then each takes its old element's place; the old cell's other
+        attributes go with it. A cell with anything else inside (an extLst) or a
+        namespaced attribute is edited in place instead, so nothing of it is lost."""
+        texts: list[str] = []
+        jobs: list[tuple[int, int, etree._Element | None]] = []
+        for r in sorted(self.edits):
+            cells = self._row_cells(r)
+            for c, (value, s, raw) in sorted(self.edits[r].items()):
+                old = cells.get(c)
+                if old is not None and value is not _KEEP and value is not None:
+                    attrs = _plain_attrs(old, s)
+                    if attrs is None:  # not a plain cell: edit the element itself
+                        _set_value(old, raw, self, self.date1904)
+                        if s is not None:
+                            _set_s(old, s)
+                        continue
+                    texts.append(f"<c{attrs}{value}")
+                    jobs.append((r, c, old))
+                elif old is not None:
+                    if value is None:
+                        _clear_value(old, self)
+                    if s is not None:
+                        _set_s(old, s)
+                elif value is not None or s is not None:
+                    # No such cell yet: a value, or a style (Excel keeps a styled empty cell).
+                    style = f' s="{s}"' if s else ""
+                    tail = "/>" if value is _KEEP or value is None else value
+                    texts.append(f'<c r="{column_letter(c)}{r}"{style}{tail}')
+                    jobs.append((r, c, None))
+        self.edits = {}
+        if not texts:
+            return
+        fragment = etree.fromstring(f'<x xmlns="{MAIN}">{"".join(texts)}</x>'.encode())
+        for (r, c, old), new in zip(jobs, list(fragment), strict=True):
+            row = self.rows[r]
+            cells = self._row_cells(r)
+            if old is not None:
+                new.tail = old.tail
+                row.replace(old, new)
+            else:
+                if not cells or c > max(cells):
+                    row.append(new)
+                else:
+                    cells[min(k for k in cells if k > c)].addprevious(new)
+                if "spans" in row.attrib:  # a hint Excel recomputes; a stale one is worse
+                    del row.attrib["spans"]
+                self._grow(r, c)
+            cells[c] = new
 
     def _add_pending_rows(self) -> None:
         """Parse the pending rows in one go and put each in its place among the others."""
@@ -401,31 +544,6 @@ class _SheetEdit:
             self._cells[r] = cells
         return cells
 
-    def cell(self, r: int, c: int, create: bool) -> etree._Element | None:
-        cells = self._row_cells(r)
-        found = cells.get(c)
-        if found is not None or not create:
-            return found
-        row = self.rows.get(r)
-        if row is None:
-            row = etree.Element(_M + "row", r=str(r))
-            if r > self.last_row:  # the usual case, rows added at the end: no search
-                self.data.append(row)
-                self.last_row = r
-            else:
-                self.rows[min(k for k in self.rows if k > r)].addprevious(row)
-            self.rows[r] = row
-        element = etree.Element(_M + "c", r=f"{column_letter(c)}{r}")
-        if not cells or c > max(cells):
-            row.append(element)
-        else:
-            cells[min(k for k in cells if k > c)].addprevious(element)
-        cells[c] = element
-        if "spans" in row.attrib:  # a hint Excel recomputes; a stale one is worse than none
-            del row.attrib["spans"]
-        self._grow(r, c)
-        return element
-
     def _grow(self, r: int, c: int) -> None:
         if self.extent is None:
             self.extent = (r, c, r, c)
@@ -434,8 +552,9 @@ class _SheetEdit:
             self.extent = (min(a, r), min(b, c), max(y, r), max(z, c))
 
     def finish(self) -> None:
-        """Add the pending rows; widen ``<dimension>`` to the cells added (it is a hint,
-        but Excel trusts it)."""
+        """Carry out the edits, add the pending rows; widen ``<dimension>`` to the cells
+        added (it is a hint, but Excel trusts it)."""
+        self._apply_edits()
         self._add_pending_rows()
         if self.extent is None:
             return
@@ -452,6 +571,50 @@ class _SheetEdit:
             new = f"{column_letter(b)}{a}" + (f":{column_letter(z)}{y}" if (a, b) != (y, z) else "")
             if new != ref:
                 dim.set("ref", new)
+
+
+_ATTR_SPECIAL = re.compile(r'[&<"\t\n\r]')
+
+
+def _plain_attrs(cell: etree._Element, s: int | None) -> str | None:
+    """A cell's attributes as text for the same cell with a new value (its ``t``, ``cm``
+    and ``vm`` dropped, ``s`` set to `s` unless None), or None when the cell holds more
+    than a value (an extLst, a comment) or an attribute in a namespace."""
+    for child in cell:  # a formula is overwritten in place too, so that it is noted
+        tag = child.tag
+        if tag != _V and tag != _IS:
+            return None
+    parts = []
+    for key, value in cell.attrib.items():
+        if key in _NO_VALUE_ATTRS:
+            continue
+        if key[0] == "{":
+            return None
+        if key == "s" and s is not None:
+            if s:
+                parts.append(f' s="{s}"')
+            s = None
+            continue
+        if _ATTR_SPECIAL.search(value):
+            value = _escape(value).replace('"', "&quot;").replace("\t", "&#9;")
+            value = value.replace("\n", "&#10;")
+        parts.append(f' {key}="{value}"')
+    if s:
+        parts.append(f' s="{s}"')
+    return "".join(parts)
+
+
+def _set_s(cell: etree._Element, s: int) -> None:
+    if s == 0:
+        cell.attrib.pop("s", None)
+    else:
+        cell.set("s", str(s))
+
+
+def _shown_text(value: object, date1904: bool) -> str:
+    """What `_cell_text` reads back from a cell holding `value`."""
+    _, child, text = _encode(value, date1904)
+    return text if child in ("is", "v") else ""
 
 
 def _clear_value(cell: etree._Element, sheet: _SheetEdit) -> None:
@@ -505,6 +668,36 @@ def _encode(value: object, date1904: bool) -> tuple[str | None, str, str]:
     return "inlineStr", "is", _ILLEGAL_XML.sub("", str(value))
 
 
+def _value_xml(value: object, date1904: bool) -> str:
+    """A non-empty value as the text of its cell after the r and s attributes, up to and
+    including ``</c>``: the form both sheet kinds keep a written value in until they
+    are serialized, so each value is encoded once."""
+    if type(value) is float:  # the common cases first, without `_encode`'s tuple
+        return f"><v>{value:.16g}</v></c>"
+    if type(value) is int:
+        return f"><v>{value}</v></c>"
+    if type(value) is str:  # names and rules repeat down a column: encode each once
+        found = _STR_XML.get(value)
+        if found is None:
+            if len(_STR_XML) >= 50_000:
+                _STR_XML.clear()
+            found = _STR_XML[value] = _text_xml(_ILLEGAL_XML.sub("", value))
+        return found
+    kind, child, text = _encode(value, date1904)
+    if child == "is":
+        return _text_xml(text)
+    t = f' t="{kind}"' if kind is not None else ""
+    return f"{t}><{child}>{_escape(text)}</{child}></c>"
+
+
+_STR_XML: dict[str, str] = {}
+
+
+def _text_xml(text: str) -> str:
+    space = ' xml:space="preserve"' if _needs_preserve(text) else ""
+    return f' t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+
+
 def _needs_preserve(text: str) -> bool:
     return text != text.strip() or "\n" in text
 
@@ -516,7 +709,8 @@ def _number(value: object) -> str:
     return f"{float(value):.16g}"  # type: ignore[arg-type]
 
 
-_Rows = dict[int, dict[int, list[Any]]]  # row -> column -> [encoded value or None, style]
+# row -> column -> [value as `_value_xml` text or None, style, width shown (new sheets)]
+_Rows = dict[int, dict[int, list[Any]]]
 
 
 def _pending_cell(rows: _Rows, r: int, c: int) -> list[Any]:
@@ -525,7 +719,7 @@ def _pending_cell(rows: _Rows, r: int, c: int) -> list[Any]:
         cols = rows[r] = {}
     cell = cols.get(c)
     if cell is None:
-        cell = cols[c] = [None, 0]
+        cell = cols[c] = [None, 0, 0]
     return cell
 
 
@@ -542,26 +736,71 @@ def _drop_value(rows: _Rows, r: int, c: int) -> None:
             del rows[r]
 
 
+def _put_values(
+    rows: _Rows,
+    r: int,
+    c0: int,
+    line: Sequence[object],
+    date1904: bool,
+    styles: _Lazy,
+    widths: bool,
+) -> tuple[int, int] | None:
+    """One row of a SetValues block into plain cells: what `set_value` does per cell, and
+    a date style where a date lands without one; with `widths`, each cell's shown width.
+    Returns the first and last column given a value, if any."""
+    cols = rows.get(r)
+    first = last = 0
+    for dc, value in enumerate(line):
+        c = c0 + dc
+        if value is None or value == "":
+            if cols is not None:
+                _drop_value(rows, r, c)
+                if r not in rows:
+                    cols = None
+            continue
+        if cols is None:
+            cols = rows[r] = {}
+        if not widths:
+            width = 0
+        elif type(value) is str:
+            width = len(value)  # what `_display` shows of a string: itself
+        else:
+            width = len(_display(value))
+        cell = cols.get(c)
+        if cell is None:
+            cell = cols[c] = [_value_xml(value, date1904), 0, width]
+        else:
+            cell[0] = _value_xml(value, date1904)
+            cell[2] = width
+        if isinstance(value, date) and not styles().is_date(cell[1]):
+            cell[1] = styles().derive(cell[1], number_format=_DATE_FORMAT)
+        if not first:
+            first = c
+        last = c
+    return (first, last) if first else None
+
+
+_LETTERS: dict[int, str] = {}
+
+
+def _letters(c: int) -> str:
+    found = _LETTERS.get(c)
+    if found is None:
+        found = _LETTERS[c] = column_letter(c)
+    return found
+
+
 def _rows_xml(rows: _Rows) -> Iterator[str]:
     """The ``<row>`` elements of plain cells, in order, as text."""
     for r in sorted(rows):
         cols = rows[r]
-        yield f'<row r="{r}">'
+        out = [f'<row r="{r}">']
         for c in sorted(cols):
-            encoded, s = cols[c]
-            attrs = f'r="{column_letter(c)}{r}"' + (f' s="{s}"' if s else "")
-            if encoded is None:
-                yield f"<c {attrs}/>"
-                continue
-            kind, child, text = encoded
-            if kind is not None:
-                attrs += f' t="{kind}"'
-            if child == "is":
-                space = ' xml:space="preserve"' if _needs_preserve(text) else ""
-                yield f"<c {attrs}><is><t{space}>{_escape(text)}</t></is></c>"
-            else:
-                yield f"<c {attrs}><{child}>{_escape(text)}</{child}></c>"
-        yield "</row>"
+            value, s = cols[c][0], cols[c][1]
+            style = f' s="{s}"' if s else ""
+            out.append(f'<c r="{_letters(c)}{r}"{style}{"/>" if value is None else value}')
+        out.append("</row>")
+        yield "".join(out)
 
 
 class _NewSheet:
@@ -575,17 +814,39 @@ class _NewSheet:
     def __init__(self, part: str) -> None:
         self.part = part
         self.rows: _Rows = {}
-        self.written_text: dict[tuple[int, int], str] = {}  # what autofit measures
         self.widths: dict[int, int] = {}
         self.overwrote_formula = False
         self.print_layout = False  # landscape, one page wide, headed (see PrintLayout)
+
+    def set_values(
+        self, r0: int, c0: int, values: Sequence[Sequence[object]], date1904: bool, styles: _Lazy
+    ) -> None:
+        for dr, line in enumerate(values):
+            _put_values(self.rows, r0 + dr, c0, line, date1904, styles, True)
+
+    def restyle(self, r0: int, c0: int, nrows: int, ncols: int, new: Callable[[int], int]) -> None:
+        memo: dict[int, int] = {}
+        rows = self.rows
+        for r in range(r0, r0 + nrows):
+            cols = rows.get(r)
+            if cols is None:
+                cols = rows[r] = {}
+            for c in range(c0, c0 + ncols):
+                cell = cols.get(c)
+                if cell is None:
+                    cell = cols[c] = [None, 0, 0]
+                s = memo.get(cell[1])
+                if s is None:
+                    s = memo[cell[1]] = new(cell[1])
+                cell[1] = s
 
     def set_value(self, r: int, c: int, value: object, date1904: bool) -> None:
         if value is None or value == "":
             self.clear(r, c)
             return
-        _pending_cell(self.rows, r, c)[0] = _encode(value, date1904)
-        self.written_text[(r, c)] = _display(value)
+        cell = _pending_cell(self.rows, r, c)
+        cell[0] = _value_xml(value, date1904)
+        cell[2] = len(_display(value))
 
     def style(self, r: int, c: int) -> int:
         found = self.rows.get(r, {}).get(c)
@@ -596,12 +857,17 @@ class _NewSheet:
 
     def clear(self, r: int, c: int) -> None:
         _drop_value(self.rows, r, c)
-        self.written_text.pop((r, c), None)
 
     def autofit(self, op: Autofit) -> None:
-        for (r, c), text in self.written_text.items():
-            if op.row <= r < op.row + op.rows and op.col <= c < op.col + op.cols:
-                self.widths[c] = max(self.widths.get(c, 0), len(text))
+        """Widen each column of the block to the longest text written in it."""
+        widths = self.widths
+        for r, cols in self.rows.items():
+            if not op.row <= r < op.row + op.rows:
+                continue
+            for c, (value, _, width) in cols.items():
+                inside = value is not None and op.col <= c < op.col + op.cols
+                if inside and width >= widths.get(c, 0):
+                    widths[c] = width
 
     def serialize(self) -> bytes:
         if self.rows:
@@ -644,7 +910,10 @@ class _NewSheet:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A carriage return as a reference: the parser would read a bare one back as "\n".
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
 
 
 def _fit_rows(edit: _SheetEdit, op: FitRows) -> None:
@@ -660,8 +929,7 @@ def _fit_rows(edit: _SheetEdit, op: FitRows) -> None:
         row = edit.rows.get(r)
         if row is None or row.get("customHeight") in ("1", "true"):
             continue
-        cell = edit.cell(r, op.col, create=False)
-        text = _cell_text(cell) if cell is not None else ""
+        text = edit.text(r, op.col)
         lines = wrapped_lines(text, width) if text else 1
         if lines > 1:
             row.set("ht", f"{lines * LINE_HEIGHT:g}")
@@ -1033,28 +1301,17 @@ class Package:
 
     def apply(self, ops: Iterable[Op]) -> None:
         deleted: dict[str, str | None] = {}
+
+        def styles() -> _Styles:  # parsed only when a written date needs a date style
+            return self.styles
+
         for op in ops:
             if isinstance(op, SetValues):
                 edit = self._edit(op.sheet)
-                for dr, row in enumerate(op.values):
-                    r = op.row + dr
-                    for dc, value in enumerate(row):
-                        c = op.col + dc
-                        edit.set_value(r, c, value, self.date1904)
-                        if isinstance(value, date) and not self.styles.is_date(
-                            s := edit.style(r, c)
-                        ):
-                            edit.set_style(r, c, self.styles.derive(s, number_format=_DATE_FORMAT))
+                edit.set_values(op.row, op.col, op.values, self.date1904, styles)
             elif isinstance(op, SetFormat | SetColor):
                 edit = self._edit(op.sheet)
-                for r in range(op.row, op.row + op.rows):
-                    for c in range(op.col, op.col + op.cols):
-                        s = edit.style(r, c)
-                        if isinstance(op, SetFormat):
-                            new = self.styles.derive(s, number_format=op.number_format)
-                        else:
-                            new = self.styles.derive(s, color=op.color, clear_fill=op.color is None)
-                        edit.set_style(r, c, new)
+                edit.restyle(op.row, op.col, op.rows, op.cols, self._restyler(op))
             elif isinstance(op, ClearContents):
                 edit = self._edit(op.sheet)
                 for r in range(op.row, op.row + op.rows):
@@ -1086,6 +1343,16 @@ class Package:
                 edit.finish()
                 self._extend_tables(edit)
         self._after_writes()
+
+    def _restyler(self, op: SetFormat | SetColor) -> Callable[[int], int]:
+        """The style a cell's style becomes under `op` (styles parsed at the first cell)."""
+
+        def new(s: int) -> int:
+            if isinstance(op, SetFormat):
+                return self.styles.derive(s, number_format=op.number_format)
+            return self.styles.derive(s, color=op.color, clear_fill=op.color is None)
+
+        return new
 
     def _print_titles(self, name: str, row: int) -> None:
         """Row `row` of sheet `name` repeats at the top of each printed page: Excel's
