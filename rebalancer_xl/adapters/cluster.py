@@ -206,15 +206,23 @@ def _start_fork_server() -> None:
     paid once. Dask's own fork server set-up would preload every optional package it
     knows (pandas, numpy) and import each of them in this process first, which the
     command never uses, so the preload is set here instead. Where there is no fork server
-    (Windows) the workers are spawned as before.
+    (Windows) or it cannot start, the workers are spawned as before.
     """
+    global _fork_server_started
     import multiprocessing
     import multiprocessing.forkserver
 
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if _fork_server_started or "forkserver" not in multiprocessing.get_all_start_methods():
         return
     multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_PRELOAD)
-    multiprocessing.forkserver.ensure_running()  # starts it, without waiting for its imports
+    try:
+        multiprocessing.forkserver.ensure_running()  # returns before its imports are done
+    except OSError:
+        return  # no fork server here (no Unix sockets, say): the workers are spawned
+    _fork_server_started = True
+
+
+_fork_server_started = False
 
 
 def _local_config() -> dict[str, Any]:
@@ -226,10 +234,9 @@ def _local_config() -> dict[str, Any]:
     per second on every process: the statistical profiler (a sample every 10 ms), work
     stealing (the scheduler queues the files and hands them out as workers are free),
     the active memory manager (no data is kept on workers to rebalance), and frequent
-    event-loop and system monitoring (20 ms and 500 ms; 0.5 s and 2 s here).
+    event-loop and system monitoring (20 ms and 500 ms; 0.5 s and 2 s here; the memory
+    monitor every 0.5 s instead of 0.1 s).
     """
-    import multiprocessing
-
     config: dict[str, Any] = {
         "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
         "distributed.worker.profile.enabled": False,
@@ -239,7 +246,7 @@ def _local_config() -> dict[str, Any]:
         "distributed.admin.system-monitor.interval": "2s",
         "distributed.worker.memory.monitor-interval": "500ms",
     }
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    if _fork_server_started:
         import distributed.utils
 
         config["distributed.worker.multiprocessing-method"] = "forkserver"
