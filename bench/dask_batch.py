@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from _common import (
@@ -74,6 +74,7 @@ def running_cluster(root: Path, workers: int) -> Iterator[str]:
                 start_new_session=True,
             )
         )
+        _STARTED.append(procs[-1].pid)
 
     try:
         start(
@@ -125,12 +126,15 @@ def command(files: Sequence[Path], out: Path, way: str, address: str) -> tuple[f
     cmd = [*cli_command(), "run", *map(str, files), "--output-dir", str(out), "--quiet", *extra]
     s0, w0 = cluster_cpu_split()
     with Stopwatch() as sw:
+        start = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start  # what the user waits for
+        reap_orphans()  # inside the CPU count: the local cluster's fork server, workers
     s1, w1 = cluster_cpu_split()
     # The running cluster's CPU in that time, less what it burns idle (heartbeats,
     # memory monitors), which a busier cluster would not spend per file.
-    sched = s1 - s0 - IDLE_RATE[0] * sw.wall
-    cluster = sched + w1 - w0 - IDLE_RATE[1] * sw.wall if way == "scheduler" else 0.0
+    sched = s1 - s0 - IDLE_RATE[0] * wall
+    cluster = sched + w1 - w0 - IDLE_RATE[1] * wall if way == "scheduler" else 0.0
     if way == "scheduler":
         SCHEDULER_CPU.append((len(files), sched))
     if done.returncode != 0:
@@ -138,10 +142,39 @@ def command(files: Sequence[Path], out: Path, way: str, address: str) -> tuple[f
             f"{way}: rebalancer-xl run exited {done.returncode}:\n"
             f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
         )
-    return sw.wall, sw.cpu + cluster
+    return wall, sw.cpu + cluster
+
+
+def adopt_orphans() -> None:
+    """Become the parent of any process whose parent exits (Linux's child subreaper).
+
+    `--scheduler local` forks its workers from a fork server, a child of the command
+    that outlives it by a moment; orphaned, its CPU would be counted by nobody. Adopted,
+    it is waited for here, and its CPU (with its workers') joins the command's."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+
+
+def reap_orphans() -> None:
+    """Wait for every child this process did not start itself (adopted orphans)."""
+    import psutil
+
+    ours = set(_CLUSTER) | set(_STARTED)
+    while True:
+        adopted = [p.pid for p in psutil.Process().children() if p.pid not in ours]
+        if not adopted:
+            return
+        for pid in adopted:
+            with suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 _CLUSTER: list[int] = []  # pids of the running cluster's scheduler and nannies
+_STARTED: list[int] = []  # every process running_cluster started (even before _CLUSTER)
 IDLE_RATE = [0.0, 0.0]  # CPU seconds a second the scheduler, the workers use idle
 SCHEDULER_CPU: list[tuple[int, float]] = []  # (files, scheduler CPU) of each "scheduler" run
 
@@ -206,6 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     print(machine_line())
+    adopt_orphans()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="rbx-dask-") as tmp:
         root = Path(tmp)

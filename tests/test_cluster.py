@@ -458,3 +458,75 @@ def test_a_file_whose_workers_die_twice_is_reported_failed(cluster, big_master, 
     # Killed mid-read both times, the workbook is exactly as it was.
     assert sha256(path) == before
     assert "Traceback" not in err
+
+
+# --- the local cluster's own set-up --------------------------------------------------------
+
+LOCAL_PROBE = r"""
+import json, os, signal, sys
+import dask
+from rebalancer_xl.adapters import cluster
+
+def state():
+    import multiprocessing
+    return {
+        "parent": os.getppid(),
+        "pid": os.getpid(),
+        "preloaded": all(m in sys.modules for m in ("rebalancer_xl.pipeline", "lxml.etree")),
+        "profiler": dask.config.get("distributed.worker.profile.enabled"),
+    }
+
+cluster._start_fork_server()  # as process_on_cluster does, before Dask is imported here
+with cluster._connect("local", 2, 2) as client:
+    client.wait_for_workers(2, timeout=60)
+    before = client.run(state)
+    victim = sorted(before)[0]
+    os.kill(before[victim]["pid"], signal.SIGKILL)
+    # The nanny notices and forks a new worker from the same fork server.
+    client.wait_for_workers(2, timeout=60)
+    import time
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        after = client.run(state, on_error="return")
+        pids = {v["pid"] for v in after.values() if isinstance(v, dict)}
+        if len(pids) == 2 and before[victim]["pid"] not in pids:
+            break
+        time.sleep(0.1)
+    print(json.dumps({
+        "client": os.getpid(),
+        "pandas": "pandas" in sys.modules,
+        "allowed_failures": client.run_on_scheduler(
+            lambda dask_scheduler: dask_scheduler.allowed_failures
+        ),
+        "before": list(before.values()),
+        "after": [v for v in after.values() if isinstance(v, dict)],
+    }))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork server on Windows")
+def test_the_local_cluster_forks_preloaded_workers_that_are_restarted_when_killed(tmp_path):
+    """`--scheduler local` forks its workers from a fork server that imported Dask and
+    rebalancer-xl once: the workers are not children of the command, already hold the
+    modules a workbook needs before their first file, and run without Dask's profiler.
+    A worker killed outright is forked again (the nanny), the retry stays at one, and the
+    command never imports pandas (which Dask's own fork server set-up would)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOCAL_PROBE],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["pandas"] is False
+    assert seen["allowed_failures"] == 1
+    for workers in (seen["before"], seen["after"]):
+        assert len(workers) == 2
+        for w in workers:
+            assert w["parent"] != seen["client"]  # forked by the fork server
+            assert w["preloaded"] is True
+            assert w["profiler"] is False
+    assert {w["pid"] for w in seen["after"]} != {w["pid"] for w in seen["before"]}

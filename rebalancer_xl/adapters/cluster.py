@@ -39,6 +39,8 @@ ALLOWED_FAILURES = 1
 #: equal and its modification times are this close (network filesystems and FAT store
 #: times coarsely, so nanoseconds cannot be compared).
 SAME_MTIME_S = 2.0
+#: How long `--scheduler local` waits for its first worker (a few seconds when loaded).
+LOCAL_START_TIMEOUT_S = 60.0
 
 Seen = tuple[int, float] | None  # (size, mtime) as the client sees the file, or None
 
@@ -55,6 +57,10 @@ def process_on_cluster(
     advance: Callable[[], None],
 ) -> list[dict[str, Any]]:
     """Every file's JSON-ready result, in the order of `files`; `advance()` after each."""
+    if scheduler == LOCAL and _installed("distributed"):
+        # Before this process imports Dask (about a second of CPU): the fork server
+        # imports it for the workers meanwhile, on the other core.
+        _start_fork_server()
     try:
         from distributed import as_completed
     except ImportError:
@@ -86,6 +92,8 @@ def process_on_cluster(
             key=[(f"rebalance-{token}", i) for i in range(len(files))],
             pure=False,
         )
+        if scheduler == LOCAL:
+            _first_worker(client)
         results: dict[int, dict[str, Any]] = {}
         pending = as_completed(futures)
         del futures  # as_completed holds each future until it is done
@@ -107,23 +115,32 @@ def _connect(scheduler: str, jobs: int, n_files: int) -> Iterator[Client]:
 
     if scheduler == LOCAL:
         workers = max(1, min(jobs, n_files, os.cpu_count() or 1))
-        # The LocalCluster's scheduler lives in this process and reads its settings here.
-        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        _start_fork_server()  # (already running when called from process_on_cluster)
+        # The LocalCluster's scheduler lives in this process and reads its settings here;
+        # its nannies hand the same settings to the workers they start, which is after
+        # LocalCluster() returns, so they stay set for the cluster's whole life.
+        with dask.config.set(_local_config()):
             try:
                 cluster = LocalCluster(
-                    n_workers=workers,
+                    # No workers at first, then `scale`: LocalCluster(n_workers=2) would wait
+                    # here for both workers, while the files can go to the scheduler at
+                    # once and start on the first worker that joins.
+                    n_workers=0,
                     threads_per_worker=1,  # one workbook at a time per process, like --jobs
                     processes=True,
                     dashboard_address=None,
                     # Its scheduler logs here; the files' failures are reported per file.
                     silence_logs=logging.CRITICAL,
+                    # Each worker's share of the memory, as n_workers=2 would have given.
+                    memory_limit=_memory_limit(workers),
                 )
+                cluster.scale(workers)  # returns at once; the workers start behind it
             except Exception as err:
                 raise ClusterError(
                     f"could not start a local Dask cluster: {_one_line(err)}"
                 ) from None
-        with cluster, Client(cluster) as client:
-            yield client
+            with cluster, Client(cluster) as client:
+                yield client
         return
     try:
         client = Client(scheduler)
@@ -141,6 +158,112 @@ def _connect(scheduler: str, jobs: int, n_files: int) -> Iterator[Client]:
                 f"start some with: dask worker {scheduler}"
             ) from None
         yield client
+
+
+def _first_worker(client: Client) -> None:
+    """Wait for the local cluster's first worker, which starts after the files were
+    sent: a worker that cannot start at all would otherwise leave them waiting forever."""
+    try:
+        client.wait_for_workers(1, timeout=LOCAL_START_TIMEOUT_S)
+    except Exception as err:
+        raise ClusterError(
+            f"could not start a local Dask cluster: no worker started in "
+            f"{LOCAL_START_TIMEOUT_S:.0f} s ({_one_line(err)})"
+        ) from None
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+#: What the fork server imports once for every worker it forks: Dask's worker, and the
+#: modules a workbook's run needs, so that neither the start nor the first file pays it.
+WORKER_PRELOAD = [
+    "distributed",
+    "rebalancer_xl.cli",
+    "rebalancer_xl.pipeline",
+    "rebalancer_xl.report",
+    "rebalancer_xl.adapters.cluster",
+    "rebalancer_xl.adapters.package",
+    "rebalancer_xl.adapters.package_read",
+    "lxml.etree",
+]
+
+
+def _start_fork_server() -> None:
+    """Start the fork server the local cluster's workers are forked from, preloaded.
+
+    Dask starts worker processes by `spawn` by default: each a fresh interpreter that
+    imports Dask and then rebalancer-xl, a second and a half of CPU per worker on this
+    machine. `fork` of this process would be cheaper still but is unsafe, since the
+    cluster runs threads here (its event loop). A fork server is a fresh, single-threaded
+    process that imports once and forks a worker on request: safe, and the import is
+    paid once. Dask's own fork server set-up would preload every optional package it
+    knows (pandas, numpy) and import each of them in this process first, which the
+    command never uses, so the preload is set here instead. Where there is no fork server
+    (Windows) or it cannot start, the workers are spawned as before.
+    """
+    global _fork_server_started
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    if _fork_server_started or "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_PRELOAD)
+    try:
+        multiprocessing.forkserver.ensure_running()  # returns before its imports are done
+    except OSError:
+        return  # no fork server here (no Unix sockets, say): the workers are spawned
+    _fork_server_started = True
+
+
+_fork_server_started = False
+
+
+def _local_config() -> dict[str, Any]:
+    """Dask's settings for the cluster `--scheduler local` starts and stops for one run.
+
+    The retry after a worker's death is kept (`allowed-failures`), as are the nannies
+    that restart a dead worker and the memory monitor that ends one out of memory. What
+    goes is what only a long-lived, watched cluster needs and what costs CPU per task or
+    per second on every process: the statistical profiler (a sample every 10 ms), work
+    stealing (the scheduler queues the files and hands them out as workers are free),
+    the active memory manager (no data is kept on workers to rebalance), and frequent
+    event-loop and system monitoring (20 ms and 500 ms; 0.5 s and 2 s here; the memory
+    monitor every 0.5 s instead of 0.1 s).
+    """
+    config: dict[str, Any] = {
+        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        "distributed.worker.profile.enabled": False,
+        "distributed.scheduler.work-stealing": False,
+        "distributed.scheduler.active-memory-manager.start": False,
+        "distributed.admin.tick.interval": "500ms",
+        "distributed.admin.system-monitor.interval": "2s",
+        "distributed.worker.memory.monitor-interval": "500ms",
+    }
+    if _fork_server_started:
+        import distributed.utils
+
+        config["distributed.worker.multiprocessing-method"] = "forkserver"
+        # There is no public way to keep Dask from setting up the fork server itself
+        # (importing pandas and numpy here, ~0.5 s, to preload them in the workers);
+        # this flag is how it remembers that it already did. If a Dask release drops
+        # it, setting it does nothing and only that half second comes back.
+        # tests/test_cluster.py checks that pandas is not imported.
+        distributed.utils._forkserver_preload_set = True
+    return config
+
+
+def _memory_limit(workers: int) -> int | None:
+    from distributed.worker_memory import parse_memory_limit
+
+    limit: int | None = parse_memory_limit("auto", 1, workers, logger=logging.getLogger(__name__))
+    return limit
 
 
 def _one_line(err: BaseException) -> str:
