@@ -83,14 +83,30 @@ CATALOGUE: dict[str, Entry] = {
     "score-out-of-range": Entry(E, "a score is outside 0 to 100"),
     "bad-count": Entry(E, "a count (Exit Triggers Hit) is not a whole number ≥ 0"),
     "bad-choice": Entry(
-        E, "a setting is not one of its choices", "{what} is {value!r}; choose one of: {choices}"
+        E,
+        "a setting is not one of its choices",
+        {
+            "": "{what} is {value!r}; choose one of: {choices}",
+            # an Accounts row's Type; `typed` is "blank" or the text's repr
+            "account-type": "{name}'s Type is {typed}; expected Taxable, Retirement or Roth",
+        },
     ),
     "formula-in-ticker": Entry(E, "a Ticker is typed as a formula"),
     "formula-not-calculated": Entry(E, "a formula cell has no calculated value saved"),
-    "missing-value": Entry(E, "a required cell is blank"),
+    "missing-value": Entry(
+        E, "a required cell is blank", {"": "", "account-name": "this account has no name"}
+    ),
     # -- the Holdings table --------------------------------------------------------------
     "missing-sheet": Entry(E, "a sheet the run needs is missing"),
-    "missing-column": Entry(E, "a column the run needs is missing"),
+    "missing-column": Entry(
+        E,
+        "a column the run needs is missing",
+        {
+            "": "",
+            "account": "accounts are listed, so the Holdings table needs an 'Account' column "
+            "saying which account holds each row",
+        },
+    ),
     "merged-cells": Entry(E, "cells of a table the run reads are merged"),
     "no-holdings": Entry(E, "the Holdings table has no positions"),
     "missing-ticker": Entry(E, "a row has data but no ticker"),
@@ -149,8 +165,25 @@ CATALOGUE: dict[str, Entry] = {
     ),
     # -- Lots -----------------------------------------------------------------------------
     "bad-shares": Entry(E, "a lot holds zero shares or fewer"),
-    "lot-without-holding": Entry(E, "a lot's ticker is not a holding"),
-    "lots-mismatch": Entry(E, "a ticker's lots do not add up to its Shares"),
+    "lot-without-holding": Entry(
+        E,
+        "a lot's ticker is not a holding",
+        {
+            "": "",
+            # `account` is the account's name, or "no account"
+            "account": "lots of {ticker} in {account} add up to {total:f} shares, but that "
+            "account has no Holdings row for it",
+        },
+    ),
+    "lots-mismatch": Entry(
+        E,
+        "a ticker's lots do not add up to its Shares",
+        {
+            "": "",
+            "account": "lots of {ticker} in {account} add up to {total:f} shares, but its "
+            "Holdings row there says {shares:f}",
+        },
+    ),
     # -- fills typed into Trades (record) ------------------------------------------------
     "bad-fill": Entry(E, "Filled Shares is below zero"),
     "missing-fill-price": Entry(E, "Filled Shares is typed but Fill Price is blank"),
@@ -164,11 +197,33 @@ CATALOGUE: dict[str, Entry] = {
     "cash-negative": Entry(E, "the fills would take the cash below zero"),
     "missing-cash-row": Entry(E, "Holdings has no CASH row for the fills' money"),
     # -- a household (SPEC §9) -----------------------------------------------------------
-    "duplicate-account": Entry(E, "the Accounts sheet lists an account twice"),
-    "unknown-account": Entry(E, "a row names an account the Accounts sheet does not list"),
-    "missing-account": Entry(E, "a row holding shares names no account"),
-    "targets-disagree": Entry(E, "a ticker's rows give different Target % values"),
-    "household-withdrawal": Entry(E, "a withdrawal is not planned in a household yet"),
+    "duplicate-account": Entry(
+        E,
+        "the Accounts sheet lists an account twice",
+        "account {name!r} is listed twice; list each account once",
+    ),
+    "unknown-account": Entry(
+        E,
+        "a row names an account the Accounts sheet does not list",
+        "account {name!r} is not on the Accounts sheet (accounts: {listed})",
+    ),
+    "missing-account": Entry(
+        E,
+        "a row holding shares names no account",
+        "this row holds shares but names no account; in a household every position belongs to one",
+    ),
+    "targets-disagree": Entry(
+        E,
+        "a ticker's rows give different Target % values",
+        "{ticker}'s Target % is {target:.2%} here and {other:.2%} at {other_at}; give the "
+        "household's target once, or the same on each row",
+    ),
+    "household-withdrawal": Entry(
+        E,
+        "a withdrawal is not planned in a household yet",
+        "a Withdrawal across several accounts is not planned yet (which account pays it?); "
+        "sell by hand, or plan the account that pays it on its own",
+    ),
     # -- the file -------------------------------------------------------------------------
     "file-not-found": Entry(E, "the path does not exist"),
     "not-a-file": Entry(E, "the path is a folder"),
@@ -197,8 +252,3 @@ def message(code: str, form: str = "", /, **values: object) -> str:
 def problem(code: str, where: Where, form: str = "", /, **values: object) -> Problem:
     """A problem worded by the catalogue, with its code's catalogued severity."""
     return Problem(code, message(code, form, **values), where, CATALOGUE[code].severity)
-
-
-def said(code: str, message: str, where: Where) -> Problem:
-    """A problem whose message its call site words (the readers not yet moved here)."""
-    return Problem(code, message, where, CATALOGUE[code].severity)
