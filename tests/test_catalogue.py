@@ -23,7 +23,6 @@ CODE = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 MAKERS = {
     "Problem",
     "problem",
-    "said",
     "BadValue",
     "PackageError",
     "_raise",

@@ -11,8 +11,9 @@ the plan).
 A code's wording lives here too: `Entry.wording` holds its message template (or one per
 form, when a code is found in several ways, such as a number too large or a percentage
 above 100%), and `message` / `problem` fill it with the values a call site found. Not
-every call site passes values yet: the input readers (parse, past, the API, the
-workbook's inputs, the file and package adapters) still word their own messages.
+every call site passes values yet: past, the API, the workbook's inputs, the quarter's
+fills and the file and package adapters still word their own messages, so a few entries
+keep an empty "" form for them.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ CATALOGUE: dict[str, Entry] = {
             "amount": "{what} is {value!r}; expected an amount ≥ 0",
             "days": "{what} is {value!r}; expected whole days ≥ 0",
             "weeks": "{what} is {value!r}; expected whole weeks, 1 to 52",
+            # a Holdings row's Target %; `hint` guesses the percentage meant, or is ""
+            "target": "Target % is {value}; expected 0% to 100%{hint}",
         },
     ),
     "decimal-comma": Entry(
@@ -80,8 +83,14 @@ CATALOGUE: dict[str, Entry] = {
         "a date outside 1900-01-01 to 2199-12-31",
         "{what} is {day}; expected a date from {earliest} to {latest}",
     ),
-    "score-out-of-range": Entry(E, "a score is outside 0 to 100"),
-    "bad-count": Entry(E, "a count (Exit Triggers Hit) is not a whole number ≥ 0"),
+    "score-out-of-range": Entry(
+        E, "a score is outside 0 to 100", "{what} is {value}; scores run from 0 to 100"
+    ),
+    "bad-count": Entry(
+        E,
+        "a count (Exit Triggers Hit) is not a whole number ≥ 0",
+        "Exit Triggers Hit is {value}; expected a whole number ≥ 0",
+    ),
     "bad-choice": Entry(
         E,
         "a setting is not one of its choices",
@@ -94,7 +103,9 @@ CATALOGUE: dict[str, Entry] = {
     "formula-in-ticker": Entry(E, "a Ticker is typed as a formula"),
     "formula-not-calculated": Entry(E, "a formula cell has no calculated value saved"),
     "missing-value": Entry(
-        E, "a required cell is blank", {"": "", "account-name": "this account has no name"}
+        E,
+        "a required cell is blank",
+        {"": "{what} is blank", "account-name": "this account has no name"},
     ),
     # -- the Holdings table --------------------------------------------------------------
     "missing-sheet": Entry(E, "a sheet the run needs is missing"),
@@ -103,27 +114,81 @@ CATALOGUE: dict[str, Entry] = {
         "a column the run needs is missing",
         {
             "": "",
+            # `hint` is a near miss among the headers found, or ""
+            "table": "the {table} table has no {name!r} column{hint}",
             "account": "accounts are listed, so the Holdings table needs an 'Account' column "
             "saying which account holds each row",
         },
     ),
     "merged-cells": Entry(E, "cells of a table the run reads are merged"),
-    "no-holdings": Entry(E, "the Holdings table has no positions"),
-    "missing-ticker": Entry(E, "a row has data but no ticker"),
+    "no-holdings": Entry(
+        E,
+        "the Holdings table has no positions",
+        {
+            "": "the Holdings table has no positions",
+            "cash-only": "the Holdings table has no positions besides its CASH row",
+        },
+    ),
+    "missing-ticker": Entry(
+        E,
+        "a row has data but no ticker",
+        {"": "this row has data but no ticker", "lot": "this lot has no ticker"},
+    ),
     "bad-ticker": Entry(
         E,
         "a ticker is not a ticker",
-        {"": "", "setting": "{what} is {value!r}; expected Cash or a ticker"},
+        {
+            "row": "Ticker is {value!r}; use letters, digits, '.', '-' or '/'",
+            "lot": "Ticker is {value!r}; not a symbol",
+            "setting": "{what} is {value!r}; expected Cash or a ticker",
+        },
     ),
-    "duplicate-ticker": Entry(E, "a ticker appears twice"),
+    "duplicate-ticker": Entry(
+        E,
+        "a ticker appears twice",
+        # `again` is the ticker (and its account), `first` where its first row is, and
+        # `per` " and account" in a household
+        "{again} appears again (first {first}); keep one row per position{per}",
+    ),
     "duplicate-column": Entry(E, "a header appears twice in the header row"),
-    "portfolio-worth-nothing": Entry(E, "every position holds 0 shares and there is no cash"),
-    "negative-shares": Entry(E, "a position holds fewer than zero shares"),
-    "missing-price": Entry(E, "Current Price is blank"),
-    "bad-price": Entry(E, "a price is zero or below"),
-    "cash-price": Entry(E, "the CASH row's price is not 1"),
-    "targets-not-100": Entry(E, "the targets do not add up to 100%"),
-    "target-above-cap": Entry(W, "a target is above the cap, so the cap will trim it"),
+    "portfolio-worth-nothing": Entry(
+        E,
+        "every position holds 0 shares and there is no cash",
+        "the portfolio is worth nothing: every position holds 0 shares and there is no cash "
+        "nor New Capital; enter the shares held (and the cash on the CASH row)",
+    ),
+    "negative-shares": Entry(
+        E,
+        "a position holds fewer than zero shares",
+        "Shares is {shares}; a position cannot be negative",
+    ),
+    "missing-price": Entry(E, "Current Price is blank", "Current Price is blank"),
+    "bad-price": Entry(
+        E,
+        "a price is zero or below",
+        {
+            "": "",
+            "current": "Current Price is {price}; it must be above zero",
+            "cost": "Cost per Share is {cost}; it cannot be < 0",
+        },
+    ),
+    "cash-price": Entry(
+        E,
+        "the CASH row's price is not 1",
+        "the CASH row's Current Price is {price}; it must be 1 (Shares holds the balance)",
+    ),
+    "targets-not-100": Entry(
+        E,
+        "the targets do not add up to 100%",
+        "Target % adds up to {percent:.2f}%; it must be 100% (± 0.01%), cash included",
+    ),
+    "target-above-cap": Entry(
+        W,
+        "a target is above the cap, so the cap will trim it",
+        # `named` is the ticker and a space, or "" for a row without one
+        "{named}Target % {target:.2%} is above the {cap:.0%} cap; the cap will trim it "
+        "whenever it reaches its target",
+    ),
     # -- Settings -------------------------------------------------------------------------
     "unknown-setting": Entry(
         E,
@@ -149,11 +214,20 @@ CATALOGUE: dict[str, Entry] = {
         "the Last Rebalance Date is after the As-of Date",
         "Last Rebalance Date {last} is after the As-of Date {as_of}",
     ),
-    "leftover-ticker-missing": Entry(E, "Leftover To names no holding"),
+    "leftover-ticker-missing": Entry(
+        E,
+        "Leftover To names no holding",
+        "Leftover To names {ticker}, which has no Holdings row; add a row for it (its "
+        "price, target 0% is fine) or set Leftover To to Cash",
+    ),
     "withdrawal-too-large": Entry(
         E,
         "the withdrawal leaves nothing to rebalance",
-        "the withdrawal leaves nothing to rebalance",
+        {
+            "": "the withdrawal leaves nothing to rebalance",
+            "value": "Withdrawal {withdrawal:,.2f} is not less than the portfolio's value "
+            "{value:,.2f}",
+        },
     ),
     "withdrawal-unfunded": Entry(
         E,
@@ -164,12 +238,14 @@ CATALOGUE: dict[str, Entry] = {
         W, "the targets have not been reviewed within a year", "{found}: {ask}"
     ),
     # -- Lots -----------------------------------------------------------------------------
-    "bad-shares": Entry(E, "a lot holds zero shares or fewer"),
+    "bad-shares": Entry(
+        E, "a lot holds zero shares or fewer", "Shares is {shares}; a lot holds > 0"
+    ),
     "lot-without-holding": Entry(
         E,
         "a lot's ticker is not a holding",
         {
-            "": "",
+            "": "lots of {ticker} add up to {total} shares, but Holdings has no such ticker",
             # `account` is the account's name, or "no account"
             "account": "lots of {ticker} in {account} add up to {total:f} shares, but that "
             "account has no Holdings row for it",
@@ -179,7 +255,7 @@ CATALOGUE: dict[str, Entry] = {
         E,
         "a ticker's lots do not add up to its Shares",
         {
-            "": "",
+            "": "lots of {ticker} add up to {total:f} shares, but Holdings says {shares:f}",
             "account": "lots of {ticker} in {account} add up to {total:f} shares, but its "
             "Holdings row there says {shares:f}",
         },
