@@ -346,3 +346,137 @@ def test_the_holdings_and_lot_readers_keep_their_words():
             "A in T appears again (first on row 0 of the input, counting from 0 as df.iloc does); keep one row per position and account",
         ),
     ]
+
+
+def test_the_workbook_reader_keeps_its_words():
+    """workbook/inputs.py's messages come from the catalogue's templates; this pins each
+    one word for word with its cell, over a workbook with every fault that reader finds
+    itself (sheets and headers missing, repeats, merged cells, uncalculated formulas)."""
+    from rebalancer_xl.workbook.grid import Book, Formula, Sheet
+    from rebalancer_xl.workbook.inputs import read_inputs
+
+    holdings = Sheet(
+        "Holdings",
+        (
+            ("Ticker", "Shares", "Current Price", "Target %", "Shares"),
+            (Formula('=A1&"x"'), 1, 10, 0.5, None),
+            ("B", Formula("=C9*2"), 10, 0.5, None),
+            ("C", 1, 10, 0.0, None),
+            ("D", 1, 10, 0.0, None),
+        ),
+        ((4, 1, 5, 2),),
+    )
+    settings = Sheet(
+        "Settings",
+        (("Setting", "Value"), ("Cap", "30%"), ("cap", "30%"), ("Band", Formula("=X1"))),
+    )
+    trades = Sheet(
+        "Trades",
+        (
+            ("Date", "Ticker", "Side", "Shares", "Limit Price", "Filled Shares", "Fill Price"),
+            (Formula("=Z1"), "A", "BUY", 1, 1, Formula("=Z2"), 1),
+        ),
+    )
+    books = [
+        Book({"Other": Sheet("Other", (("x",),))}, sheet_order=("Other",)),
+        Book(
+            {
+                "Holdings": Sheet("Holdings", (("Nope",),)),
+                "Settings": Sheet("Settings", (("Setting",),)),
+            },
+            sheet_order=("Holdings", "Settings"),
+        ),
+        Book({"Holdings": holdings, "Settings": settings, "Trades": trades}),
+    ]
+    said = [
+        (p.code, p.message, str(p.where.cell)) for book in books for p in read_inputs(book).problems
+    ]
+    assert said == [
+        ("missing-sheet", "the workbook has no 'Holdings' sheet (sheets: Other)", "Holdings"),
+        ("missing-sheet", "the workbook has no 'Settings' sheet (sheets: Other)", "Settings"),
+        (
+            "missing-column",
+            "the Settings sheet needs 'Setting' and 'Value' header cells",
+            "Settings!A1",
+        ),
+        (
+            "missing-column",
+            "no header row with a <HoldingsHeader.TICKER: 'Ticker'> column in the first 20 rows",
+            "Holdings!A1",
+        ),
+        (
+            "duplicate-setting",
+            "Cap is set twice: here and at Settings!B2; keep one (which one is meant is not clear)",
+            "Settings!B3",
+        ),
+        (
+            "formula-not-calculated",
+            "Band holds the formula '=X1' and no calculated value; type the value, or open and save the file in Excel first",
+            "Settings!B4",
+        ),
+        (
+            "duplicate-column",
+            "the 'Shares' column appears twice (first at Holdings!B1); keep one, or rename the other",
+            "Holdings!E1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Action' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Amount' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Shares to Trade' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Post-Trade %' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Rule' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Reason' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Flags' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "merged-cells",
+            "cells A4:B5 are merged inside the Holdings table; unmerge them so each row holds one position",
+            "Holdings!A4:B5",
+        ),
+        (
+            "formula-in-ticker",
+            "Ticker holds the formula '=A1&\"x\"'; type the symbol as text",
+            "Holdings!A2",
+        ),
+        (
+            "formula-not-calculated",
+            "Shares holds the formula '=C9*2' and no calculated value; type the value, or open and save the file in Excel first",
+            "Holdings!B3",
+        ),
+        (
+            "formula-not-calculated",
+            "Filled Shares holds the formula '=Z2' and no calculated value; type the value, or open and save the file in Excel first",
+            "Trades!F2",
+        ),
+        (
+            "formula-not-calculated",
+            "Date holds the formula '=Z1' and no calculated value; type the value, or open and save the file in Excel first",
+            "Trades!A2",
+        ),
+    ]

@@ -11,9 +11,9 @@ the plan).
 A code's wording lives here too: `Entry.wording` holds its message template (or one per
 form, when a code is found in several ways, such as a number too large or a percentage
 above 100%), and `message` / `problem` fill it with the values a call site found. Not
-every call site passes values yet: past, the API, the workbook's inputs, the quarter's
-fills and the file and package adapters still word their own messages, so a few entries
-keep an empty "" form for them.
+every call site passes values yet: past, the API, the quarter's fills and the file and
+package adapters still word their own messages, so a few entries keep an empty "" form
+for them.
 """
 
 from __future__ import annotations
@@ -100,15 +100,28 @@ CATALOGUE: dict[str, Entry] = {
             "account-type": "{name}'s Type is {typed}; expected Taxable, Retirement or Roth",
         },
     ),
-    "formula-in-ticker": Entry(E, "a Ticker is typed as a formula"),
-    "formula-not-calculated": Entry(E, "a formula cell has no calculated value saved"),
+    "formula-in-ticker": Entry(
+        E,
+        "a Ticker is typed as a formula",
+        "Ticker holds the formula {formula!r}; type the symbol as text",
+    ),
+    "formula-not-calculated": Entry(
+        E,
+        "a formula cell has no calculated value saved",
+        "{what} holds the formula {formula!r} and no calculated value; type the value, or "
+        "open and save the file in Excel first",
+    ),
     "missing-value": Entry(
         E,
         "a required cell is blank",
         {"": "{what} is blank", "account-name": "this account has no name"},
     ),
     # -- the Holdings table --------------------------------------------------------------
-    "missing-sheet": Entry(E, "a sheet the run needs is missing"),
+    "missing-sheet": Entry(
+        E,
+        "a sheet the run needs is missing",
+        {"": "", "workbook": "the workbook has no {name!r} sheet (sheets: {sheets})"},
+    ),
     "missing-column": Entry(
         E,
         "a column the run needs is missing",
@@ -116,11 +129,20 @@ CATALOGUE: dict[str, Entry] = {
             "": "",
             # `hint` is a near miss among the headers found, or ""
             "table": "the {table} table has no {name!r} column{hint}",
+            "no-header": "no header row with a {name!r} column in the first {rows} rows",
+            "output": "the Holdings table has no {name!r} column for the run to write to",
+            "settings-header": "the Settings sheet needs 'Setting' and 'Value' header cells",
+            "accounts-header": "the Accounts sheet has no {name!r} header cell",
             "account": "accounts are listed, so the Holdings table needs an 'Account' column "
             "saying which account holds each row",
         },
     ),
-    "merged-cells": Entry(E, "cells of a table the run reads are merged"),
+    "merged-cells": Entry(
+        E,
+        "cells of a table the run reads are merged",
+        "cells {cells} are merged inside the Holdings table; unmerge them so each row holds "
+        "one position",
+    ),
     "no-holdings": Entry(
         E,
         "the Holdings table has no positions",
@@ -150,7 +172,16 @@ CATALOGUE: dict[str, Entry] = {
         # `per` " and account" in a household
         "{again} appears again (first {first}); keep one row per position{per}",
     ),
-    "duplicate-column": Entry(E, "a header appears twice in the header row"),
+    "duplicate-column": Entry(
+        E,
+        "a header appears twice in the header row",
+        {
+            "": "",
+            # `first` is the first one's sheet!cell
+            "sheet": "the {name!r} column appears twice (first at {first}); keep one, or "
+            "rename the other",
+        },
+    ),
     "portfolio-worth-nothing": Entry(
         E,
         "every position holds 0 shares and there is no cash",
@@ -195,7 +226,11 @@ CATALOGUE: dict[str, Entry] = {
         "a setting's name is not one the run knows",
         "{name!r} is not a setting; known settings: {known}",
     ),
-    "duplicate-setting": Entry(E, "a setting is given twice"),
+    "duplicate-setting": Entry(
+        E,
+        "a setting is given twice",
+        "{name} is set twice: here and at {first}; keep one (which one is meant is not clear)",
+    ),
     "bad-band": Entry(
         E,
         "the outer band is narrower than the band",
