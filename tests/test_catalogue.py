@@ -355,6 +355,19 @@ def test_the_workbook_reader_keeps_its_words():
     from rebalancer_xl.workbook.grid import Book, Formula, Sheet
     from rebalancer_xl.workbook.inputs import read_inputs
 
+    # (a header's name once read as "<HoldingsHeader.TICKER: 'Ticker'>": its enum's repr)
+    good = Book(
+        {
+            "Holdings": Sheet(
+                "Holdings",
+                (
+                    ("Ticker", "Shares", "Current Price", "Target %"),
+                    ("A", 1, 10, 1),
+                ),
+            ),
+            "Settings": Sheet("Settings", (("Setting", "Value"),)),
+        }
+    )
     holdings = Sheet(
         "Holdings",
         (
@@ -401,7 +414,7 @@ def test_the_workbook_reader_keeps_its_words():
         ),
         (
             "missing-column",
-            "no header row with a <HoldingsHeader.TICKER: 'Ticker'> column in the first 20 rows",
+            "no header row with a 'Ticker' column in the first 20 rows",
             "Holdings!A1",
         ),
         (
@@ -480,3 +493,9 @@ def test_the_workbook_reader_keeps_its_words():
             "Trades!A2",
         ),
     ]
+    household = Book({**good.sheets, "Accounts": Sheet("Accounts", (("zz",),))})
+    assert [
+        (p.code, p.message, str(p.where.cell))
+        for p in read_inputs(household).problems
+        if p.where.sheet == "Accounts"
+    ] == [("missing-column", "the Accounts sheet has no 'Account' header cell", "Accounts!A1")]

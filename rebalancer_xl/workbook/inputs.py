@@ -206,7 +206,7 @@ def read_inputs(book: Book) -> BookInputs:
                     S.HOLDINGS,
                     "A1",
                     "no-header",
-                    name=S.HoldingsHeader.TICKER,
+                    name=str(S.HoldingsHeader.TICKER),
                     rows=HEADER_SCAN_ROWS,
                 )
             )
@@ -531,7 +531,11 @@ def _accounts_rows(sheet: Sheet | None) -> Rows | None:
     table = find_table(sheet, S.AccountsHeader.ACCOUNT)
     if table is None:
         no_header = _problem(
-            "missing-column", S.ACCOUNTS, "A1", "accounts-header", name=S.AccountsHeader.ACCOUNT
+            "missing-column",
+            S.ACCOUNTS,
+            "A1",
+            "accounts-header",
+            name=str(S.AccountsHeader.ACCOUNT),
         )
         return Rows(S.ACCOUNTS, [], problems=[no_header])
     rows = [
