@@ -499,3 +499,50 @@ def test_the_workbook_reader_keeps_its_words():
         for p in read_inputs(household).problems
         if p.where.sheet == "Accounts"
     ] == [("missing-column", "the Accounts sheet has no 'Account' header cell", "Accounts!A1")]
+
+
+def test_the_file_checks_keep_their_words(tmp_path: Path):
+    """pipeline.py's file problems come from the catalogue's templates; this pins the
+    words of each refusal check_file, an unreadable package and a lossy write give."""
+    import zipfile
+
+    from rebalancer_xl import pipeline
+    from rebalancer_xl.adapters.package import PackageError
+
+    (tmp_path / "a.xls").write_bytes(b"x")
+    (tmp_path / "b.txt").write_bytes(b"x")
+    (tmp_path / "e.xlsx").write_bytes(b"")
+    (tmp_path / "o.xlsx").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"zz")
+    (tmp_path / "z.xlsx").write_bytes(b"PK not")
+    names = ("none.xlsx", ".", "a.xls", "b.txt", "e.xlsx", "o.xlsx", "z.xlsx")
+    found = [pipeline.check_file(tmp_path / n) for n in names]
+    book = Path("/x/book.xlsx")
+    errors = (PackageError("unsafe-package", "too big"), zipfile.BadZipFile("bad crc"))
+    found += [pipeline._unreadable(book, err) for err in (*errors, ValueError("boom"))]
+    found.append(pipeline._lossy(book, ["a chart", "a pivot"]))
+    assert all(p is not None and p.where == WHOLE_FILE for p in found)
+    said = [(p.code, p.message.replace(str(tmp_path), "D")) for p in found if p is not None]
+    assert said == [
+        ("file-not-found", "D/none.xlsx does not exist"),
+        ("not-a-file", "D is a folder, not a workbook"),
+        ("unsupported-format", "a.xls is a .xls file; save it as an Excel workbook (.xlsx) first"),
+        ("unsupported-format", "b.txt is not an .xlsx or .xlsm workbook"),
+        ("empty-file", "e.xlsx is empty (0 bytes)"),
+        (
+            "password-protected",
+            "o.xlsx is encrypted (password-protected) or an old .xls saved with a new name; "
+            "remove the password in Excel first",
+        ),
+        (
+            "corrupt-file",
+            "z.xlsx is not a valid workbook (not a zip package); it may be truncated or damaged",
+        ),
+        ("unsafe-package", "book.xlsx: too big"),
+        ("corrupt-file", "book.xlsx: bad crc"),
+        ("corrupt-file", "book.xlsx could not be read as a workbook: ValueError: boom"),
+        (
+            "would-lose-content",
+            "writing book.xlsx would change more than the run's own cells: a chart; a pivot. "
+            "Nothing was written. Please report this workbook; --force writes it anyway",
+        ),
+    ]

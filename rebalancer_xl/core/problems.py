@@ -11,9 +11,9 @@ the plan).
 A code's wording lives here too: `Entry.wording` holds its message template (or one per
 form, when a code is found in several ways, such as a number too large or a percentage
 above 100%), and `message` / `problem` fill it with the values a call site found. Not
-every call site passes values yet: past, the API, the quarter's fills and the file and
-package adapters still word their own messages, so a few entries keep an empty "" form
-for them.
+every call site passes values yet: past, the API, the CLI, the quarter's commands and
+fills, the cluster and the package adapters (`PackageError`) still word their own
+messages, so a few entries keep an empty "" form for them.
 """
 
 from __future__ import annotations
@@ -336,18 +336,66 @@ CATALOGUE: dict[str, Entry] = {
         "sell by hand, or plan the account that pays it on its own",
     ),
     # -- the file -------------------------------------------------------------------------
-    "file-not-found": Entry(E, "the path does not exist"),
-    "not-a-file": Entry(E, "the path is a folder"),
-    "empty-file": Entry(E, "the file is empty"),
-    "unsupported-format": Entry(E, "the file is not an .xlsx or .xlsm workbook"),
-    "password-protected": Entry(E, "the workbook is encrypted"),
-    "corrupt-file": Entry(E, "the package cannot be read as a workbook"),
+    # (`path` is the path as given, `name` the file's name)
+    "file-not-found": Entry(E, "the path does not exist", "{path} does not exist"),
+    "not-a-file": Entry(E, "the path is a folder", "{path} is a folder, not a workbook"),
+    "empty-file": Entry(E, "the file is empty", "{name} is empty (0 bytes)"),
+    "unsupported-format": Entry(
+        E,
+        "the file is not an .xlsx or .xlsm workbook",
+        {
+            "": "{name} is not an .xlsx or .xlsm workbook",
+            "other-app": "{name} is a {suffix} file; save it as an Excel workbook (.xlsx) first",
+        },
+    ),
+    "password-protected": Entry(
+        E,
+        "the workbook is encrypted",
+        "{name} is encrypted (password-protected) or an old .xls saved with a new name; "
+        "remove the password in Excel first",
+    ),
+    "corrupt-file": Entry(
+        E,
+        "the package cannot be read as a workbook",
+        {
+            "": "",
+            "not-zip": "{name} is not a valid workbook (not a zip package); it may be "
+            "truncated or damaged",
+            "bad-zip": "{name}: {error}",
+            "unreadable": "{name} could not be read as a workbook: {kind}: {error}",
+        },
+    ),
     "unsafe-package": Entry(E, "the package is hostile: a zip bomb, entities, climbing names"),
-    "read-only": Entry(E, "the workbook cannot be written"),
-    "changed-while-running": Entry(E, "another program saved the file during the run"),
-    "in-use": Entry(E, "another run is processing the same workbook right now"),
-    "no-space": Entry(E, "the disk is full"),
-    "would-lose-content": Entry(E, "writing would change more than the run's own cells"),
+    "read-only": Entry(
+        E,
+        "the workbook cannot be written",
+        "{name} is read-only, so the results cannot be written into it; make it writable, "
+        "or use --output-dir to write a processed copy",
+    ),
+    "changed-while-running": Entry(
+        E,
+        "another program saved the file during the run",
+        "{name} was changed by another program while it was being processed; nothing was "
+        "written. Run again",
+    ),
+    "in-use": Entry(
+        E,
+        "another run is processing the same workbook right now",
+        "{name} is being processed by another run right now; nothing was written. Run "
+        "again when it has finished",
+    ),
+    "no-space": Entry(
+        E,
+        "the disk is full",
+        "no space left to write {dest} ({reason}); nothing was changed. Free some space "
+        "and run again",
+    ),
+    "would-lose-content": Entry(
+        E,
+        "writing would change more than the run's own cells",
+        "writing {name} would change more than the run's own cells: {losses}. Nothing was "
+        "written. Please report this workbook; --force writes it anyway",
+    ),
     "internal-error": Entry(E, "a bug: please report it with the workbook"),
 }
 
