@@ -23,6 +23,7 @@ CODE = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 MAKERS = {
     "Problem",
     "problem",
+    "catalogued",
     "BadValue",
     "PackageError",
     "_raise",

@@ -176,10 +176,12 @@ CATALOGUE: dict[str, Entry] = {
         E,
         "a header appears twice in the header row",
         {
-            "": "",
             # `first` is the first one's sheet!cell
             "sheet": "the {name!r} column appears twice (first at {first}); keep one, or "
             "rename the other",
+            # a DataFrame's columns, by position
+            "frame": "the {name!r} column appears twice (first at position {first}, again "
+            "at {again}); keep one, or rename the other",
         },
     ),
     "portfolio-worth-nothing": Entry(
@@ -300,7 +302,11 @@ CATALOGUE: dict[str, Entry] = {
     "missing-fill-price": Entry(E, "Filled Shares is typed but Fill Price is blank"),
     "missing-fill-date": Entry(E, "Filled Shares is typed but the fill's Date is blank"),
     "bad-commission": Entry(E, "a Commission is below zero"),
-    "bad-side": Entry(W, "a filled row's Side is not BUY, ADD, SELL or TRIM"),
+    "bad-side": Entry(
+        W,
+        "a filled row's Side is not BUY, ADD, SELL or TRIM",
+        "Side is {value!r}, not one of {sides}; this fill is left out of the wash-sale check",
+    ),
     "formula-in-input": Entry(E, "a cell recording must change holds a formula"),
     "not-proposed": Entry(E, "a fill for a ticker or side the plan did not propose"),
     "more-than-ordered": Entry(E, "more shares filled than the order asked for"),
