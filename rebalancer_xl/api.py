@@ -55,6 +55,7 @@ from rebalancer_xl.core.past import (
     TRADES,
 )
 from rebalancer_xl.core.prepare import Rows, prepare_inputs
+from rebalancer_xl.core.problems import problem as catalogued
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -175,11 +176,13 @@ def _unique_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     of two Shares columns is meant is anyone's guess, so neither is taken silently."""
     names = [str(c) for c in frame.columns]
     problems = [
-        Problem(
+        catalogued(
             "duplicate-column",
-            f"the {name!r} column appears twice (first at position {names.index(name)}, "
-            f"again at {i}); keep one, or rename the other",
             Where(HOLDINGS, column=name),
+            "frame",
+            name=name,
+            first=names.index(name),
+            again=i,
         )
         for i, name in enumerate(names)
         if name in names[:i]

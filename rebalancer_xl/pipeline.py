@@ -23,11 +23,12 @@ from rebalancer_xl.core.engine import paused_gc
 from rebalancer_xl.core.engine import plan as make_plan
 from rebalancer_xl.core.household import plan_household
 from rebalancer_xl.core.model import WHOLE_FILE, Plan, Problem
+from rebalancer_xl.core.problems import problem
 from rebalancer_xl.workbook.grid import Book, Op
 from rebalancer_xl.workbook.schema import SETTINGS_SHEET
 
 if TYPE_CHECKING:
-    from rebalancer_xl.adapters.package import Package
+    from rebalancer_xl.adapters.package import Package, PackageError
 from rebalancer_xl.workbook.inputs import BookInputs, read_inputs
 from rebalancer_xl.workbook.render import RunInfo, render_plan
 
@@ -113,45 +114,36 @@ class FileResult:
         return self.status == "ok"
 
 
-def _file_problem(path: Path, code: str, message: str) -> Problem:
-    return Problem(code, message, WHOLE_FILE)
+def _file_problem(path: Path, code: str, form: str = "", /, **values: object) -> Problem:
+    """A problem of the whole file at `path`, worded by the catalogue (which may name the
+    path as given, `path`, or the file's name, `name`)."""
+    return problem(code, WHOLE_FILE, form, path=path, name=path.name, **values)
+
+
+def _passed_on(src: Path, err: PackageError) -> Problem:
+    """A package adapter's problem, as it worded it, after the file's name."""
+    return Problem(err.code, f"{src.name}: {err.message}", WHOLE_FILE)
 
 
 def check_file(path: Path) -> Problem | None:
     """Refuse what openpyxl cannot read, before trying: with a message a person can act on."""
     if not path.exists():
-        return _file_problem(path, "file-not-found", f"{path} does not exist")
+        return _file_problem(path, "file-not-found")
     if path.is_dir():
-        return _file_problem(path, "not-a-file", f"{path} is a folder, not a workbook")
+        return _file_problem(path, "not-a-file")
     suffix = path.suffix.lower()
     if suffix in (".xls", ".csv", ".ods", ".numbers", ".xlsb"):
-        return _file_problem(
-            path,
-            "unsupported-format",
-            f"{path.name} is a {suffix} file; save it as an Excel workbook (.xlsx) first",
-        )
+        return _file_problem(path, "unsupported-format", "other-app", suffix=suffix)
     if suffix not in (".xlsx", ".xlsm"):
-        return _file_problem(
-            path, "unsupported-format", f"{path.name} is not an .xlsx or .xlsm workbook"
-        )
+        return _file_problem(path, "unsupported-format")
     if path.stat().st_size == 0:
-        return _file_problem(path, "empty-file", f"{path.name} is empty (0 bytes)")
+        return _file_problem(path, "empty-file")
     with path.open("rb") as f:
         head = f.read(8)
     if head == OLE_MAGIC:
-        return _file_problem(
-            path,
-            "password-protected",
-            f"{path.name} is encrypted (password-protected) or an old .xls "
-            "saved with a new name; remove the password in Excel first",
-        )
+        return _file_problem(path, "password-protected")
     if not zipfile.is_zipfile(path):
-        return _file_problem(
-            path,
-            "corrupt-file",
-            f"{path.name} is not a valid workbook (not a zip package); it may "
-            "be truncated or damaged",
-        )
+        return _file_problem(path, "corrupt-file", "not-zip")
     return None
 
 
@@ -227,25 +219,11 @@ def _edit_file(
     remove_stale(Path(os.path.realpath(src)))
     in_place = output_dir is None or (Path(output_dir) / src.name).resolve() == src.resolve()
     if not dry_run and in_place and not os.access(src, os.W_OK):
-        result.problems.append(
-            _file_problem(
-                src,
-                "read-only",
-                f"{src.name} is read-only, so the results cannot be written "
-                "into it; make it writable, or use --output-dir to write a processed copy",
-            )
-        )
+        result.problems.append(_file_problem(src, "read-only"))
         return result
     with locked(src) as seen:
         if seen is None:
-            result.problems.append(
-                _file_problem(
-                    src,
-                    "in-use",
-                    f"{src.name} is being processed by another run right now; nothing "
-                    "was written. Run again when it has finished",
-                )
-            )
+            result.problems.append(_file_problem(src, "in-use"))
             return result
         return _read_edit_write(src, seen, result, editor, dry_run, output_dir, force)
 
@@ -321,29 +299,15 @@ def _write(
                 seen.st_ino,
             ):
                 pending.cancel()
-                result.problems.append(
-                    _file_problem(
-                        src,
-                        "changed-while-running",
-                        f"{src.name} was changed by another program while it was being processed; "
-                        "nothing was written. Run again",
-                    )
-                )
+                result.problems.append(_file_problem(src, "changed-while-running"))
                 return result
     except PackageError as err:
-        result.problems.append(_file_problem(src, err.code, f"{src.name}: {err.message}"))
+        result.problems.append(_passed_on(src, err))
         return result
     except OSError as err:
         # A full disk, a full quota, or a file-size limit (ulimit -f): the same answer.
         if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
-            result.problems.append(
-                _file_problem(
-                    src,
-                    "no-space",
-                    f"no space left to write {dest} ({err.strerror}); nothing "
-                    "was changed. Free some space and run again",
-                )
-            )
+            result.problems.append(_file_problem(src, "no-space", dest=dest, reason=err.strerror))
             return result
         raise
     result.losses = lost
@@ -357,22 +321,13 @@ def _unreadable(src: Path, err: Exception) -> Problem:
     from rebalancer_xl.adapters.package import PackageError
 
     if isinstance(err, PackageError):
-        return _file_problem(src, err.code, f"{src.name}: {err.message}")
+        return _passed_on(src, err)
     if isinstance(err, zipfile.BadZipFile):
-        return _file_problem(src, "corrupt-file", f"{src.name}: {err}")
+        return _file_problem(src, "corrupt-file", "bad-zip", error=err)
     # A damaged package fails in many ways; none of them is the user's bug.
-    return _file_problem(
-        src,
-        "corrupt-file",
-        f"{src.name} could not be read as a workbook: {type(err).__name__}: {err}",
-    )
+    return _file_problem(src, "corrupt-file", "unreadable", kind=type(err).__name__, error=err)
 
 
 def _lossy(src: Path, losses: list[str]) -> Problem:
     listing = "; ".join(losses)
-    return _file_problem(
-        src,
-        "would-lose-content",
-        f"writing {src.name} would change more than the run's own cells: {listing}. Nothing "
-        "was written. Please report this workbook; --force writes it anyway",
-    )
+    return _file_problem(src, "would-lose-content", losses=listing)

@@ -13,7 +13,7 @@ import pytest
 
 import rebalancer_xl
 from rebalancer_xl import Holding, InputError, Settings, make_plan, plan
-from rebalancer_xl.core.model import CASH, WHOLE_FILE, Problem, Severity, Where
+from rebalancer_xl.core.model import CASH, WHOLE_FILE, Lot, Problem, Severity, Where
 from rebalancer_xl.core.problems import CATALOGUE
 from tests.tables import frame
 
@@ -23,7 +23,7 @@ CODE = re.compile(r"^[a-z]+(-[a-z0-9]+)+$")
 MAKERS = {
     "Problem",
     "problem",
-    "said",
+    "catalogued",
     "BadValue",
     "PackageError",
     "_raise",
@@ -177,3 +177,373 @@ def test_every_catalogued_wording_names_fields_a_call_site_can_fill():
         for form, template in forms.items():
             fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
             assert all(f.isidentifier() for f in fields), (code, form, fields)
+
+
+def test_the_holdings_and_lot_readers_keep_their_words():
+    """core/parse.py's messages come from the catalogue's templates; this pins each one
+    word for word (values included) over the faults a Holdings table and its lots can
+    have, so a template edited by mistake shows here."""
+    from rebalancer_xl.core.parse import (
+        check_lot_totals,
+        parse_holdings,
+        parse_lot,
+        validate_parsed,
+    )
+    from rebalancer_xl.core.settings import parse_settings
+
+    h = ["Ticker", "Shares", "Current Price", "Target %", "Score", "Previous Score"]
+    h.append("Exit Triggers Hit")
+    said: list[tuple[str, str]] = []
+
+    def add(found: object) -> None:
+        said.extend((p.code, p.message) for p in found)  # type: ignore[attr-defined]
+
+    add(
+        parse_holdings(
+            [{"ticker": "A", "shares ": 1}], ["ticker", "Shares ", "Current Price"]
+        ).problems
+    )
+    add(parse_holdings([{"Ticker": "A"}], ["Ticker"]).problems)
+    rows = [
+        {"Ticker": None, "Shares": 1, "Current Price": 1, "Target %": 0.1},
+        {"Ticker": "a*b", "Shares": 1, "Current Price": 1, "Target %": 0.1},
+        {"Ticker": "X", "Shares": -3, "Current Price": None, "Target %": 50},
+        {
+            "Ticker": "Y",
+            "Shares": 1,
+            "Current Price": -2,
+            "Target %": 1.5,
+            "Score": 120,
+            "Previous Score": -1,
+        },
+        {
+            "Ticker": "CASH",
+            "Shares": 1,
+            "Current Price": 2,
+            "Target %": 0.1,
+            "Exit Triggers Hit": 1.5,
+        },
+        {"Ticker": "X", "Shares": 1, "Current Price": 1, "Target %": 0.1, "Exit Triggers Hit": -1},
+        {"Ticker": "Z", "Shares": "abc", "Current Price": 1, "Target %": 0.1},
+    ]
+    add(parse_holdings(rows, h).problems)
+    settings, setting_problems = parse_settings(
+        {"Leftover To": "QQQ", "Withdrawal": 1000, "Cap": "20%"}
+    )
+    for table in (
+        [{"Ticker": "CASH", "Shares": 0, "Current Price": 1, "Target %": 1}],
+        [],
+        [
+            {"Ticker": "A", "Shares": 0, "Current Price": 10, "Target %": 0.7},
+            {"Ticker": "", "Shares": 0, "Current Price": 10, "Target %": 0.2},
+            {"Ticker": "CASH", "Shares": 0, "Current Price": 1, "Target %": 0.05},
+        ],
+        [
+            {"Ticker": "A", "Shares": 5, "Current Price": 10, "Target %": 0.7},
+            {"Ticker": "CASH", "Shares": 100, "Current Price": 1, "Target %": 0.3},
+        ],
+    ):
+        parsed = parse_holdings(table, h)
+        add(parsed.problems)
+        add(validate_parsed(parsed, settings, setting_problems))
+    bad_lot = {"Ticker": "a*b", "Acquired": "x", "Shares": -1, "Cost per Share": -2}
+    for values in ({}, bad_lot, {"Ticker": "A", "Acquired": "2024-01-01", "Shares": 0}):
+        said.extend((code, words) for _, code, words in parse_lot(values)[1])
+    parsed = parse_holdings([{"Ticker": "A", "Shares": 5, "Current Price": 10, "Target %": 1}], h)
+    lots = [
+        Lot("A", date(2024, 1, 1), Decimal("2.5"), Decimal(1)),
+        Lot("B", date(2024, 1, 1), Decimal("2.50"), Decimal(1)),
+    ]
+    add(check_lot_totals(lots, parsed, lambda t, i, held: Where("Lots")))
+    default, none_refused = parse_settings({})
+    zero = [
+        {"Ticker": "A", "Shares": 0, "Current Price": 10, "Target %": 0.7},
+        {"Ticker": "CASH", "Shares": 0, "Current Price": 1, "Target %": 0.3},
+    ]
+    add(validate_parsed(parse_holdings(zero, h), default, none_refused))
+    twice = [{"Account": "T", **zero[0]}, {"Account": "T", **zero[0]}]
+    add(parse_holdings(twice, [*h, "Account"]).problems)
+    assert said == [
+        (
+            "missing-column",
+            "the Holdings table has no 'Ticker' column (found 'ticker': headers must match exactly)",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Shares' column (found 'Shares ': headers must match exactly)",
+        ),
+        ("missing-column", "the Holdings table has no 'Target %' column"),
+        ("missing-column", "the Holdings table has no 'Current Price' column"),
+        ("missing-column", "the Holdings table has no 'Shares' column"),
+        ("missing-column", "the Holdings table has no 'Target %' column"),
+        ("missing-ticker", "this row has data but no ticker"),
+        ("bad-ticker", "Ticker is 'a*b'; use letters, digits, '.', '-' or '/'"),
+        ("negative-shares", "Shares is -3; a position cannot be negative"),
+        ("missing-price", "Current Price is blank"),
+        (
+            "out-of-range",
+            "Target % is 50; expected 0% to 100% (did you mean 50%? type it as 50% or 0.5)",
+        ),
+        ("bad-price", "Current Price is -2; it must be above zero"),
+        (
+            "out-of-range",
+            "Target % is 1.5; expected 0% to 100% (did you mean 1.5%? type it as 1.5% or 0.015)",
+        ),
+        ("score-out-of-range", "Score is 120; scores run from 0 to 100"),
+        ("score-out-of-range", "Previous Score is -1; scores run from 0 to 100"),
+        (
+            "cash-price",
+            "the CASH row's Current Price is 2; it must be 1 (Shares holds the balance)",
+        ),
+        ("bad-count", "Exit Triggers Hit is 1.5; expected a whole number ≥ 0"),
+        ("bad-count", "Exit Triggers Hit is -1; expected a whole number ≥ 0"),
+        (
+            "duplicate-ticker",
+            "X appears again (first on row 2 of the input, counting from 0 as df.iloc does); keep one row per position",
+        ),
+        ("not-a-number", "Shares is 'abc', not a number"),
+        ("no-holdings", "the Holdings table has no positions besides its CASH row"),
+        ("no-holdings", "the Holdings table has no positions"),
+        ("missing-ticker", "this row has data but no ticker"),
+        ("targets-not-100", "Target % adds up to 95.00%; it must be 100% (± 0.01%), cash included"),
+        (
+            "target-above-cap",
+            "A Target % 70.00% is above the 20% cap; the cap will trim it whenever it reaches its target",
+        ),
+        (
+            "target-above-cap",
+            "A Target % 70.00% is above the 20% cap; the cap will trim it whenever it reaches its target",
+        ),
+        (
+            "leftover-ticker-missing",
+            "Leftover To names QQQ, which has no Holdings row; add a row for it (its price, target 0% is fine) or set Leftover To to Cash",
+        ),
+        (
+            "withdrawal-too-large",
+            "Withdrawal 1,000.00 is not less than the portfolio's value 150.00",
+        ),
+        ("missing-ticker", "this lot has no ticker"),
+        ("missing-value", "Acquired is blank"),
+        ("missing-value", "Shares is blank"),
+        ("missing-value", "Cost per Share is blank"),
+        ("bad-ticker", "Ticker is 'A*B'; not a symbol"),
+        ("not-a-date", "Acquired is 'x', not a date; enter a real date or YYYY-MM-DD"),
+        ("bad-shares", "Shares is -1; a lot holds > 0"),
+        ("bad-price", "Cost per Share is -2; it cannot be < 0"),
+        ("missing-value", "Cost per Share is blank"),
+        ("bad-shares", "Shares is 0; a lot holds > 0"),
+        ("lots-mismatch", "lots of A add up to 2.5 shares, but Holdings says 5"),
+        ("lot-without-holding", "lots of B add up to 2.50 shares, but Holdings has no such ticker"),
+        (
+            "target-above-cap",
+            "A Target % 70.00% is above the 40% cap; the cap will trim it whenever it reaches its target",
+        ),
+        (
+            "portfolio-worth-nothing",
+            "the portfolio is worth nothing: every position holds 0 shares and there is no cash nor New Capital; enter the shares held (and the cash on the CASH row)",
+        ),
+        (
+            "duplicate-ticker",
+            "A in T appears again (first on row 0 of the input, counting from 0 as df.iloc does); keep one row per position and account",
+        ),
+    ]
+
+
+def test_the_workbook_reader_keeps_its_words():
+    """workbook/inputs.py's messages come from the catalogue's templates; this pins each
+    one word for word with its cell, over a workbook with every fault that reader finds
+    itself (sheets and headers missing, repeats, merged cells, uncalculated formulas)."""
+    from rebalancer_xl.workbook.grid import Book, Formula, Sheet
+    from rebalancer_xl.workbook.inputs import read_inputs
+
+    # (a header's name once read as "<HoldingsHeader.TICKER: 'Ticker'>": its enum's repr)
+    good = Book(
+        {
+            "Holdings": Sheet(
+                "Holdings",
+                (
+                    ("Ticker", "Shares", "Current Price", "Target %"),
+                    ("A", 1, 10, 1),
+                ),
+            ),
+            "Settings": Sheet("Settings", (("Setting", "Value"),)),
+        }
+    )
+    holdings = Sheet(
+        "Holdings",
+        (
+            ("Ticker", "Shares", "Current Price", "Target %", "Shares"),
+            (Formula('=A1&"x"'), 1, 10, 0.5, None),
+            ("B", Formula("=C9*2"), 10, 0.5, None),
+            ("C", 1, 10, 0.0, None),
+            ("D", 1, 10, 0.0, None),
+        ),
+        ((4, 1, 5, 2),),
+    )
+    settings = Sheet(
+        "Settings",
+        (("Setting", "Value"), ("Cap", "30%"), ("cap", "30%"), ("Band", Formula("=X1"))),
+    )
+    trades = Sheet(
+        "Trades",
+        (
+            ("Date", "Ticker", "Side", "Shares", "Limit Price", "Filled Shares", "Fill Price"),
+            (Formula("=Z1"), "A", "BUY", 1, 1, Formula("=Z2"), 1),
+        ),
+    )
+    books = [
+        Book({"Other": Sheet("Other", (("x",),))}, sheet_order=("Other",)),
+        Book(
+            {
+                "Holdings": Sheet("Holdings", (("Nope",),)),
+                "Settings": Sheet("Settings", (("Setting",),)),
+            },
+            sheet_order=("Holdings", "Settings"),
+        ),
+        Book({"Holdings": holdings, "Settings": settings, "Trades": trades}),
+    ]
+    said = [
+        (p.code, p.message, str(p.where.cell)) for book in books for p in read_inputs(book).problems
+    ]
+    assert said == [
+        ("missing-sheet", "the workbook has no 'Holdings' sheet (sheets: Other)", "Holdings"),
+        ("missing-sheet", "the workbook has no 'Settings' sheet (sheets: Other)", "Settings"),
+        (
+            "missing-column",
+            "the Settings sheet needs 'Setting' and 'Value' header cells",
+            "Settings!A1",
+        ),
+        (
+            "missing-column",
+            "no header row with a 'Ticker' column in the first 20 rows",
+            "Holdings!A1",
+        ),
+        (
+            "duplicate-setting",
+            "Cap is set twice: here and at Settings!B2; keep one (which one is meant is not clear)",
+            "Settings!B3",
+        ),
+        (
+            "formula-not-calculated",
+            "Band holds the formula '=X1' and no calculated value; type the value, or open and save the file in Excel first",
+            "Settings!B4",
+        ),
+        (
+            "duplicate-column",
+            "the 'Shares' column appears twice (first at Holdings!B1); keep one, or rename the other",
+            "Holdings!E1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Action' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Amount' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Shares to Trade' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Post-Trade %' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Rule' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Reason' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "missing-column",
+            "the Holdings table has no 'Flags' column for the run to write to",
+            "Holdings!1:1",
+        ),
+        (
+            "merged-cells",
+            "cells A4:B5 are merged inside the Holdings table; unmerge them so each row holds one position",
+            "Holdings!A4:B5",
+        ),
+        (
+            "formula-in-ticker",
+            "Ticker holds the formula '=A1&\"x\"'; type the symbol as text",
+            "Holdings!A2",
+        ),
+        (
+            "formula-not-calculated",
+            "Shares holds the formula '=C9*2' and no calculated value; type the value, or open and save the file in Excel first",
+            "Holdings!B3",
+        ),
+        (
+            "formula-not-calculated",
+            "Filled Shares holds the formula '=Z2' and no calculated value; type the value, or open and save the file in Excel first",
+            "Trades!F2",
+        ),
+        (
+            "formula-not-calculated",
+            "Date holds the formula '=Z1' and no calculated value; type the value, or open and save the file in Excel first",
+            "Trades!A2",
+        ),
+    ]
+    household = Book({**good.sheets, "Accounts": Sheet("Accounts", (("zz",),))})
+    assert [
+        (p.code, p.message, str(p.where.cell))
+        for p in read_inputs(household).problems
+        if p.where.sheet == "Accounts"
+    ] == [("missing-column", "the Accounts sheet has no 'Account' header cell", "Accounts!A1")]
+
+
+def test_the_file_checks_keep_their_words(tmp_path: Path):
+    """pipeline.py's file problems come from the catalogue's templates; this pins the
+    words of each refusal check_file, an unreadable package and a lossy write give."""
+    import zipfile
+
+    from rebalancer_xl import pipeline
+    from rebalancer_xl.adapters.package import PackageError
+
+    (tmp_path / "a.xls").write_bytes(b"x")
+    (tmp_path / "b.txt").write_bytes(b"x")
+    (tmp_path / "e.xlsx").write_bytes(b"")
+    (tmp_path / "o.xlsx").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"zz")
+    (tmp_path / "z.xlsx").write_bytes(b"PK not")
+    names = ("none.xlsx", ".", "a.xls", "b.txt", "e.xlsx", "o.xlsx", "z.xlsx")
+    found = [pipeline.check_file(tmp_path / n) for n in names]
+    book = Path("/x/book.xlsx")
+    errors = (PackageError("unsafe-package", "too big"), zipfile.BadZipFile("bad crc"))
+    found += [pipeline._unreadable(book, err) for err in (*errors, ValueError("boom"))]
+    found.append(pipeline._lossy(book, ["a chart", "a pivot"]))
+    assert all(p is not None and p.where == WHOLE_FILE for p in found)
+    said = [(p.code, p.message.replace(str(tmp_path), "D")) for p in found if p is not None]
+    assert said == [
+        ("file-not-found", "D/none.xlsx does not exist"),
+        ("not-a-file", "D is a folder, not a workbook"),
+        ("unsupported-format", "a.xls is a .xls file; save it as an Excel workbook (.xlsx) first"),
+        ("unsupported-format", "b.txt is not an .xlsx or .xlsm workbook"),
+        ("empty-file", "e.xlsx is empty (0 bytes)"),
+        (
+            "password-protected",
+            "o.xlsx is encrypted (password-protected) or an old .xls saved with a new name; "
+            "remove the password in Excel first",
+        ),
+        (
+            "corrupt-file",
+            "z.xlsx is not a valid workbook (not a zip package); it may be truncated or damaged",
+        ),
+        ("unsafe-package", "book.xlsx: too big"),
+        ("corrupt-file", "book.xlsx: bad crc"),
+        ("corrupt-file", "book.xlsx could not be read as a workbook: ValueError: boom"),
+        (
+            "would-lose-content",
+            "writing book.xlsx would change more than the run's own cells: a chart; a pivot. "
+            "Nothing was written. Please report this workbook; --force writes it anyway",
+        ),
+    ]

@@ -21,6 +21,7 @@ import rebalancer_xl
 from rebalancer_xl.cli import main as cli_main
 from rebalancer_xl.core.engine import plan as plan_one
 from rebalancer_xl.core.household import plan_household
+from rebalancer_xl.core.household.accounts import NamedRow, parse_accounts, resolve_accounts
 from rebalancer_xl.core.model import (
     CASH,
     Account,
@@ -32,6 +33,7 @@ from rebalancer_xl.core.model import (
     Lot,
     PastTrade,
     Plan,
+    Where,
     cents,
 )
 from rebalancer_xl.core.settings import Settings
@@ -615,3 +617,82 @@ def test_a_past_loss_is_judged_by_the_taxable_lots_when_no_purchase_price_is_giv
     assert Flag.WASH_SALE in next(d for d in plan.decisions if d.ticker == "XYZ").flags
     unwashed = plan_household(rows, [TAXABLE, IRA], Settings(), as_of=AS_OF, past_trades=sold)
     assert [t.ticker for t in unwashed.trades if t.action.is_buy] == ["XYZ"]  # basis unknown
+
+
+def test_household_problems_keep_their_words() -> None:
+    """The household's messages are worded by the catalogue's templates now; this pins
+    each one word for word, as the users read them (values included)."""
+
+    def said_by(**kw: Any) -> list[tuple[str, str]]:
+        with pytest.raises(InputError) as err:
+            rebalancer_xl.make_plan(**kw)
+        return [(p.code, p.message) for p in err.value.problems]
+
+    sheet = [
+        {"Account": None, "Type": "IRA"},
+        {"Account": "A", "Type": "Taxable"},
+        {"Account": "a", "Type": "Roth"},
+        {"Account": "B", "Type": "Pension"},
+        {"Account": "C", "Type": None},
+    ]
+    _, found = parse_accounts(sheet, lambda i, c: None)
+    named = [NamedRow("", D(3), Where("Holdings")), NamedRow("Roth", D(1), Where("Holdings"))]
+    _, unknown = resolve_accounts([TAXABLE, IRA], named, AccountType.TAXABLE)
+    _, none_listed = resolve_accounts([], named[1:], AccountType.TAXABLE)
+    said = [(p.code, p.message) for p in found + unknown + none_listed]
+    lots = [
+        Lot("PLTR", date(2024, 1, 2), D("150.5"), D(50), account="Taxable"),
+        Lot("PLTR", date(2024, 1, 2), D(5), D(50), account="Roth"),
+    ]
+    rows = frame(RETIREMENT_FIRST)
+    said += said_by(holdings=rows, settings=OPTIONS, accounts={**TYPES, "Roth": "Roth"}, lots=lots)
+    disagree = rows.copy()
+    disagree.loc[0, "Target %"] = 0.3
+    disagree.loc[1, "Target %"] = 0.125
+    said += [
+        m
+        for m in said_by(holdings=disagree, settings=OPTIONS, accounts=TYPES)
+        if m[0] == "targets-disagree"
+    ]
+    said += said_by(holdings=rows, settings={**OPTIONS, "Withdrawal": 1000}, accounts=TYPES)
+    said += [
+        m
+        for m in said_by(holdings=rows.drop(columns=["Account"]), settings=OPTIONS, accounts=TYPES)
+        if m[0] == "missing-column"
+    ]
+    assert said == [
+        ("missing-value", "this account has no name"),
+        ("duplicate-account", "account 'a' is listed twice; list each account once"),
+        ("bad-choice", "B's Type is 'Pension'; expected Taxable, Retirement or Roth"),
+        ("bad-choice", "C's Type is blank; expected Taxable, Retirement or Roth"),
+        (
+            "missing-account",
+            "this row holds shares but names no account; in a household every position "
+            "belongs to one",
+        ),
+        ("unknown-account", "account 'Roth' is not on the Accounts sheet (accounts: Taxable, IRA)"),
+        ("unknown-account", "account 'Roth' is not on the Accounts sheet (accounts: none)"),
+        (
+            "lots-mismatch",
+            "lots of PLTR in Taxable add up to 150.5 shares, but its Holdings row there says 200",
+        ),
+        (
+            "lot-without-holding",
+            "lots of PLTR in Roth add up to 5 shares, but that account has no Holdings row for it",
+        ),
+        (
+            "targets-disagree",
+            "PLTR's Target % is 12.50% here and 30.00% at Holdings / PLTR / Target %; give the "
+            "household's target once, or the same on each row",
+        ),
+        (
+            "household-withdrawal",
+            "a Withdrawal across several accounts is not planned yet (which account pays it?); "
+            "sell by hand, or plan the account that pays it on its own",
+        ),
+        (
+            "missing-column",
+            "accounts are listed, so the Holdings table needs an 'Account' column saying which "
+            "account holds each row",
+        ),
+    ]

@@ -24,9 +24,9 @@ from rebalancer_xl.core.model import (
     Holding,
     Lot,
     Problem,
-    Severity,
     Where,
 )
+from rebalancer_xl.core.problems import message, problem
 from rebalancer_xl.core.settings import Settings, is_blank
 from rebalancer_xl.core.values import BadValue, parse_decimal, parse_run_date, parse_yes_no
 
@@ -147,10 +147,13 @@ def parse_holdings(
     for name in REQUIRED_COLUMNS:
         if name not in present:
             problems.append(
-                Problem(
+                problem(
                     "missing-column",
-                    f"the {HOLDINGS} table has no {name!r} column" + _near_miss(name, present),
                     Where(HOLDINGS, column=name),
+                    "table",
+                    table=HOLDINGS,
+                    name=name,
+                    hint=_near_miss(name, present),
                 )
             )
     if problems:
@@ -181,11 +184,12 @@ def parse_holdings(
         if key in first_row:
             again = f"{ticker} in {account}" if account else ticker
             problems.append(
-                Problem(
+                problem(
                     "duplicate-ticker",
-                    f"{again} appears again (first {_first_at(locate, first_row[key])}); "
-                    f"keep one row per position{' and account' if household else ''}",
                     _where(locate, index, TICKER, ticker),
+                    again=again,
+                    first=_first_at(locate, first_row[key]),
+                    per=" and account" if household else "",
                 )
             )
             read.append(RowRead(index, valid, target, None, account, given))
@@ -255,18 +259,18 @@ def _parse_row(
     def where(column: str) -> Where:
         return _where(locate, index, column, ticker)
 
-    def bad(column: str, code: str, message: str) -> None:
-        problems.append(Problem(code, message, where(column)))
+    def bad(column: str, code: str, form: str = "", /, **values: object) -> None:
+        problems.append(problem(code, where(column), form, **values))
+
+    def refused(column: str, err: BadValue) -> None:
+        # the value reader worded it already
+        problems.append(Problem(err.code, err.message, where(column)))
 
     if not ticker:
         if not isinstance(raw_ticker, Unread):  # an unreadable one is reported already
-            bad(TICKER, "missing-ticker", "this row has data but no ticker")
+            bad(TICKER, "missing-ticker")
     elif not _TICKER.match(ticker):
-        bad(
-            TICKER,
-            "bad-ticker",
-            f"Ticker is {str(raw_ticker)[:40]!r}; use letters, digits, '.', '-' or '/'",
-        )
+        bad(TICKER, "bad-ticker", "row", value=str(raw_ticker)[:40])
     is_cash = ticker == CASH
 
     def number(column: str, *, default: Decimal | None, percent: bool = False) -> Decimal | None:
@@ -278,26 +282,22 @@ def _parse_row(
         try:
             return parse_decimal(raw, column, percent=percent)
         except BadValue as err:
-            bad(column, err.code, err.message)
+            refused(column, err)
             return None
 
     shares = number(SHARES, default=ZERO)
     if shares is not None and shares < 0:
-        bad(SHARES, "negative-shares", f"Shares is {shares}; a position cannot be negative")
+        bad(SHARES, "negative-shares", shares=shares)
         shares = None
 
     price = number(CURRENT_PRICE, default=ONE if is_cash else None)
     if price is None and is_blank(row.get(CURRENT_PRICE)):
-        bad(CURRENT_PRICE, "missing-price", "Current Price is blank")
+        bad(CURRENT_PRICE, "missing-price")
     elif price is not None and price <= 0:
-        bad(CURRENT_PRICE, "bad-price", f"Current Price is {price}; it must be above zero")
+        bad(CURRENT_PRICE, "bad-price", "current", price=price)
         price = None
     elif price is not None and is_cash and price != ONE:
-        bad(
-            CURRENT_PRICE,
-            "cash-price",
-            f"the CASH row's Current Price is {price}; it must be 1 (Shares holds the balance)",
-        )
+        bad(CURRENT_PRICE, "cash-price", price=price)
         price = None
 
     target = number(TARGET, default=ZERO, percent=True)
@@ -307,14 +307,14 @@ def _parse_row(
             if 1 < target <= 100
             else ""
         )
-        bad(TARGET, "out-of-range", f"Target % is {target}; expected 0% to 100%{hint}")
+        bad(TARGET, "out-of-range", "target", value=target, hint=hint)
         target = None
 
     scores: dict[str, Decimal | None] = {}
     for column in (SCORE, PREVIOUS_SCORE):
         s = number(column, default=None)
         if s is not None and not ZERO <= s <= 100:
-            bad(column, "score-out-of-range", f"{column} is {s}; scores run from 0 to 100")
+            bad(column, "score-out-of-range", what=column, value=s)
             s = None
         scores[column] = s
 
@@ -322,11 +322,7 @@ def _parse_row(
     triggers = 0
     if triggers_raw is not None:
         if triggers_raw < 0 or triggers_raw != triggers_raw.to_integral_value():
-            bad(
-                EXIT_TRIGGERS,
-                "bad-count",
-                f"Exit Triggers Hit is {triggers_raw}; expected a whole number ≥ 0",
-            )
+            bad(EXIT_TRIGGERS, "bad-count", value=triggers_raw)
         else:
             triggers = int(triggers_raw)
 
@@ -339,7 +335,7 @@ def _parse_row(
             try:
                 flags[column] = parse_yes_no(raw, column)
             except BadValue as err:
-                bad(column, err.code, err.message)
+                refused(column, err)
     company_event, lock = flags[COMPANY_EVENT], flags[LOCK]
 
     purchase = number(PURCHASE_PRICE, default=None)
@@ -400,36 +396,25 @@ def validate(
     if all(r.ticker == CASH for r in read):
         # A new workbook starts with its CASH row: until a position is typed there is
         # nothing to rebalance, and that is the one thing to say.
-        problems.append(
-            Problem(
-                "no-holdings",
-                "the Holdings table has no positions" + (" besides its CASH row" if read else ""),
-                Where(HOLDINGS),
-            )
-        )
+        problems.append(problem("no-holdings", Where(HOLDINGS), "cash-only" if read else ""))
         return problems
     if all(r.target is not None for r in read):
         total = sum((r.target for r in read if r.target is not None), ZERO)
         if abs(total - ONE) > TARGET_TOLERANCE:
             problems.append(
-                Problem(
-                    "targets-not-100",
-                    f"Target % adds up to {total * 100:.2f}%; it must be 100% (± 0.01%), "
-                    "cash included",
-                    Where(HOLDINGS, column=TARGET),
-                )
+                problem("targets-not-100", Where(HOLDINGS, column=TARGET), percent=total * 100)
             )
     if "Cap" not in refused:
         for r in read:
             if r.target is not None and r.target > settings.cap and r.ticker != CASH:
                 name = f"{r.ticker} " if r.ticker else ""
                 problems.append(
-                    Problem(
+                    problem(
                         "target-above-cap",
-                        f"{name}Target % {r.target:.2%} is above the {settings.cap:.0%} cap; "
-                        "the cap will trim it whenever it reaches its target",
                         _where(locate, r.row, TARGET, r.ticker),
-                        Severity.WARNING,
+                        named=name,
+                        target=r.target,
+                        cap=settings.cap,
                     )
                 )
     if (
@@ -439,11 +424,8 @@ def validate(
         and settings.leftover_to not in {r.ticker for r in read}
     ):
         problems.append(
-            Problem(
-                "leftover-ticker-missing",
-                f"Leftover To names {settings.leftover_to}, which has no Holdings row; add a row "
-                "for it (its price, target 0% is fine) or set Leftover To to Cash",
-                at_setting("Leftover To"),
+            problem(
+                "leftover-ticker-missing", at_setting("Leftover To"), ticker=settings.leftover_to
             )
         )
     complete = [r.holding for r in read if r.holding is not None]
@@ -451,22 +433,15 @@ def validate(
         value = sum((h.value for h in complete), ZERO) + settings.new_capital
         if value == 0:
             # Said as it is: a Withdrawal nobody set is not the fault here.
-            problems.append(
-                Problem(
-                    "portfolio-worth-nothing",
-                    "the portfolio is worth nothing: every position holds 0 shares and there "
-                    "is no cash nor New Capital; enter the shares held (and the cash on the "
-                    "CASH row)",
-                    Where(HOLDINGS, column=SHARES),
-                )
-            )
+            problems.append(problem("portfolio-worth-nothing", Where(HOLDINGS, column=SHARES)))
         elif settings.withdrawal >= value:
             problems.append(
-                Problem(
+                problem(
                     "withdrawal-too-large",
-                    f"Withdrawal {settings.withdrawal:,.2f} is not less than the portfolio's "
-                    f"value {value:,.2f}",
                     at_setting("Withdrawal"),
+                    "value",
+                    withdrawal=settings.withdrawal,
+                    value=value,
                 )
             )
     return problems
@@ -509,9 +484,9 @@ def parse_lot(values: Mapping[str, object], row: int = 0) -> tuple[Lot | None, l
     faults: list[LotFault] = []
     ticker = ticker_text(values.get(TICKER))
     if not ticker:
-        faults.append(_fault(TICKER, "missing-ticker", "this lot has no ticker"))
+        faults.append(_fault(TICKER, "missing-ticker", "lot"))
     elif not _TICKER.match(ticker):
-        faults.append(_fault(TICKER, "bad-ticker", f"Ticker is {ticker[:40]!r}; not a symbol"))
+        faults.append(_fault(TICKER, "bad-ticker", "lot", value=ticker[:40]))
     read: dict[str, object] = {}
     for header, reader in (
         (ACQUIRED, parse_run_date),
@@ -520,20 +495,18 @@ def parse_lot(values: Mapping[str, object], row: int = 0) -> tuple[Lot | None, l
     ):
         raw = values.get(header)
         if is_blank(raw):
-            faults.append(_fault(header, "missing-value", f"{header} is blank"))
+            faults.append(_fault(header, "missing-value", what=header))
             continue
         try:
             read[header] = reader(raw, header)
         except BadValue as err:
-            faults.append(_fault(header, err.code, err.message))
+            faults.append((header, err.code, err.message))  # worded by the value reader
     shares = read.get(SHARES)
     if isinstance(shares, Decimal) and shares <= 0:
-        faults.append(_fault(SHARES, "bad-shares", f"Shares is {shares}; a lot holds > 0"))
+        faults.append(_fault(SHARES, "bad-shares", shares=shares))
     cost = read.get(COST_PER_SHARE)
     if isinstance(cost, Decimal) and cost < 0:
-        faults.append(
-            _fault(COST_PER_SHARE, "bad-price", f"Cost per Share is {cost}; it cannot be < 0")
-        )
+        faults.append(_fault(COST_PER_SHARE, "bad-price", "cost", cost=cost))
     if faults:
         return None, faults
     return (
@@ -542,8 +515,9 @@ def parse_lot(values: Mapping[str, object], row: int = 0) -> tuple[Lot | None, l
     )
 
 
-def _fault(header: str, code: str, message: str) -> LotFault:
-    return header, code, message
+def _fault(header: str, code: str, form: str = "", /, **values: object) -> LotFault:
+    """A lot's fault at `header`, worded by the catalogue."""
+    return header, code, message(code, form, **values)
 
 
 LocateLots = Callable[[str, int, Holding | None], Where]
@@ -585,11 +559,11 @@ def check_lot_totals(
         if not held:
             if orphans_known:
                 problems.append(
-                    Problem(
+                    problem(
                         "lot-without-holding",
-                        f"lots of {ticker} add up to {total} shares, "
-                        "but Holdings has no such ticker",
                         locate(ticker, first[ticker], None),
+                        ticker=ticker,
+                        total=total,
                     )
                 )
             continue
@@ -598,10 +572,12 @@ def check_lot_totals(
             continue
         if total != h.shares:
             problems.append(
-                Problem(
+                problem(
                     "lots-mismatch",
-                    f"lots of {ticker} add up to {total:f} shares, but Holdings says {h.shares:f}",
                     locate(ticker, first[ticker], h),
+                    ticker=ticker,
+                    total=total,
+                    shares=h.shares,
                 )
             )
     return problems

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from rebalancer_xl.core.model import Action, HistoryEntry, PastTrade
 from rebalancer_xl.core.parse import ACCOUNT, TICKER, Unread, ticker_text
+from rebalancer_xl.core.problems import message
 from rebalancer_xl.core.settings import is_blank
 from rebalancer_xl.core.values import BadValue, parse_decimal, parse_run_date
 
@@ -106,12 +107,7 @@ def parse_fill(values: Mapping[str, object]) -> tuple[PastTrade | None, list[Fau
     if side is None:
         shown = str(values.get(SIDE) or "")[:40]
         return None, [
-            Fault(
-                SIDE,
-                "bad-side",
-                f"Side is {shown!r}, not one of {', '.join(SIDES)}; "
-                "this fill is left out of the wash-sale check",
-            )
+            Fault(SIDE, "bad-side", message("bad-side", value=shown, sides=", ".join(SIDES)))
         ]
     header = FILLED_SHARES
     try:

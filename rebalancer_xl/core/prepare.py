@@ -53,7 +53,7 @@ from rebalancer_xl.core.parse import (
     validate_parsed,
 )
 from rebalancer_xl.core.past import Fault, parse_fill, parse_history_row
-from rebalancer_xl.core.problems import said
+from rebalancer_xl.core.problems import problem
 from rebalancer_xl.core.settings import Settings, is_blank, parse_settings
 
 _Mappings = Sequence[Mapping[str, object]]
@@ -240,14 +240,7 @@ def _household(
         )
         problems += found
     if ACCOUNT not in holdings.headers():
-        problems.append(
-            said(
-                "missing-column",
-                "accounts are listed, so the Holdings table needs an 'Account' column "
-                "saying which account holds each row",
-                Where(HOLDINGS, column=ACCOUNT),
-            )
-        )
+        problems.append(problem("missing-column", Where(HOLDINGS, column=ACCOUNT), "account"))
         return prepared
     parsed = prepared.parsed
     assert parsed is not None
@@ -268,14 +261,7 @@ def _household(
     found_accounts, found = resolve_accounts(listed, named, prepared.settings.account_type)
     problems += found
     if prepared.settings.withdrawal:
-        problems.append(
-            said(
-                "household-withdrawal",
-                "a Withdrawal across several accounts is not planned yet (which account "
-                "pays it?); sell by hand, or plan the account that pays it on its own",
-                Where("Settings", column="Withdrawal"),
-            )
-        )
+        problems.append(problem("household-withdrawal", Where("Settings", column="Withdrawal")))
     name = canonical(found_accounts)
     holdings_out = tuple(replace(h, account=name(h.account)) for h in prepared.holdings)
     lots_out = tuple(replace(lot, account=name(lot.account)) for lot in prepared.lots)

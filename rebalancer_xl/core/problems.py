@@ -11,8 +11,9 @@ the plan).
 A code's wording lives here too: `Entry.wording` holds its message template (or one per
 form, when a code is found in several ways, such as a number too large or a percentage
 above 100%), and `message` / `problem` fill it with the values a call site found. Not
-every call site passes values yet: the input readers (parse, past, the API, the
-workbook's inputs, the file and package adapters) still word their own messages.
+every call site passes values yet: past, the API, the CLI, the quarter's commands and
+fills, the cluster and the package adapters (`PackageError`) still word their own
+messages, so a few entries keep an empty "" form for them.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ CATALOGUE: dict[str, Entry] = {
             "amount": "{what} is {value!r}; expected an amount ≥ 0",
             "days": "{what} is {value!r}; expected whole days ≥ 0",
             "weeks": "{what} is {value!r}; expected whole weeks, 1 to 52",
+            # a Holdings row's Target %; `hint` guesses the percentage meant, or is ""
+            "target": "Target % is {value}; expected 0% to 100%{hint}",
         },
     ),
     "decimal-comma": Entry(
@@ -80,41 +83,156 @@ CATALOGUE: dict[str, Entry] = {
         "a date outside 1900-01-01 to 2199-12-31",
         "{what} is {day}; expected a date from {earliest} to {latest}",
     ),
-    "score-out-of-range": Entry(E, "a score is outside 0 to 100"),
-    "bad-count": Entry(E, "a count (Exit Triggers Hit) is not a whole number ≥ 0"),
-    "bad-choice": Entry(
-        E, "a setting is not one of its choices", "{what} is {value!r}; choose one of: {choices}"
+    "score-out-of-range": Entry(
+        E, "a score is outside 0 to 100", "{what} is {value}; scores run from 0 to 100"
     ),
-    "formula-in-ticker": Entry(E, "a Ticker is typed as a formula"),
-    "formula-not-calculated": Entry(E, "a formula cell has no calculated value saved"),
-    "missing-value": Entry(E, "a required cell is blank"),
+    "bad-count": Entry(
+        E,
+        "a count (Exit Triggers Hit) is not a whole number ≥ 0",
+        "Exit Triggers Hit is {value}; expected a whole number ≥ 0",
+    ),
+    "bad-choice": Entry(
+        E,
+        "a setting is not one of its choices",
+        {
+            "": "{what} is {value!r}; choose one of: {choices}",
+            # an Accounts row's Type; `typed` is "blank" or the text's repr
+            "account-type": "{name}'s Type is {typed}; expected Taxable, Retirement or Roth",
+        },
+    ),
+    "formula-in-ticker": Entry(
+        E,
+        "a Ticker is typed as a formula",
+        "Ticker holds the formula {formula!r}; type the symbol as text",
+    ),
+    "formula-not-calculated": Entry(
+        E,
+        "a formula cell has no calculated value saved",
+        "{what} holds the formula {formula!r} and no calculated value; type the value, or "
+        "open and save the file in Excel first",
+    ),
+    "missing-value": Entry(
+        E,
+        "a required cell is blank",
+        {"": "{what} is blank", "account-name": "this account has no name"},
+    ),
     # -- the Holdings table --------------------------------------------------------------
-    "missing-sheet": Entry(E, "a sheet the run needs is missing"),
-    "missing-column": Entry(E, "a column the run needs is missing"),
-    "merged-cells": Entry(E, "cells of a table the run reads are merged"),
-    "no-holdings": Entry(E, "the Holdings table has no positions"),
-    "missing-ticker": Entry(E, "a row has data but no ticker"),
+    "missing-sheet": Entry(
+        E,
+        "a sheet the run needs is missing",
+        {"": "", "workbook": "the workbook has no {name!r} sheet (sheets: {sheets})"},
+    ),
+    "missing-column": Entry(
+        E,
+        "a column the run needs is missing",
+        {
+            "": "",
+            # `hint` is a near miss among the headers found, or ""
+            "table": "the {table} table has no {name!r} column{hint}",
+            "no-header": "no header row with a {name!r} column in the first {rows} rows",
+            "output": "the Holdings table has no {name!r} column for the run to write to",
+            "settings-header": "the Settings sheet needs 'Setting' and 'Value' header cells",
+            "accounts-header": "the Accounts sheet has no {name!r} header cell",
+            "account": "accounts are listed, so the Holdings table needs an 'Account' column "
+            "saying which account holds each row",
+        },
+    ),
+    "merged-cells": Entry(
+        E,
+        "cells of a table the run reads are merged",
+        "cells {cells} are merged inside the Holdings table; unmerge them so each row holds "
+        "one position",
+    ),
+    "no-holdings": Entry(
+        E,
+        "the Holdings table has no positions",
+        {
+            "": "the Holdings table has no positions",
+            "cash-only": "the Holdings table has no positions besides its CASH row",
+        },
+    ),
+    "missing-ticker": Entry(
+        E,
+        "a row has data but no ticker",
+        {"": "this row has data but no ticker", "lot": "this lot has no ticker"},
+    ),
     "bad-ticker": Entry(
         E,
         "a ticker is not a ticker",
-        {"": "", "setting": "{what} is {value!r}; expected Cash or a ticker"},
+        {
+            "row": "Ticker is {value!r}; use letters, digits, '.', '-' or '/'",
+            "lot": "Ticker is {value!r}; not a symbol",
+            "setting": "{what} is {value!r}; expected Cash or a ticker",
+        },
     ),
-    "duplicate-ticker": Entry(E, "a ticker appears twice"),
-    "duplicate-column": Entry(E, "a header appears twice in the header row"),
-    "portfolio-worth-nothing": Entry(E, "every position holds 0 shares and there is no cash"),
-    "negative-shares": Entry(E, "a position holds fewer than zero shares"),
-    "missing-price": Entry(E, "Current Price is blank"),
-    "bad-price": Entry(E, "a price is zero or below"),
-    "cash-price": Entry(E, "the CASH row's price is not 1"),
-    "targets-not-100": Entry(E, "the targets do not add up to 100%"),
-    "target-above-cap": Entry(W, "a target is above the cap, so the cap will trim it"),
+    "duplicate-ticker": Entry(
+        E,
+        "a ticker appears twice",
+        # `again` is the ticker (and its account), `first` where its first row is, and
+        # `per` " and account" in a household
+        "{again} appears again (first {first}); keep one row per position{per}",
+    ),
+    "duplicate-column": Entry(
+        E,
+        "a header appears twice in the header row",
+        {
+            # `first` is the first one's sheet!cell
+            "sheet": "the {name!r} column appears twice (first at {first}); keep one, or "
+            "rename the other",
+            # a DataFrame's columns, by position
+            "frame": "the {name!r} column appears twice (first at position {first}, again "
+            "at {again}); keep one, or rename the other",
+        },
+    ),
+    "portfolio-worth-nothing": Entry(
+        E,
+        "every position holds 0 shares and there is no cash",
+        "the portfolio is worth nothing: every position holds 0 shares and there is no cash "
+        "nor New Capital; enter the shares held (and the cash on the CASH row)",
+    ),
+    "negative-shares": Entry(
+        E,
+        "a position holds fewer than zero shares",
+        "Shares is {shares}; a position cannot be negative",
+    ),
+    "missing-price": Entry(E, "Current Price is blank", "Current Price is blank"),
+    "bad-price": Entry(
+        E,
+        "a price is zero or below",
+        {
+            "": "",
+            "current": "Current Price is {price}; it must be above zero",
+            "cost": "Cost per Share is {cost}; it cannot be < 0",
+        },
+    ),
+    "cash-price": Entry(
+        E,
+        "the CASH row's price is not 1",
+        "the CASH row's Current Price is {price}; it must be 1 (Shares holds the balance)",
+    ),
+    "targets-not-100": Entry(
+        E,
+        "the targets do not add up to 100%",
+        "Target % adds up to {percent:.2f}%; it must be 100% (± 0.01%), cash included",
+    ),
+    "target-above-cap": Entry(
+        W,
+        "a target is above the cap, so the cap will trim it",
+        # `named` is the ticker and a space, or "" for a row without one
+        "{named}Target % {target:.2%} is above the {cap:.0%} cap; the cap will trim it "
+        "whenever it reaches its target",
+    ),
     # -- Settings -------------------------------------------------------------------------
     "unknown-setting": Entry(
         E,
         "a setting's name is not one the run knows",
         "{name!r} is not a setting; known settings: {known}",
     ),
-    "duplicate-setting": Entry(E, "a setting is given twice"),
+    "duplicate-setting": Entry(
+        E,
+        "a setting is given twice",
+        "{name} is set twice: here and at {first}; keep one (which one is meant is not clear)",
+    ),
     "bad-band": Entry(
         E,
         "the outer band is narrower than the band",
@@ -133,11 +251,20 @@ CATALOGUE: dict[str, Entry] = {
         "the Last Rebalance Date is after the As-of Date",
         "Last Rebalance Date {last} is after the As-of Date {as_of}",
     ),
-    "leftover-ticker-missing": Entry(E, "Leftover To names no holding"),
+    "leftover-ticker-missing": Entry(
+        E,
+        "Leftover To names no holding",
+        "Leftover To names {ticker}, which has no Holdings row; add a row for it (its "
+        "price, target 0% is fine) or set Leftover To to Cash",
+    ),
     "withdrawal-too-large": Entry(
         E,
         "the withdrawal leaves nothing to rebalance",
-        "the withdrawal leaves nothing to rebalance",
+        {
+            "": "the withdrawal leaves nothing to rebalance",
+            "value": "Withdrawal {withdrawal:,.2f} is not less than the portfolio's value "
+            "{value:,.2f}",
+        },
     ),
     "withdrawal-unfunded": Entry(
         E,
@@ -148,15 +275,38 @@ CATALOGUE: dict[str, Entry] = {
         W, "the targets have not been reviewed within a year", "{found}: {ask}"
     ),
     # -- Lots -----------------------------------------------------------------------------
-    "bad-shares": Entry(E, "a lot holds zero shares or fewer"),
-    "lot-without-holding": Entry(E, "a lot's ticker is not a holding"),
-    "lots-mismatch": Entry(E, "a ticker's lots do not add up to its Shares"),
+    "bad-shares": Entry(
+        E, "a lot holds zero shares or fewer", "Shares is {shares}; a lot holds > 0"
+    ),
+    "lot-without-holding": Entry(
+        E,
+        "a lot's ticker is not a holding",
+        {
+            "": "lots of {ticker} add up to {total} shares, but Holdings has no such ticker",
+            # `account` is the account's name, or "no account"
+            "account": "lots of {ticker} in {account} add up to {total:f} shares, but that "
+            "account has no Holdings row for it",
+        },
+    ),
+    "lots-mismatch": Entry(
+        E,
+        "a ticker's lots do not add up to its Shares",
+        {
+            "": "lots of {ticker} add up to {total:f} shares, but Holdings says {shares:f}",
+            "account": "lots of {ticker} in {account} add up to {total:f} shares, but its "
+            "Holdings row there says {shares:f}",
+        },
+    ),
     # -- fills typed into Trades (record) ------------------------------------------------
     "bad-fill": Entry(E, "Filled Shares is below zero"),
     "missing-fill-price": Entry(E, "Filled Shares is typed but Fill Price is blank"),
     "missing-fill-date": Entry(E, "Filled Shares is typed but the fill's Date is blank"),
     "bad-commission": Entry(E, "a Commission is below zero"),
-    "bad-side": Entry(W, "a filled row's Side is not BUY, ADD, SELL or TRIM"),
+    "bad-side": Entry(
+        W,
+        "a filled row's Side is not BUY, ADD, SELL or TRIM",
+        "Side is {value!r}, not one of {sides}; this fill is left out of the wash-sale check",
+    ),
     "formula-in-input": Entry(E, "a cell recording must change holds a formula"),
     "not-proposed": Entry(E, "a fill for a ticker or side the plan did not propose"),
     "more-than-ordered": Entry(E, "more shares filled than the order asked for"),
@@ -164,24 +314,94 @@ CATALOGUE: dict[str, Entry] = {
     "cash-negative": Entry(E, "the fills would take the cash below zero"),
     "missing-cash-row": Entry(E, "Holdings has no CASH row for the fills' money"),
     # -- a household (SPEC §9) -----------------------------------------------------------
-    "duplicate-account": Entry(E, "the Accounts sheet lists an account twice"),
-    "unknown-account": Entry(E, "a row names an account the Accounts sheet does not list"),
-    "missing-account": Entry(E, "a row holding shares names no account"),
-    "targets-disagree": Entry(E, "a ticker's rows give different Target % values"),
-    "household-withdrawal": Entry(E, "a withdrawal is not planned in a household yet"),
+    "duplicate-account": Entry(
+        E,
+        "the Accounts sheet lists an account twice",
+        "account {name!r} is listed twice; list each account once",
+    ),
+    "unknown-account": Entry(
+        E,
+        "a row names an account the Accounts sheet does not list",
+        "account {name!r} is not on the Accounts sheet (accounts: {listed})",
+    ),
+    "missing-account": Entry(
+        E,
+        "a row holding shares names no account",
+        "this row holds shares but names no account; in a household every position belongs to one",
+    ),
+    "targets-disagree": Entry(
+        E,
+        "a ticker's rows give different Target % values",
+        "{ticker}'s Target % is {target:.2%} here and {other:.2%} at {other_at}; give the "
+        "household's target once, or the same on each row",
+    ),
+    "household-withdrawal": Entry(
+        E,
+        "a withdrawal is not planned in a household yet",
+        "a Withdrawal across several accounts is not planned yet (which account pays it?); "
+        "sell by hand, or plan the account that pays it on its own",
+    ),
     # -- the file -------------------------------------------------------------------------
-    "file-not-found": Entry(E, "the path does not exist"),
-    "not-a-file": Entry(E, "the path is a folder"),
-    "empty-file": Entry(E, "the file is empty"),
-    "unsupported-format": Entry(E, "the file is not an .xlsx or .xlsm workbook"),
-    "password-protected": Entry(E, "the workbook is encrypted"),
-    "corrupt-file": Entry(E, "the package cannot be read as a workbook"),
+    # (`path` is the path as given, `name` the file's name)
+    "file-not-found": Entry(E, "the path does not exist", "{path} does not exist"),
+    "not-a-file": Entry(E, "the path is a folder", "{path} is a folder, not a workbook"),
+    "empty-file": Entry(E, "the file is empty", "{name} is empty (0 bytes)"),
+    "unsupported-format": Entry(
+        E,
+        "the file is not an .xlsx or .xlsm workbook",
+        {
+            "": "{name} is not an .xlsx or .xlsm workbook",
+            "other-app": "{name} is a {suffix} file; save it as an Excel workbook (.xlsx) first",
+        },
+    ),
+    "password-protected": Entry(
+        E,
+        "the workbook is encrypted",
+        "{name} is encrypted (password-protected) or an old .xls saved with a new name; "
+        "remove the password in Excel first",
+    ),
+    "corrupt-file": Entry(
+        E,
+        "the package cannot be read as a workbook",
+        {
+            "": "",
+            "not-zip": "{name} is not a valid workbook (not a zip package); it may be "
+            "truncated or damaged",
+            "bad-zip": "{name}: {error}",
+            "unreadable": "{name} could not be read as a workbook: {kind}: {error}",
+        },
+    ),
     "unsafe-package": Entry(E, "the package is hostile: a zip bomb, entities, climbing names"),
-    "read-only": Entry(E, "the workbook cannot be written"),
-    "changed-while-running": Entry(E, "another program saved the file during the run"),
-    "in-use": Entry(E, "another run is processing the same workbook right now"),
-    "no-space": Entry(E, "the disk is full"),
-    "would-lose-content": Entry(E, "writing would change more than the run's own cells"),
+    "read-only": Entry(
+        E,
+        "the workbook cannot be written",
+        "{name} is read-only, so the results cannot be written into it; make it writable, "
+        "or use --output-dir to write a processed copy",
+    ),
+    "changed-while-running": Entry(
+        E,
+        "another program saved the file during the run",
+        "{name} was changed by another program while it was being processed; nothing was "
+        "written. Run again",
+    ),
+    "in-use": Entry(
+        E,
+        "another run is processing the same workbook right now",
+        "{name} is being processed by another run right now; nothing was written. Run "
+        "again when it has finished",
+    ),
+    "no-space": Entry(
+        E,
+        "the disk is full",
+        "no space left to write {dest} ({reason}); nothing was changed. Free some space "
+        "and run again",
+    ),
+    "would-lose-content": Entry(
+        E,
+        "writing would change more than the run's own cells",
+        "writing {name} would change more than the run's own cells: {losses}. Nothing was "
+        "written. Please report this workbook; --force writes it anyway",
+    ),
     "internal-error": Entry(E, "a bug: please report it with the workbook"),
 }
 
@@ -197,8 +417,3 @@ def message(code: str, form: str = "", /, **values: object) -> str:
 def problem(code: str, where: Where, form: str = "", /, **values: object) -> Problem:
     """A problem worded by the catalogue, with its code's catalogued severity."""
     return Problem(code, message(code, form, **values), where, CATALOGUE[code].severity)
-
-
-def said(code: str, message: str, where: Where) -> Problem:
-    """A problem whose message its call site words (the readers not yet moved here)."""
-    return Problem(code, message, where, CATALOGUE[code].severity)

@@ -20,7 +20,6 @@ from rebalancer_xl.core.model import (
     Lot,
     PastTrade,
     Problem,
-    Severity,
     Where,
 )
 from rebalancer_xl.core.parse import (
@@ -33,6 +32,7 @@ from rebalancer_xl.core.parse import (
 )
 from rebalancer_xl.core.past import FILL_COLUMNS, HISTORY_DATE, PORTFOLIO_VALUE, RUN_TYPE
 from rebalancer_xl.core.prepare import Rows, prepare_inputs
+from rebalancer_xl.core.problems import problem
 from rebalancer_xl.core.settings import BY_NAME, Settings, is_blank
 from rebalancer_xl.core.values import excel_error
 from rebalancer_xl.workbook import schema as S
@@ -108,11 +108,12 @@ def _check_repeated_headers(table: Table, known: frozenset[str], problems: list[
             problems.append(
                 _problem(
                     "duplicate-column",
-                    f"the {header!r} column appears twice (first at {table.sheet.name}!{first}); "
-                    "keep one, or rename the other",
                     table.sheet.name,
                     a1(table.header_row, col),
+                    "sheet",
                     column=header,
+                    name=header,
+                    first=f"{table.sheet.name}!{first}",
                 )
             )
 
@@ -146,18 +147,16 @@ class BookInputs:
 
 def _problem(
     code: str,
-    message: str,
     sheet: str,
     cell: str = "",
-    severity: Severity = Severity.ERROR,
-    **where: object,
+    form: str = "",
+    /,
+    *,
+    column: str | None = None,
+    **values: object,
 ) -> Problem:
-    return Problem(
-        code,
-        message,
-        Where(sheet, cell=CellRef(sheet, cell), **where),  # type: ignore[arg-type]
-        severity,
-    )
+    """A problem at `cell` of `sheet` (and its `column`), worded by the catalogue."""
+    return problem(code, Where(sheet, column=column, cell=CellRef(sheet, cell)), form, **values)
 
 
 def read_inputs(book: Book) -> BookInputs:
@@ -172,9 +171,11 @@ def read_inputs(book: Book) -> BookInputs:
             out.problems.append(
                 _problem(
                     "missing-sheet",
-                    f"the workbook has no {name!r} sheet "
-                    f"(sheets: {', '.join(book.sheet_order) or 'none'})",
                     name,
+                    "",
+                    "workbook",
+                    name=name,
+                    sheets=", ".join(book.sheet_order) or "none",
                 )
             )
     settings_raw, locate_setting, unread_settings = (
@@ -202,10 +203,11 @@ def read_inputs(book: Book) -> BookInputs:
             out.problems.append(
                 _problem(
                     "missing-column",
-                    f"no header row with a {S.HoldingsHeader.TICKER!r} column in "
-                    f"the first {HEADER_SCAN_ROWS} rows",
                     S.HOLDINGS,
                     "A1",
+                    "no-header",
+                    name=str(S.HoldingsHeader.TICKER),
+                    rows=HEADER_SCAN_ROWS,
                 )
             )
         return out
@@ -313,10 +315,7 @@ def _input_value(table: Table, row: int, header: str, problems: list[Problem]) -
         # saved and an uncalculated copy of the same book plan the same positions.
         problems.append(
             _problem(
-                "formula-in-ticker",
-                f"Ticker holds the formula {value.text[:60]!r}; type the symbol as text",
-                S.HOLDINGS,
-                table.cell(row, header),
+                "formula-in-ticker", S.HOLDINGS, table.cell(row, header), formula=value.text[:60]
             )
         )
         return UNREAD
@@ -325,10 +324,10 @@ def _input_value(table: Table, row: int, header: str, problems: list[Problem]) -
             problems.append(
                 _problem(
                     "formula-not-calculated",
-                    f"{header} holds the formula {value.text[:60]!r} and no calculated value; "
-                    "type the value, or open and save the file in Excel first",
                     S.HOLDINGS,
                     table.cell(row, header),
+                    what=header,
+                    formula=value.text[:60],
                 )
             )
             return UNREAD
@@ -342,10 +341,11 @@ def _check_output_columns(table: Table, problems: list[Problem]) -> None:
             problems.append(
                 _problem(
                     "missing-column",
-                    f"the Holdings table has no {col.header!r} column for the run to write to",
                     S.HOLDINGS,
                     f"{table.header_row}:{table.header_row}",
+                    "output",
                     column=col.header,
+                    name=col.header,
                 )
             )
 
@@ -359,10 +359,9 @@ def _check_merged(table: Table, problems: list[Problem]) -> None:
             problems.append(
                 _problem(
                     "merged-cells",
-                    f"cells {a1(r1, c1)}:{a1(r2, c2)} are merged inside the Holdings table; "
-                    "unmerge them so each row holds one position",
                     S.HOLDINGS,
                     f"{a1(r1, c1)}:{a1(r2, c2)}",
+                    cells=f"{a1(r1, c1)}:{a1(r2, c2)}",
                 )
             )
 
@@ -379,14 +378,7 @@ def _read_settings(
     name_cells: dict[str, str] = {}
     problems: list[Problem] = []
     if table is None or S.SettingsHeader.VALUE not in table.columns:
-        out.problems.append(
-            _problem(
-                "missing-column",
-                "the Settings sheet needs 'Setting' and 'Value' header cells",
-                S.SETTINGS_SHEET,
-                "A1",
-            )
-        )
+        out.problems.append(_problem("missing-column", S.SETTINGS_SHEET, "A1", "settings-header"))
         return raw, lambda name: Where(S.SETTINGS_SHEET, column=name), problems
     _check_repeated_headers(
         table, frozenset((S.SettingsHeader.SETTING, S.SettingsHeader.VALUE)), out.problems
@@ -405,11 +397,11 @@ def _read_settings(
             problems.append(
                 _problem(
                     "duplicate-setting",
-                    f"{label} is set twice: here and at {S.SETTINGS_SHEET}!"
-                    f"{cells[key.casefold()]}; keep one (which one is meant is not clear)",
                     S.SETTINGS_SHEET,
                     value_cell,
                     column=label,
+                    name=label,
+                    first=f"{S.SETTINGS_SHEET}!{cells[key.casefold()]}",
                 )
             )
             # Neither value stands: the first is no more the one meant than the second.
@@ -424,11 +416,11 @@ def _read_settings(
                 problems.append(
                     _problem(
                         "formula-not-calculated",
-                        f"{label} holds the formula {value.text[:60]!r} and no calculated "
-                        "value; type the value, or open and save the file in Excel first",
                         S.SETTINGS_SHEET,
                         value_cell,
                         column=label,
+                        what=label,
+                        formula=value.text[:60],
                     )
                 )
                 continue
@@ -520,10 +512,10 @@ def _fill_rows(book: Book) -> list[Rows]:
                     problems.append(
                         _problem(
                             "formula-not-calculated",
-                            f"{h} holds the formula {formula.text[:60]!r} and no calculated "
-                            "value; type the value, or open and save the file in Excel first",
                             sheet.name,
                             table.cell(r, h),
+                            what=h,
+                            formula=formula.text[:60],
                         )
                     )
                     row[h] = UNREAD
@@ -540,9 +532,10 @@ def _accounts_rows(sheet: Sheet | None) -> Rows | None:
     if table is None:
         no_header = _problem(
             "missing-column",
-            f"the Accounts sheet has no {S.AccountsHeader.ACCOUNT!r} header cell",
             S.ACCOUNTS,
             "A1",
+            "accounts-header",
+            name=str(S.AccountsHeader.ACCOUNT),
         )
         return Rows(S.ACCOUNTS, [], problems=[no_header])
     rows = [

@@ -25,7 +25,7 @@ from rebalancer_xl.core.model import (
     Problem,
     Where,
 )
-from rebalancer_xl.core.problems import said
+from rebalancer_xl.core.problems import problem
 from rebalancer_xl.core.settings import is_blank
 
 ACCOUNTS = "Accounts"  # the sheet
@@ -65,26 +65,16 @@ def parse_accounts(
             continue
         name = "" if is_blank(name_raw) else str(name_raw).strip()
         if not name:
-            problems.append(said("missing-value", "this account has no name", at(i, NAME)))
+            problems.append(problem("missing-value", at(i, NAME), "account-name"))
             continue
         if name.casefold() in seen:
-            problems.append(
-                said(
-                    "duplicate-account",
-                    f"account {name!r} is listed twice; list each account once",
-                    at(i, NAME),
-                )
-            )
+            problems.append(problem("duplicate-account", at(i, NAME), name=name))
             continue
         kind = _TYPES.get(str(type_raw).strip().casefold()) if not is_blank(type_raw) else None
         if kind is None:
             typed = "blank" if is_blank(type_raw) else repr(str(type_raw)[:30])
             problems.append(
-                said(
-                    "bad-choice",
-                    f"{name}'s Type is {typed}; expected Taxable, Retirement or Roth",
-                    at(i, TYPE),
-                )
+                problem("bad-choice", at(i, TYPE), "account-type", name=name, typed=typed)
             )
             continue
         seen[name.casefold()] = i
@@ -118,27 +108,14 @@ def resolve_accounts(
     for r in rows:
         if not r.account:
             if r.shares is not None and r.shares != 0:
-                problems.append(
-                    said(
-                        "missing-account",
-                        "this row holds shares but names no account; in a household every "
-                        "position belongs to one",
-                        r.where,
-                    )
-                )
+                problems.append(problem("missing-account", r.where))
             continue
         key = r.account.casefold()
         if key in found:
             continue
         if listed is not None:
             names = ", ".join(a.name for a in listed) or "none"
-            problems.append(
-                said(
-                    "unknown-account",
-                    f"account {r.account!r} is not on the Accounts sheet (accounts: {names})",
-                    r.where,
-                )
-            )
+            problems.append(problem("unknown-account", r.where, name=r.account, listed=names))
             continue
         found[key] = Account(r.account, default)
         order.append(found[key])
@@ -190,11 +167,13 @@ def merge_targets(rows: Sequence[R], at: Callable[[R], Where]) -> tuple[list[R],
         if r.ticker in given and given[r.ticker][0] != r.target:
             target, other = given[r.ticker]
             problems.append(
-                said(
+                problem(
                     "targets-disagree",
-                    f"{r.ticker}'s Target % is {r.target:.2%} here and {target:.2%} at "
-                    f"{at(other)}; give the household's target once, or the same on each row",
                     at(r),
+                    ticker=r.ticker,
+                    target=r.target,
+                    other=target,
+                    other_at=at(other),
                 )
             )
             out[i] = replace(out[i], target=None)  # type: ignore[type-var]
@@ -232,20 +211,25 @@ def check_account_lots(
         row = held.get((account, ticker))
         if row is None:
             problems.append(
-                said(
+                problem(
                     "lot-without-holding",
-                    f"lots of {ticker} in {account or 'no account'} add up to {total:f} "
-                    "shares, but that account has no Holdings row for it",
                     at_lot(first[(account, ticker)]),
+                    "account",
+                    ticker=ticker,
+                    account=account or "no account",
+                    total=total,
                 )
             )
         elif total != row.shares:
             problems.append(
-                said(
+                problem(
                     "lots-mismatch",
-                    f"lots of {ticker} in {account} add up to {total:f} shares, but its "
-                    f"Holdings row there says {row.shares:f}",
                     at_row(row),
+                    "account",
+                    ticker=ticker,
+                    account=account,
+                    total=total,
+                    shares=row.shares,
                 )
             )
     return problems
