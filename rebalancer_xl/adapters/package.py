@@ -388,14 +388,7 @@ class _SheetEdit:
                 cols = self.pending.get(r)
                 if cols is None:
                     cols = self.pending[r] = {}
-                for c in range(c0, c0 + ncols):
-                    cell = cols.get(c)
-                    if cell is None:
-                        cell = cols[c] = [None, 0, 0]
-                    s = memo.get(cell[1])
-                    if s is None:
-                        s = memo[cell[1]] = new(cell[1])
-                    cell[1] = s
+                _restyle_row(cols, c0, ncols, new, memo)
                 self._grow(r, c0)
                 self._grow(r, c0 + ncols - 1)
                 continue
@@ -803,6 +796,21 @@ def _rows_xml(rows: _Rows) -> Iterator[str]:
         yield "".join(out)
 
 
+def _restyle_row(
+    cols: dict[int, list[Any]], c0: int, ncols: int, new: Callable[[int], int], memo: dict[int, int]
+) -> None:
+    """Give `ncols` cells of a row held as records, from column `c0`, the style `new`
+    makes of each one's own; `memo` keeps one derived style per old one for the block."""
+    for c in range(c0, c0 + ncols):
+        cell = cols.get(c)
+        if cell is None:
+            cell = cols[c] = [None, 0, 0]
+        s = memo.get(cell[1])
+        if s is None:
+            s = memo[cell[1]] = new(cell[1])
+        cell[1] = s
+
+
 class _NewSheet:
     """A sheet this run creates (the dated Log): cells kept as plain values, XML written once.
 
@@ -831,14 +839,7 @@ class _NewSheet:
             cols = rows.get(r)
             if cols is None:
                 cols = rows[r] = {}
-            for c in range(c0, c0 + ncols):
-                cell = cols.get(c)
-                if cell is None:
-                    cell = cols[c] = [None, 0, 0]
-                s = memo.get(cell[1])
-                if s is None:
-                    s = memo[cell[1]] = new(cell[1])
-                cell[1] = s
+            _restyle_row(cols, c0, ncols, new, memo)
 
     def set_value(self, r: int, c: int, value: object, date1904: bool) -> None:
         if value is None or value == "":
