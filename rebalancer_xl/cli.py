@@ -427,7 +427,7 @@ def _one_by_one(
                     for signum, handler in before.items():
                         signal.signal(signum, handler)
             if noted:
-                raise KeyboardInterrupt if noted[0] == signal.SIGINT else SystemExit(128 + noted[0])
+                return 128 + noted[0]  # EXIT_INTERRUPTED for Ctrl-C, as `_stop` gives SIGTERM
     except (KeyboardInterrupt, SystemExit) as stop:
         return _stop_code(stop)
     return None
