@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import re
+import zipfile
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -518,7 +520,10 @@ def test_the_file_checks_keep_their_words(tmp_path: Path):
     names = ("none.xlsx", ".", "a.xls", "b.txt", "e.xlsx", "o.xlsx", "z.xlsx")
     found = [pipeline.check_file(tmp_path / n) for n in names]
     book = Path("/x/book.xlsx")
-    errors = (PackageError("unsafe-package", "too big"), zipfile.BadZipFile("bad crc"))
+    errors = (
+        PackageError("unsafe-package", "twice", part="xl/a.xml"),
+        zipfile.BadZipFile("bad crc"),
+    )
     found += [pipeline._unreadable(book, err) for err in (*errors, ValueError("boom"))]
     found.append(pipeline._lossy(book, ["a chart", "a pivot"]))
     assert all(p is not None and p.where == WHOLE_FILE for p in found)
@@ -538,7 +543,7 @@ def test_the_file_checks_keep_their_words(tmp_path: Path):
             "corrupt-file",
             "z.xlsx is not a valid workbook (not a zip package); it may be truncated or damaged",
         ),
-        ("unsafe-package", "book.xlsx: too big"),
+        ("unsafe-package", "book.xlsx: the package holds 'xl/a.xml' twice"),
         ("corrupt-file", "book.xlsx: bad crc"),
         ("corrupt-file", "book.xlsx could not be read as a workbook: ValueError: boom"),
         (
@@ -547,3 +552,42 @@ def test_the_file_checks_keep_their_words(tmp_path: Path):
             "Nothing was written. Please report this workbook; --force writes it anyway",
         ),
     ]
+
+
+def test_the_package_adapters_keep_their_words(tmp_path: Path):
+    """PackageError is worded by the catalogue from the values its raise site found; these
+    are the words the package reader and writer used when they wrote their own."""
+    import io
+
+    from rebalancer_xl.adapters import package as P
+
+    def said(action: Callable[[], object]) -> tuple[str, str]:
+        with pytest.raises(P.PackageError) as caught:
+            action()
+        return caught.value.code, caught.value.message
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../evil.xml", b"<a/>")
+    with zipfile.ZipFile(buf) as zf:
+        assert said(lambda: P.check_members(zf)) == (
+            "unsafe-package",
+            "the package holds a member named '../evil.xml', which points outside the workbook",
+        )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("xl/big.xml", b"<a>" + b" " * 100 + b"</a>")
+    with zipfile.ZipFile(buf) as zf:
+        assert said(lambda: P.read_part(zf, "xl/big.xml", 10)) == (
+            "unsafe-package",
+            "xl/big.xml inflates to 107 bytes from 107: refused as a zip bomb",
+        )
+    assert said(lambda: P.parse_xml(b"<!DOCTYPE a><a/>", "xl/a.xml")) == (
+        "unsafe-package",
+        "xl/a.xml declares a DOCTYPE or entities, which no spreadsheet writes: refused",
+    )
+    code, text = said(lambda: P.parse_xml(b"<a>", "xl/b.xml"))
+    assert (code, text.split(":")[0]) == ("corrupt-file", "xl/b.xml is not well-formed XML")
+    assert str(P.PackageError("corrupt-file", "no-worksheet", sheet="Holdings")) == (
+        "the workbook has no worksheet named 'Holdings'"
+    )

@@ -369,9 +369,34 @@ CATALOGUE: dict[str, Entry] = {
             "truncated or damaged",
             "bad-zip": "{name}: {error}",
             "unreadable": "{name} could not be read as a workbook: {kind}: {error}",
+            # the package writer's and reader's own findings (PackageError); `part` is a
+            # member's name inside the package
+            "shared-string": "cell {ref} names a missing shared string",
+            "local-header": "{part}: bad local header",
+            "not-xml": "{part} is not well-formed XML: {error}",
+            "cell-name": "a cell is named {ref!r}",
+            "no-style-section": "xl/styles.xml has no <{tag}>",
+            "no-sheets": "the workbook lists no sheets",
+            "no-workbook-part": "the package names no workbook part",
+            "no-part": "the package has no {part}",
+            "no-worksheet": "the workbook has no worksheet named {sheet!r}",
+            "truncated": "{part} is truncated",
         },
     ),
-    "unsafe-package": Entry(E, "the package is hostile: a zip bomb, entities, climbing names"),
+    "unsafe-package": Entry(
+        E,
+        "the package is hostile: a zip bomb, entities, climbing names",
+        {
+            "climbs-out": "the package holds a member named {part!r}, which points outside "
+            "the workbook",
+            "twice": "the package holds {part!r} twice",
+            "too-large": "{part} inflates past {limit:,} bytes: refused",
+            "zip-bomb": "{part} inflates to {size:,} bytes from {compressed:,}: refused as a "
+            "zip bomb",
+            "entities": "{part} declares a DOCTYPE or entities, which no spreadsheet writes: "
+            "refused",
+        },
+    ),
     "read-only": Entry(
         E,
         "the workbook cannot be written",
