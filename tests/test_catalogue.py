@@ -591,3 +591,27 @@ def test_the_package_adapters_keep_their_words(tmp_path: Path):
     assert str(P.PackageError("corrupt-file", "no-worksheet", sheet="Holdings")) == (
         "the workbook has no worksheet named 'Holdings'"
     )
+
+
+def test_past_rows_keep_their_words():
+    """A History row's or a fill's problem is the value's message followed by what it
+    costs the plan (the catalogue's CONSEQUENCE); pinned word for word."""
+    from rebalancer_xl.core import past
+
+    _, (row,) = past.parse_history_row({past.HISTORY_DATE: "soon", past.PORTFOLIO_VALUE: 5})
+    assert (row.code, row.message) == (
+        "not-a-date",
+        "Date is 'soon', not a date; enter a real date or YYYY-MM-DD; this row is left out "
+        "of the crash check and quarter returns",
+    )
+    _, (side,) = past.parse_fill({past.FILLED_SHARES: 3, past.SIDE: "HOLD"})
+    assert side.message == (
+        "Side is 'HOLD', not one of TRIM, SELL, ADD, BUY; this fill is left out of the "
+        "wash-sale check"
+    )
+    fill = {past.FILLED_SHARES: 3, past.SIDE: "SELL", past.FILL_DATE: "2026-01-05"}
+    _, (price,) = past.parse_fill({**fill, past.FILL_PRICE: "cheap"})
+    assert price.message == (
+        "Fill Price is 'cheap', not a number; the wash-sale check takes this fill at its "
+        "Limit Price"
+    )

@@ -305,7 +305,8 @@ CATALOGUE: dict[str, Entry] = {
     "bad-side": Entry(
         W,
         "a filled row's Side is not BUY, ADD, SELL or TRIM",
-        "Side is {value!r}, not one of {sides}; this fill is left out of the wash-sale check",
+        # followed by the "fill" CONSEQUENCE where it is found
+        "Side is {value!r}, not one of {sides}",
     ),
     "formula-in-input": Entry(E, "a cell recording must change holds a formula"),
     "not-proposed": Entry(E, "a fill for a ticker or side the plan did not propose"),
@@ -429,6 +430,20 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "internal-error": Entry(E, "a bug: please report it with the workbook"),
 }
+
+
+# What a History row's or a fill's problem costs the plan, said after its message: those
+# problems are warnings (the plan goes on), so the reader learns what was left out.
+CONSEQUENCE: dict[str, str] = {
+    "history-row": "this row is left out of the crash check and quarter returns",
+    "fill": "this fill is left out of the wash-sale check",
+    "fill-price": "the wash-sale check takes this fill at its Limit Price",
+}
+
+
+def with_consequence(text: str, consequence: str) -> str:
+    """A problem's message followed by what it costs the plan (a CONSEQUENCE key)."""
+    return f"{text}; {CONSEQUENCE[consequence]}"
 
 
 def message(code: str, form: str = "", /, **values: object) -> str:
