@@ -615,3 +615,28 @@ def test_past_rows_keep_their_words():
         "Fill Price is 'cheap', not a number; the wash-sale check takes this fill at its "
         "Limit Price"
     )
+
+
+def test_the_recorder_s_words_are_the_catalogue_s():
+    """The words record used to write at its call sites, now the catalogue's templates;
+    tests/test_quarter.py pins two of them through a real run."""
+    from rebalancer_xl.core.problems import message
+
+    d = Decimal
+    assert message("cash-negative", short=d("1234.5"), cash=d("100")) == (
+        "the fills spend 1,234.50 more than the cash held (100.00 plus the sales' proceeds); "
+        "check the fills"
+    )
+    assert message("sells-more-than-held", sold=d("12"), ticker="PLTR", held=d("10")) == (
+        "fills sell 12 shares of PLTR, but Holdings holds 10"
+    )
+    assert message("not-proposed", "no-trade", side="BUY", ticker="ALAB") == (
+        "a BUY fill for ALAB, but the plan proposed no trade of ALAB"
+    )
+    assert message("date-in-future", "fill", when=date(2027, 1, 2), on=date(2026, 12, 2)) == (
+        "the fill's Date 2027-01-02 is after today, 2026-12-02"
+    )
+    assert message("formula-in-input", ticker="CASH") == (
+        "CASH's Shares is a formula, so recording cannot change it; type the number"
+    )
+    assert message("internal-error", kind="KeyError", error=KeyError("x")) == "KeyError: 'x'"

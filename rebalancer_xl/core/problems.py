@@ -40,7 +40,10 @@ CATALOGUE: dict[str, Entry] = {
     "not-a-number": Entry(
         E,
         "a number is expected and the cell holds something else",
-        "{what} is {value}, not a number",
+        {
+            "": "{what} is {value}, not a number",
+            "order-shares": "Shares (the order) is not a number",
+        },
     ),
     "not-a-date": Entry(
         E,
@@ -120,7 +123,11 @@ CATALOGUE: dict[str, Entry] = {
     "missing-sheet": Entry(
         E,
         "a sheet the run needs is missing",
-        {"": "", "workbook": "the workbook has no {name!r} sheet (sheets: {sheets})"},
+        {
+            "": "",
+            "workbook": "the workbook has no {name!r} sheet (sheets: {sheets})",
+            "trades": "there is no Trades sheet with a Side column: run a rebalance first",
+        },
     ),
     "missing-column": Entry(
         E,
@@ -203,6 +210,7 @@ CATALOGUE: dict[str, Entry] = {
             "": "",
             "current": "Current Price is {price}; it must be above zero",
             "cost": "Cost per Share is {cost}; it cannot be < 0",
+            "fill": "Fill Price is {price}; a price is > 0",
         },
     ),
     "cash-price": Entry(
@@ -249,7 +257,10 @@ CATALOGUE: dict[str, Entry] = {
     "date-in-future": Entry(
         E,
         "the Last Rebalance Date is after the As-of Date",
-        "Last Rebalance Date {last} is after the As-of Date {as_of}",
+        {
+            "": "Last Rebalance Date {last} is after the As-of Date {as_of}",
+            "fill": "the fill's Date {when} is after today, {on}",
+        },
     ),
     "leftover-ticker-missing": Entry(
         E,
@@ -298,22 +309,67 @@ CATALOGUE: dict[str, Entry] = {
         },
     ),
     # -- fills typed into Trades (record) ------------------------------------------------
-    "bad-fill": Entry(E, "Filled Shares is below zero"),
-    "missing-fill-price": Entry(E, "Filled Shares is typed but Fill Price is blank"),
-    "missing-fill-date": Entry(E, "Filled Shares is typed but the fill's Date is blank"),
-    "bad-commission": Entry(E, "a Commission is below zero"),
+    "bad-fill": Entry(
+        E, "Filled Shares is below zero", "Filled Shares is {shares}; type the shares traded, ≥ 0"
+    ),
+    "missing-fill-price": Entry(
+        E,
+        "Filled Shares is typed but Fill Price is blank",
+        "Filled Shares is typed but Fill Price is blank",
+    ),
+    "missing-fill-date": Entry(
+        E,
+        "Filled Shares is typed but the fill's Date is blank",
+        "Filled Shares is typed but Date is blank",
+    ),
+    "bad-commission": Entry(
+        E, "a Commission is below zero", "Commission is {commission}; it is ≥ 0"
+    ),
     "bad-side": Entry(
         W,
         "a filled row's Side is not BUY, ADD, SELL or TRIM",
         # followed by the "fill" CONSEQUENCE where it is found
         "Side is {value!r}, not one of {sides}",
     ),
-    "formula-in-input": Entry(E, "a cell recording must change holds a formula"),
-    "not-proposed": Entry(E, "a fill for a ticker or side the plan did not propose"),
-    "more-than-ordered": Entry(E, "more shares filled than the order asked for"),
-    "sells-more-than-held": Entry(E, "a sale fill for more shares than are held"),
-    "cash-negative": Entry(E, "the fills would take the cash below zero"),
-    "missing-cash-row": Entry(E, "Holdings has no CASH row for the fills' money"),
+    "formula-in-input": Entry(
+        E,
+        "a cell recording must change holds a formula",
+        "{ticker}'s Shares is a formula, so recording cannot change it; type the number",
+    ),
+    "not-proposed": Entry(
+        E,
+        "a fill for a ticker or side the plan did not propose",
+        {
+            "not-held": "a fill for {ticker}, which the plan did not propose (Holdings has no "
+            "such position)",
+            "blank-ticker": "a fill for a blank ticker, which the plan did not propose "
+            "(Holdings has no such position)",
+            "other-side": "a {side} fill for {ticker}, but the plan proposed a {proposed} of "
+            "{ticker}",
+            "no-trade": "a {side} fill for {ticker}, but the plan proposed no trade of {ticker}",
+        },
+    ),
+    "more-than-ordered": Entry(
+        E,
+        "more shares filled than the order asked for",
+        "Filled Shares {shares:f} is more than the {ordered:f} shares ordered",
+    ),
+    "sells-more-than-held": Entry(
+        E,
+        "a sale fill for more shares than are held",
+        "fills sell {sold:f} shares of {ticker}, but Holdings holds {held:f}",
+    ),
+    "cash-negative": Entry(
+        E,
+        "the fills would take the cash below zero",
+        "the fills spend {short:,.2f} more than the cash held ({cash:,.2f} plus the sales' "
+        "proceeds); check the fills",
+    ),
+    "missing-cash-row": Entry(
+        E,
+        "Holdings has no CASH row for the fills' money",
+        "Holdings has no CASH row for the money the fills move",
+    ),
     # -- a household (SPEC §9) -----------------------------------------------------------
     "duplicate-account": Entry(
         E,
@@ -428,7 +484,7 @@ CATALOGUE: dict[str, Entry] = {
         "writing {name} would change more than the run's own cells: {losses}. Nothing was "
         "written. Please report this workbook; --force writes it anyway",
     ),
-    "internal-error": Entry(E, "a bug: please report it with the workbook"),
+    "internal-error": Entry(E, "a bug: please report it with the workbook", "{kind}: {error}"),
 }
 
 
