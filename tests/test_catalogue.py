@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ MAKERS = {
     "located",
     "flag",
 }
-MAKERS_CODE_SECOND = {"_file_problem", "bad", "fail", "_fault", "Fault"}
+MAKERS_CODE_SECOND = {"_file_problem", "_failed", "bad", "fail", "_fault", "Fault"}
 
 
 def _codes_in_source() -> set[str]:
@@ -640,3 +641,31 @@ def test_the_recorder_s_words_are_the_catalogue_s():
         "CASH's Shares is a formula, so recording cannot change it; type the number"
     )
     assert message("internal-error", kind="KeyError", error=KeyError("x")) == "KeyError: 'x'"
+
+
+def test_a_dask_worker_s_refusals_keep_their_words(tmp_path: Path):
+    """cluster.py's whole-file problems, worded by the catalogue now (they were missing
+    from it: `_failed` was not among the makers the source walk knows)."""
+    import socket
+
+    from rebalancer_xl import __version__
+    from rebalancer_xl.adapters.cluster import rebalance_on_worker
+
+    host = socket.gethostname()
+
+    def said(**kw: Any) -> tuple[str, str]:
+        entry = rebalance_on_worker("book.xlsx", options={}, cwd=str(tmp_path), **kw)
+        (p,) = entry["problems"]
+        return p["code"], p["message"]
+
+    assert said(seen=None, version="0.0.1") == (
+        "version-mismatch",
+        f"the Dask worker on {host} has rebalancer-xl {__version__}, this computer 0.0.1; "
+        "install the same version on every worker",
+    )
+    assert said(seen=(1, 0.0), version=__version__) == (
+        "not-on-worker",
+        f"the Dask worker on {host} cannot see {tmp_path / 'book.xlsx'}; the workers read "
+        "and write the files, so they must be on a filesystem every worker mounts at the "
+        "same path",
+    )

@@ -484,6 +484,48 @@ CATALOGUE: dict[str, Entry] = {
         "writing {name} would change more than the run's own cells: {losses}. Nothing was "
         "written. Please report this workbook; --force writes it anyway",
     ),
+    # -- a Dask cluster (run --scheduler) -------------------------------------------------
+    # (`host` is the worker's host name; `path` a path as the worker sees it)
+    "version-mismatch": Entry(
+        E,
+        "a Dask worker has another version of rebalancer-xl",
+        "the Dask worker on {host} has rebalancer-xl {theirs}, this computer {ours}; "
+        "install the same version on every worker",
+    ),
+    "not-on-worker": Entry(
+        E,
+        "a Dask worker cannot see the workbook or the output folder",
+        {
+            "file": "the Dask worker on {host} cannot see {path}; the workers read and write "
+            "the files, so they must be on a filesystem every worker mounts at the same path",
+            "output": "the Dask worker on {host} cannot see the output folder {path}; it must "
+            "be on a filesystem every worker mounts at the same path",
+        },
+    ),
+    "not-shared": Entry(
+        E,
+        "a Dask worker sees a different file than the computer that started the run",
+        "the Dask worker on {host} sees a different file at {path} than this computer saw "
+        "when the run started (size or time differ): the folder is not shared with the "
+        "workers, or the file was changed since (by another program, or by this run on a "
+        "worker that died before it reported back); check it and run it again",
+    ),
+    "worker-died": Entry(
+        E,
+        "the Dask worker processing the file died on every try",
+        "the Dask worker processing {name} died (killed, or out of memory) on each of "
+        "{tries} tries, the last on {last}; its log says why. The workbook is as it was or "
+        "completely written",
+    ),
+    "worker-error": Entry(
+        E,
+        "a Dask worker could not run the file",
+        {
+            "cancelled": "the Dask scheduler cancelled {name}",
+            "failed": "a Dask worker could not run {name}: {kind}: {error} (is the same "
+            "rebalancer-xl installed on every worker?)",
+        },
+    ),
     "internal-error": Entry(E, "a bug: please report it with the workbook", "{kind}: {error}"),
 }
 
