@@ -669,3 +669,12 @@ def test_a_dask_worker_s_refusals_keep_their_words(tmp_path: Path):
         "and write the files, so they must be on a filesystem every worker mounts at the "
         "same path",
     )
+
+
+def test_a_header_given_as_its_enum_is_said_as_its_text():
+    from rebalancer_xl.core.problems import message
+    from rebalancer_xl.workbook import schema as S
+
+    assert message("missing-column", "no-header", name=S.HoldingsHeader.TICKER, rows=3) == (
+        "no header row with a 'Ticker' column in the first 3 rows"
+    )

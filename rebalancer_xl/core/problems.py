@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rebalancer_xl.core.model import Problem, Severity, Where
 
@@ -549,7 +550,10 @@ def message(code: str, form: str = "", /, **values: object) -> str:
     wording = CATALOGUE[code].wording
     template = wording if isinstance(wording, str) else wording[form]
     assert template, f"{code} has no wording in the catalogue"
-    return template.format(**values)
+    # A header (a StrEnum member) is said as its text: `{name!r}` of the member itself
+    # would print <HoldingsHeader.TICKER: 'Ticker'>, as a missing header row once did.
+    plain = {k: str(v) if isinstance(v, StrEnum) else v for k, v in values.items()}
+    return template.format(**plain)
 
 
 def problem(code: str, where: Where, form: str = "", /, **values: object) -> Problem:
