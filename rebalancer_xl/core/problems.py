@@ -10,10 +10,11 @@ the plan).
 
 A code's wording lives here too: `Entry.wording` holds its message template (or one per
 form, when a code is found in several ways, such as a number too large or a percentage
-above 100%), and `message` / `problem` fill it with the values a call site found. Not
-every call site passes values yet: past, the API, the CLI, the quarter's commands and
-fills, the cluster and the package adapters (`PackageError`) still word their own
-messages, so a few entries keep an empty "" form for them.
+above 100%), and `message` / `problem` fill it with the values a call site found; a
+`PackageError` is worded the same way. Call sites pass a code, a form and values, never
+words of their own. Two kinds of text are joined to a catalogued message rather than
+being one: what a demoted problem costs the plan (`CONSEQUENCE`), and the file's name
+before a package adapter's message.
 """
 
 from __future__ import annotations
@@ -31,9 +32,8 @@ E, W = Severity.ERROR, Severity.WARNING
 class Entry:
     severity: Severity
     meaning: str
-    # str.format templates: one, or one per form ("" is the plain form); "" when the call
-    # sites still word the message themselves.
-    wording: str | Mapping[str, str] = ""
+    # str.format templates: one, or one per form ("" is the plain form)
+    wording: str | Mapping[str, str]
 
 
 CATALOGUE: dict[str, Entry] = {
@@ -125,7 +125,6 @@ CATALOGUE: dict[str, Entry] = {
         E,
         "a sheet the run needs is missing",
         {
-            "": "",
             "workbook": "the workbook has no {name!r} sheet (sheets: {sheets})",
             "trades": "there is no Trades sheet with a Side column: run a rebalance first",
         },
@@ -134,7 +133,6 @@ CATALOGUE: dict[str, Entry] = {
         E,
         "a column the run needs is missing",
         {
-            "": "",
             # `hint` is a near miss among the headers found, or ""
             "table": "the {table} table has no {name!r} column{hint}",
             "no-header": "no header row with a {name!r} column in the first {rows} rows",
@@ -208,7 +206,6 @@ CATALOGUE: dict[str, Entry] = {
         E,
         "a price is zero or below",
         {
-            "": "",
             "current": "Current Price is {price}; it must be above zero",
             "cost": "Cost per Share is {cost}; it cannot be < 0",
             "fill": "Fill Price is {price}; a price is > 0",
@@ -422,7 +419,6 @@ CATALOGUE: dict[str, Entry] = {
         E,
         "the package cannot be read as a workbook",
         {
-            "": "",
             "not-zip": "{name} is not a valid workbook (not a zip package); it may be "
             "truncated or damaged",
             "bad-zip": "{name}: {error}",
