@@ -247,7 +247,8 @@ def _new(args: argparse.Namespace) -> int:
 
 def process_to_dict(path: str, options: dict[str, Any]) -> dict[str, Any]:
     """Process one file and return its JSON-ready result (runs in worker processes)."""
-    from rebalancer_xl.core.model import WHOLE_FILE, Problem
+    from rebalancer_xl.core.model import WHOLE_FILE
+    from rebalancer_xl.core.problems import problem as catalogued
     from rebalancer_xl.pipeline import FileResult, process_file
     from rebalancer_xl.report import result_to_dict
 
@@ -255,7 +256,7 @@ def process_to_dict(path: str, options: dict[str, Any]) -> dict[str, Any]:
         result = process_file(path, **options)
     except Exception as err:  # one file's bug must not stop the batch
         # Through result_to_dict like any other failure, so the entry has the same keys.
-        problem = Problem("internal-error", f"{type(err).__name__}: {err}", WHOLE_FILE)
+        problem = catalogued("internal-error", WHOLE_FILE, kind=type(err).__name__, error=err)
         result = FileResult(path, "error", problems=[problem])
     return result_to_dict(result)
 

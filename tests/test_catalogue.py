@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import ast
 import re
+import zipfile
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +35,7 @@ MAKERS = {
     "located",
     "flag",
 }
-MAKERS_CODE_SECOND = {"_file_problem", "bad", "fail", "_fault", "Fault"}
+MAKERS_CODE_SECOND = {"_file_problem", "_failed", "bad", "fail", "_fault", "Fault"}
 
 
 def _codes_in_source() -> set[str]:
@@ -518,7 +521,10 @@ def test_the_file_checks_keep_their_words(tmp_path: Path):
     names = ("none.xlsx", ".", "a.xls", "b.txt", "e.xlsx", "o.xlsx", "z.xlsx")
     found = [pipeline.check_file(tmp_path / n) for n in names]
     book = Path("/x/book.xlsx")
-    errors = (PackageError("unsafe-package", "too big"), zipfile.BadZipFile("bad crc"))
+    errors = (
+        PackageError("unsafe-package", "twice", part="xl/a.xml"),
+        zipfile.BadZipFile("bad crc"),
+    )
     found += [pipeline._unreadable(book, err) for err in (*errors, ValueError("boom"))]
     found.append(pipeline._lossy(book, ["a chart", "a pivot"]))
     assert all(p is not None and p.where == WHOLE_FILE for p in found)
@@ -538,7 +544,7 @@ def test_the_file_checks_keep_their_words(tmp_path: Path):
             "corrupt-file",
             "z.xlsx is not a valid workbook (not a zip package); it may be truncated or damaged",
         ),
-        ("unsafe-package", "book.xlsx: too big"),
+        ("unsafe-package", "book.xlsx: the package holds 'xl/a.xml' twice"),
         ("corrupt-file", "book.xlsx: bad crc"),
         ("corrupt-file", "book.xlsx could not be read as a workbook: ValueError: boom"),
         (
@@ -547,3 +553,128 @@ def test_the_file_checks_keep_their_words(tmp_path: Path):
             "Nothing was written. Please report this workbook; --force writes it anyway",
         ),
     ]
+
+
+def test_the_package_adapters_keep_their_words(tmp_path: Path):
+    """PackageError is worded by the catalogue from the values its raise site found; these
+    are the words the package reader and writer used when they wrote their own."""
+    import io
+
+    from rebalancer_xl.adapters import package as P
+
+    def said(action: Callable[[], object]) -> tuple[str, str]:
+        with pytest.raises(P.PackageError) as caught:
+            action()
+        return caught.value.code, caught.value.message
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("../evil.xml", b"<a/>")
+    with zipfile.ZipFile(buf) as zf:
+        assert said(lambda: P.check_members(zf)) == (
+            "unsafe-package",
+            "the package holds a member named '../evil.xml', which points outside the workbook",
+        )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("xl/big.xml", b"<a>" + b" " * 100 + b"</a>")
+    with zipfile.ZipFile(buf) as zf:
+        assert said(lambda: P.read_part(zf, "xl/big.xml", 10)) == (
+            "unsafe-package",
+            "xl/big.xml inflates to 107 bytes from 107: refused as a zip bomb",
+        )
+    assert said(lambda: P.parse_xml(b"<!DOCTYPE a><a/>", "xl/a.xml")) == (
+        "unsafe-package",
+        "xl/a.xml declares a DOCTYPE or entities, which no spreadsheet writes: refused",
+    )
+    code, text = said(lambda: P.parse_xml(b"<a>", "xl/b.xml"))
+    assert (code, text.split(":")[0]) == ("corrupt-file", "xl/b.xml is not well-formed XML")
+    assert str(P.PackageError("corrupt-file", "no-worksheet", sheet="Holdings")) == (
+        "the workbook has no worksheet named 'Holdings'"
+    )
+
+
+def test_past_rows_keep_their_words():
+    """A History row's or a fill's problem is the value's message followed by what it
+    costs the plan (the catalogue's CONSEQUENCE); pinned word for word."""
+    from rebalancer_xl.core import past
+
+    _, (row,) = past.parse_history_row({past.HISTORY_DATE: "soon", past.PORTFOLIO_VALUE: 5})
+    assert (row.code, row.message) == (
+        "not-a-date",
+        "Date is 'soon', not a date; enter a real date or YYYY-MM-DD; this row is left out "
+        "of the crash check and quarter returns",
+    )
+    _, (side,) = past.parse_fill({past.FILLED_SHARES: 3, past.SIDE: "HOLD"})
+    assert side.message == (
+        "Side is 'HOLD', not one of TRIM, SELL, ADD, BUY; this fill is left out of the "
+        "wash-sale check"
+    )
+    fill = {past.FILLED_SHARES: 3, past.SIDE: "SELL", past.FILL_DATE: "2026-01-05"}
+    _, (price,) = past.parse_fill({**fill, past.FILL_PRICE: "cheap"})
+    assert price.message == (
+        "Fill Price is 'cheap', not a number; the wash-sale check takes this fill at its "
+        "Limit Price"
+    )
+
+
+def test_the_recorder_s_words_are_the_catalogue_s():
+    """The words record used to write at its call sites, now the catalogue's templates;
+    tests/test_quarter.py pins two of them through a real run."""
+    from rebalancer_xl.core.problems import message
+
+    d = Decimal
+    assert message("cash-negative", short=d("1234.5"), cash=d("100")) == (
+        "the fills spend 1,234.50 more than the cash held (100.00 plus the sales' proceeds); "
+        "check the fills"
+    )
+    assert message("sells-more-than-held", sold=d("12"), ticker="PLTR", held=d("10")) == (
+        "fills sell 12 shares of PLTR, but Holdings holds 10"
+    )
+    assert message("not-proposed", "no-trade", side="BUY", ticker="ALAB") == (
+        "a BUY fill for ALAB, but the plan proposed no trade of ALAB"
+    )
+    assert message("date-in-future", "fill", when=date(2027, 1, 2), on=date(2026, 12, 2)) == (
+        "the fill's Date 2027-01-02 is after today, 2026-12-02"
+    )
+    assert message("formula-in-input", ticker="CASH") == (
+        "CASH's Shares is a formula, so recording cannot change it; type the number"
+    )
+    assert message("internal-error", kind="KeyError", error=KeyError("x")) == "KeyError: 'x'"
+
+
+def test_a_dask_worker_s_refusals_keep_their_words(tmp_path: Path):
+    """cluster.py's whole-file problems, worded by the catalogue now (they were missing
+    from it: `_failed` was not among the makers the source walk knows)."""
+    import socket
+
+    from rebalancer_xl import __version__
+    from rebalancer_xl.adapters.cluster import rebalance_on_worker
+
+    host = socket.gethostname()
+
+    def said(**kw: Any) -> tuple[str, str]:
+        entry = rebalance_on_worker("book.xlsx", options={}, cwd=str(tmp_path), **kw)
+        (p,) = entry["problems"]
+        return p["code"], p["message"]
+
+    assert said(seen=None, version="0.0.1") == (
+        "version-mismatch",
+        f"the Dask worker on {host} has rebalancer-xl {__version__}, this computer 0.0.1; "
+        "install the same version on every worker",
+    )
+    assert said(seen=(1, 0.0), version=__version__) == (
+        "not-on-worker",
+        f"the Dask worker on {host} cannot see {tmp_path / 'book.xlsx'}; the workers read "
+        "and write the files, so they must be on a filesystem every worker mounts at the "
+        "same path",
+    )
+
+
+def test_a_header_given_as_its_enum_is_said_as_its_text():
+    from rebalancer_xl.core.problems import message
+    from rebalancer_xl.workbook import schema as S
+
+    assert message("missing-column", "no-header", name=S.HoldingsHeader.TICKER, rows=3) == (
+        "no header row with a 'Ticker' column in the first 3 rows"
+    )

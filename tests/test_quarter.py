@@ -220,6 +220,12 @@ def test_bad_fills_are_located_all_at_once_and_the_file_is_untouched(
         ("not-proposed", layout.cell("Trades", "Ticker", "NVDA")),
     }
     assert sha256(path) == untouched
+    # the catalogue's words for fills, pinned as the recorder said them before it had them
+    said = {p["code"]: p["message"] for p in rec.file["problems"]}
+    assert said["more-than-ordered"] == "Filled Shares 25 is more than the 19 shares ordered"
+    assert said["not-proposed"] == (
+        "a fill for NVDA, which the plan did not propose (Holdings has no such position)"
+    )
     human = cli("record", path, "--as-of", RECORDED)
     assert "Trades!" in human.err
     assert "Traceback" not in human.err + human.out
@@ -243,6 +249,9 @@ def test_a_fill_on_the_wrong_side_and_a_sale_beyond_the_holding_are_problems(
     rec = cli("record", path, "--as-of", RECORDED, "--json")
     assert rec.code == 1
     assert [p["code"] for p in rec.file["problems"]] == ["not-proposed"]
+    assert rec.file["problems"][0]["message"] == (
+        "a SELL fill for ALAB, but the plan proposed a BUY of ALAB"
+    )
     assert rec.file["problems"][0]["cell"].startswith(Layout(path).letter("Trades", "Side", "Side"))
 
 

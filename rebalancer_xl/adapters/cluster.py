@@ -302,40 +302,18 @@ def rebalance_on_worker(
     path = str(Path(cwd, given))
     out_given = options.get("output_dir")
     out_abs = str(Path(cwd, out_given)) if out_given else None
-    where = f"the Dask worker on {socket.gethostname()}"
+    host = socket.gethostname()
     if version != __version__:
-        return _failed(
-            given,
-            "version-mismatch",
-            f"{where} has rebalancer-xl {__version__}, this computer {version}; "
-            "install the same version on every worker",
-        )
+        return _failed(given, "version-mismatch", host=host, theirs=__version__, ours=version)
     if seen is not None:
         try:
             st = os.stat(path)
         except OSError:
-            return _failed(
-                given,
-                "not-on-worker",
-                f"{where} cannot see {path}; the workers read and write the files, so "
-                "they must be on a filesystem every worker mounts at the same path",
-            )
+            return _failed(given, "not-on-worker", "file", host=host, path=path)
         if st.st_size != seen[0] or abs(st.st_mtime - seen[1]) > SAME_MTIME_S:
-            return _failed(
-                given,
-                "not-shared",
-                f"{where} sees a different file at {path} than this computer saw when the "
-                "run started (size or time differ): the folder is not shared with the "
-                "workers, or the file was changed since (by another program, or by this "
-                "run on a worker that died before it reported back); check it and run it again",
-            )
+            return _failed(given, "not-shared", host=host, path=path)
     if out_abs and out_seen and not os.path.isdir(out_abs):
-        return _failed(
-            given,
-            "not-on-worker",
-            f"{where} cannot see the output folder {out_abs}; it must be on a "
-            "filesystem every worker mounts at the same path",
-        )
+        return _failed(given, "not-on-worker", "output", host=host, path=out_abs)
     result = process_to_dict(path, {**options, "output_dir": out_abs})
     return _as_given(result, given, path, out_given, out_abs)
 
@@ -365,13 +343,15 @@ def _swap(text: str, swaps: list[tuple[str, str]]) -> str:
 # --- results -----------------------------------------------------------------------------
 
 
-def _failed(given: str, code: str, message: str) -> dict[str, Any]:
-    """A whole-file problem as a result entry, with the same keys as every other."""
-    from rebalancer_xl.core.model import WHOLE_FILE, Problem
+def _failed(given: str, code: str, form: str = "", /, **values: object) -> dict[str, Any]:
+    """A whole-file problem, worded by the catalogue, as a result entry with the same keys
+    as every other."""
+    from rebalancer_xl.core.model import WHOLE_FILE
+    from rebalancer_xl.core.problems import problem as catalogued
     from rebalancer_xl.pipeline import FileResult
     from rebalancer_xl.report import result_to_dict
 
-    problem = Problem(code, message, WHOLE_FILE)
+    problem = catalogued(code, WHOLE_FILE, form, **values)
     return result_to_dict(FileResult(given, "error", problems=[problem]))
 
 
@@ -384,19 +364,10 @@ def _result_of(future: Any, given: str) -> dict[str, Any]:
         return result
     name = Path(given).name
     if future.status == "cancelled":
-        return _failed(given, "worker-error", f"the Dask scheduler cancelled {name}")
+        return _failed(given, "worker-error", "cancelled", name=name)
     err = future.exception()
     if isinstance(err, KilledWorker):
-        return _failed(
-            given,
-            "worker-died",
-            f"the Dask worker processing {name} died (killed, or out of memory) on each of "
-            f"{err.allowed_failures + 1} tries, the last on {err.last_worker.address}; its "
-            "log says why. The workbook is as it was or completely written",
-        )
-    return _failed(
-        given,
-        "worker-error",
-        f"a Dask worker could not run {name}: {type(err).__name__}: {_one_line(err)} "
-        "(is the same rebalancer-xl installed on every worker?)",
-    )
+        tries, last = err.allowed_failures + 1, err.last_worker.address
+        return _failed(given, "worker-died", name=name, tries=tries, last=last)
+    kind, error = type(err).__name__, _one_line(err)
+    return _failed(given, "worker-error", "failed", name=name, kind=kind, error=error)

@@ -44,6 +44,7 @@ from typing import IO, Any
 
 from lxml import etree
 
+from rebalancer_xl.core.problems import message
 from rebalancer_xl.workbook.grid import (
     LINE_HEIGHT,
     PRINT_HEADER,
@@ -120,10 +121,12 @@ _DEFAULT_COL_WIDTH = 8.43  # Excel's, for a column the sheet gives no width
 class PackageError(Exception):
     """A package this writer will not read or write (unsafe or not a workbook)."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, form: str, /, **values: object) -> None:
+        # worded by the problem catalogue, so the raise site passes only what it found
+        text = message(code, form, **values)
+        super().__init__(text)
         self.code = code
-        self.message = message
+        self.message = text
 
 
 # --- reading the package safely --------------------------------------------------------
@@ -136,12 +139,9 @@ def check_members(zf: zipfile.ZipFile) -> None:
         name = info.filename
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or ".." in parts or "\x00" in name or ":" in parts[0]:
-            raise PackageError(
-                "unsafe-package",
-                f"the package holds a member named {name!r}, which points outside the workbook",
-            )
+            raise PackageError("unsafe-package", "climbs-out", part=name)
         if name.lower() in seen:
-            raise PackageError("unsafe-package", f"the package holds {name!r} twice")
+            raise PackageError("unsafe-package", "twice", part=name)
         seen.add(name.lower())
 
 
@@ -152,7 +152,7 @@ def read_part(zf: zipfile.ZipFile, name: str, limit: int = MAX_PART_BYTES) -> by
     with zf.open(info) as f:
         data = f.read(limit + 1)
     if len(data) > limit:
-        raise PackageError("unsafe-package", f"{name} inflates past {limit:,} bytes: refused")
+        raise PackageError("unsafe-package", "too-large", part=name, limit=limit)
     return data
 
 
@@ -172,11 +172,7 @@ def refuse_hostile(zf: zipfile.ZipFile) -> None:
         _check_size(info)
         prolog = _prolog(zf, info)
         if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-            raise PackageError(
-                "unsafe-package",
-                f"{info.filename} declares a DOCTYPE or "
-                "entities, which no spreadsheet writes: refused",
-            )
+            raise PackageError("unsafe-package", "entities", part=info.filename)
 
 
 _START_TAG = re.compile(rb"<[A-Za-z_]")
@@ -214,7 +210,7 @@ def _data_offset(fp: IO[bytes], info: zipfile.ZipInfo) -> int:
     fp.seek(info.header_offset)
     header = fp.read(30)
     if header[:4] != b"PK\x03\x04":
-        raise PackageError("corrupt-file", f"{info.filename}: bad local header")
+        raise PackageError("corrupt-file", "local-header", part=info.filename)
     name_len: int
     extra_len: int
     name_len, extra_len = struct.unpack("<HH", header[26:30])
@@ -226,9 +222,10 @@ def _check_size(info: zipfile.ZipInfo, limit: int = MAX_PART_BYTES) -> None:
     if info.file_size > limit or (big and info.file_size > MAX_RATIO * max(1, info.compress_size)):
         raise PackageError(
             "unsafe-package",
-            f"{info.filename} inflates to "
-            f"{info.file_size:,} bytes from {info.compress_size:,}: refused "
-            "as a zip bomb",
+            "zip-bomb",
+            part=info.filename,
+            size=info.file_size,
+            compressed=info.compress_size,
         )
 
 
@@ -236,14 +233,11 @@ def parse_xml(data: bytes, name: str) -> etree._Element:
     """Parse a part; a DOCTYPE (entity declarations, external fetches) is refused."""
     head = data[:4096].lstrip()
     if b"<!DOCTYPE" in head or b"<!ENTITY" in data[:65536]:
-        raise PackageError(
-            "unsafe-package",
-            f"{name} declares a DOCTYPE or entities, which no spreadsheet writes: refused",
-        )
+        raise PackageError("unsafe-package", "entities", part=name)
     try:
         return etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as err:
-        raise PackageError("corrupt-file", f"{name} is not well-formed XML: {err}") from None
+        raise PackageError("corrupt-file", "not-xml", part=name, error=err) from None
 
 
 def _serialize(root: etree._Element) -> bytes:
@@ -269,7 +263,7 @@ def _rels_name(part: str) -> str:
 def parse_ref(ref: str) -> tuple[int, int]:
     m = _CELL_REF.match(ref.upper().replace("$", ""))
     if m is None:
-        raise PackageError("corrupt-file", f"a cell is named {ref!r}")
+        raise PackageError("corrupt-file", "cell-name", ref=ref)
     col = 0
     for ch in m.group(1):
         col = col * 26 + ord(ch) - 64
@@ -973,7 +967,7 @@ class _Styles:
     def _section(self, tag: str) -> etree._Element:
         section = self.root.find(_M + tag)
         if section is None:
-            raise PackageError("corrupt-file", f"xl/styles.xml has no <{tag}>")
+            raise PackageError("corrupt-file", "no-style-section", tag=tag)
         return section
 
     @staticmethod
@@ -1102,7 +1096,7 @@ class Package:
         )
         sheets = wb.find(_M + "sheets")
         if sheets is None:
-            raise PackageError("corrupt-file", "the workbook lists no sheets")
+            raise PackageError("corrupt-file", "no-sheets")
         for sheet in sheets:
             rel = rels.get(sheet.get(f"{{{REL_NS}}}id"))
             if rel is not None and rel.get("Type") == WORKSHEET_TYPE:
@@ -1118,12 +1112,12 @@ class Package:
         for rel in root:
             if rel.get("Type", "").endswith("/officeDocument"):
                 return _resolve("", rel.get("Target", "").lstrip("/"))
-        raise PackageError("corrupt-file", "the package names no workbook part")
+        raise PackageError("corrupt-file", "no-workbook-part")
 
     def tree(self, name: str) -> etree._Element:
         if name not in self._trees:
             if name not in self.names:
-                raise PackageError("corrupt-file", f"the package has no {name}")
+                raise PackageError("corrupt-file", "no-part", part=name)
             self._trees[name] = parse_xml(read_part(self.zf, name), name)
         return self._trees[name]
 
@@ -1141,7 +1135,7 @@ class Package:
     def _edit(self, name: str) -> _SheetEdit | _NewSheet:
         part = self.sheet_part.get(name)
         if part is None:
-            raise PackageError("corrupt-file", f"the workbook has no worksheet named {name!r}")
+            raise PackageError("corrupt-file", "no-worksheet", sheet=name)
         edit = self._edits.get(part)
         if edit is None:
             edit = _SheetEdit(part, self.tree(part))
@@ -1561,7 +1555,7 @@ def _copy_raw(src: zipfile.ZipFile, info: zipfile.ZipInfo, dst: zipfile.ZipFile)
     while remaining:
         chunk = fp.read(min(_CHUNK, remaining))
         if not chunk:
-            raise PackageError("corrupt-file", f"{info.filename} is truncated")
+            raise PackageError("corrupt-file", "truncated", part=info.filename)
         dst.fp.write(chunk)
         remaining -= len(chunk)
     dst.filelist.append(out)

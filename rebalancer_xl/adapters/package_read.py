@@ -138,9 +138,7 @@ def _value(
         try:
             return strings[int(text)]
         except (ValueError, IndexError):
-            raise PackageError(
-                "corrupt-file", f"cell {ref} names a missing shared string"
-            ) from None
+            raise PackageError("corrupt-file", "shared-string", ref=ref) from None
     if kind in ("str", "e"):
         return text
     if kind == "b":

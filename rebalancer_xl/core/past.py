@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from rebalancer_xl.core.model import Action, HistoryEntry, PastTrade
 from rebalancer_xl.core.parse import ACCOUNT, TICKER, Unread, ticker_text
-from rebalancer_xl.core.problems import message
+from rebalancer_xl.core.problems import message, with_consequence
 from rebalancer_xl.core.settings import is_blank
 from rebalancer_xl.core.values import BadValue, parse_decimal, parse_run_date
 
@@ -71,7 +71,7 @@ def parse_history_row(values: Mapping[str, object]) -> tuple[HistoryEntry | None
         header = PORTFOLIO_VALUE
         value = parse_decimal(raw_value, header)
     except BadValue as err:
-        why = f"{err.message}; this row is left out of the crash check and quarter returns"
+        why = with_consequence(err.message, "history-row")
         return None, [Fault(header, err.code, why)]
     run_type = values.get(RUN_TYPE)
     run_type = run_type.strip() if isinstance(run_type, str) else run_type
@@ -106,16 +106,15 @@ def parse_fill(values: Mapping[str, object]) -> tuple[PastTrade | None, list[Fau
     side = side_of(values.get(SIDE))
     if side is None:
         shown = str(values.get(SIDE) or "")[:40]
-        return None, [
-            Fault(SIDE, "bad-side", message("bad-side", value=shown, sides=", ".join(SIDES)))
-        ]
+        why = message("bad-side", value=shown, sides=", ".join(SIDES))
+        return None, [Fault(SIDE, "bad-side", with_consequence(why, "fill"))]
     header = FILLED_SHARES
     try:
         shares = parse_decimal(raw_shares, header)
         header = FILL_DATE
         when = parse_run_date(values.get(header), header)
     except BadValue as err:
-        why = f"{err.message}; this fill is left out of the wash-sale check"
+        why = with_consequence(err.message, "fill")
         return None, [Fault(header, err.code, why)]
     faults = []
     typed = values.get(FILL_PRICE)
@@ -124,7 +123,7 @@ def parse_fill(values: Mapping[str, object]) -> tuple[PastTrade | None, list[Fau
             parse_decimal(typed, FILL_PRICE)
         except BadValue as err:
             # Still a fill: the Limit Price stands in, as for one typed without its price.
-            why = f"{err.message}; the wash-sale check takes this fill at its Limit Price"
+            why = with_consequence(err.message, "fill-price")
             faults.append(Fault(FILL_PRICE, err.code, why))
     account = values.get(ACCOUNT)
     return PastTrade(

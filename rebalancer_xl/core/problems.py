@@ -10,16 +10,18 @@ the plan).
 
 A code's wording lives here too: `Entry.wording` holds its message template (or one per
 form, when a code is found in several ways, such as a number too large or a percentage
-above 100%), and `message` / `problem` fill it with the values a call site found. Not
-every call site passes values yet: past, the API, the CLI, the quarter's commands and
-fills, the cluster and the package adapters (`PackageError`) still word their own
-messages, so a few entries keep an empty "" form for them.
+above 100%), and `message` / `problem` fill it with the values a call site found; a
+`PackageError` is worded the same way. Call sites pass a code, a form and values, never
+words of their own. Two kinds of text are joined to a catalogued message rather than
+being one: what a demoted problem costs the plan (`CONSEQUENCE`), and the file's name
+before a package adapter's message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rebalancer_xl.core.model import Problem, Severity, Where
 
@@ -30,9 +32,8 @@ E, W = Severity.ERROR, Severity.WARNING
 class Entry:
     severity: Severity
     meaning: str
-    # str.format templates: one, or one per form ("" is the plain form); "" when the call
-    # sites still word the message themselves.
-    wording: str | Mapping[str, str] = ""
+    # str.format templates: one, or one per form ("" is the plain form)
+    wording: str | Mapping[str, str]
 
 
 CATALOGUE: dict[str, Entry] = {
@@ -40,7 +41,10 @@ CATALOGUE: dict[str, Entry] = {
     "not-a-number": Entry(
         E,
         "a number is expected and the cell holds something else",
-        "{what} is {value}, not a number",
+        {
+            "": "{what} is {value}, not a number",
+            "order-shares": "Shares (the order) is not a number",
+        },
     ),
     "not-a-date": Entry(
         E,
@@ -120,13 +124,15 @@ CATALOGUE: dict[str, Entry] = {
     "missing-sheet": Entry(
         E,
         "a sheet the run needs is missing",
-        {"": "", "workbook": "the workbook has no {name!r} sheet (sheets: {sheets})"},
+        {
+            "workbook": "the workbook has no {name!r} sheet (sheets: {sheets})",
+            "trades": "there is no Trades sheet with a Side column: run a rebalance first",
+        },
     ),
     "missing-column": Entry(
         E,
         "a column the run needs is missing",
         {
-            "": "",
             # `hint` is a near miss among the headers found, or ""
             "table": "the {table} table has no {name!r} column{hint}",
             "no-header": "no header row with a {name!r} column in the first {rows} rows",
@@ -200,9 +206,9 @@ CATALOGUE: dict[str, Entry] = {
         E,
         "a price is zero or below",
         {
-            "": "",
             "current": "Current Price is {price}; it must be above zero",
             "cost": "Cost per Share is {cost}; it cannot be < 0",
+            "fill": "Fill Price is {price}; a price is > 0",
         },
     ),
     "cash-price": Entry(
@@ -249,7 +255,10 @@ CATALOGUE: dict[str, Entry] = {
     "date-in-future": Entry(
         E,
         "the Last Rebalance Date is after the As-of Date",
-        "Last Rebalance Date {last} is after the As-of Date {as_of}",
+        {
+            "": "Last Rebalance Date {last} is after the As-of Date {as_of}",
+            "fill": "the fill's Date {when} is after today, {on}",
+        },
     ),
     "leftover-ticker-missing": Entry(
         E,
@@ -298,21 +307,67 @@ CATALOGUE: dict[str, Entry] = {
         },
     ),
     # -- fills typed into Trades (record) ------------------------------------------------
-    "bad-fill": Entry(E, "Filled Shares is below zero"),
-    "missing-fill-price": Entry(E, "Filled Shares is typed but Fill Price is blank"),
-    "missing-fill-date": Entry(E, "Filled Shares is typed but the fill's Date is blank"),
-    "bad-commission": Entry(E, "a Commission is below zero"),
+    "bad-fill": Entry(
+        E, "Filled Shares is below zero", "Filled Shares is {shares}; type the shares traded, ≥ 0"
+    ),
+    "missing-fill-price": Entry(
+        E,
+        "Filled Shares is typed but Fill Price is blank",
+        "Filled Shares is typed but Fill Price is blank",
+    ),
+    "missing-fill-date": Entry(
+        E,
+        "Filled Shares is typed but the fill's Date is blank",
+        "Filled Shares is typed but Date is blank",
+    ),
+    "bad-commission": Entry(
+        E, "a Commission is below zero", "Commission is {commission}; it is ≥ 0"
+    ),
     "bad-side": Entry(
         W,
         "a filled row's Side is not BUY, ADD, SELL or TRIM",
-        "Side is {value!r}, not one of {sides}; this fill is left out of the wash-sale check",
+        # followed by the "fill" CONSEQUENCE where it is found
+        "Side is {value!r}, not one of {sides}",
     ),
-    "formula-in-input": Entry(E, "a cell recording must change holds a formula"),
-    "not-proposed": Entry(E, "a fill for a ticker or side the plan did not propose"),
-    "more-than-ordered": Entry(E, "more shares filled than the order asked for"),
-    "sells-more-than-held": Entry(E, "a sale fill for more shares than are held"),
-    "cash-negative": Entry(E, "the fills would take the cash below zero"),
-    "missing-cash-row": Entry(E, "Holdings has no CASH row for the fills' money"),
+    "formula-in-input": Entry(
+        E,
+        "a cell recording must change holds a formula",
+        "{ticker}'s Shares is a formula, so recording cannot change it; type the number",
+    ),
+    "not-proposed": Entry(
+        E,
+        "a fill for a ticker or side the plan did not propose",
+        {
+            "not-held": "a fill for {ticker}, which the plan did not propose (Holdings has no "
+            "such position)",
+            "blank-ticker": "a fill for a blank ticker, which the plan did not propose "
+            "(Holdings has no such position)",
+            "other-side": "a {side} fill for {ticker}, but the plan proposed a {proposed} of "
+            "{ticker}",
+            "no-trade": "a {side} fill for {ticker}, but the plan proposed no trade of {ticker}",
+        },
+    ),
+    "more-than-ordered": Entry(
+        E,
+        "more shares filled than the order asked for",
+        "Filled Shares {shares:f} is more than the {ordered:f} shares ordered",
+    ),
+    "sells-more-than-held": Entry(
+        E,
+        "a sale fill for more shares than are held",
+        "fills sell {sold:f} shares of {ticker}, but Holdings holds {held:f}",
+    ),
+    "cash-negative": Entry(
+        E,
+        "the fills would take the cash below zero",
+        "the fills spend {short:,.2f} more than the cash held ({cash:,.2f} plus the sales' "
+        "proceeds); check the fills",
+    ),
+    "missing-cash-row": Entry(
+        E,
+        "Holdings has no CASH row for the fills' money",
+        "Holdings has no CASH row for the money the fills move",
+    ),
     # -- a household (SPEC §9) -----------------------------------------------------------
     "duplicate-account": Entry(
         E,
@@ -364,14 +419,38 @@ CATALOGUE: dict[str, Entry] = {
         E,
         "the package cannot be read as a workbook",
         {
-            "": "",
             "not-zip": "{name} is not a valid workbook (not a zip package); it may be "
             "truncated or damaged",
             "bad-zip": "{name}: {error}",
             "unreadable": "{name} could not be read as a workbook: {kind}: {error}",
+            # the package writer's and reader's own findings (PackageError); `part` is a
+            # member's name inside the package
+            "shared-string": "cell {ref} names a missing shared string",
+            "local-header": "{part}: bad local header",
+            "not-xml": "{part} is not well-formed XML: {error}",
+            "cell-name": "a cell is named {ref!r}",
+            "no-style-section": "xl/styles.xml has no <{tag}>",
+            "no-sheets": "the workbook lists no sheets",
+            "no-workbook-part": "the package names no workbook part",
+            "no-part": "the package has no {part}",
+            "no-worksheet": "the workbook has no worksheet named {sheet!r}",
+            "truncated": "{part} is truncated",
         },
     ),
-    "unsafe-package": Entry(E, "the package is hostile: a zip bomb, entities, climbing names"),
+    "unsafe-package": Entry(
+        E,
+        "the package is hostile: a zip bomb, entities, climbing names",
+        {
+            "climbs-out": "the package holds a member named {part!r}, which points outside "
+            "the workbook",
+            "twice": "the package holds {part!r} twice",
+            "too-large": "{part} inflates past {limit:,} bytes: refused",
+            "zip-bomb": "{part} inflates to {size:,} bytes from {compressed:,}: refused as a "
+            "zip bomb",
+            "entities": "{part} declares a DOCTYPE or entities, which no spreadsheet writes: "
+            "refused",
+        },
+    ),
     "read-only": Entry(
         E,
         "the workbook cannot be written",
@@ -402,8 +481,64 @@ CATALOGUE: dict[str, Entry] = {
         "writing {name} would change more than the run's own cells: {losses}. Nothing was "
         "written. Please report this workbook; --force writes it anyway",
     ),
-    "internal-error": Entry(E, "a bug: please report it with the workbook"),
+    # -- a Dask cluster (run --scheduler) -------------------------------------------------
+    # (`host` is the worker's host name; `path` a path as the worker sees it)
+    "version-mismatch": Entry(
+        E,
+        "a Dask worker has another version of rebalancer-xl",
+        "the Dask worker on {host} has rebalancer-xl {theirs}, this computer {ours}; "
+        "install the same version on every worker",
+    ),
+    "not-on-worker": Entry(
+        E,
+        "a Dask worker cannot see the workbook or the output folder",
+        {
+            "file": "the Dask worker on {host} cannot see {path}; the workers read and write "
+            "the files, so they must be on a filesystem every worker mounts at the same path",
+            "output": "the Dask worker on {host} cannot see the output folder {path}; it must "
+            "be on a filesystem every worker mounts at the same path",
+        },
+    ),
+    "not-shared": Entry(
+        E,
+        "a Dask worker sees a different file than the computer that started the run",
+        "the Dask worker on {host} sees a different file at {path} than this computer saw "
+        "when the run started (size or time differ): the folder is not shared with the "
+        "workers, or the file was changed since (by another program, or by this run on a "
+        "worker that died before it reported back); check it and run it again",
+    ),
+    "worker-died": Entry(
+        E,
+        "the Dask worker processing the file died on every try",
+        "the Dask worker processing {name} died (killed, or out of memory) on each of "
+        "{tries} tries, the last on {last}; its log says why. The workbook is as it was or "
+        "completely written",
+    ),
+    "worker-error": Entry(
+        E,
+        "a Dask worker could not run the file",
+        {
+            "cancelled": "the Dask scheduler cancelled {name}",
+            "failed": "a Dask worker could not run {name}: {kind}: {error} (is the same "
+            "rebalancer-xl installed on every worker?)",
+        },
+    ),
+    "internal-error": Entry(E, "a bug: please report it with the workbook", "{kind}: {error}"),
 }
+
+
+# What a History row's or a fill's problem costs the plan, said after its message: those
+# problems are warnings (the plan goes on), so the reader learns what was left out.
+CONSEQUENCE: dict[str, str] = {
+    "history-row": "this row is left out of the crash check and quarter returns",
+    "fill": "this fill is left out of the wash-sale check",
+    "fill-price": "the wash-sale check takes this fill at its Limit Price",
+}
+
+
+def with_consequence(text: str, consequence: str) -> str:
+    """A problem's message followed by what it costs the plan (a CONSEQUENCE key)."""
+    return f"{text}; {CONSEQUENCE[consequence]}"
 
 
 def message(code: str, form: str = "", /, **values: object) -> str:
@@ -411,7 +546,10 @@ def message(code: str, form: str = "", /, **values: object) -> str:
     wording = CATALOGUE[code].wording
     template = wording if isinstance(wording, str) else wording[form]
     assert template, f"{code} has no wording in the catalogue"
-    return template.format(**values)
+    # A header (a StrEnum member) is said as its text: `{name!r}` of the member itself
+    # would print <HoldingsHeader.TICKER: 'Ticker'>, as a missing header row once did.
+    plain = {k: str(v) if isinstance(v, StrEnum) else v for k, v in values.items()}
+    return template.format(**plain)
 
 
 def problem(code: str, where: Where, form: str = "", /, **values: object) -> Problem:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from rebalancer_xl.adapters.files import atomic_write
-from rebalancer_xl.core.model import Problem
 from rebalancer_xl.pipeline import Edit, FileResult, edit_file
 from rebalancer_xl.workbook.grid import Book
 
@@ -115,11 +114,12 @@ def _print_problems(path: str, problems: list[dict[str, str]]) -> None:
 def _guarded(path: str, editor: Callable[[Book], Edit], **options: Any) -> FileResult:
     """edit_file, with a bug turned into a located problem rather than a traceback."""
     from rebalancer_xl.core.model import WHOLE_FILE
+    from rebalancer_xl.core.problems import problem as catalogued
 
     try:
         return edit_file(path, editor, **options)
     except Exception as err:
-        problem = Problem("internal-error", f"{type(err).__name__}: {err}", WHOLE_FILE)
+        problem = catalogued("internal-error", WHOLE_FILE, kind=type(err).__name__, error=err)
         return FileResult(path, "error", problems=[problem])
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from rebalancer_xl.core.model import CASH, ZERO, CellRef, Problem, Where, cents
 from rebalancer_xl.core.past import order_side
+from rebalancer_xl.core.problems import message
 from rebalancer_xl.core.settings import is_blank
 from rebalancer_xl.core.values import BadValue, parse_date, parse_decimal
 from rebalancer_xl.quarter.trades_sheet import OrderRow, plain
@@ -46,9 +47,9 @@ class Fill:
         return max(ZERO, ordered - self.shares)
 
 
-def located(code: str, message: str, sheet: str, cell: str, ticker: str | None = None) -> Problem:
-    """A problem at `sheet`!`cell`."""
-    return Problem(code, message, Where(sheet, ticker=ticker, cell=CellRef(sheet, cell)))
+def located(code: str, text: str, sheet: str, cell: str, ticker: str | None = None) -> Problem:
+    """A problem at `sheet`!`cell`, worded `text` (the catalogue's, or a value's own)."""
+    return Problem(code, text, Where(sheet, ticker=ticker, cell=CellRef(sheet, cell)))
 
 
 def _proposed_sides(inputs: BookInputs) -> dict[str, str]:
@@ -81,8 +82,8 @@ def read_fills(
         def cell(header: str, o: OrderRow = o) -> str:
             return table.cell(o.row, header) if header in table.columns else f"{o.row}:{o.row}"
 
-        def flag(code: str, message: str, header: str, o: OrderRow = o) -> None:
-            problems.append(located(code, message, S.TRADES, cell(header), o.ticker or None))
+        def flag(code: str, text: str, header: str, o: OrderRow = o) -> None:
+            problems.append(located(code, text, S.TRADES, cell(header), o.ticker or None))
 
         before = len(problems)
         shares = price = None
@@ -93,76 +94,60 @@ def read_fills(
         except BadValue as err:
             flag(err.code, err.message, _T.FILLED_SHARES)
         if shares is not None and shares < 0:
-            flag(
-                "bad-fill",
-                f"Filled Shares is {shares}; type the shares traded, ≥ 0",
-                _T.FILLED_SHARES,
-            )
+            flag("bad-fill", message("bad-fill", shares=shares), _T.FILLED_SHARES)
         if shares == 0:
             continue  # nothing traded on this row (yet)
         if is_blank(o.price_raw):
-            flag(
-                "missing-fill-price",
-                "Filled Shares is typed but Fill Price is blank",
-                _T.FILL_PRICE,
-            )
+            flag("missing-fill-price", message("missing-fill-price"), _T.FILL_PRICE)
         else:
             try:
                 price = parse_decimal(o.price_raw, _T.FILL_PRICE)
                 if price <= 0:
-                    flag("bad-price", f"Fill Price is {price}; a price is > 0", _T.FILL_PRICE)
+                    flag("bad-price", message("bad-price", "fill", price=price), _T.FILL_PRICE)
             except BadValue as err:
                 flag(err.code, err.message, _T.FILL_PRICE)
         if is_blank(o.date_raw):
-            flag("missing-fill-date", "Filled Shares is typed but Date is blank", _T.DATE)
+            flag("missing-fill-date", message("missing-fill-date"), _T.DATE)
         else:
             try:
                 when = parse_date(o.date_raw, _T.DATE)
                 if when > on:
-                    flag("date-in-future", f"the fill's Date {when} is after today, {on}", _T.DATE)
+                    said = message("date-in-future", "fill", when=when, on=on)
+                    flag("date-in-future", said, _T.DATE)
             except BadValue as err:
                 flag(err.code, err.message, _T.DATE)
         if not is_blank(o.commission_raw):
             try:
                 commission = parse_decimal(o.commission_raw, _T.COMMISSION)
                 if commission < 0:
-                    flag("bad-commission", f"Commission is {commission}; it is ≥ 0", _T.COMMISSION)
+                    said = message("bad-commission", commission=commission)
+                    flag("bad-commission", said, _T.COMMISSION)
             except BadValue as err:
                 flag(err.code, err.message, _T.COMMISSION)
         if o.ticker not in held or o.ticker == CASH:
-            flag(
-                "not-proposed",
-                f"a fill for {o.ticker or 'a blank ticker'}, which the plan did not propose "
-                "(Holdings has no such position)",
-                _T.TICKER,
-            )
+            form = "not-held" if o.ticker else "blank-ticker"
+            flag("not-proposed", message("not-proposed", form, ticker=o.ticker), _T.TICKER)
         elif proposed.get(o.ticker) != o.side:
             what = proposed.get(o.ticker)
-            flag(
-                "not-proposed",
-                f"a {o.side} fill for {o.ticker}, but the plan proposed "
-                + (f"a {what}" if what else "no trade")
-                + f" of {o.ticker}",
-                _T.SIDE,
-            )
+            form = "other-side" if what else "no-trade"
+            said = message("not-proposed", form, side=o.side, ticker=o.ticker, proposed=what)
+            flag("not-proposed", said, _T.SIDE)
         if shares is not None and shares > 0:
             if o.shares is None:
-                flag("not-a-number", "Shares (the order) is not a number", _T.SHARES)
+                flag("not-a-number", message("not-a-number", "order-shares"), _T.SHARES)
             elif shares > o.shares:
-                flag(
-                    "more-than-ordered",
-                    f"Filled Shares {shares:f} is more than the {o.shares:f} shares ordered",
-                    _T.FILLED_SHARES,
-                )
+                said = message("more-than-ordered", shares=shares, ordered=o.shares)
+                flag("more-than-ordered", said, _T.FILLED_SHARES)
             if o.side == "SELL" and o.ticker in held:
                 sold[o.ticker] = sold.get(o.ticker, ZERO) + shares
                 if sold[o.ticker] > held[o.ticker].shares:
-                    flag(
+                    said = message(
                         "sells-more-than-held",
-                        f"fills sell {sold[o.ticker]:f} shares of {o.ticker}, but Holdings "
-                        f"holds {held[o.ticker].shares:f}",
-                        _T.FILLED_SHARES,
+                        sold=sold[o.ticker],
+                        ticker=o.ticker,
+                        held=held[o.ticker].shares,
                     )
+                    flag("sells-more-than-held", said, _T.FILLED_SHARES)
         if len(problems) == before:
             assert shares is not None
             assert price is not None

@@ -33,6 +33,7 @@ from datetime import date
 from decimal import Decimal
 
 from rebalancer_xl.core.model import CASH, ZERO, Holding, Lot, cents
+from rebalancer_xl.core.problems import message
 from rebalancer_xl.core.rules.lots import order_lots
 from rebalancer_xl.core.settings import Settings, is_blank
 from rebalancer_xl.pipeline import Edit
@@ -190,14 +191,7 @@ def plan_record(book: Book, on: date) -> Edit:
     if table is None:
         return Edit(
             False,
-            problems=[
-                located(
-                    "missing-sheet",
-                    "there is no Trades sheet with a Side column: run a rebalance first",
-                    S.TRADES,
-                    "",
-                )
-            ],
+            problems=[located("missing-sheet", message("missing-sheet", "trades"), S.TRADES, "")],
         )
     orders = read_orders(table)
     fills, problems = read_fills(orders, table, inputs, on)
@@ -208,7 +202,7 @@ def plan_record(book: Book, on: date) -> Edit:
         problems.append(
             located(
                 "missing-cash-row",
-                "Holdings has no CASH row for the money the fills move",
+                message("missing-cash-row"),
                 S.HOLDINGS,
                 htable.cell(htable.first_row, _H.TICKER),
             )
@@ -220,7 +214,7 @@ def plan_record(book: Book, on: date) -> Edit:
             problems.append(
                 located(
                     "formula-in-input",
-                    f"{t}'s Shares is a formula, so recording cannot change it; type the number",
+                    message("formula-in-input", ticker=t),
                     S.HOLDINGS,
                     htable.cell(inputs.holding_rows[t], _H.SHARES),
                     t,
@@ -253,8 +247,7 @@ def plan_record(book: Book, on: date) -> Edit:
                 *warnings,
                 located(
                     "cash-negative",
-                    f"the fills spend {-books.cash:,.2f} more than the cash held "
-                    f"({holdings[CASH].shares:,.2f} plus the sales' proceeds); check the fills",
+                    message("cash-negative", short=-books.cash, cash=holdings[CASH].shares),
                     S.HOLDINGS,
                     htable.cell(row, _H.SHARES),
                     CASH,
