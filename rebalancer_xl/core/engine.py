@@ -44,7 +44,7 @@ from rebalancer_xl.core.model import (
     cents,
 )
 from rebalancer_xl.core.problems import problem
-from rebalancer_xl.core.rules.metrics import portfolio_metrics
+from rebalancer_xl.core.rules.metrics import portfolio_metrics, with_quarter_performance
 from rebalancer_xl.core.rules.review import targets_review
 from rebalancer_xl.core.rules.schedule import crash_check, next_rebalance_date, schedule_check
 from rebalancer_xl.core.settings import Settings
@@ -116,7 +116,9 @@ def _plan(
     cash_row = next((h for h in holdings if h.is_cash), None)
     if cash_row is None:
         cash_row = Holding(CASH, ZERO, ONE, ZERO, row=len(holdings))
-    market_value = sum((h.value for h in holdings), ZERO)
+    # The metrics' one pass over the holdings sums their values as sum() would.
+    holdings_metrics = portfolio_metrics(holdings)
+    market_value = holdings_metrics.value
     value = market_value + settings.new_capital - settings.withdrawal
     if value <= 0:
         too_large = problem("withdrawal-too-large", Where("Settings", column="Withdrawal"))
@@ -162,7 +164,7 @@ def _plan(
         tax=state.tax,
         turnover=(gross / 2 / value) if value else ZERO,
         crash=crash.crashed,
-        metrics=portfolio_metrics(holdings, history, as_of, cents(value)),
+        metrics=with_quarter_performance(holdings_metrics, history, as_of, cents(value)),
     )
 
 

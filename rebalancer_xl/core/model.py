@@ -475,19 +475,34 @@ def fast_constructor(cls: type[_Frozen]) -> Callable[..., _Frozen]:
     assert all(f.init for f in fields), f"{cls.__name__} has fields set after __init__"
     twin = dataclasses.make_dataclass(
         f"_Mutable{cls.__name__}",
-        [
-            (f.name, f.type, field(default=f.default, default_factory=f.default_factory))
-            for f in fields
-        ],
+        [(f.name, f.type) for f in fields],
         slots=True,
         eq=False,
     )
-
-    def build(*args: Any, **kwargs: Any) -> _Frozen:
-        obj = twin(*args, **kwargs)
-        obj.__class__ = cls
-        return obj  # type: ignore[no-any-return]
-
+    # The builder is written out, as dataclasses writes an __init__, so that a call is one
+    # Python frame of plain stores: the twin's own __init__ behind a wrapper was two
+    # frames and an argument tuple (0.38 µs a Decision against 0.28).
+    names: dict[str, Any] = {"_new": object.__new__, "_twin": twin, "_cls": cls}
+    params, lines = [], []
+    for f in fields:
+        if f.default is not dataclasses.MISSING:
+            names[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            names[f"_factory_{f.name}"] = f.default_factory
+            names["_MISSING"] = dataclasses.MISSING
+            params.append(f"{f.name}=_MISSING")
+            lines.append(f"    if {f.name} is _MISSING: {f.name} = _factory_{f.name}()")
+        else:
+            params.append(f.name)
+        lines.append(f"    obj.{f.name} = {f.name}")
+    source = "\n".join(
+        [f"def build({', '.join(params)}):", "    obj = _new(_twin)", *lines,
+         "    obj.__class__ = _cls", "    return obj"]
+    )  # fmt: skip
+    exec(source, names)  # our own field names only, as dataclasses does
+    build: Callable[..., _Frozen] = names["build"]
+    build.__qualname__ = f"new {cls.__name__}"
     return build
 
 

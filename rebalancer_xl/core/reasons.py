@@ -37,6 +37,12 @@ class Clause(Protocol):
     def words(self) -> str: ...
 
 
+#: `new_clause(Order, (True, shares, amount))` builds a clause as `Order(True, shares,
+#: amount)` does, fields in their declared order, without the Python-level `__new__` a
+#: NamedTuple has (0.25 µs against 0.13): for the few clauses made on every row.
+new_clause = tuple.__new__
+
+
 # -- number formats the reasons share --------------------------------------------------
 
 

@@ -21,7 +21,14 @@ from rebalancer_xl.core.model import (
     RuleId,
     Strategy,
 )
-from rebalancer_xl.core.reasons import AtTarget, BandBack, CalendarBack, HalfBand, WithinBand
+from rebalancer_xl.core.reasons import (
+    AtTarget,
+    BandBack,
+    CalendarBack,
+    HalfBand,
+    WithinBand,
+    new_clause,
+)
 from rebalancer_xl.core.settings import Settings
 
 DriftWords = AtTarget | CalendarBack | WithinBand | BandBack | HalfBand
@@ -78,18 +85,18 @@ def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCal
     size = abs(drift)
     if size < band_pp:
         within = _R_THRESHOLD if strategy is _THRESHOLD else _R_HYBRID
-        return None, within, WithinBand(drift, band_pp), drift
+        return None, within, new_clause(WithinBand, (drift, band_pp)), drift
     if strategy is _THRESHOLD:
-        return target, _R_THRESHOLD, BandBack(drift, band_pp, target), drift
+        return target, _R_THRESHOLD, new_clause(BandBack, (drift, band_pp, target)), drift
     outer = settings.outer_band
     if relative is not None:
         outer = outer * relative / band
         band = relative
     outer_pp = (outer * HUNDRED).quantize(CENT, ROUND_HALF_UP)
     if size >= outer_pp:
-        return target, _R_OUTER, BandBack(drift, outer_pp, target), drift
+        return target, _R_OUTER, new_clause(BandBack, (drift, outer_pp, target)), drift
     # Between band and outer band: go halfway into the band, on the side of the drift.
     half = band / 2
     up = drift > ZERO  # not the sign: a band that rounds to 0 pp lets a 0 drift here
     goal = target + half if up else target - half
-    return goal, _R_HYBRID, HalfBand(drift, band_pp, up, goal), drift
+    return goal, _R_HYBRID, new_clause(HalfBand, (drift, band_pp, up, goal)), drift

@@ -11,6 +11,7 @@ weight was 32.4% and it contributed +6.5 points to the quarter.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -138,3 +139,13 @@ def portfolio_metrics(
 
 def _weight(h: Holding, value: Decimal) -> Decimal:
     return h.value / value if value else ZERO
+
+
+def with_quarter_performance(
+    metrics: Metrics, history: Sequence[HistoryEntry], as_of: date, value_now: Decimal
+) -> Metrics:
+    """`metrics` of the holdings alone, with the quarter performance of `value_now`: the
+    engine measures the holdings first (their value is the plan's starting point) and
+    the run's value only once it knows it."""
+    performance, since = quarter_performance(value_now, history, as_of)
+    return dataclasses.replace(metrics, quarter_performance=performance, performance_since=since)

@@ -9,13 +9,12 @@ withdrawal or the rules' buys, and the order placed.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import pairwise
 from operator import attrgetter
 
 from rebalancer_xl.core.model import (
     CASH,
-    CENT,
     ZERO,
     Action,
     Decision,
@@ -42,6 +41,7 @@ from rebalancer_xl.core.reasons import (
     TopUp,
     TowardWithdrawal,
     Upgrade,
+    new_clause,
 )
 from rebalancer_xl.core.rules.drift import bands
 from rebalancer_xl.core.rules.labels import rule_label
@@ -57,31 +57,28 @@ _FUNDING_TRIM = RuleId.FUNDING_TRIM
 def explain(state: PlanState) -> None:
     s = state.settings
     positions = state.positions
-    # The orders' amounts and the cash they leave come first: each decision's Post-Trade
-    # % needs the total after trading, and so each row's decision is made in one pass.
-    amounts: list[Decimal] = []
+    # The cash the orders leave and the value after them come first: each decision's
+    # Post-Trade % needs the total after trading, and so each row's decision is made in
+    # one pass. Each order's amount was worked out with its shares (round_shares).
     cash_left = state.cash
+    post_values: list[Decimal] = []
     for p in positions:
         n = p.shares
         if n < ZERO:
-            amount = (-n * p.holding.price).quantize(CENT, ROUND_HALF_UP)
-            cash_left += amount
+            cash_left += p.amount
         elif n > ZERO:
-            amount = (n * p.holding.price).quantize(CENT, ROUND_HALF_UP)
-            cash_left -= amount
-        else:
-            amount = ZERO
-        amounts.append(amount)
-    post_values = [p.holding.value + p.shares * p.holding.price for p in positions]
+            cash_left -= p.amount
+        post_values.append(p.holding.value + n * p.holding.price)
     total_after = sum(post_values, ZERO) + cash_left
 
     sells: list[Trade] = []  # in the positions' order; sells go first
     buys: list[Trade] = []
     decisions: list[Decision] = []
     labels: dict[RuleId, str] = {}  # the settings are fixed for the plan: word each once
-    for p, amount, post in zip(positions, amounts, post_values, strict=True):
+    for p, post in zip(positions, post_values, strict=True):
         h = p.holding
         n = p.shares
+        amount = p.amount
         shares = -n if n < ZERO else n
         rule = p.rule
         # The clauses say what happened; rebalancer_xl.core.reasons words them when read.
@@ -100,7 +97,7 @@ def explain(state: PlanState) -> None:
                     if p.sell == ZERO and p.withdrawal == ZERO:
                         rule = _FUNDING_TRIM
                     why.append(FundingTrim(p.funding))
-            reason = Reason((*why, Order(True, shares, amount)))
+            reason = Reason((*why, new_clause(Order, (True, shares, amount))))
         elif n > ZERO:
             action = _BUY if (h.shares == ZERO or p.leftover) else _ADD
             if p.leftover:
@@ -115,7 +112,7 @@ def explain(state: PlanState) -> None:
                 p.flags.add(Flag.UPGRADE)
             if p.to_buy < p.buy:
                 why = [*why, Scaled(p.to_buy, p.buy)]
-            reason = Reason((*why, Order(False, n, amount)))
+            reason = Reason((*why, new_clause(Order, (False, n, amount))))
         else:
             action = _HOLD
             if p.to_sell > ZERO or p.to_buy > ZERO:

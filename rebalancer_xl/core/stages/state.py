@@ -64,6 +64,7 @@ class Position:
     second_priority: Decimal = ZERO  # part of top_up paid as a new pick or an upgrade
     leftover: bool = False  # the Leftover To fund, taking what is left
     shares: Decimal = ZERO  # signed shares to trade, after rounding
+    amount: Decimal = ZERO  # the order's amount in cents (shares × price, rounded)
 
     @property
     def post(self) -> Decimal:
