@@ -25,6 +25,7 @@ from rebalancer_xl.core.model import (
     Lot,
     Problem,
     Where,
+    new_holding,
 )
 from rebalancer_xl.core.problems import message, problem
 from rebalancer_xl.core.settings import Settings, is_blank
@@ -254,7 +255,7 @@ def _parse_row(
     problems: list[Problem] = []
     raw_ticker = row.get(TICKER)
     ticker = ticker_text(raw_ticker)
-    unread = any(isinstance(v, Unread) for v in row.values())
+    unread = Unread in map(type, row.values())  # (no class derives from Unread)
 
     def where(column: str) -> Where:
         return _where(locate, index, column, ticker)
@@ -275,6 +276,13 @@ def _parse_row(
 
     def number(column: str, *, default: Decimal | None, percent: bool = False) -> Decimal | None:
         raw = row.get(column)
+        kind = type(raw)
+        if kind is int or (kind is float and raw == raw):  # most cells (NaN: a blank)
+            try:
+                return parse_decimal(raw, column, percent=percent)
+            except BadValue as err:
+                refused(column, err)
+                return None
         if isinstance(raw, Unread):
             return None
         if is_blank(raw):
@@ -344,7 +352,7 @@ def _parse_row(
     if problems or unread or shares is None or price is None or target is None or not ticker:
         return None, target, problems
     return (
-        Holding(
+        new_holding(
             ticker=ticker,
             shares=shares,
             price=price,

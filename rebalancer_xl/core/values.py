@@ -33,6 +33,7 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 # fail or mean nothing; six decimals is what brokers take for fractional shares.
 LARGEST = Decimal("1e12")
 SMALLEST = Decimal("0.000001")
+_LARGEST_F, _SMALLEST_F, _LARGEST_I = float(LARGEST), float(SMALLEST), int(LARGEST)
 # The dates a run can mean: Excel's calendar starts in 1900, and a schedule a few
 # quarters beyond the last date would overflow Python's year 9999.
 EARLIEST_DATE = date(1900, 1, 1)
@@ -85,6 +86,17 @@ def parse_decimal(raw: object, what: str, *, percent: bool = False) -> Decimal:
     ('180,50') is refused either way: a decimal comma read as a thousands separator
     would make a price a hundred times too large.
     """
+    # Most cells: a finite number as the reader gives it (a bool is never a float), whose
+    # range is checked on the float: 1e12 is a float exactly, and a float's shortest
+    # repr lies on the same side of 1e12 and of 1e-6 as the float itself.
+    if (
+        type(raw) is float
+        and -_LARGEST_F <= raw <= _LARGEST_F
+        and (percent or raw == 0 or not -_SMALLEST_F < raw < _SMALLEST_F)
+    ):
+        return Decimal(repr(raw))
+    if type(raw) is int and (percent or -_LARGEST_I <= raw <= _LARGEST_I):  # a whole number
+        return Decimal(raw)
     err = excel_error(raw)
     if err:
         return _raise("excel-error", what=what, error=err)

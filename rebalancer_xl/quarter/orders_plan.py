@@ -74,8 +74,12 @@ def order_lines(
     for t in plan.trades:
         limit = limit_price(t, settings.limit_offset)
         new_position = t.action is Action.BUY and held.get(t.ticker, ZERO) == 0
-        pieces = [p for p in _split(t.shares, weeks, settings.whole_shares) if p > 0]
-        if not new_position or weeks <= 1 or len(pieces) <= 1:
+        # Only a new position's buy is staged: the others are never split.
+        staged = new_position and weeks > 1
+        pieces = (
+            [p for p in _split(t.shares, weeks, settings.whole_shares) if p > 0] if staged else []
+        )
+        if len(pieces) <= 1:
             lines.append(
                 OrderLine(
                     t.side,
