@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import math
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rebalancer_xl.core import values
 from rebalancer_xl.core.engine import plan
 from rebalancer_xl.core.model import (
     TIER_FLOORS,
@@ -28,6 +30,7 @@ from rebalancer_xl.core.model import (
     Tier,
     Trade,
     new_decision,
+    new_holding,
     new_trade,
     pp,
     pp_limit,
@@ -37,6 +40,7 @@ from rebalancer_xl.core.reasons import Reason, money
 from rebalancer_xl.core.reasons import order_words as _order
 from rebalancer_xl.core.reasons import qty as _qty
 from rebalancer_xl.core.settings import Settings
+from rebalancer_xl.core.values import BadValue, parse_decimal
 
 amounts = st.decimals(
     min_value=Decimal("-1e9"), max_value=Decimal("1e9"), allow_nan=False, allow_infinity=False
@@ -82,6 +86,44 @@ def test_fast_constructors_make_ordinary_frozen_values() -> None:
     trade = new_trade("A", Action.TRIM, d, d, d, "Rule 1 (40% cap)", RuleId.CAP)
     assert trade == Trade("A", Action.TRIM, d, d, d, "Rule 1 (40% cap)", RuleId.CAP)
     assert trade.lots == ()
+    # A field set by __post_init__ (the holding's value) is set by the fast one too.
+    holding = new_holding("A", Decimal(3), d, Decimal("0.1"), row=2)
+    assert holding == Holding("A", Decimal(3), d, Decimal("0.1"), row=2)
+    assert type(holding) is Holding
+    assert holding.value == Decimal("4.5")
+
+
+_EDGES = [0.0, -0.0, 1e-6, -1e-6, 5e-7, 1e12, -1e12, 0.3, 1e-300, 1e300]
+_EDGES += [math.nextafter(x, t) for x in (1e-6, 1e12) for t in (0.0, math.inf)]
+
+
+def _general_path(raw: object, percent: bool) -> object:
+    """What parse_decimal's general path makes of a number: the Decimal, or the code."""
+    try:
+        value = values.to_decimal(raw)  # type: ignore[arg-type]
+        if not percent:
+            values._check_magnitude(value, raw, "Shares")
+        return value
+    except BadValue as err:
+        return err.code
+
+
+@given(
+    st.one_of(
+        st.sampled_from(_EDGES),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.floats(min_value=-1e-5, max_value=1e-5),
+        st.integers(min_value=-(10**13), max_value=10**13),
+    ),
+    st.booleans(),
+)
+def test_a_number_cell_parses_as_the_general_path_would(raw: float, percent: bool) -> None:
+    try:
+        fast: object = parse_decimal(raw, "Shares", percent=percent)
+    except BadValue as err:
+        fast = err.code
+    assert fast == _general_path(raw, percent)
+    assert type(fast) is type(_general_path(raw, percent))
 
 
 def test_enum_members_hash_by_identity_and_still_work_as_keys() -> None:
