@@ -55,11 +55,12 @@ class RunInfo:
 
 def render_plan(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
     ops: list[Op] = []
+    orders = trade_rows(plan, inputs)  # on the Trades sheet and in the Log alike
     ops += _holdings(plan, inputs)
     ops += _archive_fills(book, inputs, info)
-    ops += _trades(plan, inputs, book)
+    ops += _trades(plan, inputs, book, orders)
     ops += _history(plan, inputs, book)
-    ops += _log(plan, inputs, book, info)
+    ops += _log(plan, inputs, book, info, orders)
     ops += _checklist(plan, inputs, book, info)
     return ops
 
@@ -217,7 +218,7 @@ def _sheet_table(book: Book, sheet: str, key: str) -> Table | None:
     return None if s is None else find_table(s, key)
 
 
-def _trades(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
+def _trades(plan: Plan, inputs: BookInputs, book: Book, rows: list[tuple[object, ...]]) -> list[Op]:
     ops: list[Op] = []
     table = _sheet_table(book, S.TRADES, S.TradesHeader.SIDE)
     headers = trade_headers(plan)
@@ -239,7 +240,6 @@ def _trades(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
                 ops.append(SetColor(S.TRADES, table.header_row, width, 1, 1, HEADER_COLOR))
     if old_last >= first:
         ops.append(ClearContents(S.TRADES, first, 1, old_last - first + 1, width))
-    rows = trade_rows(plan, inputs)
     for header, values in zip(headers, zip(*rows, strict=True) if rows else (), strict=False):
         if header in cols:
             ops.append(SetValues(S.TRADES, first, cols[header], column_block(values)))
@@ -347,7 +347,9 @@ def _history(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
 # --- the dated Log sheet ---------------------------------------------------------------
 
 
-def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
+def _log(
+    plan: Plan, inputs: BookInputs, book: Book, info: RunInfo, orders: list[tuple[object, ...]]
+) -> list[Op]:
     name = S.log_sheet_name(plan.as_of)
     ops: list[Op] = []
     if name in book.sheet_order:
@@ -474,7 +476,7 @@ def _log(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
             w.gap()
     w.title("Trades")
     if plan.trades:
-        w.table(trade_headers(plan), trade_rows(plan, inputs), trade_formats(plan))
+        w.table(trade_headers(plan), orders, trade_formats(plan))
     else:
         w.line("No trades this run.")
     w.pair("Cash after trades", num(plan.cash_left), S.MONEY)
