@@ -236,11 +236,19 @@ def _holdings_rows(book: Book, table: Table) -> Rows:
 
     first, last = table.first_row, table.last_row()
     rows: list[dict[str, object]] = []
+    # Each input cell read straight from its row (a cell past the row's end is blank);
+    # only a formula needs `_input_value`'s look. This runs on every input cell.
+    columns = [(h, table.columns[h]) for h in INPUT_COLUMNS if h in table.columns]
+    sheet_rows = table.sheet.rows
     for r in range(first, last + 1):
+        cells = sheet_rows[r - 1] if r <= len(sheet_rows) else ()
+        width = len(cells)
         row: dict[str, object] = {}
-        for header in INPUT_COLUMNS:
-            if header in table.columns:
-                row[header] = _input_value(table, r, header, grid)
+        for header, col in columns:
+            value = cells[col - 1] if col <= width else None
+            if isinstance(value, Formula):
+                value = _input_value(table, r, header, grid)
+            row[header] = value
         key = ticker_text(row.get(S.HoldingsHeader.TICKER))
         if key in last_prices:
             row[LAST_PRICE] = last_prices[key]
