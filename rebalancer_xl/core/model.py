@@ -417,6 +417,8 @@ class Decision:
 
     @property
     def flag_text(self) -> str:
+        if not self.flags:  # most rows: read on every row of Holdings and of the Log
+            return ""
         return ", ".join(f.value for f in sorted(self.flags, key=_FLAG_ORDER.index))
 
 

@@ -8,7 +8,7 @@ second run on the same date replaces that date's Log sheet and History row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -42,9 +42,12 @@ HEADER_COLOR = "BDD7EE"
 LABEL_COLOR = S.BODY_FILL[S.Kind.OUTPUT]
 
 
-def num(x: Decimal) -> float:
-    """Excel stores doubles; Decimals leave the core here."""
-    return float(x)
+#: Excel stores doubles; Decimals leave the core here. (`float` itself: it is called on
+#: every number of every row written, and a wrapper would be a Python call each time.)
+num: Callable[[Decimal], float] = float
+
+# An enum member's `.value` is a descriptor call in CPython 3.11; rows read the word here.
+_ACTION_WORD = {a: a.value for a in Action}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +145,7 @@ def _new_rows(plan: Plan, table: Table, last: int) -> list[Op]:
 def _outputs(d: Decision) -> tuple[object, ...]:
     """One row's output cells, in `_OUTPUTS` order."""
     return (
-        d.action.value,
+        _ACTION_WORD[d.action],
         num(d.amount),
         num(d.shares),
         num(d.post_trade_weight),
@@ -406,7 +409,7 @@ def _log(
                 num(d.weight),
                 num(d.target),
                 num(d.drift_pp / 100),
-                d.action.value,  # SPEC §7's word, as on Holdings: the CASH row too
+                _ACTION_WORD[d.action],  # SPEC §7's word, as on Holdings: the CASH row too
                 num(d.amount),
                 num(d.post_trade_weight),
                 d.rule,
