@@ -109,7 +109,7 @@ def explain(state: PlanState) -> None:
             elif p.top_up > ZERO:
                 why = [*why, ToppedUp(_priority_of(p))]
             if p.second_priority > ZERO and h.shares > ZERO:
-                p.flags.add(Flag.UPGRADE)
+                p.flags |= {Flag.UPGRADE}
             if p.to_buy < p.buy:
                 why = [*why, Scaled(p.to_buy, p.buy)]
             reason = Reason((*why, new_clause(Order, (False, n, amount))))
@@ -141,7 +141,7 @@ def explain(state: PlanState) -> None:
                 label,
                 reason,
                 rule,
-                frozenset(p.flags) if p.flags else _NO_FLAGS,
+                p.flags,
                 p.weight,
                 h.target,
                 # pp(weight − target), as the drift call rounded it, for the rows it judged
@@ -165,8 +165,6 @@ def explain(state: PlanState) -> None:
 
 _LEFTOVER_WORDS = Leftover()
 
-
-_NO_FLAGS: frozenset[Flag] = frozenset()
 _ROW = attrgetter("row")
 
 

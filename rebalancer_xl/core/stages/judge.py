@@ -29,7 +29,9 @@ from rebalancer_xl.core.rules.caps import cap_breach
 from rebalancer_xl.core.rules.drift import drift_call
 from rebalancer_xl.core.rules.exits import exit_signals
 from rebalancer_xl.core.rules.labels import rule_label
-from rebalancer_xl.core.stages.state import PlanState, Position
+from rebalancer_xl.core.stages.state import NO_FLAGS, PlanState, Position
+
+_REVIEW = frozenset({Flag.REVIEW})
 
 
 def judge(state: PlanState) -> None:
@@ -49,13 +51,13 @@ def _judge(h: Holding, st: PlanState, cap_edge: Decimal, floor_edge: Decimal) ->
     s = st.settings
     value = h.value
     weight = value / st.value
-    flags: set[Flag] = set()
-    if st.crash.crashed:
-        flags.add(Flag.REVIEW)
+    # Flags are frozen sets, replaced when one is added: most rows have none, and share
+    # the one empty set instead of each making its own.
+    flags = _REVIEW if st.crash.crashed else NO_FLAGS
 
     exits = exit_signals(h)
     if exits.monitor:
-        flags.add(Flag.MONITOR)
+        flags |= {Flag.MONITOR}
     cap = cap_breach(pp(weight), s) if weight >= cap_edge else None
     waiting_cap = None
     if cap is not None and st.restricted and not cap.urgent:
@@ -71,7 +73,7 @@ def _judge(h: Holding, st: PlanState, cap_edge: Decimal, floor_edge: Decimal) ->
     p: Position
     if selling:
         if cap is not None and cap.urgent:
-            flags.add(Flag.URGENT)
+            flags |= {Flag.URGENT}
         if exit_amount >= cap_amount:
             assert exits.why is not None  # signals to sell have words
             why: list[Clause] = [exits.why, ExitSale(exits.sell_fraction == 1)]
@@ -110,7 +112,7 @@ def _judge(h: Holding, st: PlanState, cap_edge: Decimal, floor_edge: Decimal) ->
         p = _floor_and_drift(h, weight, st, exits.why, flags, floor_edge)
 
     if h.company_event:
-        flags.add(Flag.REVIEW)
+        p.flags |= _REVIEW
         if not p.rule_sale and (p.sell or p.buy):
             block(p, Block.EVENT)
         else:  # a blocked trade's words already name the event
@@ -118,7 +120,7 @@ def _judge(h: Holding, st: PlanState, cap_edge: Decimal, floor_edge: Decimal) ->
         p.may_top_up = p.may_fund = False
     if h.lock:
         if p.sell or p.buy:
-            flags.add(Flag.REVIEW)
+            p.flags |= _REVIEW
             block(p, Block.LOCK)
         else:
             p.why.append(Remark.LOCKED)
@@ -131,7 +133,7 @@ def _floor_and_drift(
     weight: Decimal,
     st: PlanState,
     exit_why: Exits | None,
-    flags: set[Flag],
+    flags: frozenset[Flag],
     floor_edge: Decimal,
 ) -> Position:
     s, value = st.settings, h.value

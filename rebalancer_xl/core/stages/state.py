@@ -42,7 +42,7 @@ class Position:
     weight: Decimal
     rule: RuleId
     why: list[Clause]  # the judgement's clauses; explain adds what the money did
-    flags: set[Flag]
+    flags: frozenset[Flag]  # replaced, never changed: most rows keep the shared empty one
     sell: Decimal = ZERO  # exact sale the rules call for
     buy: Decimal = ZERO  # exact buy the rules call for (floor, strategy)
     rule_sale: bool = False  # sold by exit signals, caps or the floor
@@ -71,6 +71,8 @@ class Position:
         """The position's value after the money allocated so far."""
         return self.holding.value - self.to_sell + self.to_buy
 
+
+NO_FLAGS: frozenset[Flag] = frozenset()  # a row's flags until one is raised
 
 _RULES_ONLY = SellMode.RULES_ONLY  # bound once: enum reads are slow in CPython 3.11
 

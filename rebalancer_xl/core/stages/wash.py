@@ -77,5 +77,5 @@ def _hold_back(
             p.buy = ZERO
             p.may_top_up = False
             p.buy_blocked = True
-            p.flags.add(Flag.WASH_SALE)
+            p.flags |= {Flag.WASH_SALE}
             return
