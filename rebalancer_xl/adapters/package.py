@@ -1070,6 +1070,7 @@ class Package:
         self.zf = zipfile.ZipFile(path)
         self.plan = Plan()
         self._trees: dict[str, etree._Element] = {}
+        self._data: dict[str, bytes] = {}  # members inflated, kept for the one parse
         self._edits: dict[str, _SheetEdit | _NewSheet] = {}
         self._styles: _Styles | None = None
         # Sheets deleted by the ops: (their <sheets>, position, element), until re-added.
@@ -1114,11 +1115,19 @@ class Package:
                 return _resolve("", rel.get("Target", "").lstrip("/"))
         raise PackageError("corrupt-file", "no-workbook-part")
 
-    def tree(self, name: str) -> etree._Element:
-        if name not in self._trees:
+    def data(self, name: str) -> bytes:
+        """A member's inflated bytes, read once: the reader scans a sheet's text, and a
+        writer that edits the sheet next parses the same bytes."""
+        found = self._data.get(name)
+        if found is None:
             if name not in self.names:
                 raise PackageError("corrupt-file", "no-part", part=name)
-            self._trees[name] = parse_xml(read_part(self.zf, name), name)
+            found = self._data[name] = read_part(self.zf, name)
+        return found
+
+    def tree(self, name: str) -> etree._Element:
+        if name not in self._trees:
+            self._trees[name] = parse_xml(self.data(name), name)
         return self._trees[name]
 
     def _dirty(self, name: str) -> None:
@@ -1156,6 +1165,7 @@ class Package:
         else:
             part = self._new_sheet_part(name)
         self._trees.pop(part, None)
+        self._data.pop(part, None)
         self.plan.new_sheet_parts.add(part)
         self.sheet_part[name] = part
         self._edits[part] = _NewSheet(part)
