@@ -25,6 +25,7 @@ from rebalancer_xl.adapters.package import (
     parse_ref,
     parse_xml,
     read_part,
+    utf8,
 )
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Formula, Sheet
@@ -193,7 +194,6 @@ _SST_TOKEN = re.compile(
 )
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 _ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
 
 
 def _unescape(text: str) -> str:
@@ -217,8 +217,7 @@ def _body(data: bytes, tag: str) -> str | None:
     holds carriage returns (which the parser would have turned into line feeds)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    declared = _ENCODING.match(data)
-    if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+    if not utf8(data):
         return None
     try:
         text = data.decode("utf-8")
