@@ -271,12 +271,15 @@ def _scan_strings(data: bytes, root: etree._Element) -> list[str] | None:
 # inline string) is read from one match; any other cell is parsed on its own. The tokens
 # must join up to the whole ``<sheetData>``, or the sheet is parsed and walked instead.
 
+# One alternative per token, the whole token in the first group (findall's tuples are
+# cheaper than match objects); an optional element is grouped whole, so that an empty
+# one ("") is told from one not there.
 _SHEET_TOKEN = re.compile(
-    r'<c r="(([A-Z]{1,3})[0-9]+)"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'
-    r"(?:/>|>(?:<f>([^<]*)</f>)?(?:<v>([^<]*)</v>|<v/>"
-    r'|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>)'
+    r'(<c r="(([A-Z]{1,3})[0-9]+)"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'
+    r"(?:/>|>(<f>([^<]*)</f>)?(?:<v>([^<]*)</v>|<v/>"
+    r'|(<is><t(?: xml:space="preserve")?>([^<]*)</t></is>))?</c>)'
     r'|<row r="([0-9]+)"[^>]*?(/?)>|</row>'
-    r"|(<c\b[^>]*/>|<c\b[^>]*>.*?</c>)",  # any other cell: parsed on its own
+    r"|(<c\b[^>]*/>|<c\b[^>]*>.*?</c>))",  # any other cell: parsed on its own
     re.S,
 )
 # What the parser would refuse and a match would not notice: an unknown entity, a
@@ -302,33 +305,33 @@ def _scan_sheet(
     body = _body(data, "sheetData")
     if body is None or _UNKNOWN_ENTITY.search(body):
         return None
+    tokens = _SHEET_TOKEN.findall(body)
+    if "".join([t[0] for t in tokens]) != body:
+        return None  # something between two tokens: not a shape the scan knows
     grid: dict[int, dict[int, object]] = {}
     cells: dict[int, object] | None = None
     in_row = False
-    row_no = col = end = 0
+    row_no = col = 0
     known: dict[str, int] = {}
-    for m in _SHEET_TOKEN.finditer(body):
-        if m.start() != end:
-            return None  # something between two tokens: not a shape the scan knows
-        end = m.end()
-        ref, letters, s, kind, f, v, inline, r, closed, other = m.groups()
+    for _, ref, letters, s, kind, has_f, f, v, has_is, inline, r, closed, other in tokens:
         value: object
-        if letters is not None:
+        if letters:
             if not in_row:
                 return None
             col = known.get(letters) or known.setdefault(letters, column_of(ref))
             if kind == "inlineStr":
-                value = None if inline is None else _unescape(inline)
+                value = (_unescape(inline) if "&" in inline else inline) if has_is else None
             elif not v:  # no <v>, or an empty one: the tree has no text for either
                 value = None
             else:
-                value = _value(kind or "n", _unescape(v), ref, s, strings, styles, epoch)
-            if f is not None:
-                value = Formula("=" + _unescape(f), value)
-        elif r is not None:
+                text = _unescape(v) if "&" in v else v
+                value = _value(kind or "n", text, ref, s or None, strings, styles, epoch)
+            if has_f:
+                value = Formula("=" + (_unescape(f) if "&" in f else f), value)
+        elif r:
             row_no, col, cells, in_row = int(r), 0, None, not closed
             continue
-        elif other is not None:
+        elif other:
             if not in_row:
                 return None
             try:
@@ -347,8 +350,6 @@ def _scan_sheet(
                 if cells is None:
                     cells = grid[row_no] = {}
             cells[col] = value
-    if end != len(body):
-        return None
     refs = _MERGE.findall(data)
     if len(refs) != len(_MERGE_TAG.findall(data)):
         return None
