@@ -1563,9 +1563,9 @@ def _write_new(dst: zipfile.ZipFile, name: str, data: bytes, like: zipfile.ZipIn
     info = zipfile.ZipInfo(name, date_time=like.date_time if like else (1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = like.external_attr if like else 0o600 << 16
-    # Level 3, not zlib's default 6: a third of the time for parts 10% larger, and
+    # Level 1, not zlib's default 6: under half the time for parts 25% larger, and
     # Excel recompresses the whole file on its next save anyway.
-    dst.writestr(info, data, compresslevel=3)
+    dst.writestr(info, data, compresslevel=1)
 
 
 def _copy_raw(src: zipfile.ZipFile, info: zipfile.ZipInfo, dst: zipfile.ZipFile) -> None:
