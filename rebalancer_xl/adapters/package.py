@@ -1079,8 +1079,9 @@ class Plan:
     sheet_parts: dict[str, str] = field(default_factory=dict)  # changed sheet part -> name
     new_sheet_parts: set[str] = field(default_factory=set)
     # Changed sheets written as their original bytes with only <sheetData> and the
-    # <dimension> ref replaced (see `_splice`): `verify` compares the rest byte for byte.
-    spliced: set[str] = field(default_factory=set)
+    # <dimension> ref replaced (see `_splice`), with those bytes as read (zipfile checked
+    # their CRC): `verify` compares the rest byte for byte without inflating them again.
+    spliced: dict[str, bytes] = field(default_factory=dict)
 
 
 class Package:
@@ -1518,7 +1519,7 @@ class Package:
                 continue
             spliced = _splice(self._data[name], edit) if isinstance(edit, _SheetEdit) else None
             if spliced is not None:
-                self.plan.spliced.add(name)
+                self.plan.spliced[name] = self._data[name]
             self.plan.replaced[name] = spliced or _serialize(self._trees[name])
         # A package of ordinary size is put together in memory and written in one call:
         # zipfile seeks back over every new member's header, and on a file each seek
@@ -1660,11 +1661,13 @@ def _verify(a: zipfile.ZipFile, written: Path, plan: Plan) -> list[str]:
         for part in plan.sheet_parts:
             if part in plan.new_sheet_parts or part not in a.NameToInfo:
                 continue
-            before, after = read_part(a, part), read_part(b, part)
-            if part in plan.spliced:
-                same = _same_but_cells(before, after)
+            after = read_part(b, part)
+            original = plan.spliced.get(part)
+            if original is not None:
+                same = _same_but_cells(original, after)
             else:
-                same = _frame(parse_xml(before, part)) == _frame(_without_cells(after, part))
+                before = parse_xml(read_part(a, part), part)
+                same = _frame(before) == _frame(_without_cells(after, part))
             if not same:
                 problems.append(f"{plan.sheet_parts[part]}: an element other than cells changed")
     return problems
