@@ -203,3 +203,21 @@ def test_a_sheet_in_another_namespace_or_with_other_merges_is_walked():
     assert _walked_sheet(other) == ({}, [])
     merges = _sheet("", "", '<mergeCells><mergeCell r:id="x" ref="A1:B2"/></mergeCells>')
     assert _scanned_sheet(merges) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        f'<sst count="1"><si xmlns="{MAIN}"><t>a</t></si></sst>'.encode(),
+        f'<worksheet><sheetData xmlns="{MAIN}"><row r="1"><c r="A1"><v>1</v></c></row>'
+        "</sheetData></worksheet>".encode(),
+        f'<worksheets xmlns="{MAIN}"><sheetData/></worksheets>'.encode(),
+        f'<sst xmlns="{MAIN}"><si><t>a\x01</t></si></sst>'.encode(),
+        f'<sst xmlns="{MAIN}"><si><t>a &nbsp;</t></si></sst>'.encode(),
+    ],
+    ids=["namespace on an item", "namespace on sheetData", "another root", "control", "entity"],
+)
+def test_text_is_read_unparsed_only_when_the_parser_would_read_it_alike(data):
+    assert R._plain_body(data, "sst", "sst") is None
+    assert R._plain_body(data, "worksheet", "sheetData") is None
+    assert R._scan_string_text(data) is None

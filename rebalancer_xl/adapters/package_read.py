@@ -65,11 +65,10 @@ def _shared_strings(package: Package) -> list[str]:
             part = _resolve(package.workbook_part, rel.get("Target", ""))
             if part in package.names:
                 data = read_part(package.zf, part)
-                root = parse_xml(data, part)  # proves it well-formed before it is scanned
-                found = _scan_strings(data, root)
+                found = _scan_string_text(data)
                 if found is not None:
                     return found
-                return [_text(si) for si in root.iterfind(_M + "si")]
+                return [_text(si) for si in parse_xml(data, part).iterfind(_M + "si")]
     return []
 
 
@@ -238,12 +237,46 @@ def _body(data: bytes, tag: str) -> str | None:
     return None if "\r" in body else body
 
 
+# What the parser would refuse and a match would not notice: an unknown entity, a
+# character XML does not allow (looked for apart: one pattern for both is 10x slower).
+_UNKNOWN_ENTITY = re.compile(r"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")
+_CONTROL = bytes((*range(9), 11, 12, *range(14, 32)))
+_DEFAULT_NS = f'xmlns="{MAIN}"'.encode()
+_START_TAG = re.compile(rb"<[A-Za-z_]")
+
+
+def _plain_body(data: bytes, root: str, tag: str) -> str | None:
+    """`_body` of `tag` in a part read as text, not parsed, when the parser would read
+    that text the same way: `root` is the root element, unprefixed, and the one element
+    declaring a default namespace, the spreadsheet's; no character XML refuses and no
+    entity it does not know stands in the body. Otherwise None."""
+    start = _START_TAG.search(data)
+    if start is None or data.count(b'xmlns="') != 1:
+        return None
+    head = data[start.start() : data.find(b">", start.start())]
+    if not head.startswith(b"<" + root.encode()) or _DEFAULT_NS not in head:
+        return None
+    if head[len(root) + 1 : len(root) + 2] not in (b" ", b"\t", b"\n", b"\r"):
+        return None
+    if len(data.translate(None, _CONTROL)) != len(data):
+        return None
+    body = _body(data, tag)
+    if body is None or _UNKNOWN_ENTITY.search(body):
+        return None
+    return body
+
+
 def _scan_strings(data: bytes, root: etree._Element) -> list[str] | None:
     """The shared strings `_text` reads from `root`, scanned from the text; None when
     some item is not plain text (rich text, phonetic guides) or the text is unusual."""
     if root.tag != _M + "sst" or root.prefix is not None:
         return None
-    body = _body(data, "sst")
+    return _scan_string_text(data)
+
+
+def _scan_string_text(data: bytes) -> list[str] | None:
+    """`_scan_strings` of a part not parsed: its text checked as `_plain_body` does."""
+    body = _plain_body(data, "sst", "sst")
     if body is None:
         return None
     tokens = _SST_TOKEN.findall(body)
@@ -282,13 +315,8 @@ _SHEET_TOKEN = re.compile(
     r"|(<c\b[^>]*/>|<c\b[^>]*>.*?</c>))",  # any other cell: parsed on its own
     re.S,
 )
-# What the parser would refuse and a match would not notice: an unknown entity, a
-# character XML does not allow (looked for apart: one pattern for both is 10x slower).
-_UNKNOWN_ENTITY = re.compile(r"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")
-_CONTROL = bytes((*range(9), 11, 12, *range(14, 32)))
 _MERGE = re.compile(rb'<mergeCell ref="([^"]*)"\s*/>')
 _MERGE_TAG = re.compile(rb"<mergeCell[\s/>]")
-_DEFAULT_NS = f'xmlns="{MAIN}"'.encode()
 
 
 def _scan_sheet(
@@ -296,14 +324,8 @@ def _scan_sheet(
 ) -> tuple[dict[int, dict[int, object]], list[tuple[int, int, int, int]]] | None:
     """The cells and merged ranges `_cells` and `_merges` read from the parsed sheet,
     scanned from its text; None when the sheet is in a shape the scan does not know."""
-    # The main namespace declared once, as the default: then <sheetData> and its cells
-    # are the spreadsheet's whatever else the sheet declares.
-    if data.count(b'xmlns="') != 1 or _DEFAULT_NS not in data:
-        return None
-    if len(data.translate(None, _CONTROL)) != len(data):
-        return None
-    body = _body(data, "sheetData")
-    if body is None or _UNKNOWN_ENTITY.search(body):
+    body = _plain_body(data, "worksheet", "sheetData")
+    if body is None:
         return None
     tokens = _SHEET_TOKEN.findall(body)
     if "".join([t[0] for t in tokens]) != body:
