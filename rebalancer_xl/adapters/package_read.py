@@ -398,7 +398,12 @@ def _rows(grid: dict[int, dict[int, object]]) -> tuple[tuple[object, ...], ...]:
     # cost a million row objects.
     rows: list[tuple[object, ...]] = [()] * max(grid, default=0)
     for r, cols in grid.items():
-        rows[r - 1] = tuple(cols.get(c) for c in range(1, max(cols) + 1))
+        # Placed by column rather than looked up for each: a generator per row cost
+        # twice as much, and this runs for every row of every sheet read.
+        row: list[object] = [None] * max(cols)
+        for c, value in cols.items():
+            row[c - 1] = value
+        rows[r - 1] = tuple(row)
     end = len(rows)
     while end and all(v is None or v == "" for v in rows[end - 1]):
         end -= 1
