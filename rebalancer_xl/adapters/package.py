@@ -999,7 +999,8 @@ class _Styles:
 
     @staticmethod
     def _xf_key(xf: etree._Element) -> tuple[object, ...]:
-        return (tuple(sorted(xf.attrib.items())), tuple(etree.tostring(c) for c in xf))
+        # Made for every cell style when the first is derived: most have no children.
+        return (tuple(sorted(xf.items())), tuple(map(etree.tostring, xf)) if len(xf) else ())
 
     def is_date(self, s: int) -> bool:
         known = self._dates.get(s)
