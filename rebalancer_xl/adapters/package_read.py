@@ -10,6 +10,7 @@ openpyxl types them, formulas as `Formula` with the value Excel last calculated.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from lxml import etree
@@ -160,15 +161,34 @@ def _value(
             return _midnight_to_date(datetime.fromisoformat(text))
         except ValueError:
             return text
+    number = _number(text)
+    if type(number) is str:
+        return number
+    if styles is not None and styles.is_date(int("0" if s is None else s)):
+        try:
+            return _midnight_to_date(epoch + timedelta(days=number))  # type: ignore[arg-type]
+        except OverflowError:
+            return float(number)
+    return number
+
+
+def _known(memo: dict[str, bool], key: str, find: Callable[[str], bool]) -> bool:
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = find(key)
+    return found
+
+
+def _number(text: str) -> int | float | str:
+    """A number's text typed as openpyxl types it: an int where it is written as one."""
     try:
         number = float(text)
     except ValueError:
         return text
-    if styles is not None and styles.is_date(int("0" if s is None else s)):
-        try:
-            return _midnight_to_date(epoch + timedelta(days=number))
-        except OverflowError:
-            return number
+    # Three `in` tests, not any() over a generator: this runs for every number read.
+    if number.is_integer() and "." not in text and "e" not in text and "E" not in text:
+        return int(text)
+    return number
     # Three `in` tests, not any() over a generator: this runs for every number read.
     if number.is_integer() and "." not in text and "e" not in text and "E" not in text:
         return int(text)
@@ -335,6 +355,11 @@ def _scan_sheet(
     in_row = False
     row_no = col = 0
     known: dict[str, int] = {}
+    dates: dict[str, bool] = {}  # style (as written) -> shows a date
+
+    def s_is_date(s: str) -> bool:
+        return styles is not None and styles.is_date(int(s or "0"))
+
     for _, ref, letters, s, kind, has_f, f, v, has_is, inline, r, closed, other in tokens:
         value: object
         if letters:
@@ -345,6 +370,8 @@ def _scan_sheet(
                 value = (_unescape(inline) if "&" in inline else inline) if has_is else None
             elif not v:  # no <v>, or an empty one: the tree has no text for either
                 value = None
+            elif not kind and "&" not in v and not _known(dates, s, s_is_date):
+                value = _number(v)  # the most common cell, a number not shown as a date
             else:
                 text = _unescape(v) if "&" in v else v
                 value = _value(kind or "n", text, ref, s or None, strings, styles, epoch)
