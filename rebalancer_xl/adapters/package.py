@@ -20,9 +20,13 @@ What changes, and only when the ops ask for it:
 
 Strings are written inline (``t="inlineStr"``) so the shared-string table is never touched.
 
+An edited sheet is written as its original bytes with only ``<sheetData>`` and the
+``<dimension>`` ref replaced (`_splice`), so everything else in it stays byte for byte.
+
 `verify` checks a written package against its source: every member the writer did not
 mean to change is byte-identical, and every element of a changed sheet other than its
-cells is still there. The caller refuses to replace the original otherwise.
+cells is still there (for a spliced sheet: its bytes outside the cells are the
+original's). The caller refuses to replace the original otherwise.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The batch path's reader: the sheets a run needs, straight from the package XML.
 
 openpyxl's `load_workbook` builds every sheet, style and drawing of the workbook to read
-a few hundred cells; here only the sheets a run reads are parsed (with the same hardened
-parser the writer uses), shared strings and the cell formats that say "this number is a
-date" excepted. The result is the same `Book` the openpyxl reader makes: values typed as
-openpyxl types them, formulas as `Formula` with the value Excel last calculated.
+a few hundred cells; here only the sheets a run reads are read, and those (with the
+shared strings) are scanned from their text where it is in the plain shape every common
+writer gives it, or else parsed with the same hardened parser the writer uses. The result
+is the same `Book` the openpyxl reader makes: values typed as openpyxl types them,
+formulas as `Formula` with the value Excel last calculated.
 """
 
 from __future__ import annotations
