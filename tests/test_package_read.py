@@ -103,3 +103,121 @@ def test_an_empty_table_and_another_root_are_handled():
     other = f'<x:sst xmlns:x="{MAIN}"><x:si><x:t>a</x:t></x:si></x:sst>'.encode()
     assert R._scan_strings(other, parse_xml(other, "sst.xml")) is None
     assert _walked(other) == ["a"]
+
+
+# --- the cells of a sheet ------------------------------------------------------------------
+
+
+def _walked_sheet(data: bytes) -> tuple[dict[int, dict[int, object]], list[object]]:
+    root = parse_xml(data, "sheet.xml")
+    return R._cells(root, [f"s{i}" for i in range(200)], None, R.datetime(1899, 12, 30)), list(
+        R._merges(root)
+    )
+
+
+def _scanned_sheet(data: bytes) -> object:
+    found = R._scan_sheet(data, [f"s{i}" for i in range(200)], None, R.datetime(1899, 12, 30))
+    return None if found is None else (found[0], list(found[1]))
+
+
+@pytest.mark.parametrize("book", BOOKS)
+def test_scan_reads_every_books_cells_as_the_tree_does(book, request):
+    pk = Package(book_path(book, request))
+    try:
+        strings = R._shared_strings(pk)
+        epoch = R.datetime(1904, 1, 1) if pk.date1904 else R.datetime(1899, 12, 30)
+        for name, part in pk.sheet_part.items():
+            data = pk.data(part)
+            root = parse_xml(data, part)
+            scanned = R._scan_sheet(data, strings, pk.styles, epoch)
+            # As for the strings: the books people make take the scan, not the walk.
+            if book not in LO_BOOKS:
+                assert scanned is not None, name
+            if scanned is not None:
+                grid, merged = scanned
+                assert grid == R._cells(root, strings, pk.styles, epoch), name
+                assert list(merged) == R._merges(root), name
+    finally:
+        pk.close()
+
+
+def _sheet(cells: str, head: str = "", tail: str = "") -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<worksheet xmlns="{MAIN}"{head}><sheetData>{cells}</sheetData>{tail}</worksheet>'
+    ).encode()
+
+
+# (rows, whether the scan should read them itself)
+SHEET_SHAPES = {
+    "plain": ('<row r="1"><c r="A1" t="s"><v>3</v></c><c r="B1" s="2"><v>1.5</v></c></row>', True),
+    "inline strings and entities": (
+        '<row r="2" spans="1:3"><c r="A2" t="inlineStr"><is><t xml:space="preserve"> a &amp;'
+        ' &#233;</t></is></c><c r="C2" t="str"><v>x &lt; y</v></c></row>',
+        True,
+    ),
+    "formulas, cached or not": (
+        '<row r="3"><c r="A3"><f>SUM(B3:C3)&gt;1</f><v>1</v></c><c r="B3"><f>1+1</f><v></v>'
+        '</c><c r="C3" t="b"><f>TRUE()</f><v>1</v></c><c r="D3" s="4"/></row>',
+        True,
+    ),
+    "empty and repeated rows": (
+        '<row r="4"/><row r="5"><c r="A5"><v>1</v></c></row><row r="5"><c r="B5"><v>2</v></c>'
+        "</row>",
+        True,
+    ),
+    "cells in other shapes, each parsed": (
+        '<row r="6"><c t="n" r="A6" s="1"><v>7</v></c><c r="B6" t="inlineStr"><is><r><t>ri'
+        '</t></r><r><t>ch</t></r></is></c><c r="C6"><f t="shared" si="0" ref="C6:C7">A6</f>'
+        "<v>7</v></c><c><v>8</v></c></row>",
+        True,
+    ),
+    "a cell with a prefix from the root": (
+        '<row r="7"><c r="A7" x14ac:z="1"><v>1</v></c></row>',
+        False,
+    ),
+    "pretty-printed": ('\n  <row r="1">\n    <c r="A1"><v>1</v></c>\n  </row>\n', False),
+    "a comment": ('<row r="1"><c r="A1"><v>1</v></c></row><!-- b -->', False),
+    "a row without its number": ('<row><c r="A1"><v>1</v></c></row>', False),
+    "a cell outside a row": ('<c r="A1"><v>1</v></c>', False),
+    "carriage returns": ('<row r="1"><c r="A1" t="str"><v>a\r\nb</v></c></row>', False),
+}
+
+
+@pytest.mark.parametrize("shape", SHEET_SHAPES)
+def test_sheet_scan_of_unusual_shapes_agrees_or_steps_aside(shape):
+    rows, scanned = SHEET_SHAPES[shape]
+    head = ' xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"'
+    data = _sheet(rows, head, '<mergeCells count="1"><mergeCell ref="A1:B2"/></mergeCells>')
+    found = _scanned_sheet(data)
+    assert (found is not None) == scanned
+    if found is not None:
+        assert found == _walked_sheet(data)
+
+
+def test_a_sheet_in_another_namespace_or_with_other_merges_is_walked():
+    other = _sheet('<row r="1"><c r="A1"><v>1</v></c></row>').replace(
+        MAIN.encode(), b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+    )
+    assert _scanned_sheet(other) is None
+    assert _walked_sheet(other) == ({}, [])
+    merges = _sheet("", "", '<mergeCells><mergeCell r:id="x" ref="A1:B2"/></mergeCells>')
+    assert _scanned_sheet(merges) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        f'<sst count="1"><si xmlns="{MAIN}"><t>a</t></si></sst>'.encode(),
+        f'<worksheet><sheetData xmlns="{MAIN}"><row r="1"><c r="A1"><v>1</v></c></row>'
+        "</sheetData></worksheet>".encode(),
+        f'<worksheets xmlns="{MAIN}"><sheetData/></worksheets>'.encode(),
+        f'<sst xmlns="{MAIN}"><si><t>a\x01</t></si></sst>'.encode(),
+        f'<sst xmlns="{MAIN}"><si><t>a &nbsp;</t></si></sst>'.encode(),
+    ],
+    ids=["namespace on an item", "namespace on sheetData", "another root", "control", "entity"],
+)
+def test_text_is_read_unparsed_only_when_the_parser_would_read_it_alike(data):
+    assert R._plain_body(data, "sst", "sst") is None
+    assert R._plain_body(data, "worksheet", "sheetData") is None
+    assert R._scan_string_text(data) is None

@@ -1,15 +1,17 @@
 """The batch path's reader: the sheets a run needs, straight from the package XML.
 
 openpyxl's `load_workbook` builds every sheet, style and drawing of the workbook to read
-a few hundred cells; here only the sheets a run reads are parsed (with the same hardened
-parser the writer uses), shared strings and the cell formats that say "this number is a
-date" excepted. The result is the same `Book` the openpyxl reader makes: values typed as
-openpyxl types them, formulas as `Formula` with the value Excel last calculated.
+a few hundred cells; here only the sheets a run reads are read, and those (with the
+shared strings) are scanned from their text where it is in the plain shape every common
+writer gives it, or else parsed with the same hardened parser the writer uses. The result
+is the same `Book` the openpyxl reader makes: values typed as openpyxl types them,
+formulas as `Formula` with the value Excel last calculated.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from lxml import etree
@@ -25,6 +27,7 @@ from rebalancer_xl.adapters.package import (
     parse_ref,
     parse_xml,
     read_part,
+    utf8,
 )
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Formula, Sheet
@@ -33,8 +36,9 @@ from rebalancer_xl.workbook.grid import Book, Formula, Sheet
 def book_from_package(package: Package) -> Book:
     """Read the sheets a run needs from an opened package.
 
-    The parsed sheets stay in the package, so a writer that edits them next does not
-    parse them again.
+    A sheet's cells are scanned from its text (see `_scan_cells`); a sheet in a shape
+    the scan does not know is parsed and walked. The inflated bytes (and any tree) stay
+    in the package, so a writer that edits a sheet next reads nothing twice.
     """
     strings = _shared_strings(package)
     styles = package.styles if "xl/styles.xml" in package.names else None
@@ -43,10 +47,13 @@ def book_from_package(package: Package) -> Book:
     for name, part in package.sheet_part.items():
         if name not in S.READ_SHEETS and S.log_date(name) is None:
             continue
-        root = package.tree(part)
-        grid = _cells(root, strings, styles, epoch)
-        merged = tuple(_merges(root))
-        sheets[name] = Sheet(name, _rows(grid), merged)
+        data = package.data(part)
+        scanned = _scan_sheet(data, strings, styles, epoch)
+        if scanned is None:
+            root = package.tree(part)
+            scanned = _cells(root, strings, styles, epoch), _merges(root)
+        grid, merged = scanned
+        sheets[name] = Sheet(name, _rows(grid), tuple(merged))
     wb = package.tree(package.workbook_part)
     order = tuple(s.get("name", "") for s in wb.iterfind(f"{_M}sheets/{_M}sheet"))
     macro = any(n.lower().endswith("vbaproject.bin") for n in package.names)
@@ -60,11 +67,10 @@ def _shared_strings(package: Package) -> list[str]:
             part = _resolve(package.workbook_part, rel.get("Target", ""))
             if part in package.names:
                 data = read_part(package.zf, part)
-                root = parse_xml(data, part)  # proves it well-formed before it is scanned
-                found = _scan_strings(data, root)
+                found = _scan_string_text(data)
                 if found is not None:
                     return found
-                return [_text(si) for si in root.iterfind(_M + "si")]
+                return [_text(si) for si in parse_xml(data, part).iterfind(_M + "si")]
     return []
 
 
@@ -93,35 +99,43 @@ def _cells(
         for c in row.iterchildren(_C):
             ref = c.get("r")
             col = column_of(ref) if ref else col + 1
-            # One pass over the cell's children: this loop runs once per cell of every
-            # sheet read, so it stays free of repeated searches.
-            text: str | None = None
-            formula: etree._Element | None = None
-            inline: etree._Element | None = None
-            for child in c:
-                tag = child.tag
-                if tag == _V:
-                    text = child.text
-                elif tag == _F:
-                    formula = child
-                elif tag == _IS:
-                    inline = child
-            kind = c.get("t", "n")
-            value: object
-            if kind == "inlineStr":
-                value = _text(inline) if inline is not None else None
-            elif text is None:
-                value = None
-            else:
-                value = _value(kind, text, c.get("r"), c.get("s"), strings, styles, epoch)
-            if formula is not None:
-                value = Formula("=" + (formula.text or ""), value)
+            value = _cell_value(c, strings, styles, epoch)
             if value is not None:
                 cells = grid.get(row_no)
                 if cells is None:
                     cells = grid[row_no] = {}
                 cells[col] = value
     return grid
+
+
+def _cell_value(
+    c: etree._Element, strings: list[str], styles: _Styles | None, epoch: datetime
+) -> object:
+    """The value of one parsed ``<c>``: typed, or a `Formula` with its cached value."""
+    # One pass over the cell's children: this runs once per cell walked, so it stays
+    # free of repeated searches.
+    text: str | None = None
+    formula: etree._Element | None = None
+    inline: etree._Element | None = None
+    for child in c:
+        tag = child.tag
+        if tag == _V:
+            text = child.text
+        elif tag == _F:
+            formula = child
+        elif tag == _IS:
+            inline = child
+    kind = c.get("t", "n")
+    value: object
+    if kind == "inlineStr":
+        value = _text(inline) if inline is not None else None
+    elif text is None:
+        value = None
+    else:
+        value = _value(kind, text, c.get("r"), c.get("s"), strings, styles, epoch)
+    if formula is not None:
+        value = Formula("=" + (formula.text or ""), value)
+    return value
 
 
 def _value(
@@ -148,15 +162,34 @@ def _value(
             return _midnight_to_date(datetime.fromisoformat(text))
         except ValueError:
             return text
+    number = _number(text)
+    if type(number) is str:
+        return number
+    if styles is not None and styles.is_date(int("0" if s is None else s)):
+        try:
+            return _midnight_to_date(epoch + timedelta(days=number))  # type: ignore[arg-type]
+        except OverflowError:
+            return float(number)
+    return number
+
+
+def _known(memo: dict[str, bool], key: str, find: Callable[[str], bool]) -> bool:
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = find(key)
+    return found
+
+
+def _number(text: str) -> int | float | str:
+    """A number's text typed as openpyxl types it: an int where it is written as one."""
     try:
         number = float(text)
     except ValueError:
         return text
-    if styles is not None and styles.is_date(int("0" if s is None else s)):
-        try:
-            return _midnight_to_date(epoch + timedelta(days=number))
-        except OverflowError:
-            return number
+    # Three `in` tests, not any() over a generator: this runs for every number read.
+    if number.is_integer() and "." not in text and "e" not in text and "E" not in text:
+        return int(text)
+    return number
     # Three `in` tests, not any() over a generator: this runs for every number read.
     if number.is_integer() and "." not in text and "e" not in text and "E" not in text:
         return int(text)
@@ -181,7 +214,6 @@ _SST_TOKEN = re.compile(
 )
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
 _ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
 
 
 def _unescape(text: str) -> str:
@@ -205,8 +237,7 @@ def _body(data: bytes, tag: str) -> str | None:
     holds carriage returns (which the parser would have turned into line feeds)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    declared = _ENCODING.match(data)
-    if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+    if not utf8(data):
         return None
     try:
         text = data.decode("utf-8")
@@ -227,12 +258,46 @@ def _body(data: bytes, tag: str) -> str | None:
     return None if "\r" in body else body
 
 
+# What the parser would refuse and a match would not notice: an unknown entity, a
+# character XML does not allow (looked for apart: one pattern for both is 10x slower).
+_UNKNOWN_ENTITY = re.compile(r"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")
+_CONTROL = bytes((*range(9), 11, 12, *range(14, 32)))
+_DEFAULT_NS = f'xmlns="{MAIN}"'.encode()
+_START_TAG = re.compile(rb"<[A-Za-z_]")
+
+
+def _plain_body(data: bytes, root: str, tag: str) -> str | None:
+    """`_body` of `tag` in a part read as text, not parsed, when the parser would read
+    that text the same way: `root` is the root element, unprefixed, and the one element
+    declaring a default namespace, the spreadsheet's; no character XML refuses and no
+    entity it does not know stands in the body. Otherwise None."""
+    start = _START_TAG.search(data)
+    if start is None or data.count(b'xmlns="') != 1:
+        return None
+    head = data[start.start() : data.find(b">", start.start())]
+    if not head.startswith(b"<" + root.encode()) or _DEFAULT_NS not in head:
+        return None
+    if head[len(root) + 1 : len(root) + 2] not in (b" ", b"\t", b"\n", b"\r"):
+        return None
+    if len(data.translate(None, _CONTROL)) != len(data):
+        return None
+    body = _body(data, tag)
+    if body is None or _UNKNOWN_ENTITY.search(body):
+        return None
+    return body
+
+
 def _scan_strings(data: bytes, root: etree._Element) -> list[str] | None:
     """The shared strings `_text` reads from `root`, scanned from the text; None when
     some item is not plain text (rich text, phonetic guides) or the text is unusual."""
     if root.tag != _M + "sst" or root.prefix is not None:
         return None
-    body = _body(data, "sst")
+    return _scan_string_text(data)
+
+
+def _scan_string_text(data: bytes) -> list[str] | None:
+    """`_scan_strings` of a part not parsed: its text checked as `_plain_body` does."""
+    body = _plain_body(data, "sst", "sst")
     if body is None:
         return None
     tokens = _SST_TOKEN.findall(body)
@@ -251,17 +316,108 @@ def _scan_strings(data: bytes, root: etree._Element) -> list[str] | None:
     return found
 
 
+# --- scanning a sheet's cells ------------------------------------------------------------
+#
+# The same idea for the cells of a sheet: walking the tree costs about 2.7 µs a cell on
+# top of the parse, and most sheets a run reads are never edited (Settings, Performance,
+# Lots), so for them neither is needed. A cell in the shape every common writer gives it
+# (Excel, XlsxWriter, openpyxl, LibreOffice: r, then s and t; a formula, a value or an
+# inline string) is read from one match; any other cell is parsed on its own. The tokens
+# must join up to the whole ``<sheetData>``, or the sheet is parsed and walked instead.
+
+# One alternative per token, the whole token in the first group (findall's tuples are
+# cheaper than match objects); an optional element is grouped whole, so that an empty
+# one ("") is told from one not there.
+_SHEET_TOKEN = re.compile(
+    r'(<c r="(([A-Z]{1,3})[0-9]+)"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'
+    r"(?:/>|>(<f>([^<]*)</f>)?(?:<v>([^<]*)</v>|<v/>"
+    r'|(<is><t(?: xml:space="preserve")?>([^<]*)</t></is>))?</c>)'
+    r'|<row r="([0-9]+)"[^>]*?(/?)>|</row>'
+    r"|(<c\b[^>]*/>|<c\b[^>]*>.*?</c>))",  # any other cell: parsed on its own
+    re.S,
+)
+_MERGE = re.compile(rb'<mergeCell ref="([^"]*)"\s*/>')
+_MERGE_TAG = re.compile(rb"<mergeCell[\s/>]")
+
+
+def _scan_sheet(
+    data: bytes, strings: list[str], styles: _Styles | None, epoch: datetime
+) -> tuple[dict[int, dict[int, object]], list[tuple[int, int, int, int]]] | None:
+    """The cells and merged ranges `_cells` and `_merges` read from the parsed sheet,
+    scanned from its text; None when the sheet is in a shape the scan does not know."""
+    body = _plain_body(data, "worksheet", "sheetData")
+    if body is None:
+        return None
+    tokens = _SHEET_TOKEN.findall(body)
+    if "".join([t[0] for t in tokens]) != body:
+        return None  # something between two tokens: not a shape the scan knows
+    grid: dict[int, dict[int, object]] = {}
+    cells: dict[int, object] | None = None
+    in_row = False
+    row_no = col = 0
+    known: dict[str, int] = {}
+    dates: dict[str, bool] = {}  # style (as written) -> shows a date
+
+    def s_is_date(s: str) -> bool:
+        return styles is not None and styles.is_date(int(s or "0"))
+
+    for _, ref, letters, s, kind, has_f, f, v, has_is, inline, r, closed, other in tokens:
+        value: object
+        if letters:
+            if not in_row:
+                return None
+            col = known.get(letters) or known.setdefault(letters, column_of(ref))
+            if kind == "inlineStr":
+                value = (_unescape(inline) if "&" in inline else inline) if has_is else None
+            elif not v:  # no <v>, or an empty one: the tree has no text for either
+                value = None
+            elif not kind and "&" not in v and not _known(dates, s, s_is_date):
+                value = _number(v)  # the most common cell, a number not shown as a date
+            else:
+                text = _unescape(v) if "&" in v else v
+                value = _value(kind or "n", text, ref, s or None, strings, styles, epoch)
+            if has_f:
+                value = Formula("=" + (_unescape(f) if "&" in f else f), value)
+        elif r:
+            row_no, col, cells, in_row = int(r), 0, None, not closed
+            continue
+        elif other:
+            if not in_row:
+                return None
+            try:
+                c = etree.fromstring(f'<x xmlns="{MAIN}">{other}</x>')[0]
+            except etree.XMLSyntaxError:
+                return None
+            at = c.get("r")
+            col = column_of(at) if at else col + 1
+            value = _cell_value(c, strings, styles, epoch)
+        else:  # </row>
+            in_row = False
+            continue
+        if value is not None:
+            if cells is None:
+                cells = grid.get(row_no)
+                if cells is None:
+                    cells = grid[row_no] = {}
+            cells[col] = value
+    refs = _MERGE.findall(data)
+    if len(refs) != len(_MERGE_TAG.findall(data)):
+        return None
+    return grid, [_merge(ref.decode()) for ref in refs]
+
+
 def _midnight_to_date(moment: datetime) -> date | datetime:
     return moment.date() if moment.time() == datetime.min.time() else moment
 
 
 def _merges(root: etree._Element) -> list[tuple[int, int, int, int]]:
-    out = []
-    for m in root.iterfind(f"{_M}mergeCells/{_M}mergeCell"):
-        ends = [parse_ref(p) for p in m.get("ref", "").split(":")]
-        (r1, c1), (r2, c2) = ends[0], ends[-1]
-        out.append((r1, c1, r2, c2))
-    return out
+    return [_merge(m.get("ref", "")) for m in root.iterfind(f"{_M}mergeCells/{_M}mergeCell")]
+
+
+def _merge(ref: str) -> tuple[int, int, int, int]:
+    ends = [parse_ref(p) for p in ref.split(":")]
+    (r1, c1), (r2, c2) = ends[0], ends[-1]
+    return r1, c1, r2, c2
 
 
 def _rows(grid: dict[int, dict[int, object]]) -> tuple[tuple[object, ...], ...]:
@@ -270,7 +426,12 @@ def _rows(grid: dict[int, dict[int, object]]) -> tuple[tuple[object, ...], ...]:
     # cost a million row objects.
     rows: list[tuple[object, ...]] = [()] * max(grid, default=0)
     for r, cols in grid.items():
-        rows[r - 1] = tuple(cols.get(c) for c in range(1, max(cols) + 1))
+        # Placed by column rather than looked up for each: a generator per row cost
+        # twice as much, and this runs for every row of every sheet read.
+        row: list[object] = [None] * max(cols)
+        for c, value in cols.items():
+            row[c - 1] = value
+        rows[r - 1] = tuple(row)
     end = len(rows)
     while end and all(v is None or v == "" for v in rows[end - 1]):
         end -= 1

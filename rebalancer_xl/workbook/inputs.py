@@ -53,12 +53,22 @@ class Table:
     columns: dict[str, int]  # header text -> 1-based column (its first, if repeated)
     repeats: tuple[tuple[str, int], ...] = ()  # (header, column) of each repetition
 
+    # Found once, when the table is: a run asks for each table's last row a dozen times
+    # (reading, checking, locating, rendering), and each asked scanned up from the end.
+    _last: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_last", self._find_last_row())
+
     @property
     def first_row(self) -> int:
         return self.header_row + 1
 
     def last_row(self) -> int:
         """The last row with anything in one of the table's columns."""
+        return self._last
+
+    def _find_last_row(self) -> int:
         cols = list(self.columns.values())
         first = min(cols, default=1)
         rows = self.sheet.rows
@@ -68,7 +78,7 @@ class Table:
             if width < first:  # a short or empty row: nothing in the table's columns
                 continue
             # The row's cells read directly (a cell past the row's end is blank): this
-            # runs over every trailing row of each table, several times a run.
+            # runs over every trailing row of each table.
             for c in cols:
                 if c <= width and not is_blank(_plain(row[c - 1])):
                     return r
