@@ -77,24 +77,26 @@ def portfolio_metrics(
     value = cost = costed_value = ZERO
     costed = False
     largest = smallest = None
+    most = least = ZERO  # their values
     for h in holdings:
         v = h.value
         value += v
         # Only positions with a known cost can have gained: a blank Purchase Price is
         # unknown, not free (which would count the whole position as gain).
-        if h.purchase_price is not None:
+        paid = h.purchase_price
+        if paid is not None:
             costed = True
             costed_value += v
-            if h.purchase_price:
-                cost += h.shares * h.purchase_price
+            if paid:
+                cost += h.shares * paid
         # Largest and smallest are among stock positions: cash is not a position to
         # trim, and a new pick with no shares yet is not held. First of equals wins, as
         # max and min would pick.
         if h.ticker != CASH:
-            if largest is None or v > largest.value:
-                largest = h
-            if v > ZERO and (smallest is None or v < smallest.value):
-                smallest = h
+            if largest is None or v > most:
+                largest, most = h, v
+            if v > ZERO and (smallest is None or v < least):
+                smallest, least = h, v
     gain = costed_value - cost if costed else None
 
     priced = [h for h in holdings if h.last_price is not None]

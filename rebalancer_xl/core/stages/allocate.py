@@ -200,7 +200,10 @@ def round_shares(state: PlanState) -> None:
     whole = state.settings.whole_shares
     step = WHOLE if whole else FRACTION
     proceeds = planned_sells = ZERO
+    buys: list[Position] = []  # gathered in the same pass, in the positions' order
     for p in state.positions:
+        if p.to_buy > ZERO:
+            buys.append(p)
         if p.to_sell <= ZERO:
             continue
         h = p.holding
@@ -218,7 +221,6 @@ def round_shares(state: PlanState) -> None:
         p.shares, p.amount = -n, amount
         proceeds += amount
 
-    buys = [p for p in state.positions if p.to_buy > ZERO]
     planned_buys = sum((p.to_buy for p in buys), ZERO)
     # Cash the plan meant to keep stays kept, even when sells rounded down.
     planned_cash = state.cash + planned_sells - planned_buys
