@@ -209,7 +209,11 @@ def _number(text: str) -> int | float | str:
 
 _SST_TOKEN = re.compile(
     r"(<si><t(?: xml:space=\"preserve\")?(?:/>|>([^<]*)</t>)</si>|<si/>"
-    r"|<si>(.*?)</si>)",  # rich text or phonetic guides: read from a parse of the item
+    # Rich text or phonetic guides, read from a parse of the item. The item may not run
+    # past the next <si>: a lazy ".*?</si>" would rescan the rest of the part from every
+    # <si> an unclosed item leaves, and a part of a few MB would take hours (see
+    # tests/test_package_read.py). Each character is looked at a bounded number of times.
+    r"|<si>((?:[^<]|<(?!si[\s>/]|/si>))*+)</si>)",
     re.S,
 )
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
@@ -333,7 +337,9 @@ _SHEET_TOKEN = re.compile(
     r"(?:/>|>(<f>([^<]*)</f>)?(?:<v>([^<]*)</v>|<v/>"
     r'|(<is><t(?: xml:space="preserve")?>([^<]*)</t></is>))?</c>)'
     r'|<row r="([0-9]+)"[^>]*?(/?)>|</row>'
-    r"|(<c\b[^>]*/>|<c\b[^>]*>.*?</c>))",  # any other cell: parsed on its own
+    # Any other cell, parsed on its own; as for <si> above, it may not run past the next
+    # <c>, so an unclosed cell costs the scan its own length, not the rest of the sheet.
+    r"|(<c\b[^>]*/>|<c\b[^>]*>(?:[^<]|<(?!c[\s>/]|/c>))*+</c>))",
     re.S,
 )
 _MERGE = re.compile(rb'<mergeCell ref="([^"]*)"\s*/>')
