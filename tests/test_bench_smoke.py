@@ -58,3 +58,26 @@ def test_bench_script_has_help(script: str) -> None:
     done = _run(script, "--help")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "usage:" in done.stdout
+
+
+def test_the_plan_fingerprint_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    """`plan_fingerprint.py` tells a change of the engine's output from a speed-up only if
+    the same engine always prints the same fingerprint: flag sets, whose order follows
+    memory addresses and string hashes, must not leak into it."""
+    prints = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        done = subprocess.run(
+            [sys.executable, str(BENCH / "plan_fingerprint.py"), "--dump", str(tmp_path / seed)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+            check=True,
+        )
+        prints.append(done.stdout.split())
+    assert prints[0] == prints[1]
+    assert prints[0][:2] == ["208", "plans"]
+    text = (tmp_path / "1").read_text(encoding="utf-8")
+    assert "Reason(" in text  # the worded reasons are part of what is compared
+    assert "WASH_SALE" in text or "MONITOR" in text  # and the flags
