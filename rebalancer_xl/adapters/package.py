@@ -438,6 +438,10 @@ class _SheetEdit:
         rec = self.edits.get(r, {}).get(c)
         if rec is not None and rec[1] is not None:
             return int(rec[1])
+        return self._old_style(r, c)
+
+    def _old_style(self, r: int, c: int) -> int:
+        """The style cell (r, c) of a row the sheet has carries in the file."""
         cell = self._row_cells(r).get(c)
         return int(cell.get("s", "0")) if cell is not None else 0
 
@@ -460,8 +464,62 @@ class _SheetEdit:
         rec = self.edits.get(r, {}).get(c)
         if rec is not None and rec[0] is not _KEEP:
             return "" if rec[2] is None else _shown_text(rec[2], self.date1904)
+        return self._old_text(r, c)
+
+    def _old_text(self, r: int, c: int) -> str:
         cell = self._row_cells(r).get(c)
         return _cell_text(cell) if cell is not None else ""
+
+    # What `_fit_rows` and `Package._extend_tables` ask of a sheet (see `TextSheetEdit`,
+    # which answers them from the sheet's text).
+
+    def column_width(self, col: int) -> float:
+        """The width the sheet gives column `col` (Excel's default when it gives none)."""
+        width = _DEFAULT_COL_WIDTH
+        cols = self.root.find(_M + "cols")
+        if cols is not None:
+            for entry in cols.iterchildren(_M + "col"):
+                if int(entry.get("min", "0")) <= col <= int(entry.get("max", "0")):
+                    width = float(entry.get("width", width))
+        return width
+
+    def custom_height(self, r: int) -> bool | None:
+        """Whether the user set row `r`'s height (None: the sheet has no such row)."""
+        row = self.rows.get(r)
+        return None if row is None else row.get("customHeight") in ("1", "true")
+
+    def set_height(self, r: int, height: str | None) -> None:
+        """Give row `r` a height (None: the default height)."""
+        row = self.rows[r]
+        if height is not None:
+            row.set("ht", height)
+        elif "ht" in row.attrib:
+            del row.attrib["ht"]
+
+    def row_has_value(self, r: int, c1: int, c2: int) -> bool:
+        """Whether row `r`, once finished, holds a value in a column from c1 to c2."""
+        return r in self.rows and any(
+            c1 <= c <= c2 and _has_value(e) for c, e in self._row_cells(r).items()
+        )
+
+    def spliced_into(self, original: bytes) -> bytes | None:
+        """The finished sheet as `original` with its cells and dimension replaced (see
+        `_splice`), or None when it cannot be done safely: the sheet is serialized."""
+        new = etree.tostring(self.data, encoding="UTF-8", xml_declaration=False, with_tail=False)
+        first = new.find(b">") + 1
+        if new[first - 2 : first] == b"/>":
+            body = b""
+        elif new.endswith(_CLOSE):
+            body = new[first : -len(_CLOSE)]
+        else:
+            return None
+        # The serialized <sheetData> declares the namespaces its cells use, which the
+        # original declares further up: its own start tag is dropped for the original's.
+        # A declaration further in would be a namespace not in scope there.
+        if b"xmlns" in body:
+            return None
+        dim = self.root.find(_M + "dimension")
+        return _splice(original, body, None if dim is None else dim.get("ref", ""))
 
     def _edit(self, r: int, c: int) -> list[Any]:
         row_edits = self.edits.get(r)
@@ -562,26 +620,33 @@ class _SheetEdit:
             a, b, y, z = self.extent
             self.extent = (min(a, r), min(b, c), max(y, r), max(z, c))
 
-    def finish(self) -> None:
+    def finish(self) -> _SheetEdit:
         """Carry out the edits, add the pending rows; widen ``<dimension>`` to the cells
-        added (it is a hint, but Excel trusts it)."""
+        added (it is a hint, but Excel trusts it). Returns the edit to write."""
         self._apply_edits()
         self._add_pending_rows()
-        if self.extent is None:
-            return
         dim = self.root.find(_M + "dimension")
-        a, b, y, z = self.extent
         if dim is not None:
             ref = dim.get("ref", "")
-            try:
-                ends = [parse_ref(p) for p in ref.split(":")]
-                a, b = min(a, ends[0][0]), min(b, ends[0][1])
-                y, z = max(y, ends[-1][0]), max(z, ends[-1][1])
-            except PackageError:
-                pass
-            new = f"{column_letter(b)}{a}" + (f":{column_letter(z)}{y}" if (a, b) != (y, z) else "")
+            new = _widened(ref, self.extent)
             if new != ref:
                 dim.set("ref", new)
+        return self
+
+
+def _widened(ref: str, extent: tuple[int, int, int, int] | None) -> str:
+    """A ``<dimension>`` ref widened to take in the cells added (`extent`)."""
+    if extent is None:
+        return ref
+    a, b, y, z = extent
+    try:
+        ends = [parse_ref(p) for p in ref.split(":")]
+        a, b = min(a, ends[0][0]), min(b, ends[0][1])
+        y, z = max(y, ends[-1][0]), max(z, ends[-1][1])
+    except PackageError:
+        pass
+    new = f"{column_letter(b)}{a}" + (f":{column_letter(z)}{y}" if (a, b) != (y, z) else "")
+    return ref if new == ref else new
 
 
 _ATTR_SPECIAL = re.compile(r'[&<"\t\n\r]')
@@ -761,9 +826,14 @@ def _put_values(
     Returns the first and last column given a value, if any."""
     cols = rows.get(r)
     first = last = 0
-    for dc, value in enumerate(line):
-        c = c0 + dc
-        if value is None or value == "":
+    c = c0 - 1
+    strings = _STR_XML
+    # Once per cell written: 330,000 times for a 10,000-position book (its Log and
+    # Trades). Floats and strings, nearly all of them, are encoded here without a call.
+    for value in line:
+        c += 1
+        kind = type(value)
+        if value is None or (not value and isinstance(value, str)):
             if cols is not None:
                 _drop_value(rows, r, c)
                 if r not in rows:
@@ -771,19 +841,23 @@ def _put_values(
             continue
         if cols is None:
             cols = rows[r] = {}
-        if not widths:
-            width = 0
-        elif type(value) is str:
+        if kind is float:
+            xml = f"><v>{value:.16g}</v></c>"  # as `_value_xml` writes a float
+            width = len(f"{value:,.2f}") if widths else 0  # as `_display` shows it
+        elif isinstance(value, str):  # `kind is str`: a subclass went the last way
+            xml = strings.get(value) or _value_xml(value, date1904)
             width = len(value)  # what `_display` shows of a string: itself
         else:
-            width = len(_display(value))
+            xml = _value_xml(value, date1904)
+            width = len(_display(value)) if widths else 0
         cell = cols.get(c)
         if cell is None:
-            cell = cols[c] = [_value_xml(value, date1904), 0, width]
+            cell = cols[c] = [xml, 0, width]
         else:
-            cell[0] = _value_xml(value, date1904)
+            cell[0] = xml
             cell[2] = width
-        if isinstance(value, date) and not styles().is_date(cell[1]):
+        dated = kind is not float and kind is not str and isinstance(value, date)
+        if dated and not styles().is_date(cell[1]):
             cell[1] = styles().derive(cell[1], number_format=_DATE_FORMAT)
         if not first:
             first = c
@@ -945,22 +1019,13 @@ def _escape(text: str) -> str:
 def _fit_rows(edit: _SheetEdit, op: FitRows) -> None:
     """Row heights for wrapped text (see FitRows). A row height the user set
     (customHeight) is theirs; one this run set before is set again."""
-    width = _DEFAULT_COL_WIDTH
-    cols = edit.root.find(_M + "cols")
-    if cols is not None:
-        for col in cols.iterchildren(_M + "col"):
-            if int(col.get("min", "0")) <= op.col <= int(col.get("max", "0")):
-                width = float(col.get("width", width))
+    width = edit.column_width(op.col)
     for r in range(op.row, op.row + op.rows):
-        row = edit.rows.get(r)
-        if row is None or row.get("customHeight") in ("1", "true"):
+        if edit.custom_height(r) is not False:  # no such row, or the user's height
             continue
         text = edit.text(r, op.col)
         lines = wrapped_lines(text, width) if text else 1
-        if lines > 1:
-            row.set("ht", f"{lines * LINE_HEIGHT:g}")
-        elif "ht" in row.attrib:
-            del row.attrib["ht"]
+        edit.set_height(r, f"{lines * LINE_HEIGHT:g}" if lines > 1 else None)
 
 
 def _cell_text(cell: etree._Element) -> str:
@@ -1110,6 +1175,9 @@ class Package:
         # Sheets deleted by the ops: (their <sheets>, position, element), until re-added.
         self._deleted: dict[str, tuple[etree._Element, int, etree._Element]] = {}
         self.sheet_part: dict[str, str] = {}
+        # part -> the text inside <sheetData> of a sheet the reader scanned cell by cell
+        # (package_read): its shape is known, so it can be edited as text.
+        self.scanned: dict[str, str] = {}
         try:
             refuse_hostile(self.zf)
             self.names = {i.filename for i in self.zf.infolist()}
@@ -1181,11 +1249,25 @@ class Package:
             raise PackageError("corrupt-file", "no-worksheet", sheet=name)
         edit = self._edits.get(part)
         if edit is None:
-            edit = _SheetEdit(part, self.tree(part))
+            edit = self._text_edit(part) or _SheetEdit(part, self.tree(part))
             self._edits[part] = edit
             self.plan.sheet_parts[part] = name
             self._dirty(part)
         return edit
+
+    def _text_edit(self, part: str) -> _SheetEdit | None:
+        """An edit of a sheet the reader scanned, kept as text, when it can be spliced."""
+        body = self.scanned.get(part)
+        data = self._data.get(part)
+        if body is None or data is None:
+            return None
+        span = _sheet_data_span(data)
+        if span is None or len(_DIMENSION_REF.findall(data, 0, span[0])) > 1:
+            return None
+        # Imported here: sheet_text builds on this module's cell encoding.
+        from rebalancer_xl.adapters.sheet_text import TextSheetEdit
+
+        return TextSheetEdit.open(part, body, data[: span[0]], lambda: self.tree(part))
 
     def add_sheet(self, name: str, replacing: str | None) -> None:
         """A new empty worksheet called `name`; reuses the part of a sheet just deleted."""
@@ -1376,9 +1458,10 @@ class Package:
                 if isinstance(edit, _SheetEdit):
                     _fit_rows(edit, op)
         self._finish_deletes()
-        for edit in self._edits.values():
+        for part, edit in list(self._edits.items()):
             if isinstance(edit, _SheetEdit):
-                edit.finish()
+                # A sheet edited as text may hand over to the tree on a cell it cannot do.
+                edit = self._edits[part] = edit.finish()
                 self._extend_tables(edit)
         self._after_writes()
 
@@ -1436,9 +1519,7 @@ class Package:
             except (PackageError, ValueError):
                 continue
             last = r2
-            while last + 1 in edit.rows and any(
-                c1 <= c <= c2 and _has_value(e) for c, e in edit._row_cells(last + 1).items()
-            ):
+            while edit.row_has_value(last + 1, c1, c2):
                 last += 1
             if last == r2 or table.get("totalsRowCount", "0") != "0":
                 continue
@@ -1529,9 +1610,10 @@ class Package:
             if isinstance(edit, _NewSheet):
                 self.plan.replaced[name] = edit.serialize()
                 continue
-            spliced = _splice(self._data[name], edit) if isinstance(edit, _SheetEdit) else None
+            original = self._data[name]
+            spliced = edit.spliced_into(original) if isinstance(edit, _SheetEdit) else None
             if spliced is not None:
-                self.plan.spliced[name] = self._data[name]
+                self.plan.spliced[name] = original
             self.plan.replaced[name] = spliced or _serialize(self._trees[name])
         # A package of ordinary size is put together in memory and written in one call:
         # zipfile seeks back over every new member's header, and on a file each seek
@@ -1737,33 +1819,20 @@ def _sheet_data_span(data: bytes) -> tuple[int, int, int] | None:
     return start, opened, close + len(_CLOSE)
 
 
-def _splice(original: bytes, edit: _SheetEdit) -> bytes | None:
-    """The edited sheet as `original` with its <sheetData> and <dimension> ref replaced;
-    None when the sheet is in a shape this cannot do safely (then it is serialized)."""
+def _splice(original: bytes, body: bytes, dimension: str | None) -> bytes | None:
+    """`original` with the inside of its <sheetData> replaced by `body` and its
+    <dimension> ref by `dimension` (None: it has none); None when the sheet is in a
+    shape this cannot do safely (then it is serialized)."""
     span = _sheet_data_span(original)
     if span is None or not utf8(original):
         return None
     start, opened, end = span
-    new = etree.tostring(edit.data, encoding="UTF-8", xml_declaration=False, with_tail=False)
-    first = new.find(b">") + 1
-    if new[first - 2 : first] == b"/>":
-        body = b""
-    elif new.endswith(_CLOSE):
-        body = new[first : -len(_CLOSE)]
-    else:
-        return None
-    # The serialized <sheetData> declares the namespaces its cells use, which the original
-    # declares further up: its own start tag is dropped for the original's. A declaration
-    # further in would be a namespace the original did not have in scope here.
-    if b"xmlns" in body:
-        return None
     head = original[:start]
-    dim = edit.root.find(_M + "dimension")
-    if dim is not None:
+    if dimension is not None:
         refs = list(_DIMENSION_REF.finditer(head))
         if len(refs) != 1:
             return None
-        ref = dim.get("ref", "").encode()
+        ref = dimension.encode()
         head = head[: refs[0].start(1)] + ref + head[refs[0].end(1) :]
     opening = original[start:opened]
     if opening.endswith(b"/>"):

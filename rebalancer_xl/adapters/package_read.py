@@ -36,9 +36,10 @@ from rebalancer_xl.workbook.grid import Book, Formula, Sheet
 def book_from_package(package: Package) -> Book:
     """Read the sheets a run needs from an opened package.
 
-    A sheet's cells are scanned from its text (see `_scan_cells`); a sheet in a shape
-    the scan does not know is parsed and walked. The inflated bytes (and any tree) stay
-    in the package, so a writer that edits a sheet next reads nothing twice.
+    A sheet's cells are scanned from its text (see `_scan_sheet`); a sheet in a shape
+    the scan does not know is parsed and walked. The inflated bytes (and any tree, or
+    the text of a scanned sheet's cells) stay in the package, so a writer that edits a
+    sheet next reads nothing twice.
     """
     strings = _shared_strings(package)
     styles = package.styles if "xl/styles.xml" in package.names else None
@@ -51,8 +52,11 @@ def book_from_package(package: Package) -> Book:
         scanned = _scan_sheet(data, strings, styles, epoch)
         if scanned is None:
             root = package.tree(part)
-            scanned = _cells(root, strings, styles, epoch), _merges(root)
-        grid, merged = scanned
+            grid, merged = _cells(root, strings, styles, epoch), _merges(root)
+        else:
+            grid, merged, body = scanned
+            # A sheet whose cells all scanned can be edited as text (sheet_text.py).
+            package.scanned[part] = body
         sheets[name] = Sheet(name, _rows(grid), tuple(merged))
     wb = package.tree(package.workbook_part)
     order = tuple(s.get("name", "") for s in wb.iterfind(f"{_M}sheets/{_M}sheet"))
@@ -186,10 +190,6 @@ def _number(text: str) -> int | float | str:
         number = float(text)
     except ValueError:
         return text
-    # Three `in` tests, not any() over a generator: this runs for every number read.
-    if number.is_integer() and "." not in text and "e" not in text and "E" not in text:
-        return int(text)
-    return number
     # Three `in` tests, not any() over a generator: this runs for every number read.
     if number.is_integer() and "." not in text and "e" not in text and "E" not in text:
         return int(text)
@@ -348,9 +348,10 @@ _MERGE_TAG = re.compile(rb"<mergeCell[\s/>]")
 
 def _scan_sheet(
     data: bytes, strings: list[str], styles: _Styles | None, epoch: datetime
-) -> tuple[dict[int, dict[int, object]], list[tuple[int, int, int, int]]] | None:
+) -> tuple[dict[int, dict[int, object]], list[tuple[int, int, int, int]], str] | None:
     """The cells and merged ranges `_cells` and `_merges` read from the parsed sheet,
-    scanned from its text; None when the sheet is in a shape the scan does not know."""
+    scanned from its text, and the text of its ``<sheetData>``; None when the sheet is
+    in a shape the scan does not know."""
     body = _plain_body(data, "worksheet", "sheetData")
     if body is None:
         return None
@@ -409,7 +410,7 @@ def _scan_sheet(
     refs = _MERGE.findall(data)
     if len(refs) != len(_MERGE_TAG.findall(data)):
         return None
-    return grid, [_merge(ref.decode()) for ref in refs]
+    return grid, [_merge(ref.decode()) for ref in refs], body
 
 
 def _midnight_to_date(moment: datetime) -> date | datetime:
