@@ -834,7 +834,7 @@ def _put_values(
         c += 1
         kind = type(value)
         if value is None or (not value and isinstance(value, str)):
-            if cols is not None:
+            if cols is not None and c in cols:
                 _drop_value(rows, r, c)
                 if r not in rows:
                     cols = None

@@ -48,6 +48,9 @@ _CELL_REF = re.compile(r'<c r="([A-Z]{1,3})[0-9]+"')
 _VALUE_CHILD = re.compile(
     r"<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>|<v/>|<v>[^<]*</v>|<is>(?:[^<]|<(?!/is>))*+</is>"
 )
+_VALUE_ONLY = re.compile(
+    r"(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?(?:<v/>|<v>[^<]*</v>|<is>(?:[^<]|<(?!/is>))*+</is>)?"
+)
 _EXTENSIONS = re.compile(r"(?:<extLst>(?:[^<]|<(?!/extLst>))*+</extLst>)?")
 _FORMULA = re.compile(r"<f[\s/>]")
 _VALUE_TEXT = re.compile(r"<v>([^<]*)</v>")
@@ -353,10 +356,11 @@ class TextSheetEdit(_SheetEdit):
                 return cells[start:end]
             head = _with_style(attrs, s)
             return f"<c{head}/>" if tag.group(2) else f"<c{head}>{children}</c>"
-        rest = _VALUE_CHILD.sub("", children)
-        if not _EXTENSIONS.fullmatch(rest):
+        # Nearly always a formula and/or a value and nothing else: one match says so.
+        rest = "" if _VALUE_ONLY.fullmatch(children) else _VALUE_CHILD.sub("", children)
+        if rest and not _EXTENSIONS.fullmatch(rest):
             raise _Unhandled(cells[start:end])
-        if _FORMULA.search(children):
+        if "<f" in children and _FORMULA.search(children):
             self.overwrote_formula = True
         head = _with_style(_NO_VALUE_ATTR.sub("", attrs), s)
         if value is None:  # cleared: no value, no type; what else it had stays
