@@ -44,6 +44,7 @@ _ROW_TAG = re.compile(r'<row\b(?:\s+[\w:.-]+="[^"]*")*\s*(/?)>')
 _CELL_TAG = re.compile(r'<c\b((?:\s+[\w:.-]+="[^"]*")*)\s*(/?)>')
 _ATTR = re.compile(r'\s+([\w:.-]+)="([^"]*)"')
 _CELL_REF = re.compile(r'<c r="([A-Z]{1,3})[0-9]+"')
+_ROW_REFS = re.compile(r'<c r="([A-Z]{1,3})([0-9]+)"')
 # A cell's value children; what is left of its children must be an extension list.
 _VALUE_CHILD = re.compile(
     r"<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>|<v/>|<v>[^<]*</v>|<is>(?:[^<]|<(?!/is>))*+</is>"
@@ -133,10 +134,20 @@ class TextSheetEdit(_SheetEdit):
                 cells = text[tag.end() : -len(_ROW_END)]
             else:
                 raise _Unhandled(r)
-            # Every cell must be findable by its reference (r="…" first, as written by
-            # every common writer); one without is left to the tree.
+            # Every cell must be found by its reference: each names this row, once, with
+            # r="…" first (as every common writer puts it). Text a search could be misled
+            # by (a comment, CDATA, a processing instruction) leaves the row to the tree.
+            refs = _ROW_REFS.findall(cells)
             cells_in_row = cells.count("<c ") + cells.count("<c>") + cells.count("<c/")
-            if cells_in_row != cells.count('<c r="') or "<c\t" in cells or "<c\n" in cells:
+            if (
+                cells_in_row != len(refs)
+                or "<c\t" in cells
+                or "<c\n" in cells
+                or "<!" in cells
+                or "<?" in cells
+                or any(digits != str(r) for _, digits in refs)
+                or len({letters for letters, _ in refs}) != len(refs)
+            ):
                 raise _Unhandled(r)
             found = self._parts[r] = (tag.group(0), closed, cells)
         return found
