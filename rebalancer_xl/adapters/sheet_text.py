@@ -56,6 +56,7 @@ _EXTENSIONS = re.compile(r"(?:<extLst>(?:[^<]|<(?!/extLst>))*+</extLst>)?")
 _FORMULA = re.compile(r"<f[\s/>]")
 _VALUE_TEXT = re.compile(r"<v>([^<]*)</v>")
 _T_TEXT = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>")
+_CUSTOM_HEIGHT = re.compile(r'\s+customHeight="([^"]*)"')
 _STYLE = re.compile(r'\s+s="([0-9]+)"')
 _HAS_VALUE = re.compile(r"<(?:v|is|f)[\s/>]")
 _COL = re.compile(r"<col\b([^>]*)>")
@@ -227,7 +228,8 @@ class TextSheetEdit(_SheetEdit):
             tag = self._row(r)[0]
         except _Unhandled:
             return self._tree_edit().custom_height(r)
-        return dict(_ATTR.findall(tag[4:])).get("customHeight") in ("1", "true")
+        found = _CUSTOM_HEIGHT.search(tag)
+        return found is not None and found.group(1) in ("1", "true")
 
     def set_height(self, r: int, height: str | None) -> None:
         self.heights[r] = height
