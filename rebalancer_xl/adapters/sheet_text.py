@@ -22,6 +22,7 @@ import bisect
 import itertools
 import re
 from collections.abc import Callable
+from operator import itemgetter
 
 from lxml import etree
 
@@ -45,6 +46,7 @@ _CELL_TAG = re.compile(r'<c\b((?:\s+[\w:.-]+="[^"]*")*)\s*(/?)>')
 _ATTR = re.compile(r'\s+([\w:.-]+)="([^"]*)"')
 _CELL_REF = re.compile(r'<c r="([A-Z]{1,3})[0-9]+"')
 _ROW_REFS = re.compile(r'<c r="([A-Z]{1,3})([0-9]+)"')
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 # A cell's value children; what is left of its children must be an extension list.
 _VALUE_CHILD = re.compile(
     r"<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>|<v/>|<v>[^<]*</v>|<is>(?:[^<]|<(?!/is>))*+</is>"
@@ -114,6 +116,7 @@ class TextSheetEdit(_SheetEdit):
         self.heights: dict[int, str | None] = {}  # row -> height set (None: default)
         self._parts: dict[int, tuple[str, bool, str]] = {}  # row -> (tag, closed, cells)
         self._done: dict[int, str] = {}  # rows rewritten or added, as finished
+        self._found: dict[str, tuple[int, int, re.Match[str]] | None] = {}  # by reference
         self._text: bytes | None = None  # the finished <sheetData> body
         self._dimension: str | None = None
 
@@ -146,8 +149,9 @@ class TextSheetEdit(_SheetEdit):
                 or "<c\n" in cells
                 or "<!" in cells
                 or "<?" in cells
-                or any(digits != str(r) for _, digits in refs)
-                or len({letters for letters, _ in refs}) != len(refs)
+                # (sets made by map in C: this runs for every row written)
+                or not set(map(_SECOND, refs)) <= {str(r)}
+                or len(set(map(_FIRST, refs))) != len(refs)
             ):
                 raise _Unhandled(r)
             found = self._parts[r] = (tag.group(0), closed, cells)
@@ -180,8 +184,9 @@ class TextSheetEdit(_SheetEdit):
         return dict(_ATTR.findall(tag.group(1))), children
 
     def _old_style(self, r: int, c: int) -> int:
+        ref = f"{_letters(c)}{r}"
         try:
-            found = self._find(self._row(r)[2], f"{_letters(c)}{r}")
+            found = self._found[ref] = self._find(self._row(r)[2], ref)
         except _Unhandled:
             return self._tree_edit()._old_style(r, c)
         if found is None:
@@ -318,7 +323,9 @@ class TextSheetEdit(_SheetEdit):
         for c in sorted(edits):
             value, s, _ = edits[c]
             letters = _letters(c)
-            found = self._find(cells, f"{letters}{r}")
+            ref = f"{letters}{r}"
+            # A cell restyled was found then (`_old_style`); its place has not moved.
+            found = self._found[ref] if ref in self._found else self._find(cells, ref)
             if found is not None:
                 start, end, cell_tag = found
                 if start < cursor:
