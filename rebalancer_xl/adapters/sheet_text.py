@@ -44,16 +44,13 @@ _ROW_AT = re.compile(r'<row r="([0-9]+)"')
 _ROW_TAG = re.compile(r'<row\b(?:\s+[\w:.-]+="[^"]*")*\s*(/?)>')
 _CELL_TAG = re.compile(r'<c\b((?:\s+[\w:.-]+="[^"]*")*)\s*(/?)>')
 _ATTR = re.compile(r'\s+([\w:.-]+)="([^"]*)"')
-_CELL_REF = re.compile(r'<c r="([A-Z]{1,3})[0-9]+"')
 _ROW_REFS = re.compile(r'<c r="([A-Z]{1,3})([0-9]+)"')
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 # A cell's value children; what is left of its children must be an extension list.
-_VALUE_CHILD = re.compile(
-    r"<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>|<v/>|<v>[^<]*</v>|<is>(?:[^<]|<(?!/is>))*+</is>"
-)
-_VALUE_ONLY = re.compile(
-    r"(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?(?:<v/>|<v>[^<]*</v>|<is>(?:[^<]|<(?!/is>))*+</is>)?"
-)
+_F_XML = r"<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>"
+_V_XML = r"<v/>|<v>[^<]*</v>|<is>(?:[^<]|<(?!/is>))*+</is>"
+_VALUE_CHILD = re.compile(f"{_F_XML}|{_V_XML}")
+_VALUE_ONLY = re.compile(f"(?:{_F_XML})?(?:{_V_XML})?")
 _EXTENSIONS = re.compile(r"(?:<extLst>(?:[^<]|<(?!/extLst>))*+</extLst>)?")
 _FORMULA = re.compile(r"<f[\s/>]")
 _VALUE_TEXT = re.compile(r"<v>([^<]*)</v>")
@@ -337,7 +334,7 @@ class TextSheetEdit(_SheetEdit):
             if value is None and s is None:
                 continue
             if columns is None:
-                refs = list(_CELL_REF.finditer(cells))
+                refs = list(_ROW_REFS.finditer(cells))
                 columns = [column_of(m.group(1)) for m in refs]
                 starts = [m.start() for m in refs]
                 if any(a >= b for a, b in itertools.pairwise(columns)):
