@@ -474,6 +474,8 @@ def state():
         "pid": os.getpid(),
         "preloaded": all(m in sys.modules for m in ("rebalancer_xl.pipeline", "lxml.etree")),
         "profiler": dask.config.get("distributed.worker.profile.enabled"),
+        "numpy": "numpy" in sys.modules,
+        "pandas": "pandas" in sys.modules,
     }
 
 cluster._start_fork_server()  # as process_on_cluster does, before Dask is imported here
@@ -495,6 +497,8 @@ with cluster._connect("local", 2, 2) as client:
     print(json.dumps({
         "client": os.getpid(),
         "pandas": "pandas" in sys.modules,
+        "numpy": "numpy" in sys.modules,
+        "scheduler_numpy": client.run_on_scheduler(lambda: "numpy" in sys.modules),
         "allowed_failures": client.run_on_scheduler(
             lambda dask_scheduler: dask_scheduler.allowed_failures
         ),
@@ -509,8 +513,11 @@ def test_the_local_cluster_forks_preloaded_workers_that_are_restarted_when_kille
     """`--scheduler local` forks its workers from a fork server that imported Dask and
     rebalancer-xl once: the workers are not children of the command, already hold the
     modules a workbook needs before their first file, and run without Dask's profiler.
-    A worker killed outright is forked again (the nanny), the retry stays at one, and the
-    command never imports pandas (which Dask's own fork server set-up would)."""
+    A worker killed outright is forked again (the nanny), the retry stays at one, and
+    neither the command (which holds the scheduler) nor a worker imports numpy or pandas
+    (Dask's own fork server set-up would import both; `import distributed`, numpy).
+    They are installed here, so this would fail if Dask imported them."""
+    pytest.importorskip("numpy")
     done = subprocess.run(
         [sys.executable, "-c", LOCAL_PROBE],
         cwd=tmp_path,
@@ -521,7 +528,7 @@ def test_the_local_cluster_forks_preloaded_workers_that_are_restarted_when_kille
     )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["pandas"] is False
+    assert (seen["pandas"], seen["numpy"], seen["scheduler_numpy"]) == (False, False, False)
     assert seen["allowed_failures"] == 1
     for workers in (seen["before"], seen["after"]):
         assert len(workers) == 2
@@ -529,4 +536,29 @@ def test_the_local_cluster_forks_preloaded_workers_that_are_restarted_when_kille
             assert w["parent"] != seen["client"]  # forked by the fork server
             assert w["preloaded"] is True
             assert w["profiler"] is False
+            assert (w["numpy"], w["pandas"]) == (False, False)
     assert {w["pid"] for w in seen["after"]} != {w["pid"] for w in seen["before"]}
+
+
+DASK_IMPORT_PROBE = r"""
+import sys
+from rebalancer_xl.adapters import dask_import
+hidden_while_importing = [m for m in ("numpy", "pandas") if m in sys.modules]
+import numpy
+from distributed.protocol import deserialize, serialize
+header, frames = serialize(numpy.arange(5))
+back = deserialize(header, frames)
+print(hidden_while_importing, header["serializer"], type(back).__name__, back.tolist())
+"""
+
+
+def test_dask_imported_without_numpy_still_handles_numpy_once_it_is_imported():
+    """`dask_import` hides numpy only while `distributed` is imported: numpy is not
+    imported then, can be imported afterwards, and Dask then serializes its arrays with
+    its own numpy serializer (registered lazily), as it would have anyway."""
+    pytest.importorskip("numpy")
+    done = subprocess.run(
+        [sys.executable, "-c", DASK_IMPORT_PROBE], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "dask", "ndarray", "[0,", "1,", "2,", "3,", "4]"]

@@ -11,8 +11,8 @@ completely written, because the write is an atomic replace. The scheduler then r
 file again on another worker; how often is the scheduler's `allowed-failures` setting.
 `--scheduler local` sets it to 1 (one retry), and the README starts a scheduler with it.
 
-Only this module imports Dask, and only when `--scheduler` is given: the core, the
-command without `--scheduler` and the Excel button never do.
+Only this module (through `dask_import`) imports Dask, and only when `--scheduler` is
+given: the core, the command without `--scheduler` and the Excel button never do.
 """
 
 from __future__ import annotations
@@ -62,11 +62,16 @@ def process_on_cluster(
         # imports it for the workers meanwhile, on the other core.
         _start_fork_server()
     try:
-        from distributed import as_completed
+        from rebalancer_xl.adapters.dask_import import import_distributed
+
+        # Dask without its numpy and pandas support, which the command never uses.
+        import_distributed()
     except ImportError:
         raise ClusterError(
             f"--scheduler needs Dask's distributed scheduler; install it with {INSTALL_HINT}"
         ) from None
+    from distributed import as_completed
+
     output_dir = options.get("output_dir")
     out_seen = False
     if output_dir and not options.get("dry_run"):
@@ -110,6 +115,9 @@ def process_on_cluster(
 @contextlib.contextmanager
 def _connect(scheduler: str, jobs: int, n_files: int) -> Iterator[Client]:
     """A client of the scheduler at `scheduler`, or of a LocalCluster started for the run."""
+    from rebalancer_xl.adapters.dask_import import import_distributed
+
+    import_distributed()  # before any other import of Dask (see dask_import)
     import dask
     from distributed import Client, LocalCluster
 
@@ -184,7 +192,7 @@ def _installed(module: str) -> bool:
 #: What the fork server imports once for every worker it forks: Dask's worker, and the
 #: modules a workbook's run needs, so that neither the start nor the first file pays it.
 WORKER_PRELOAD = [
-    "distributed",
+    "rebalancer_xl.adapters.dask_import",  # `distributed`, without numpy and pandas
     "rebalancer_xl.cli",
     "rebalancer_xl.pipeline",
     "rebalancer_xl.report",
@@ -205,7 +213,8 @@ def _start_fork_server() -> None:
     process that imports once and forks a worker on request: safe, and the import is
     paid once. Dask's own fork server set-up would preload every optional package it
     knows (pandas, numpy) and import each of them in this process first, which the
-    command never uses, so the preload is set here instead. Where there is no fork server
+    command never uses, so the preload is set here instead (and `dask_import` keeps
+    numpy out of the fork server too). Where there is no fork server
     (Windows) or it cannot start, the workers are spawned as before.
     """
     global _fork_server_started
