@@ -271,6 +271,29 @@ def test_a_worker_of_another_version_refuses_the_file(sample_master, tmp_path):
     assert (same["path"], same["status"], same["written"]) == (name, "ok", name)
 
 
+def test_a_task_sends_its_result_as_one_pickle_that_unpacks_to_the_same_entry(
+    sample_master, tmp_path
+):
+    """The task the cluster runs (`rebalance_packed`) gives the worker's entry pickled,
+    as one bytes object (which Dask sizes and sends without walking it); unpacked, it
+    is the entry itself, nested values and types included."""
+    from dask.sizeof import sizeof
+
+    from rebalancer_xl.adapters.cluster import _unpack, rebalance_on_worker, rebalance_packed
+
+    (name,) = books(tmp_path, sample_master, 1)
+    seen = ((tmp_path / name).stat().st_size, (tmp_path / name).stat().st_mtime)
+    options = {"dry_run": True, "output_dir": None, "as_of": None, "force": False}
+    kw = {"options": options, "cwd": str(tmp_path), "version": rebalancer_version()}
+    packed = rebalance_packed(name, seen, **kw)
+    assert isinstance(packed, bytes)
+    assert sizeof(packed) < len(packed) + 100
+    entry = rebalance_on_worker(name, seen, **kw)
+    assert (entry["status"], entry["path"]) == ("ok", name)
+    assert _unpack(packed) == entry
+    assert json.dumps(_unpack(packed), default=str) == json.dumps(entry, default=str)
+
+
 def rebalancer_version() -> str:
     from rebalancer_xl import __version__
 
