@@ -151,7 +151,10 @@ def _connect(scheduler: str, jobs: int, n_files: int) -> Iterator[Client]:
                 raise ClusterError(
                     f"could not start a local Dask cluster: {_one_line(err)}"
                 ) from None
-            with cluster, Client(cluster) as client:
+            # By its address, as for any scheduler: `Client(cluster)` would also tie the
+            # client to the cluster object (its logs, its scaling, its widgets), which
+            # a run does not use and which made the first file start later.
+            with cluster, Client(cluster.scheduler_address) as client:
                 yield client
         return
     try:
