@@ -490,9 +490,10 @@ import json, os, signal, sys
 import dask
 from rebalancer_xl.adapters import cluster
 
-def state():
-    import multiprocessing
+def state(dask_worker):
     return {
+        "data": type(dask_worker.data).__name__,
+        "memory_limit": dask_worker.memory_manager.memory_limit,
         "parent": os.getppid(),
         "pid": os.getpid(),
         "preloaded": all(m in sys.modules for m in ("rebalancer_xl.pipeline", "lxml.etree")),
@@ -522,6 +523,7 @@ with cluster._connect("local", 2, 2) as client:
         "pandas": "pandas" in sys.modules,
         "numpy": "numpy" in sys.modules,
         "scheduler_numpy": client.run_on_scheduler(lambda: "numpy" in sys.modules),
+        "http_port": client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.http_server.port),
         "allowed_failures": client.run_on_scheduler(
             lambda dask_scheduler: dask_scheduler.allowed_failures
         ),
@@ -539,7 +541,10 @@ def test_the_local_cluster_forks_preloaded_workers_that_are_restarted_when_kille
     A worker killed outright is forked again (the nanny), the retry stays at one, and
     neither the command (which holds the scheduler) nor a worker imports numpy or pandas
     (Dask's own fork server set-up would import both; `import distributed`, numpy).
-    They are installed here, so this would fail if Dask imported them."""
+    They are installed here, so this would fail if Dask imported them. The workers keep
+    results in a plain dict (no spilling to disk) under a memory limit, and the
+    scheduler's HTTP pages are not on Dask's dashboard port, where another cluster's
+    dashboard may be."""
     pytest.importorskip("numpy")
     done = subprocess.run(
         [sys.executable, "-c", LOCAL_PROBE],
@@ -553,6 +558,7 @@ def test_the_local_cluster_forks_preloaded_workers_that_are_restarted_when_kille
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert (seen["pandas"], seen["numpy"], seen["scheduler_numpy"]) == (False, False, False)
     assert seen["allowed_failures"] == 1
+    assert seen["http_port"] not in (8786, 8787)
     for workers in (seen["before"], seen["after"]):
         assert len(workers) == 2
         for w in workers:
@@ -560,6 +566,8 @@ def test_the_local_cluster_forks_preloaded_workers_that_are_restarted_when_kille
             assert w["preloaded"] is True
             assert w["profiler"] is False
             assert (w["numpy"], w["pandas"]) == (False, False)
+            assert w["data"] == "dict"
+            assert w["memory_limit"] > 0
     assert {w["pid"] for w in seen["after"]} != {w["pid"] for w in seen["before"]}
 
 

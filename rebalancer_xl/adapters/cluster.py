@@ -40,6 +40,8 @@ ALLOWED_FAILURES = 1
 #: equal and its modification times are this close (network filesystems and FAT store
 #: times coarsely, so nanoseconds cannot be compared).
 SAME_MTIME_S = 2.0
+#: Where `--scheduler local`'s scheduler and workers listen (LocalCluster's default).
+LOCAL_HOST = "127.0.0.1"
 #: How long `--scheduler local` waits for its first worker (a few seconds when loaded).
 LOCAL_START_TIMEOUT_S = 60.0
 
@@ -141,6 +143,11 @@ def _connect(scheduler: str, jobs: int, n_files: int) -> Iterator[Client]:
                     threads_per_worker=1,  # one workbook at a time per process, like --jobs
                     processes=True,
                     dashboard_address=None,
+                    # Without a dashboard the scheduler still serves its HTTP pages
+                    # (health, metrics), by default on port 8787, where another
+                    # cluster's dashboard may be: on a free port of its own instead, as
+                    # the workers' are. The pages themselves are off (`_local_config`).
+                    scheduler_kwargs={"dashboard_address": f"{LOCAL_HOST}:0"},
                     # Its scheduler logs here; the files' failures are reported per file.
                     silence_logs=logging.CRITICAL,
                     # Each worker's share of the memory, as n_workers=2 would have given.
@@ -249,9 +256,9 @@ def _local_config() -> dict[str, Any]:
     goes is what only a long-lived, watched cluster needs and what costs CPU per task or
     per second on every process: the statistical profiler (a sample every 10 ms), work
     stealing (the scheduler queues the files and hands them out as workers are free),
-    the active memory manager (no data is kept on workers to rebalance), and frequent
+    the active memory manager (no data is kept on workers to rebalance), frequent
     event-loop and system monitoring (20 ms and 500 ms; 0.5 s and 2 s here; the memory
-    monitor every 0.5 s instead of 0.1 s).
+    monitor every 0.5 s instead of 0.1 s), the HTTP pages and spilling to disk.
     """
     config: dict[str, Any] = {
         "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
@@ -261,6 +268,17 @@ def _local_config() -> dict[str, Any]:
         "distributed.admin.tick.interval": "500ms",
         "distributed.admin.system-monitor.interval": "2s",
         "distributed.worker.memory.monitor-interval": "500ms",
+        # No HTTP pages on the scheduler and workers (prometheus metrics, health, static
+        # files): nobody looks at them during a run, and their modules are not imported.
+        "distributed.scheduler.http.routes": [],
+        "distributed.worker.http.routes": [],
+        # Results are not kept on the workers (each is fetched and released as soon as
+        # it is done), so nothing is to be spilled to disk: without a target or spill
+        # fraction a worker keeps its data in a plain dict, with no spill buffer and
+        # its sizing of every result. The memory limit stays, and with it the nanny
+        # ending a worker at 95% (`terminate`) and the pause at 80%.
+        "distributed.worker.memory.target": False,
+        "distributed.worker.memory.spill": False,
     }
     if _fork_server_started:
         import distributed.utils
