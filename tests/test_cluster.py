@@ -496,7 +496,10 @@ def state(dask_worker):
         "memory_limit": dask_worker.memory_manager.memory_limit,
         "parent": os.getppid(),
         "pid": os.getpid(),
-        "preloaded": all(m in sys.modules for m in ("rebalancer_xl.pipeline", "lxml.etree")),
+        "preloaded": all(
+            m in sys.modules
+            for m in ("rebalancer_xl.pipeline", "lxml.etree", "rebalancer_xl.adapters.forkserver_exit")
+        ),
         "profiler": dask.config.get("distributed.worker.profile.enabled"),
         "numpy": "numpy" in sys.modules,
         "pandas": "pandas" in sys.modules,
@@ -522,6 +525,7 @@ with cluster._connect("local", 2, 2) as client:
         "client": os.getpid(),
         "pandas": "pandas" in sys.modules,
         "numpy": "numpy" in sys.modules,
+        "fast_exit": "rebalancer_xl.adapters.forkserver_exit" in sys.modules,
         "scheduler_numpy": client.run_on_scheduler(lambda: "numpy" in sys.modules),
         "http_port": client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.http_server.port),
         "allowed_failures": client.run_on_scheduler(
@@ -558,6 +562,7 @@ def test_the_local_cluster_forks_preloaded_workers_that_are_restarted_when_kille
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert (seen["pandas"], seen["numpy"], seen["scheduler_numpy"]) == (False, False, False)
     assert seen["allowed_failures"] == 1
+    assert seen["fast_exit"] is False  # the fork server's alone, never the command's
     assert seen["http_port"] not in (8786, 8787)
     for workers in (seen["before"], seen["after"]):
         assert len(workers) == 2
@@ -593,3 +598,21 @@ def test_dask_imported_without_numpy_still_handles_numpy_once_it_is_imported():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["[]", "dask", "ndarray", "[0,", "1,", "2,", "3,", "4]"]
+
+
+FAST_EXIT_PROBE = r"""
+import atexit, sys
+atexit.register(print, "finalized")  # registered first, so it would run last
+import rebalancer_xl.adapters.forkserver_exit
+sys.stdout.write("buffered, no newline")
+"""
+
+
+def test_the_fork_server_ends_without_finalizing_but_flushes_what_it_wrote():
+    """What the fork server's preload does at its exit: its output is flushed, then it
+    ends at once, so handlers registered before (and Python's teardown) never run."""
+    done = subprocess.run(
+        [sys.executable, "-c", FAST_EXIT_PROBE], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "buffered, no newline"

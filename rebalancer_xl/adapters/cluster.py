@@ -214,6 +214,7 @@ WORKER_PRELOAD = [
     "rebalancer_xl.adapters.package",
     "rebalancer_xl.adapters.package_read",
     "lxml.etree",
+    "rebalancer_xl.adapters.forkserver_exit",  # last: it ends the fork server quickly
 ]
 
 
