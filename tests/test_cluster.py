@@ -271,6 +271,29 @@ def test_a_worker_of_another_version_refuses_the_file(sample_master, tmp_path):
     assert (same["path"], same["status"], same["written"]) == (name, "ok", name)
 
 
+def test_a_task_sends_its_result_as_one_pickle_that_unpacks_to_the_same_entry(
+    sample_master, tmp_path
+):
+    """The task the cluster runs (`rebalance_packed`) gives the worker's entry pickled,
+    as one bytes object (which Dask sizes and sends without walking it); unpacked, it
+    is the entry itself, nested values and types included."""
+    from dask.sizeof import sizeof
+
+    from rebalancer_xl.adapters.cluster import _unpack, rebalance_on_worker, rebalance_packed
+
+    (name,) = books(tmp_path, sample_master, 1)
+    seen = ((tmp_path / name).stat().st_size, (tmp_path / name).stat().st_mtime)
+    options = {"dry_run": True, "output_dir": None, "as_of": None, "force": False}
+    kw = {"options": options, "cwd": str(tmp_path), "version": rebalancer_version()}
+    packed = rebalance_packed(name, seen, **kw)
+    assert isinstance(packed, bytes)
+    assert sizeof(packed) < len(packed) + 100
+    entry = rebalance_on_worker(name, seen, **kw)
+    assert (entry["status"], entry["path"]) == ("ok", name)
+    assert _unpack(packed) == entry
+    assert json.dumps(_unpack(packed), default=str) == json.dumps(entry, default=str)
+
+
 def rebalancer_version() -> str:
     from rebalancer_xl import __version__
 
@@ -467,13 +490,19 @@ import json, os, signal, sys
 import dask
 from rebalancer_xl.adapters import cluster
 
-def state():
-    import multiprocessing
+def state(dask_worker):
     return {
+        "data": type(dask_worker.data).__name__,
+        "memory_limit": dask_worker.memory_manager.memory_limit,
         "parent": os.getppid(),
         "pid": os.getpid(),
-        "preloaded": all(m in sys.modules for m in ("rebalancer_xl.pipeline", "lxml.etree")),
+        "preloaded": all(
+            m in sys.modules
+            for m in ("rebalancer_xl.pipeline", "lxml.etree", "rebalancer_xl.adapters.forkserver_exit")
+        ),
         "profiler": dask.config.get("distributed.worker.profile.enabled"),
+        "numpy": "numpy" in sys.modules,
+        "pandas": "pandas" in sys.modules,
     }
 
 cluster._start_fork_server()  # as process_on_cluster does, before Dask is imported here
@@ -495,6 +524,10 @@ with cluster._connect("local", 2, 2) as client:
     print(json.dumps({
         "client": os.getpid(),
         "pandas": "pandas" in sys.modules,
+        "numpy": "numpy" in sys.modules,
+        "fast_exit": "rebalancer_xl.adapters.forkserver_exit" in sys.modules,
+        "scheduler_numpy": client.run_on_scheduler(lambda: "numpy" in sys.modules),
+        "http_port": client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.http_server.port),
         "allowed_failures": client.run_on_scheduler(
             lambda dask_scheduler: dask_scheduler.allowed_failures
         ),
@@ -509,8 +542,14 @@ def test_the_local_cluster_forks_preloaded_workers_that_are_restarted_when_kille
     """`--scheduler local` forks its workers from a fork server that imported Dask and
     rebalancer-xl once: the workers are not children of the command, already hold the
     modules a workbook needs before their first file, and run without Dask's profiler.
-    A worker killed outright is forked again (the nanny), the retry stays at one, and the
-    command never imports pandas (which Dask's own fork server set-up would)."""
+    A worker killed outright is forked again (the nanny), the retry stays at one, and
+    neither the command (which holds the scheduler) nor a worker imports numpy or pandas
+    (Dask's own fork server set-up would import both; `import distributed`, numpy).
+    They are installed here, so this would fail if Dask imported them. The workers keep
+    results in a plain dict (no spilling to disk) under a memory limit, and the
+    scheduler's HTTP pages are not on Dask's dashboard port, where another cluster's
+    dashboard may be."""
+    pytest.importorskip("numpy")
     done = subprocess.run(
         [sys.executable, "-c", LOCAL_PROBE],
         cwd=tmp_path,
@@ -521,12 +560,59 @@ def test_the_local_cluster_forks_preloaded_workers_that_are_restarted_when_kille
     )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["pandas"] is False
+    assert (seen["pandas"], seen["numpy"], seen["scheduler_numpy"]) == (False, False, False)
     assert seen["allowed_failures"] == 1
+    assert seen["fast_exit"] is False  # the fork server's alone, never the command's
+    assert seen["http_port"] not in (8786, 8787)
     for workers in (seen["before"], seen["after"]):
         assert len(workers) == 2
         for w in workers:
             assert w["parent"] != seen["client"]  # forked by the fork server
             assert w["preloaded"] is True
             assert w["profiler"] is False
+            assert (w["numpy"], w["pandas"]) == (False, False)
+            assert w["data"] == "dict"
+            assert w["memory_limit"] > 0
     assert {w["pid"] for w in seen["after"]} != {w["pid"] for w in seen["before"]}
+
+
+DASK_IMPORT_PROBE = r"""
+import sys
+from rebalancer_xl.adapters import dask_import
+hidden_while_importing = [m for m in ("numpy", "pandas") if m in sys.modules]
+import numpy
+from distributed.protocol import deserialize, serialize
+header, frames = serialize(numpy.arange(5))
+back = deserialize(header, frames)
+print(hidden_while_importing, header["serializer"], type(back).__name__, back.tolist())
+"""
+
+
+def test_dask_imported_without_numpy_still_handles_numpy_once_it_is_imported():
+    """`dask_import` hides numpy only while `distributed` is imported: numpy is not
+    imported then, can be imported afterwards, and Dask then serializes its arrays with
+    its own numpy serializer (registered lazily), as it would have anyway."""
+    pytest.importorskip("numpy")
+    done = subprocess.run(
+        [sys.executable, "-c", DASK_IMPORT_PROBE], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "dask", "ndarray", "[0,", "1,", "2,", "3,", "4]"]
+
+
+FAST_EXIT_PROBE = r"""
+import atexit, sys
+atexit.register(print, "finalized")  # registered first, so it would run last
+import rebalancer_xl.adapters.forkserver_exit
+sys.stdout.write("buffered, no newline")
+"""
+
+
+def test_the_fork_server_ends_without_finalizing_but_flushes_what_it_wrote():
+    """What the fork server's preload does at its exit: its output is flushed, then it
+    ends at once, so handlers registered before (and Python's teardown) never run."""
+    done = subprocess.run(
+        [sys.executable, "-c", FAST_EXIT_PROBE], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "buffered, no newline"

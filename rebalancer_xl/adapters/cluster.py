@@ -2,17 +2,18 @@
 
 One task per workbook goes to Dask's distributed scheduler; each task is the very
 function `--jobs N` runs in its pool (`cli.process_to_dict`), so a file's result is the
-same whichever way it ran. The workers read and write the files, so the files (and
-`--output-dir`) must be on a filesystem every worker mounts at the same path; a worker
-that cannot see a file, or sees a different one, says so for that file.
+same whichever way it ran (it travels pickled, as one bytes object: `rebalance_packed`).
+The workers read and write the files, so the files (and `--output-dir`) must be on a
+filesystem every worker mounts at the same path; a worker that cannot see a file, or
+sees a different one, says so for that file.
 
 A worker that dies mid-file (killed, out of memory) leaves the workbook as it was or
 completely written, because the write is an atomic replace. The scheduler then runs the
 file again on another worker; how often is the scheduler's `allowed-failures` setting.
 `--scheduler local` sets it to 1 (one retry), and the README starts a scheduler with it.
 
-Only this module imports Dask, and only when `--scheduler` is given: the core, the
-command without `--scheduler` and the Excel button never do.
+Only this module (through `dask_import`) imports Dask, and only when `--scheduler` is
+given: the core, the command without `--scheduler` and the Excel button never do.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ ALLOWED_FAILURES = 1
 #: equal and its modification times are this close (network filesystems and FAT store
 #: times coarsely, so nanoseconds cannot be compared).
 SAME_MTIME_S = 2.0
+#: Where `--scheduler local`'s scheduler and workers listen (LocalCluster's default).
+LOCAL_HOST = "127.0.0.1"
 #: How long `--scheduler local` waits for its first worker (a few seconds when loaded).
 LOCAL_START_TIMEOUT_S = 60.0
 
@@ -62,11 +65,16 @@ def process_on_cluster(
         # imports it for the workers meanwhile, on the other core.
         _start_fork_server()
     try:
-        from distributed import as_completed
+        from rebalancer_xl.adapters.dask_import import import_distributed
+
+        # Dask without its numpy and pandas support, which the command never uses.
+        import_distributed()
     except ImportError:
         raise ClusterError(
             f"--scheduler needs Dask's distributed scheduler; install it with {INSTALL_HINT}"
         ) from None
+    from distributed import as_completed
+
     output_dir = options.get("output_dir")
     out_seen = False
     if output_dir and not options.get("dry_run"):
@@ -81,7 +89,7 @@ def process_on_cluster(
     with _connect(scheduler, jobs, len(files)) as client:
         # One map, not a submit per file: the scheduler receives the batch in one message.
         futures = client.map(
-            rebalance_on_worker,
+            rebalance_packed,
             files,
             [_seen(f) for f in files],
             options=options,
@@ -95,11 +103,14 @@ def process_on_cluster(
         if scheduler == LOCAL:
             _first_worker(client)
         results: dict[int, dict[str, Any]] = {}
-        pending = as_completed(futures)
+        # With its result: fetched on the client's event loop as soon as the task
+        # finishes (fetches that overlap go as one request), instead of one blocking
+        # round trip per file from this thread after it is seen finished.
+        pending = as_completed(futures, with_results=True, raise_errors=False)
         del futures  # as_completed holds each future until it is done
-        for future in pending:
+        for future, value in pending:
             i = future.key[1]
-            results[i] = _result_of(future, files[i])
+            results[i] = _result_of(future, files[i], value)
             # Released at once: a result the scheduler still thinks someone wants is
             # computed again when its worker dies, and that would run the file twice.
             future.release()
@@ -110,6 +121,9 @@ def process_on_cluster(
 @contextlib.contextmanager
 def _connect(scheduler: str, jobs: int, n_files: int) -> Iterator[Client]:
     """A client of the scheduler at `scheduler`, or of a LocalCluster started for the run."""
+    from rebalancer_xl.adapters.dask_import import import_distributed
+
+    import_distributed()  # before any other import of Dask (see dask_import)
     import dask
     from distributed import Client, LocalCluster
 
@@ -129,6 +143,11 @@ def _connect(scheduler: str, jobs: int, n_files: int) -> Iterator[Client]:
                     threads_per_worker=1,  # one workbook at a time per process, like --jobs
                     processes=True,
                     dashboard_address=None,
+                    # Without a dashboard the scheduler still serves its HTTP pages
+                    # (health, metrics), by default on port 8787, where another
+                    # cluster's dashboard may be: on a free port of its own instead, as
+                    # the workers' are. The pages themselves are off (`_local_config`).
+                    scheduler_kwargs={"dashboard_address": f"{LOCAL_HOST}:0"},
                     # Its scheduler logs here; the files' failures are reported per file.
                     silence_logs=logging.CRITICAL,
                     # Each worker's share of the memory, as n_workers=2 would have given.
@@ -139,7 +158,10 @@ def _connect(scheduler: str, jobs: int, n_files: int) -> Iterator[Client]:
                 raise ClusterError(
                     f"could not start a local Dask cluster: {_one_line(err)}"
                 ) from None
-            with cluster, Client(cluster) as client:
+            # By its address, as for any scheduler: `Client(cluster)` would also tie the
+            # client to the cluster object (its logs, its scaling, its widgets), which
+            # a run does not use and which made the first file start later.
+            with cluster, Client(cluster.scheduler_address) as client:
                 yield client
         return
     try:
@@ -184,7 +206,7 @@ def _installed(module: str) -> bool:
 #: What the fork server imports once for every worker it forks: Dask's worker, and the
 #: modules a workbook's run needs, so that neither the start nor the first file pays it.
 WORKER_PRELOAD = [
-    "distributed",
+    "rebalancer_xl.adapters.dask_import",  # `distributed`, without numpy and pandas
     "rebalancer_xl.cli",
     "rebalancer_xl.pipeline",
     "rebalancer_xl.report",
@@ -192,6 +214,7 @@ WORKER_PRELOAD = [
     "rebalancer_xl.adapters.package",
     "rebalancer_xl.adapters.package_read",
     "lxml.etree",
+    "rebalancer_xl.adapters.forkserver_exit",  # last: it ends the fork server quickly
 ]
 
 
@@ -205,7 +228,8 @@ def _start_fork_server() -> None:
     process that imports once and forks a worker on request: safe, and the import is
     paid once. Dask's own fork server set-up would preload every optional package it
     knows (pandas, numpy) and import each of them in this process first, which the
-    command never uses, so the preload is set here instead. Where there is no fork server
+    command never uses, so the preload is set here instead (and `dask_import` keeps
+    numpy out of the fork server too). Where there is no fork server
     (Windows) or it cannot start, the workers are spawned as before.
     """
     global _fork_server_started
@@ -233,9 +257,9 @@ def _local_config() -> dict[str, Any]:
     goes is what only a long-lived, watched cluster needs and what costs CPU per task or
     per second on every process: the statistical profiler (a sample every 10 ms), work
     stealing (the scheduler queues the files and hands them out as workers are free),
-    the active memory manager (no data is kept on workers to rebalance), and frequent
+    the active memory manager (no data is kept on workers to rebalance), frequent
     event-loop and system monitoring (20 ms and 500 ms; 0.5 s and 2 s here; the memory
-    monitor every 0.5 s instead of 0.1 s).
+    monitor every 0.5 s instead of 0.1 s), the HTTP pages and spilling to disk.
     """
     config: dict[str, Any] = {
         "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
@@ -245,6 +269,17 @@ def _local_config() -> dict[str, Any]:
         "distributed.admin.tick.interval": "500ms",
         "distributed.admin.system-monitor.interval": "2s",
         "distributed.worker.memory.monitor-interval": "500ms",
+        # No HTTP pages on the scheduler and workers (prometheus metrics, health, static
+        # files): nobody looks at them during a run, and their modules are not imported.
+        "distributed.scheduler.http.routes": [],
+        "distributed.worker.http.routes": [],
+        # Results are not kept on the workers (each is fetched and released as soon as
+        # it is done), so nothing is to be spilled to disk: without a target or spill
+        # fraction a worker keeps its data in a plain dict, with no spill buffer and
+        # its sizing of every result. The memory limit stays, and with it the nanny
+        # ending a worker at 95% (`terminate`) and the pause at 80%.
+        "distributed.worker.memory.target": False,
+        "distributed.worker.memory.spill": False,
     }
     if _fork_server_started:
         import distributed.utils
@@ -318,6 +353,39 @@ def rebalance_on_worker(
     return _as_given(result, given, path, out_given, out_abs)
 
 
+def rebalance_packed(
+    given: str,
+    seen: Seen,
+    *,
+    options: dict[str, Any],
+    cwd: str,
+    version: str,
+    out_seen: bool = False,
+) -> bytes:
+    """The task of one workbook: `rebalance_on_worker`'s result, pickled on the worker.
+
+    A result is a nested dict of a few hundred small values. Left as one, Dask walks it
+    value by value on the worker, to size it (`sizeof`, three times a task) and to
+    serialize it (a pickle per value), which was half of a worker's event-loop CPU per
+    file; as one bytes object it is sized in O(1) and sent as one frame. The client
+    unpickles it (`_unpack`) into exactly the dict the worker made, so the output is
+    unchanged. Dask pickles every result it sends anyway: no new trust between client
+    and workers."""
+    import pickle
+
+    result = rebalance_on_worker(
+        given, seen, options=options, cwd=cwd, version=version, out_seen=out_seen
+    )
+    return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(packed: bytes) -> dict[str, Any]:
+    import pickle
+
+    result: dict[str, Any] = pickle.loads(packed)
+    return result
+
+
 def _as_given(
     result: dict[str, Any], given: str, path: str, out_given: str | None, out_abs: str | None
 ) -> dict[str, Any]:
@@ -355,13 +423,13 @@ def _failed(given: str, code: str, form: str = "", /, **values: object) -> dict[
     return result_to_dict(FileResult(given, "error", problems=[problem]))
 
 
-def _result_of(future: Any, given: str) -> dict[str, Any]:
-    """A finished task's result, or the file's failure in the words a person can act on."""
+def _result_of(future: Any, given: str, value: Any) -> dict[str, Any]:
+    """A finished task's result (`value`, as `as_completed` gave it), or the file's
+    failure in the words a person can act on."""
     from distributed.scheduler import KilledWorker
 
     if future.status == "finished":
-        result: dict[str, Any] = future.result()
-        return result
+        return _unpack(value)
     name = Path(given).name
     if future.status == "cancelled":
         return _failed(given, "worker-error", "cancelled", name=name)
