@@ -247,10 +247,11 @@ def round_shares(state: PlanState) -> None:
         # dividing to 28 digits and cutting; both give the same for cents over a price.
         n = budget // price if whole else (budget / price).quantize(step, ROUND_DOWN)
         cost = (n * price).quantize(_CENT, ROUND_HALF_UP)
-        while n > ZERO and cost > budget:
+        # Budgets, shares and costs are never negative here: truth tests are `> ZERO`.
+        while n and cost > budget:
             n -= step
             cost = (n * price).quantize(_CENT, ROUND_HALF_UP)
-        if n > ZERO and cost > ZERO:
+        if n and cost:
             p.shares, p.amount = n, cost
             spent += cost
         else:
