@@ -60,14 +60,18 @@ def explain(state: PlanState) -> None:
     # The cash the orders leave and the value after them come first: each decision's
     # Post-Trade % needs the total after trading, and so each row's decision is made in
     # one pass. Each order's amount was worked out with its shares (round_shares).
+    # Signs are read with truth tests and `is_signed()`, not compared with ZERO: a
+    # Decimal comparison fetches the thread's context (~28 ns against ~10), and these
+    # run several times a row. Shares are never −0: zero is ZERO, a trade is ±(n > 0).
     cash_left = state.cash
     post_values: list[Decimal] = []
     for p in positions:
         n = p.shares
-        if n < ZERO:
-            cash_left += p.amount
-        elif n > ZERO:
-            cash_left -= p.amount
+        if n:
+            if n.is_signed():
+                cash_left += p.amount
+            else:
+                cash_left -= p.amount
         post_values.append(p.holding.value + n * p.holding.price)
     total_after = sum(post_values, ZERO) + cash_left
 
@@ -79,36 +83,38 @@ def explain(state: PlanState) -> None:
         h = p.holding
         n = p.shares
         amount = p.amount
-        shares = -n if n < ZERO else n
+        selling = n.is_signed()
+        shares = -n if selling else n
         rule = p.rule
         # The clauses say what happened; rebalancer_xl.core.reasons words them when read.
         why: list[Clause] = p.why
         if p.suppressed is not None:
             why = [*why, p.suppressed]
-        if n < ZERO:
+        if selling:
             action = _SELL if p.exit_sale else _TRIM
-            if p.withdrawal > ZERO or p.funding > ZERO:
+            # The parts of a sale are never negative: a truth test is `> ZERO`.
+            if p.withdrawal or p.funding:
                 why = list(why)
-                if p.withdrawal > ZERO:
-                    if p.sell == ZERO:
+                if p.withdrawal:
+                    if not p.sell:
                         rule = _WITHDRAWAL
                     why.append(TowardWithdrawal(p.withdrawal, s.withdrawal))
-                if p.funding > ZERO:
-                    if p.sell == ZERO and p.withdrawal == ZERO:
+                if p.funding:
+                    if not p.sell and not p.withdrawal:
                         rule = _FUNDING_TRIM
                     why.append(FundingTrim(p.funding))
             reason = Reason((*why, new_clause(Order, (True, shares, amount))))
-        elif n > ZERO:
-            action = _BUY if (h.shares == ZERO or p.leftover) else _ADD
+        elif n:  # a buy; its parts (buy, top_up, second_priority) are never negative
+            action = _BUY if (not h.shares or p.leftover) else _ADD
             if p.leftover:
                 rule = _LEFTOVER
                 why = [_LEFTOVER_WORDS]
-            elif p.buy == ZERO and p.top_up > ZERO:
+            elif not p.buy and p.top_up:
                 rule, first = _priority(p, state)
                 why = [first]
-            elif p.top_up > ZERO:
+            elif p.top_up:
                 why = [*why, ToppedUp(_priority_of(p))]
-            if p.second_priority > ZERO and h.shares > ZERO:
+            if p.second_priority and h.shares > ZERO:
                 p.flags |= {Flag.UPGRADE}
             if p.to_buy < p.buy:
                 why = [*why, Scaled(p.to_buy, p.buy)]
@@ -126,7 +132,7 @@ def explain(state: PlanState) -> None:
             label = labels.get(rule) or labels.setdefault(rule, rule_label(rule, s))
         if action is _HOLD:
             pass
-        elif n < ZERO:
+        elif selling:
             sells.append(new_trade(h.ticker, action, shares, h.price, amount, label, rule))
         else:
             buys.append(new_trade(h.ticker, action, shares, h.price, amount, label, rule))

@@ -55,16 +55,18 @@ class Position:
     buy_blocked: bool = False  # no buy of any kind (wash-sale window)
     harvest: HarvestSale | None = None  # a loss sale to offset the plan's gains (SPEC §6b)
     drift: Decimal | None = None  # weight − target in pp, rounded, when judging needed it
-    # Set by the allocation stages; reset before each pass.
-    to_sell: Decimal = ZERO
-    to_buy: Decimal = ZERO
-    withdrawal: Decimal = ZERO  # part of to_sell that pays the withdrawal
-    funding: Decimal = ZERO  # part of to_sell that funds the rules' buys
-    top_up: Decimal = ZERO  # part of to_buy paid from proceeds (priorities 1 and 2)
-    second_priority: Decimal = ZERO  # part of top_up paid as a new pick or an upgrade
-    leftover: bool = False  # the Leftover To fund, taking what is left
-    shares: Decimal = ZERO  # signed shares to trade, after rounding
-    amount: Decimal = ZERO  # the order's amount in cents (shares × price, rounded)
+    # Set by the allocation stages, each pass starting from zero (allocate._start_pass):
+    # not set here, where judge would only store the zeros the first pass stores again
+    # (nine stores a row, ~12% of building a Position).
+    to_sell: Decimal = field(init=False)
+    to_buy: Decimal = field(init=False)
+    withdrawal: Decimal = field(init=False)  # part of to_sell that pays the withdrawal
+    funding: Decimal = field(init=False)  # part of to_sell that funds the rules' buys
+    top_up: Decimal = field(init=False)  # part of to_buy paid from proceeds (priorities 1, 2)
+    second_priority: Decimal = field(init=False)  # part of top_up paid as a new pick or upgrade
+    leftover: bool = field(init=False)  # the Leftover To fund, taking what is left
+    shares: Decimal = field(init=False)  # signed shares to trade, after rounding
+    amount: Decimal = field(init=False)  # the order's amount in cents (shares × price, rounded)
 
     @property
     def post(self) -> Decimal:
