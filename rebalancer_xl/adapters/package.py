@@ -40,7 +40,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -367,14 +367,15 @@ class _SheetEdit:
     ) -> None:
         """A block of values (a SetValues op), with a date style where a date lands."""
         self.date1904 = date1904
-        rows, pending, edits = self.rows, self.pending, self.edits
-        grown: list[int] = []  # rows and columns of the new rows' cells written, for `_grow`
+        rows, edits = self.rows, self.edits
+        # Rows the sheet does not have: plain cells, the whole block in one call.
+        grown = _put_block(self.pending, r0, c0, values, date1904, styles, False, skip=rows)
+        if grown is not None:
+            self._grow(grown[0], grown[1])
+            self._grow(grown[2], grown[3])
         for dr, line in enumerate(values):
             r = r0 + dr
             if r not in rows:
-                span = _put_values(pending, r, c0, line, date1904, styles, False)
-                if span is not None:
-                    grown += (r, *span)
                 continue
             row_edits = edits.get(r)
             if row_edits is None:
@@ -394,21 +395,17 @@ class _SheetEdit:
                     s = self.style(r, c)
                     if not styles().is_date(s):
                         rec[1] = styles().derive(s, number_format=_DATE_FORMAT)
-        if grown:
-            self._grow(min(grown[::3]), min(grown[1::3]))
-            self._grow(max(grown[::3]), max(grown[2::3]))
 
     def restyle(self, r0: int, c0: int, nrows: int, ncols: int, new: Callable[[int], int]) -> None:
         """Every cell of a block gets the style `new` makes of its own (SetFormat/SetColor)."""
         memo: dict[int, int] = {}
+        new_rows = [r for r in range(r0, r0 + nrows) if r not in self.rows]
+        if new_rows:
+            _restyle_rows(self.pending, new_rows, c0, ncols, new, memo)
+            self._grow(new_rows[0], c0)
+            self._grow(new_rows[-1], c0 + ncols - 1)
         for r in range(r0, r0 + nrows):
             if r not in self.rows:
-                cols = self.pending.get(r)
-                if cols is None:
-                    cols = self.pending[r] = {}
-                _restyle_row(cols, c0, ncols, new, memo)
-                self._grow(r, c0)
-                self._grow(r, c0 + ncols - 1)
                 continue
             for c in range(c0, c0 + ncols):
                 old = self.style(r, c)
@@ -812,57 +809,68 @@ def _drop_value(rows: _Rows, r: int, c: int) -> None:
             del rows[r]
 
 
-def _put_values(
+def _put_block(
     rows: _Rows,
-    r: int,
+    r0: int,
     c0: int,
-    line: Sequence[object],
+    values: Sequence[Sequence[object]],
     date1904: bool,
     styles: _Lazy,
     widths: bool,
-) -> tuple[int, int] | None:
-    """One row of a SetValues block into plain cells: what `set_value` does per cell, and
-    a date style where a date lands without one; with `widths`, each cell's shown width.
-    Returns the first and last column given a value, if any."""
-    cols = rows.get(r)
-    first = last = 0
-    c = c0 - 1
+    skip: Container[int] = (),
+) -> tuple[int, int, int, int] | None:
+    """A SetValues block into plain cells, rows in `skip` left out: what `set_value` does
+    per cell, and a date style where a date lands without one; with `widths`, each
+    cell's shown width. Returns the extent given values (top, left, bottom, right)."""
     strings = _STR_XML
+    top = left = bottom = right = 0
+    r = r0 - 1
     # Once per cell written: 330,000 times for a 10,000-position book (its Log and
-    # Trades). Floats and strings, nearly all of them, are encoded here without a call.
-    for value in line:
-        c += 1
-        kind = type(value)
-        if value is None or (not value and isinstance(value, str)):
-            if cols is not None and c in cols:
-                _drop_value(rows, r, c)
-                if r not in rows:
-                    cols = None
+    # Trades), written mostly as blocks one column wide, so the whole block is one call
+    # and floats and strings, nearly all of the values, are encoded without one.
+    for line in values:
+        r += 1
+        if r in skip:
             continue
-        if cols is None:
-            cols = rows[r] = {}
-        if kind is float:
-            xml = f"><v>{value:.16g}</v></c>"  # as `_value_xml` writes a float
-            width = len(f"{value:,.2f}") if widths else 0  # as `_display` shows it
-        elif isinstance(value, str):  # `kind is str`: a subclass went the last way
-            xml = strings.get(value) or _value_xml(value, date1904)
-            width = len(value)  # what `_display` shows of a string: itself
-        else:
-            xml = _value_xml(value, date1904)
-            width = len(_display(value)) if widths else 0
-        cell = cols.get(c)
-        if cell is None:
-            cell = cols[c] = [xml, 0, width]
-        else:
-            cell[0] = xml
-            cell[2] = width
-        dated = kind is not float and kind is not str and isinstance(value, date)
-        if dated and not styles().is_date(cell[1]):
-            cell[1] = styles().derive(cell[1], number_format=_DATE_FORMAT)
-        if not first:
-            first = c
-        last = c
-    return (first, last) if first else None
+        cols = rows.get(r)
+        c = c0 - 1
+        for value in line:
+            c += 1
+            kind = type(value)
+            if value is None or (not value and isinstance(value, str)):
+                if cols is not None and c in cols:
+                    _drop_value(rows, r, c)
+                    if r not in rows:
+                        cols = None
+                continue
+            if cols is None:
+                cols = rows[r] = {}
+            if kind is float:
+                xml = f"><v>{value:.16g}</v></c>"  # as `_value_xml` writes a float
+                width = len(f"{value:,.2f}") if widths else 0  # as `_display` shows it
+            elif isinstance(value, str):  # `kind is str`: a subclass went the last way
+                xml = strings.get(value) or _value_xml(value, date1904)
+                width = len(value)  # what `_display` shows of a string: itself
+            else:
+                xml = _value_xml(value, date1904)
+                width = len(_display(value)) if widths else 0
+            cell = cols.get(c)
+            if cell is None:
+                cell = cols[c] = [xml, 0, width]
+            else:
+                cell[0] = xml
+                cell[2] = width
+            dated = kind is not float and kind is not str and isinstance(value, date)
+            if dated and not styles().is_date(cell[1]):
+                cell[1] = styles().derive(cell[1], number_format=_DATE_FORMAT)
+            if not top:
+                top, left, right = r, c, c
+            elif c < left:
+                left = c
+            elif c > right:
+                right = c
+            bottom = r  # rows come in order
+    return (top, left, bottom, right) if top else None
 
 
 _LETTERS: dict[int, str] = {}
@@ -895,19 +903,30 @@ def _rows_xml(rows: _Rows) -> Iterator[str]:
         yield "".join(out)
 
 
-def _restyle_row(
-    cols: dict[int, list[Any]], c0: int, ncols: int, new: Callable[[int], int], memo: dict[int, int]
+def _restyle_rows(
+    rows: _Rows,
+    which: Iterable[int],
+    c0: int,
+    ncols: int,
+    new: Callable[[int], int],
+    memo: dict[int, int],
 ) -> None:
-    """Give `ncols` cells of a row held as records, from column `c0`, the style `new`
-    makes of each one's own; `memo` keeps one derived style per old one for the block."""
-    for c in range(c0, c0 + ncols):
-        cell = cols.get(c)
-        if cell is None:
-            cell = cols[c] = [None, 0, 0]
-        s = memo.get(cell[1])
-        if s is None:
-            s = memo[cell[1]] = new(cell[1])
-        cell[1] = s
+    """Give `ncols` cells of rows `which` held as records, from column `c0`, the style
+    `new` makes of each one's own; `memo` keeps one derived style per old one for the
+    block. One call for a block: blocks are mostly a column of thousands of rows."""
+    columns = range(c0, c0 + ncols)
+    for r in which:
+        cols = rows.get(r)
+        if cols is None:
+            cols = rows[r] = {}
+        for c in columns:
+            cell = cols.get(c)
+            if cell is None:
+                cell = cols[c] = [None, 0, 0]
+            s = memo.get(cell[1])
+            if s is None:
+                s = memo[cell[1]] = new(cell[1])
+            cell[1] = s
 
 
 class _NewSheet:
@@ -928,17 +947,10 @@ class _NewSheet:
     def set_values(
         self, r0: int, c0: int, values: Sequence[Sequence[object]], date1904: bool, styles: _Lazy
     ) -> None:
-        for dr, line in enumerate(values):
-            _put_values(self.rows, r0 + dr, c0, line, date1904, styles, True)
+        _put_block(self.rows, r0, c0, values, date1904, styles, True)
 
     def restyle(self, r0: int, c0: int, nrows: int, ncols: int, new: Callable[[int], int]) -> None:
-        memo: dict[int, int] = {}
-        rows = self.rows
-        for r in range(r0, r0 + nrows):
-            cols = rows.get(r)
-            if cols is None:
-                cols = rows[r] = {}
-            _restyle_row(cols, c0, ncols, new, memo)
+        _restyle_rows(self.rows, range(r0, r0 + nrows), c0, ncols, new, {})
 
     def set_value(self, r: int, c: int, value: object, date1904: bool) -> None:
         if value is None or value == "":
