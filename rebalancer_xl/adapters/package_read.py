@@ -30,7 +30,7 @@ from rebalancer_xl.adapters.package import (
     utf8,
 )
 from rebalancer_xl.workbook import schema as S
-from rebalancer_xl.workbook.grid import Book, Formula, Sheet
+from rebalancer_xl.workbook.grid import Book, Formula, Sheet, new_formula
 
 
 def book_from_package(package: Package) -> Book:
@@ -384,7 +384,7 @@ def _scan_sheet(
                 text = _unescape(v) if "&" in v else v
                 value = _value(kind or "n", text, ref, s or None, strings, styles, epoch)
             if has_f:
-                value = Formula("=" + (_unescape(f) if "&" in f else f), value)
+                value = new_formula("=" + (_unescape(f) if "&" in f else f), value)
         elif r:
             row_no, col, cells, in_row = int(r), 0, None, not closed
             continue
