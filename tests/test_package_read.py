@@ -9,6 +9,7 @@ LibreOffice re-saves) and on hand-written parts in unusual shapes.
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
 from rebalancer_xl.adapters import package_read as R
 from rebalancer_xl.adapters.package import MAIN, Package, parse_xml
@@ -240,3 +241,21 @@ def test_a_malformed_part_is_scanned_in_linear_time(part):
     else:
         assert len(R._SST_TOKEN.findall("<si>x" * n)) == 0
     assert time.perf_counter() - start < 20  # linear: well under a second here
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a &lt; b",
+        "&amp;lt;",
+        "&quot;x&quot; &apos;y&apos;",
+        "A&amp;B &gt;= 1",
+        "&#60;&#x3e;&amp;",
+        "plain",
+    ],
+)
+def test_unescape_reads_text_as_the_parser_does(text):
+    """The scan's entity replacement (named ones in C, references by pattern) gives what
+    lxml gives for the same text."""
+    parsed = etree.fromstring(f"<t>{text}</t>").text or ""
+    assert R._unescape(text) == parsed

@@ -225,7 +225,17 @@ def _unescape(text: str) -> str:
     replaced (the parse has refused anything else)."""
     if "&" not in text:
         return text
-    return _ENTITY.sub(_entity, text)
+    if "&#" in text:
+        return _ENTITY.sub(_entity, text)
+    # Only the five named entities (formulas' &gt; and &lt;, mostly): replaced in C, not
+    # by a call per match; &amp; last, so that "&amp;lt;" comes out as "&lt;".
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
 
 
 def _entity(m: re.Match[str]) -> str:
@@ -407,6 +417,8 @@ def _scan_sheet(
                 if cells is None:
                     cells = grid[row_no] = {}
             cells[col] = value
+    if b"<mergeCell" not in data:  # most sheets: no merged cells, no scan for them
+        return grid, [], body
     refs = _MERGE.findall(data)
     if len(refs) != len(_MERGE_TAG.findall(data)):
         return None
