@@ -70,11 +70,6 @@ def _pp(x: Decimal) -> Decimal:
     return x.quantize(CENT, ROUND_HALF_UP)
 
 
-def drift_call(weight: Decimal, target: Decimal, settings: Settings) -> DriftCall:
-    """What the strategy says about one position at `weight` (see `drift_rule`)."""
-    return drift_rule(settings)(weight, target)
-
-
 DriftRule = Callable[[Decimal, Decimal], DriftCall]
 
 
