@@ -67,6 +67,9 @@ class Position:
     leftover: bool = field(init=False)  # the Leftover To fund, taking what is left
     shares: Decimal = field(init=False)  # signed shares to trade, after rounding
     amount: Decimal = field(init=False)  # the order's amount in cents (shares × price, rounded)
+    # The value after the order, exactly (shares × price unrounded), set with `shares`
+    # when there is an order: explain's Post-Trade % reuses the product.
+    value_after: Decimal = field(init=False)
 
     @property
     def post(self) -> Decimal:
