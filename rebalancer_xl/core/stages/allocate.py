@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from rebalancer_xl.core.model import CASH, ONE, ZERO, Where, cents
+from rebalancer_xl.core.model import CASH, ONE, ZERO, Where, cents, tier_rose
 from rebalancer_xl.core.problems import problem
 from rebalancer_xl.core.reasons import BelowMinimum
 from rebalancer_xl.core.rules.drift import bands
@@ -161,7 +161,7 @@ def top_up(state: PlanState) -> None:
         h = p.holding
         if not h.shares:
             room[p] = h.target * value - p.post
-        elif h.tier_rose:
+        elif tier_rose(h):
             # Half a band over target keeps an upgrade well inside its band: the next
             # run does not trim back what this one added.
             room[p] = (h.target + bands(h.target, state.settings)[0] / 2) * value - p.post

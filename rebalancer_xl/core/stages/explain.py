@@ -10,7 +10,6 @@ withdrawal or the rules' buys, and the order placed.
 from __future__ import annotations
 
 from decimal import Decimal
-from itertools import pairwise
 from operator import attrgetter
 
 from rebalancer_xl.core.model import (
@@ -164,7 +163,10 @@ def explain(state: PlanState) -> None:
     decisions.append(_cash_decision(state, cash_left, total_after))
     # Sells first, each side by row: a stable sort of each side gives what one sort on
     # (is a buy, row) would, without a key tuple per trade.
-    rows_in_order = all(a.row <= b.row for a, b in pairwise(decisions))
+    # The rows compared as a list of ints with its sorted copy, in C: a generator over
+    # pairs of decisions cost ~0.4k instructions a row.
+    rows = [d.row for d in decisions]
+    rows_in_order = rows == sorted(rows)
     if not rows_in_order:
         decisions.sort(key=_ROW)
         row_of = {p.holding.ticker: p.holding.row for p in state.positions}

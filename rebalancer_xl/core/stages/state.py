@@ -25,6 +25,7 @@ from rebalancer_xl.core.model import (
     SellMode,
     TaxSummary,
     Trade,
+    fast_constructor,
 )
 from rebalancer_xl.core.reasons import BelowMinimum, Clause, Crash, Schedule
 from rebalancer_xl.core.reasons import money as money  # re-exported: the stages' amounts
@@ -76,6 +77,8 @@ class Position:
         """The position's value after the money allocated so far."""
         return self.holding.value - self.to_sell + self.to_buy
 
+
+new_position = fast_constructor(Position)  # `Position(...)`, built as the rows' values are
 
 NO_FLAGS: frozenset[Flag] = frozenset()  # a row's flags until one is raised
 
