@@ -809,8 +809,8 @@ _new_object = object.__new__
 
 def new_reason(clauses: tuple[Clause, ...]) -> Reason:
     """`Reason(clauses)` for the engine's rows, one a row: the class's `__init__` is
-    called from C, which costs ~0.7k of a Reason's ~2.2k instructions; this plain
-    function sets the same two slots."""
+    called from C, and this plain function, setting the same two slots, saves explain
+    ~0.3k instructions a row."""
     reason = _new_object(Reason)
     reason.clauses = clauses
     reason._text = None

@@ -83,7 +83,8 @@ def drift_rule(settings: Settings) -> DriftRule:
     # in value (rounding to 28 significant digits commutes with it), so Relative Band
     # × 100 × target is the value of (Relative Band × target) × 100, and Outer Band ×
     # that / Band the value of Outer Band × Relative Band × target / Band × 100 — one
-    # product a row fewer for the band and one for the outer band (~2k instructions).
+    # product a row fewer for the band and one for the outer band (judge −0.6k
+    # instructions a row).
     relative_band = settings.relative_band if band > ZERO else None
     relative_pp = None if relative_band is None else relative_band * HUNDRED
     band_100 = band * HUNDRED  # unrounded: band_x < band_100 exactly when relative < band
