@@ -342,16 +342,30 @@ class Holding:
     @property
     def tier_rose(self) -> bool:
         """The tier went up since the last rebalance (Moderate → Strong, say)."""
-        score, previous = self.score, self.previous_score
-        if score is None or previous is None or score <= previous:
-            return False  # tiers rise with the score: no rise without a higher score
-        return tier_rank(score) > tier_rank(previous)
+        return tier_rose(self)
 
     @property
     def thesis_intact(self) -> bool:
         """Strong or better (or unscored, like an index fund) and no exit trigger hit."""
-        scored_ok = self.score is None or self.score >= THESIS_SCORE
-        return scored_ok and self.exit_triggers == 0
+        return thesis_intact(self)
+
+
+# The two properties as functions, for the engine's loops: a property is called from C
+# (~1.2k instructions a read in CPython 3.11), a function from Python ~0.35k less.
+
+
+def tier_rose(h: Holding) -> bool:
+    """`h.tier_rose`: the tier went up since the last rebalance."""
+    score, previous = h.score, h.previous_score
+    if score is None or previous is None or score <= previous:
+        return False  # tiers rise with the score: no rise without a higher score
+    return tier_rank(score) > tier_rank(previous)
+
+
+def thesis_intact(h: Holding) -> bool:
+    """`h.thesis_intact`: Strong or better (or unscored) and no exit trigger hit."""
+    score = h.score
+    return (score is None or score >= THESIS_SCORE) and h.exit_triggers == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,17 +486,29 @@ def fast_constructor(cls: type[_Frozen]) -> Callable[..., _Frozen]:
     attribute stores, ~10 ns a field) and then gives the object the frozen class; CPython
     allows that `__class__` assignment because the two layouts are identical. The result
     is an ordinary instance of `cls`: frozen, equal to and hashed like one built by `cls`.
+    A mutable slots dataclass (the engine's `Position`) is built by the same written-out
+    function on its own class: called from Python rather than as the class's `__init__`
+    from C, it costs ~0.6k instructions less.
     """
     every = dataclasses.fields(cls)  # type: ignore[arg-type]
     fields = [f for f in every if f.init]
     post_init = getattr(cls, "__post_init__", None)
-    # A field outside __init__ is __post_init__'s to set, as in the class's own __init__.
-    assert post_init or len(fields) == len(every), f"{cls.__name__}: who sets its fields?"
-    twin = dataclasses.make_dataclass(
-        f"_Mutable{cls.__name__}",
-        [(f.name, f.type) for f in every],
-        slots=True,
-        eq=False,
+    # A field outside __init__ is __post_init__'s to set, as in the class's own __init__,
+    # or, without a default, left unset as that __init__ leaves it.
+    missing = dataclasses.MISSING
+    unset = [f for f in every if not f.init and f.default is f.default_factory is missing]
+    assert post_init or len(fields) + len(unset) == len(every), f"{cls.__name__}: who sets?"
+    frozen = cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    # A mutable class needs no twin: its own plain stores are the fast ones.
+    twin = (
+        dataclasses.make_dataclass(
+            f"_Mutable{cls.__name__}",
+            [(f.name, f.type) for f in every],
+            slots=True,
+            eq=False,
+        )
+        if frozen
+        else cls
     )
     # The builder is written out, as dataclasses writes an __init__, so that a call is one
     # Python frame of plain stores: the twin's own __init__ behind a wrapper was two
@@ -508,7 +534,8 @@ def fast_constructor(cls: type[_Frozen]) -> Callable[..., _Frozen]:
         lines.append(f"    obj.{f.name} = {f.name}")
     source = "\n".join(
         [f"def build({', '.join(params)}):", "    obj = _new(_twin)", *lines,
-         "    obj.__class__ = _cls", *(["    _post_init(obj)"] if post_init else []),
+         *(["    obj.__class__ = _cls"] if frozen else []),
+         *(["    _post_init(obj)"] if post_init else []),
          "    return obj"]
     )  # fmt: skip
     exec(source, names)  # our own field names only, as dataclasses does

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from rebalancer_xl.core.model import CASH, ONE, ZERO, Where, cents
+from rebalancer_xl.core.model import CASH, ONE, ZERO, Where, cents, tier_rose
 from rebalancer_xl.core.problems import problem
 from rebalancer_xl.core.reasons import BelowMinimum
 from rebalancer_xl.core.rules.drift import bands
@@ -161,7 +161,7 @@ def top_up(state: PlanState) -> None:
         h = p.holding
         if not h.shares:
             room[p] = h.target * value - p.post
-        elif h.tier_rose:
+        elif tier_rose(h):
             # Half a band over target keeps an upgrade well inside its band: the next
             # run does not trim back what this one added.
             room[p] = (h.target + bands(h.target, state.settings)[0] / 2) * value - p.post
@@ -220,10 +220,11 @@ def round_shares(state: PlanState) -> None:
             n = (p.to_sell / h.price).quantize(step, mode)
             if h.shares <= n:  # min(h.shares, n), which keeps h.shares on a tie
                 n = h.shares
-        amount = (n * h.price).quantize(_CENT, ROUND_HALF_UP)  # cents, inline: every row
+        sold = n * h.price
+        amount = sold.quantize(_CENT, ROUND_HALF_UP)  # cents, inline: every row
         if not amount:  # worth less than a cent: nothing to place
             continue
-        p.shares, p.amount = -n, amount
+        p.shares, p.amount, p.value_after = -n, amount, h.value - sold
         proceeds += amount
 
     planned_buys = sum([p.to_buy for p in buys], ZERO)
@@ -246,13 +247,15 @@ def round_shares(state: PlanState) -> None:
         # Whole shares: the integer part of the exact quotient, a third of the cost of
         # dividing to 28 digits and cutting; both give the same for cents over a price.
         n = budget // price if whole else (budget / price).quantize(step, ROUND_DOWN)
-        cost = (n * price).quantize(_CENT, ROUND_HALF_UP)
+        bought = n * price
+        cost = bought.quantize(_CENT, ROUND_HALF_UP)
         # Budgets, shares and costs are never negative here: truth tests are `> ZERO`.
         while n and cost > budget:
             n -= step
-            cost = (n * price).quantize(_CENT, ROUND_HALF_UP)
+            bought = n * price
+            cost = bought.quantize(_CENT, ROUND_HALF_UP)
         if n and cost:
-            p.shares, p.amount = n, cost
+            p.shares, p.amount, p.value_after = n, cost, p.holding.value + bought
             spent += cost
         else:
             p.shares = p.amount = ZERO

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from rebalancer_xl.core.model import CASH, HUNDRED, ZERO, Flag, Holding, pp, pp_limit
+from rebalancer_xl.core.model import (
+    CASH,
+    HUNDRED,
+    ZERO,
+    Flag,
+    Holding,
+    pp,
+    pp_limit,
+    thesis_intact,
+)
 from rebalancer_xl.core.reasons import (
     AlsoCap,
     AlsoExits,
@@ -29,7 +38,7 @@ from rebalancer_xl.core.rules.caps import cap_breach
 from rebalancer_xl.core.rules.drift import DriftRule, drift_rule
 from rebalancer_xl.core.rules.exits import exit_signals
 from rebalancer_xl.core.rules.labels import rule_label
-from rebalancer_xl.core.stages.state import NO_FLAGS, PlanState, Position
+from rebalancer_xl.core.stages.state import NO_FLAGS, PlanState, Position, new_position
 
 _REVIEW = frozenset({Flag.REVIEW})
 
@@ -106,7 +115,7 @@ class _Judge:
                 why: list[Clause] = [exits.why, ExitSale(exits.sell_fraction == 1)]
                 if cap is not None:
                     why.append(AlsoCap(rule_label(cap.rule, s), cap.why))
-                p = Position(
+                p = new_position(
                     h,
                     weight,
                     exits.rule,
@@ -126,7 +135,7 @@ class _Judge:
                 # may_fund: a capped winner may be trimmed further, down to its target,
                 # to pay for the buys the rules call for (the guide's example 4 trims
                 # PLTR so).
-                p = Position(
+                p = new_position(
                     h, weight, cap.rule, why, flags, sell=cap_amount, rule_sale=True, may_fund=True
                 )
         elif self.restricted:
@@ -135,7 +144,7 @@ class _Judge:
                 why.insert(0, exits.why)
             if waiting_cap is not None:
                 why.append(waiting_cap)
-            p = Position(h, weight, self.restricted, why, flags)
+            p = new_position(h, weight, self.restricted, why, flags)
         else:
             p = self._floor_and_drift(h, weight, exits.why, flags)
 
@@ -167,8 +176,10 @@ class _Judge:
             why: list[Clause] = [floor.why] if exit_why is None else [exit_why, floor.why]
             if floor.restore:
                 buy = max(ZERO, h.target * self.value - value)
-                return Position(h, weight, floor_rule.RULE, why, flags, buy=buy, may_top_up=True)
-            return Position(
+                return new_position(
+                    h, weight, floor_rule.RULE, why, flags, buy=buy, may_top_up=True
+                )
+            return new_position(
                 h,
                 weight,
                 floor_rule.RULE,
@@ -181,9 +192,9 @@ class _Judge:
             )
 
         goal, rule, call, drift = self.drift(weight, h.target)
-        intact = h.thesis_intact
+        intact = thesis_intact(h)
         # Built bare and then set: keyword arguments cost ~0.2 µs each, on every row.
-        p = Position(h, weight, rule, [call] if exit_why is None else [exit_why, call], flags)
+        p = new_position(h, weight, rule, [call] if exit_why is None else [exit_why, call], flags)
         p.drift = drift
         p.may_top_up = intact and h.target > ZERO
         p.may_fund = True

@@ -25,6 +25,7 @@ from rebalancer_xl.core.model import (
     SellMode,
     TaxSummary,
     Trade,
+    fast_constructor,
 )
 from rebalancer_xl.core.reasons import BelowMinimum, Clause, Crash, Schedule
 from rebalancer_xl.core.reasons import money as money  # re-exported: the stages' amounts
@@ -67,12 +68,17 @@ class Position:
     leftover: bool = field(init=False)  # the Leftover To fund, taking what is left
     shares: Decimal = field(init=False)  # signed shares to trade, after rounding
     amount: Decimal = field(init=False)  # the order's amount in cents (shares × price, rounded)
+    # The value after the order, exactly (shares × price unrounded), set with `shares`
+    # when there is an order: explain's Post-Trade % reuses the product.
+    value_after: Decimal = field(init=False)
 
     @property
     def post(self) -> Decimal:
         """The position's value after the money allocated so far."""
         return self.holding.value - self.to_sell + self.to_buy
 
+
+new_position = fast_constructor(Position)  # `Position(...)`, built as the rows' values are
 
 NO_FLAGS: frozenset[Flag] = frozenset()  # a row's flags until one is raised
 

@@ -37,7 +37,8 @@ def by_ticker(items: Iterable[_T]) -> dict[str, list[_T]]:
 
 
 def avoid_wash_sales(state: PlanState) -> None:
-    if state.settings.account_type is not AccountType.TAXABLE:
+    # Only a past sale can hold a buy back: without one, no row is looked at.
+    if state.settings.account_type is not AccountType.TAXABLE or not state.past_trades:
         return
     past, lots = by_ticker(state.past_trades), by_ticker(state.lots)
     for p in state.positions:
