@@ -173,6 +173,11 @@ SHEET_SHAPES = {
         "<v>7</v></c><c><v>8</v></c></row>",
         True,
     ),
+    "an empty formula or inline string, each parsed": (
+        '<row r="8"><c r="A8"><f></f><v>1</v></c><c r="B8" t="inlineStr"><is><t></t></is></c>'
+        '<c r="C8" t="inlineStr"></c><c r="D8" t="s"><v>&#49;</v></c></row>',
+        True,
+    ),
     "a cell with a prefix from the root": (
         '<row r="7"><c r="A7" x14ac:z="1"><v>1</v></c></row>',
         False,
