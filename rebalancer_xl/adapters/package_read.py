@@ -196,16 +196,20 @@ def _number(text: str) -> int | float | str:
 # part's text (already parsed, so known to be well-formed) is cut into items with one
 # regular expression; an item with runs or phonetic guides is parsed on its own. The
 # pieces must join up to the whole text again: any other shape leaves a gap, the scan
-# answers None and the tree is walked as before. (The same scan over sheet cells was
-# tried and measured no faster than walking the tree, so cells are still walked.)
+# answers None and the tree is walked as before. (A sheet's cells are scanned in the
+# same way, below.)
 
 _SST_TOKEN = re.compile(
-    r"(<si><t(?: xml:space=\"preserve\")?(?:/>|>([^<]*)</t>)</si>|<si/>"
+    r"<si><t(?: xml:space=\"preserve\")?+(?:/>|>([^<]*+)</t>)</si>|<si/>"
     # Rich text or phonetic guides, read from a parse of the item. The item may not run
     # past the next <si>: a lazy ".*?</si>" would rescan the rest of the part from every
     # <si> an unclosed item leaves, and a part of a few MB would take hours (see
     # tests/test_package_read.py). Each character is looked at a bounded number of times.
-    r"|<si>((?:[^<]|<(?!si[\s>/]|/si>))*+)</si>)",
+    r"|<si>((?:[^<]|<(?!si[\s>/]|/si>))*+)</si>"
+    # Anything else, a gap where the scan steps aside: with it the tokens always join up
+    # to the body, which spares a group for each whole token and the check that they
+    # join (the sample's 194 strings: 0.55M instructions -> 0.44M, as for the cells).
+    r"|([^<]++|<)",
     re.S,
 )
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);")
@@ -308,11 +312,10 @@ def _scan_string_text(data: bytes) -> list[str] | None:
     body = _plain_body(data, "sst", "sst")
     if body is None:
         return None
-    tokens = _SST_TOKEN.findall(body)
-    if "".join([t[0] for t in tokens]) != body:
-        return None
     found = []
-    for _, text, rich in tokens:
+    for text, rich, gap in _SST_TOKEN.findall(body):
+        if gap:
+            return None
         if not rich:
             found.append(_unescape(text))
             continue
