@@ -154,11 +154,45 @@ def read_part(zf: zipfile.ZipFile, name: str, limit: int = MAX_PART_BYTES) -> by
     """A member's bytes, refusing one that inflates past `limit` (whatever it claims)."""
     info = zf.getinfo(name)
     _check_size(info, limit)
+    data = _inflated(zf, info, limit)
+    if data is not None:
+        return data
     with zf.open(info) as f:
         data = f.read(limit + 1)
     if len(data) > limit:
         raise PackageError("unsafe-package", "too-large", part=name, limit=limit)
     return data
+
+
+def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes | None:
+    """A deflated member inflated straight from its raw bytes, as `_prolog` reads them,
+    when all is as zipfile would check it (the local header and its name, the whole
+    stream, its size and CRC); None otherwise, for zipfile to read or refuse as ever.
+    A ZipExtFile per part cost ~110,000 instructions more: ~1.6M of a small run."""
+    # Not encrypted (0x01), not patched data (0x20): the flags zipfile handles apart.
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x21:
+        return None
+    fp = zf.fp
+    assert fp is not None
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        return None
+    name_len: int
+    extra_len: int
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+    if fp.read(name_len).decode(encoding, "replace") != info.orig_filename:
+        return None
+    fp.seek(extra_len, os.SEEK_CUR)
+    inflater = zlib.decompressobj(-15)
+    try:
+        data = inflater.decompress(fp.read(info.compress_size), limit + 1)
+    except zlib.error:
+        return None
+    if inflater.eof and len(data) == info.file_size and zlib.crc32(data) == info.CRC:
+        return data
+    return None
 
 
 def refuse_hostile(zf: zipfile.ZipFile) -> None:
