@@ -10,6 +10,7 @@ import os
 import resource
 import time
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -325,3 +326,66 @@ def test_the_verifier_finds_a_changed_element_of_a_written_sheet(
     bad = _rezip(out, tmp_path / "bad.xlsx", replace={part: tampered})
     assert package.verify(pkg.zf, bad, plan) == ["Holdings: an element other than cells changed"]
     pkg.close()
+
+
+# --- read_part's direct inflate: a damaged member is never read as if it were whole ---
+
+_PART = "xl/a.xml"
+_TEXT = b"<?xml version='1.0'?><a>" + b"<b>some cell text</b>" * 200 + b"</a>"
+
+
+def _one_part(path: Path) -> bytes:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(_PART, _TEXT)
+    return path.read_bytes()
+
+
+def _read(data: bytes, path: Path) -> bytes:
+    path.write_bytes(data)
+    with zipfile.ZipFile(path) as z:
+        return package.read_part(z, _PART)
+
+
+def test_a_whole_member_is_inflated_straight_from_its_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "ok.zip"
+    _one_part(path)
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(_PART)
+        assert package._inflated(z, info, package.MAX_PART_BYTES) == _TEXT
+        assert package.read_part(z, _PART) == _TEXT
+
+
+def test_a_member_whose_crc_differs_is_refused_as_zipfile_refuses_it(tmp_path: Path) -> None:
+    data = bytearray(_one_part(tmp_path / "a.zip"))
+    central = data.index(b"PK\x01\x02")
+    data[central + 16] ^= 0xFF  # the central directory's CRC, which readers check against
+    with pytest.raises(zipfile.BadZipFile, match="CRC"):
+        _read(bytes(data), tmp_path / "crc.zip")
+
+
+def test_a_local_header_naming_another_member_is_refused(tmp_path: Path) -> None:
+    data = _one_part(tmp_path / "a.zip")
+    local_name = data.index(_PART.encode())  # the first copy: the local header's
+    patched = data[:local_name] + b"xl/b.xml" + data[local_name + len(_PART) :]
+    with pytest.raises(zipfile.BadZipFile, match="differ"):
+        _read(patched, tmp_path / "name.zip")
+
+
+def test_a_damaged_stream_is_never_returned(tmp_path: Path) -> None:
+    data = bytearray(_one_part(tmp_path / "a.zip"))
+    start = 30 + len(_PART)  # the compressed stream follows the local header and name
+    for i in range(start + 10, start + 40):
+        data[i] ^= 0x55
+    with pytest.raises((zipfile.BadZipFile, zlib.error)):
+        _read(bytes(data), tmp_path / "stream.zip")
+
+
+def test_a_small_part_in_a_huge_stream_is_left_to_zipfile(tmp_path: Path) -> None:
+    """A stream far larger than deflate makes for its part is not read into memory
+    whole; zipfile reads it in chunks, up to the part's declared size."""
+    path = tmp_path / "a.zip"
+    _one_part(path)
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(_PART)
+        info.compress_size = info.file_size * 2 + 4096  # what a lying directory claims
+        assert package._inflated(z, info, package.MAX_PART_BYTES) is None

@@ -172,6 +172,11 @@ def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes |
     # Not encrypted (0x01), not patched data (0x20): the flags zipfile handles apart.
     if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x21:
         return None
+    # The stream is read whole, so its declared size must be one deflate can honestly
+    # have for `file_size` bytes (stored blocks add 5 bytes in 65,535): a member that
+    # claims a small part in a huge stream is left to zipfile, which reads it in chunks.
+    if info.compress_size > info.file_size + (info.file_size >> 10) + 1024:
+        return None
     fp = zf.fp
     assert fp is not None
     fp.seek(info.header_offset)
