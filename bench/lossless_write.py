@@ -66,11 +66,13 @@ def _paired(
     between two runs of the script that way. The ratio judged is that of each side's
     fastest run (as `timeit` advises: slower runs are the same work plus interference),
     with the ratio of medians beside it. Under load the medians' ratio of the worst of
-    24 books swung between 0.34x and 0.44x, while callgrind counts the run of each small
-    book measured (names, tables, history_table) at 0.30-0.32x of openpyxl's
-    instructions: the books differ little, the noise a lot. The copy a run works on is made off the
-    clock: overwriting the last copy made ext4 free its blocks on the spot, 2.3 ms of a
-    14 ms run of a small book, which is the bench's work, not the run's.
+    24 books swung between 0.34x and 0.44x, while callgrind counted the runs of the books
+    measured (names, tables, history_table) within 0.30-0.32x of openpyxl's
+    instructions that day: the books differ little, the noise a lot.
+
+    The copy a run works on is made off the clock: overwriting the last copy made ext4
+    free its blocks on the spot, 2.3 ms of a 14 ms run of a small book, which is the
+    bench's work, not the run's.
     """
     bare()
     setup()

@@ -681,8 +681,7 @@ def _widened(ref: str, extent: tuple[int, int, int, int] | None) -> str:
         y, z = max(y, ends[-1][0]), max(z, ends[-1][1])
     except PackageError:
         pass
-    new = f"{column_letter(b)}{a}" + (f":{column_letter(z)}{y}" if (a, b) != (y, z) else "")
-    return ref if new == ref else new
+    return f"{column_letter(b)}{a}" + (f":{column_letter(z)}{y}" if (a, b) != (y, z) else "")
 
 
 _ATTR_SPECIAL = re.compile(r'[&<"\t\n\r]')
