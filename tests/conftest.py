@@ -246,7 +246,7 @@ def processed(sample_master: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def run_subprocess(*args: object, timeout: float = 120) -> CliRun:
     """Run the command as a separate process, as a script or a shell would."""
     proc = subprocess.run(
-        [sys.executable, "-m", "rebalancer_xl.cli", *map(str, args)],
+        [sys.executable, "-m", "rebalancer_xl", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,

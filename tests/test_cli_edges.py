@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import big_book, copy_as, listing, sha256
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and limits")
-COMMAND = [sys.executable, "-m", "rebalancer_xl.cli"]
+COMMAND = [sys.executable, "-m", "rebalancer_xl"]
 
 
 def copies(master: Path, folder: Path, n: int) -> list[Path]:
