@@ -77,10 +77,16 @@ class Table:
             width = len(row)
             if width < first:  # a short or empty row: nothing in the table's columns
                 continue
-            # The row's cells read directly (a cell past the row's end is blank): this
-            # runs over every trailing row of each table.
+            # The row's cells read directly (a cell past the row's end is blank), and an
+            # empty cell or an uncalculated formula told blank without a call: this runs
+            # over every trailing row of each table (Performance's 43 formula rows).
             for c in cols:
-                if c <= width and not is_blank(_plain(row[c - 1])):
+                if c > width:
+                    continue
+                value = row[c - 1]
+                if isinstance(value, Formula):
+                    value = value.cached
+                if value is not None and not is_blank(value):
                     return r
         return self.header_row
 
@@ -392,8 +398,9 @@ def _read_settings(
     for what the user meant)."""
     table = find_table(sheet, S.SettingsHeader.SETTING)
     raw: dict[str, object] = {}
-    cells: dict[str, str] = {}
-    name_cells: dict[str, str] = {}
+    # The row each setting is given on, by its name casefolded: its cells are spelled out
+    # only when a problem or `locate` names one (most runs name none of them).
+    rows: dict[str, int] = {}
     problems: list[Problem] = []
     if table is None or S.SettingsHeader.VALUE not in table.columns:
         out.problems.append(_problem("missing-column", S.SETTINGS_SHEET, "A1", "settings-header"))
@@ -406,28 +413,28 @@ def _read_settings(
         if is_blank(name):
             continue
         key = str(name).strip()
-        value_cell = table.cell(r, S.SettingsHeader.VALUE)
+        folded = key.casefold()
         spec = BY_NAME.get(key) or next(
-            (v for k, v in BY_NAME.items() if k.casefold() == key.casefold()), None
+            (v for k, v in BY_NAME.items() if k.casefold() == folded), None
         )
         label = spec.name if spec else key
-        if key.casefold() in cells:
+        if folded in rows:
+            first = table.cell(rows[folded], S.SettingsHeader.VALUE)
             problems.append(
                 _problem(
                     "duplicate-setting",
                     S.SETTINGS_SHEET,
-                    value_cell,
+                    table.cell(r, S.SettingsHeader.VALUE),
                     column=label,
                     name=label,
-                    first=f"{S.SETTINGS_SHEET}!{cells[key.casefold()]}",
+                    first=f"{S.SETTINGS_SHEET}!{first}",
                 )
             )
             # Neither value stands: the first is no more the one meant than the second.
-            for k in [k for k in raw if k.casefold() == key.casefold()]:
+            for k in [k for k in raw if k.casefold() == folded]:
                 del raw[k]
             continue
-        cells[key.casefold()] = value_cell
-        name_cells[key.casefold()] = table.cell(r, S.SettingsHeader.SETTING)
+        rows[folded] = r
         value = table.get(r, S.SettingsHeader.VALUE)
         if isinstance(value, Formula):
             if (is_blank(value.cached) or excel_error(value.cached)) and spec is not None:
@@ -435,7 +442,7 @@ def _read_settings(
                     _problem(
                         "formula-not-calculated",
                         S.SETTINGS_SHEET,
-                        value_cell,
+                        table.cell(r, S.SettingsHeader.VALUE),
                         column=label,
                         what=label,
                         formula=value.text[:60],
@@ -447,8 +454,10 @@ def _read_settings(
 
     def locate(name: str) -> Where:
         key = name.strip().casefold()
+        row = rows.get(key)
         # An unknown setting's fault is its name (a typo), not its value.
-        cell = cells.get(key, "") if key in KNOWN_SETTINGS else name_cells.get(key, "")
+        header = S.SettingsHeader.VALUE if key in KNOWN_SETTINGS else S.SettingsHeader.SETTING
+        cell = "" if row is None else table.cell(row, header)
         return Where(S.SETTINGS_SHEET, column=name, cell=CellRef(S.SETTINGS_SHEET, cell))
 
     return raw, locate, problems
