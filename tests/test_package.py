@@ -255,6 +255,20 @@ def test_a_doctype_behind_a_comment_is_still_refused(
     _refused(cli, path, "unsafe-package")
 
 
+def test_a_doctype_after_a_long_prolog_is_still_refused(
+    cli: Any, sample: Path, tmp_path: Path
+) -> None:
+    """The prolog check inflates a part's first 128 bytes first: a DOCTYPE standing past
+    them, where the root element does not start, is still found and refused."""
+    with zipfile.ZipFile(sample) as z:
+        core = z.read("docProps/core.xml")
+    evil = b'<?xml version="1.0"?>' + b" " * 300
+    evil += b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>' + core.split(b"?>", 1)[-1]
+    path = _rezip(sample, tmp_path / "long.xlsx", replace={"docProps/core.xml": evil})
+    sample.unlink()
+    _refused(cli, path, "unsafe-package")
+
+
 def test_a_workbook_with_a_250_character_name_runs_in_place(cli: Any, sample: Path) -> None:
     """Its temporary file (name + tag + .tmp) must still fit the file system's 255 bytes."""
     long = sample.with_name("p" * 245 + ".xlsx")
