@@ -9,7 +9,7 @@ exactly like one saved by Excel.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rebalancer_xl.core.model import (
@@ -96,6 +96,23 @@ class Table:
     def get(self, row: int, header: str) -> object:
         col = self.columns.get(header)
         return None if col is None else self.sheet.value(row, col)
+
+    def plain_rows(self, headers: Iterable[str]) -> list[dict[str, object]]:
+        """Each row of the table as {header: `_plain` value}: None for a header the
+        table lacks or a cell past its row's end. One look at each row, not a `get` and
+        a `_plain` call per cell (the names book's Lots, History, Accounts)."""
+        wanted = [(h, self.columns.get(h)) for h in headers]
+        rows = self.sheet.rows
+        out: list[dict[str, object]] = []
+        for r in range(self.first_row, self.last_row() + 1):
+            cells = rows[r - 1]  # the last row is within the sheet, so every row is
+            width = len(cells)
+            row: dict[str, object] = {}
+            for header, col in wanted:
+                value = cells[col - 1] if col is not None and col <= width else None
+                row[header] = value.cached if isinstance(value, Formula) else value
+            out.append(row)
+        return out
 
 
 def find_table(sheet: Sheet, key: str) -> Table | None:
@@ -489,10 +506,7 @@ def _lots_rows(sheet: Sheet | None) -> Rows | None:
     if table is None:
         return None
     headers = (*S.headers(S.LOTS_COLUMNS), S.LotsHeader.ACCOUNT)
-    rows = [
-        {h: _plain(table.get(r, h)) for h in headers}
-        for r in range(table.first_row, table.last_row() + 1)
-    ]
+    rows = table.plain_rows(headers)
     # A lot carries its sheet row: `record` edits the lots it sells from in place.
     return Rows(S.LOTS, rows, table.columns.keys(), _cells(table), table.first_row)
 
@@ -503,10 +517,7 @@ def _history_rows(sheet: Sheet | None) -> Rows | None:
     table = find_table(sheet, S.HistoryHeader.DATE)
     if table is None or S.HistoryHeader.VALUE not in table.columns:
         return None
-    rows = [
-        {h: _plain(table.get(r, h)) for h in _HISTORY_READ}
-        for r in range(table.first_row, table.last_row() + 1)
-    ]
+    rows = table.plain_rows(_HISTORY_READ)
     return Rows(S.HISTORY, rows, table.columns.keys(), _cells(table))
 
 
@@ -565,10 +576,7 @@ def _accounts_rows(sheet: Sheet | None) -> Rows | None:
             name=str(S.AccountsHeader.ACCOUNT),
         )
         return Rows(S.ACCOUNTS, [], problems=[no_header])
-    rows = [
-        {h: _plain(table.get(r, h)) for h in S.headers(S.ACCOUNTS_COLUMNS)}
-        for r in range(table.first_row, table.last_row() + 1)
-    ]
+    rows = table.plain_rows(S.headers(S.ACCOUNTS_COLUMNS))
 
     def at(i: int, header: str) -> CellRef:
         if header not in table.columns:
