@@ -255,6 +255,55 @@ def test_a_doctype_behind_a_comment_is_still_refused(
     _refused(cli, path, "unsafe-package")
 
 
+def test_a_doctype_after_a_long_prolog_is_still_refused(
+    cli: Any, sample: Path, tmp_path: Path
+) -> None:
+    """The prolog check inflates a part's first 128 bytes first: a DOCTYPE standing past
+    them, where the root element does not start, is still found and refused."""
+    with zipfile.ZipFile(sample) as z:
+        core = z.read("docProps/core.xml")
+    evil = b'<?xml version="1.0"?>' + b" " * 300
+    evil += b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>' + core.split(b"?>", 1)[-1]
+    path = _rezip(sample, tmp_path / "long.xlsx", replace={"docProps/core.xml": evil})
+    sample.unlink()
+    _refused(cli, path, "unsafe-package")
+
+
+@pytest.mark.parametrize(
+    ("part", "prolog"),
+    [
+        ("xl/styles.xml", b""),
+        ("xl/workbook.xml", b"<!-- <a> -->"),
+        ("xl/worksheets/sheet1.xml", b" " * 300),
+    ],
+)
+def test_a_doctype_in_a_part_the_run_reads_is_refused(
+    cli: Any, sample: Path, tmp_path: Path, part: str, prolog: bytes
+) -> None:
+    """The parts a run reads are checked from their bytes inflated whole at open (and
+    kept for the reader), not from their heads: a DOCTYPE there is refused all the same."""
+    with zipfile.ZipFile(sample) as z:
+        data = z.read(part)
+    evil = b'<?xml version="1.0"?>' + prolog + b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>'
+    evil += data.split(b"?>", 1)[-1]
+    path = _rezip(sample, tmp_path / "evil.xlsx", replace={part: evil})
+    sample.unlink()
+    _refused(cli, path, "unsafe-package")
+
+
+def test_the_parts_a_run_reads_are_inflated_once_at_open(sample: Path) -> None:
+    """refuse_hostile keeps what it inflated whole for the reader, within its budget."""
+    from rebalancer_xl.adapters import package as P
+
+    kept: dict[str, bytes] = {}
+    with zipfile.ZipFile(sample) as z:
+        P.refuse_hostile(z, kept)
+        assert "xl/workbook.xml" in kept
+        assert "docProps/core.xml" not in kept
+        assert all(kept[name] == z.read(name) for name in kept)
+    assert sum(map(len, kept.values())) <= P._READ_NEXT_BYTES
+
+
 def test_a_workbook_with_a_250_character_name_runs_in_place(cli: Any, sample: Path) -> None:
     """Its temporary file (name + tag + .tmp) must still fit the file system's 255 bytes."""
     long = sample.with_name("p" * 245 + ".xlsx")

@@ -25,7 +25,6 @@ from rebalancer_xl.adapters.package import (
     column_of,
     parse_ref,
     parse_xml,
-    read_part,
     utf8,
 )
 from rebalancer_xl.workbook import schema as S
@@ -69,7 +68,7 @@ def _shared_strings(package: Package) -> list[str]:
         if rel.get("Type", "").endswith("/sharedStrings"):
             part = _resolve(package.workbook_part, rel.get("Target", ""))
             if part in package.names:
-                data = read_part(package.zf, part)
+                data = package.data(part)
                 found = _scan_string_text(data)
                 if found is not None:
                     return found

@@ -9,7 +9,7 @@ exactly like one saved by Excel.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rebalancer_xl.core.model import (
@@ -77,10 +77,16 @@ class Table:
             width = len(row)
             if width < first:  # a short or empty row: nothing in the table's columns
                 continue
-            # The row's cells read directly (a cell past the row's end is blank): this
-            # runs over every trailing row of each table.
+            # The row's cells read directly (a cell past the row's end is blank), and an
+            # empty cell or an uncalculated formula told blank without a call: this runs
+            # over every trailing row of each table (Performance's 43 formula rows).
             for c in cols:
-                if c <= width and not is_blank(_plain(row[c - 1])):
+                if c > width:
+                    continue
+                value = row[c - 1]
+                if isinstance(value, Formula):
+                    value = value.cached
+                if value is not None and not is_blank(value):
                     return r
         return self.header_row
 
@@ -90,6 +96,23 @@ class Table:
     def get(self, row: int, header: str) -> object:
         col = self.columns.get(header)
         return None if col is None else self.sheet.value(row, col)
+
+    def plain_rows(self, headers: Iterable[str]) -> list[dict[str, object]]:
+        """Each row of the table as {header: `_plain` value}: None for a header the
+        table lacks or a cell past its row's end. One look at each row, not a `get` and
+        a `_plain` call per cell (the names book's Lots, History, Accounts)."""
+        wanted = [(h, self.columns.get(h)) for h in headers]
+        rows = self.sheet.rows
+        out: list[dict[str, object]] = []
+        for r in range(self.first_row, self.last_row() + 1):
+            cells = rows[r - 1]  # the last row is within the sheet, so every row is
+            width = len(cells)
+            row: dict[str, object] = {}
+            for header, col in wanted:
+                value = cells[col - 1] if col is not None and col <= width else None
+                row[header] = value.cached if isinstance(value, Formula) else value
+            out.append(row)
+        return out
 
 
 def find_table(sheet: Sheet, key: str) -> Table | None:
@@ -392,8 +415,9 @@ def _read_settings(
     for what the user meant)."""
     table = find_table(sheet, S.SettingsHeader.SETTING)
     raw: dict[str, object] = {}
-    cells: dict[str, str] = {}
-    name_cells: dict[str, str] = {}
+    # The row each setting is given on, by its name casefolded: its cells are spelled out
+    # only when a problem or `locate` names one (most runs name none of them).
+    rows: dict[str, int] = {}
     problems: list[Problem] = []
     if table is None or S.SettingsHeader.VALUE not in table.columns:
         out.problems.append(_problem("missing-column", S.SETTINGS_SHEET, "A1", "settings-header"))
@@ -406,28 +430,28 @@ def _read_settings(
         if is_blank(name):
             continue
         key = str(name).strip()
-        value_cell = table.cell(r, S.SettingsHeader.VALUE)
+        folded = key.casefold()
         spec = BY_NAME.get(key) or next(
-            (v for k, v in BY_NAME.items() if k.casefold() == key.casefold()), None
+            (v for k, v in BY_NAME.items() if k.casefold() == folded), None
         )
         label = spec.name if spec else key
-        if key.casefold() in cells:
+        if folded in rows:
+            first = table.cell(rows[folded], S.SettingsHeader.VALUE)
             problems.append(
                 _problem(
                     "duplicate-setting",
                     S.SETTINGS_SHEET,
-                    value_cell,
+                    table.cell(r, S.SettingsHeader.VALUE),
                     column=label,
                     name=label,
-                    first=f"{S.SETTINGS_SHEET}!{cells[key.casefold()]}",
+                    first=f"{S.SETTINGS_SHEET}!{first}",
                 )
             )
             # Neither value stands: the first is no more the one meant than the second.
-            for k in [k for k in raw if k.casefold() == key.casefold()]:
+            for k in [k for k in raw if k.casefold() == folded]:
                 del raw[k]
             continue
-        cells[key.casefold()] = value_cell
-        name_cells[key.casefold()] = table.cell(r, S.SettingsHeader.SETTING)
+        rows[folded] = r
         value = table.get(r, S.SettingsHeader.VALUE)
         if isinstance(value, Formula):
             if (is_blank(value.cached) or excel_error(value.cached)) and spec is not None:
@@ -435,7 +459,7 @@ def _read_settings(
                     _problem(
                         "formula-not-calculated",
                         S.SETTINGS_SHEET,
-                        value_cell,
+                        table.cell(r, S.SettingsHeader.VALUE),
                         column=label,
                         what=label,
                         formula=value.text[:60],
@@ -447,8 +471,10 @@ def _read_settings(
 
     def locate(name: str) -> Where:
         key = name.strip().casefold()
+        row = rows.get(key)
         # An unknown setting's fault is its name (a typo), not its value.
-        cell = cells.get(key, "") if key in KNOWN_SETTINGS else name_cells.get(key, "")
+        header = S.SettingsHeader.VALUE if key in KNOWN_SETTINGS else S.SettingsHeader.SETTING
+        cell = "" if row is None else table.cell(row, header)
         return Where(S.SETTINGS_SHEET, column=name, cell=CellRef(S.SETTINGS_SHEET, cell))
 
     return raw, locate, problems
@@ -480,10 +506,7 @@ def _lots_rows(sheet: Sheet | None) -> Rows | None:
     if table is None:
         return None
     headers = (*S.headers(S.LOTS_COLUMNS), S.LotsHeader.ACCOUNT)
-    rows = [
-        {h: _plain(table.get(r, h)) for h in headers}
-        for r in range(table.first_row, table.last_row() + 1)
-    ]
+    rows = table.plain_rows(headers)
     # A lot carries its sheet row: `record` edits the lots it sells from in place.
     return Rows(S.LOTS, rows, table.columns.keys(), _cells(table), table.first_row)
 
@@ -494,10 +517,7 @@ def _history_rows(sheet: Sheet | None) -> Rows | None:
     table = find_table(sheet, S.HistoryHeader.DATE)
     if table is None or S.HistoryHeader.VALUE not in table.columns:
         return None
-    rows = [
-        {h: _plain(table.get(r, h)) for h in _HISTORY_READ}
-        for r in range(table.first_row, table.last_row() + 1)
-    ]
+    rows = table.plain_rows(_HISTORY_READ)
     return Rows(S.HISTORY, rows, table.columns.keys(), _cells(table))
 
 
@@ -556,10 +576,7 @@ def _accounts_rows(sheet: Sheet | None) -> Rows | None:
             name=str(S.AccountsHeader.ACCOUNT),
         )
         return Rows(S.ACCOUNTS, [], problems=[no_header])
-    rows = [
-        {h: _plain(table.get(r, h)) for h in S.headers(S.ACCOUNTS_COLUMNS)}
-        for r in range(table.first_row, table.last_row() + 1)
-    ]
+    rows = table.plain_rows(S.headers(S.ACCOUNTS_COLUMNS))
 
     def at(i: int, header: str) -> CellRef:
         if header not in table.columns:
