@@ -34,7 +34,10 @@ from rebalancer_xl.core.rules.schedule import CrashCheck, ScheduleCheck
 from rebalancer_xl.core.settings import Settings
 
 
-@dataclass(slots=True, eq=False)  # eq=False: hashed by identity, so a dict key
+# eq=False: hashed by identity, so a dict key. init=False: built by `new_position` only,
+# which makes a class without an __init__ of its own by calling it bare (~0.28k
+# instructions a row fewer than object.__new__).
+@dataclass(slots=True, eq=False, init=False)
 class Position:
     """One position while the plan is made: what the rulebook says about it (set by
     `judge` and `avoid_wash_sales`), then the money the allocation moves for it."""
@@ -78,7 +81,7 @@ class Position:
         return self.holding.value - self.to_sell + self.to_buy
 
 
-new_position = fast_constructor(Position)  # `Position(...)`, built as the rows' values are
+new_position = fast_constructor(Position)  # `Position(...)`, as its fields would take them
 
 NO_FLAGS: frozenset[Flag] = frozenset()  # a row's flags until one is raised
 
