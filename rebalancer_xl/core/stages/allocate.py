@@ -31,7 +31,7 @@ def _start_pass(state: PlanState) -> None:
     for p in state.positions:
         p.to_sell, p.to_buy = p.sell, ZERO
         p.withdrawal = p.funding = p.top_up = p.second_priority = p.shares = p.amount = ZERO
-        p.leftover = False
+        p.leftover = p.selling = False
 
 
 def _money_in(state: PlanState) -> Decimal:
@@ -197,7 +197,7 @@ def send_leftover(state: PlanState) -> None:
 
 
 def round_shares(state: PlanState) -> None:
-    """Signed shares per position: sells rounded to the nearest share (a withdrawal
+    """Shares per position: sells rounded to the nearest share (a withdrawal
     rounds up, so the cash is really there), buys rounded down so cash is never
     overspent."""
     whole = state.settings.whole_shares
@@ -224,7 +224,7 @@ def round_shares(state: PlanState) -> None:
         amount = sold.quantize(_CENT, ROUND_HALF_UP)  # cents, inline: every row
         if not amount:  # worth less than a cent: nothing to place
             continue
-        p.shares, p.amount, p.value_after = -n, amount, h.value - sold
+        p.shares, p.selling, p.amount, p.value_after = n, True, amount, h.value - sold
         proceeds += amount
 
     planned_buys = sum([p.to_buy for p in buys], ZERO)
@@ -255,10 +255,11 @@ def round_shares(state: PlanState) -> None:
             bought = n * price
             cost = bought.quantize(_CENT, ROUND_HALF_UP)
         if n and cost:
-            p.shares, p.amount, p.value_after = n, cost, p.holding.value + bought
+            p.shares, p.selling, p.amount, p.value_after = n, False, cost, p.holding.value + bought
             spent += cost
-        else:
+        else:  # a buy replaces a sale's order, should the row have both (a withdrawal)
             p.shares = p.amount = ZERO
+            p.selling = False
 
 
 ALLOCATION: tuple[Callable[[PlanState], None], ...] = (
@@ -288,12 +289,12 @@ def allocate(state: PlanState) -> None:
             and p.shares != ZERO
             # A withdrawal is owed to the user: its sales are placed however small.
             and p.withdrawal == ZERO
-            and cents(abs(p.shares) * p.holding.price) < minimum
+            and cents(p.shares * p.holding.price) < minimum
         ]
         if not small:
             break
         for p in small:
-            amount = cents(abs(p.shares) * p.holding.price)
+            amount = cents(p.shares * p.holding.price)
             _suppress(p, BelowMinimum(amount, minimum))
     state.notes.extend(state.pass_notes)
 

@@ -69,7 +69,11 @@ class Position:
     top_up: Decimal = field(init=False)  # part of to_buy paid from proceeds (priorities 1, 2)
     second_priority: Decimal = field(init=False)  # part of top_up paid as a new pick or upgrade
     leftover: bool = field(init=False)  # the Leftover To fund, taking what is left
-    shares: Decimal = field(init=False)  # signed shares to trade, after rounding
+    # The shares to trade, after rounding, and their side: kept apart rather than as one
+    # signed number, which round_shares would negate and explain negate back on every
+    # sale (two Decimal operations a sell row, ~0.8k instructions).
+    shares: Decimal = field(init=False)  # never negative; ZERO: no order
+    selling: bool = field(init=False)  # the order is a sale
     amount: Decimal = field(init=False)  # the order's amount in cents (shares × price, rounded)
     # The value after the order, exactly (shares × price unrounded), set with `shares`
     # when there is an order: explain's Post-Trade % reuses the product.
