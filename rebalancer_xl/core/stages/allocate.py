@@ -150,7 +150,9 @@ def top_up(state: PlanState) -> None:
     for p in open_:  # each goal and post worked out once: this runs on most rows
         h = p.holding
         if h.shares > ZERO:
-            short = h.target * value - (h.value - p.to_sell + p.to_buy)  # p.post, inline
+            # p.post, inline and without its `- p.to_sell`: an open row sells nothing
+            # (the value less a zero is the value: one Decimal operation a row fewer).
+            short = h.target * value - (h.value + p.to_buy)
             if short > ZERO:
                 laggards[p] = short
     _pay(state, laggards, second=False)
