@@ -127,9 +127,11 @@ def fund_required_buys(state: PlanState) -> None:
                 f"available ({money(cents(state.available))}) by {money(short)}: {share}"
             )
         required = {p: b * scale for p, b in required.items()}
+        wanted = sum(required.values(), ZERO)
+    # Unscaled, the buys still add up to `wanted`, summed in the same order.
     for p, b in required.items():
         p.to_buy = b
-    state.available -= sum(required.values(), ZERO)
+    state.available -= wanted
 
 
 def top_up(state: PlanState) -> None:
