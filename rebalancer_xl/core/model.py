@@ -518,7 +518,7 @@ def fast_constructor(cls: type[_Frozen]) -> Callable[..., _Frozen]:
     )
     # A class without an __init__ of its own (the twin; `Position`, which declares none
     # so that this is its one constructor) is called bare, as said above.
-    bare = twin.__init__ is object.__init__
+    bare = "__init__" not in vars(twin)
     # The builder is written out, as dataclasses writes an __init__, so that a call is one
     # Python frame of plain stores: the twin's own __init__ behind a wrapper was two
     # frames and an argument tuple (0.38 µs a Decision against 0.28).
