@@ -13,6 +13,7 @@ from decimal import Decimal
 from rebalancer_xl.core.model import (
     CASH,
     HUNDRED,
+    THESIS_SCORE,
     ZERO,
     Flag,
     Holding,
@@ -101,7 +102,9 @@ class _Judge:
         ):
             p = self._signals_and_caps(h, value, weight)
         else:
-            p = self._floor_and_drift(h, weight, None, self.flags)
+            # thesis_intact(h), whose trigger test is already made: a call fewer a row.
+            intact = score is None or score >= THESIS_SCORE
+            p = self._floor_and_drift(h, weight, None, self.flags, intact)
 
         if h.company_event:
             p.flags |= _REVIEW
@@ -179,11 +182,16 @@ class _Judge:
                 why.append(waiting_cap)
             p = new_position(h, weight, self.restricted, why, flags)
         else:
-            p = self._floor_and_drift(h, weight, exits.why, flags)
+            p = self._floor_and_drift(h, weight, exits.why, flags, thesis_intact(h))
         return p
 
     def _floor_and_drift(
-        self, h: Holding, weight: Decimal, exit_why: Exits | None, flags: frozenset[Flag]
+        self,
+        h: Holding,
+        weight: Decimal,
+        exit_why: Exits | None,
+        flags: frozenset[Flag],
+        intact: bool,  # thesis_intact(h)
     ) -> Position:
         value = h.value
         # pp(w) < F needs w < F / 100 and pp(target) > F needs target > F / 100 (see
@@ -210,7 +218,6 @@ class _Judge:
             )
 
         goal, rule, call, drift = self.drift(weight, h.target)
-        intact = thesis_intact(h)
         # Built bare and then set: keyword arguments cost ~0.2 µs each, on every row.
         p = new_position(h, weight, rule, [call] if exit_why is None else [exit_why, call], flags)
         p.drift = drift
