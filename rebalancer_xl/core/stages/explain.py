@@ -132,7 +132,10 @@ def explain(state: PlanState) -> None:
         if rule is _LEFTOVER:
             label = rule_label(rule, s, h.ticker)
         else:
-            label = labels.get(rule) or labels.setdefault(rule, rule_label(rule, s))
+            try:  # a subscript, not .get(): no method call on every row (try costs nothing)
+                label = labels[rule]
+            except KeyError:
+                label = labels[rule] = rule_label(rule, s)
         if action is _HOLD:
             pass
         elif selling:
