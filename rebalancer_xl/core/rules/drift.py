@@ -107,7 +107,9 @@ def drift_rule(settings: Settings) -> DriftRule:
 
     def banded(weight: Decimal, target: Decimal) -> DriftCall:
         drift = ((weight - target) * HUNDRED).quantize(CENT, ROUND_HALF_UP)  # pp: every row
-        size = abs(drift)
+        # copy_abs: the same value as abs(), which also rounds to the context (drift has
+        # a handful of digits), ~0.17k instructions more on every row.
+        size = drift.copy_abs()
         band_x = None  # the relative band in pp, unrounded, when it applies
         if relative_pp is not None and target > ZERO:
             band_x = relative_pp * target

@@ -31,7 +31,7 @@ def _start_pass(state: PlanState) -> None:
     for p in state.positions:
         p.to_sell, p.to_buy = p.sell, ZERO
         p.withdrawal = p.funding = p.top_up = p.second_priority = p.shares = p.amount = ZERO
-        p.leftover = False
+        p.leftover = p.selling = False
 
 
 def _money_in(state: PlanState) -> Decimal:
@@ -127,9 +127,11 @@ def fund_required_buys(state: PlanState) -> None:
                 f"available ({money(cents(state.available))}) by {money(short)}: {share}"
             )
         required = {p: b * scale for p, b in required.items()}
+        wanted = sum(required.values(), ZERO)
+    # Unscaled, the buys still add up to `wanted`, summed in the same order.
     for p, b in required.items():
         p.to_buy = b
-    state.available -= sum(required.values(), ZERO)
+    state.available -= wanted
 
 
 def top_up(state: PlanState) -> None:
@@ -150,7 +152,9 @@ def top_up(state: PlanState) -> None:
     for p in open_:  # each goal and post worked out once: this runs on most rows
         h = p.holding
         if h.shares > ZERO:
-            short = h.target * value - (h.value - p.to_sell + p.to_buy)  # p.post, inline
+            # p.post, inline and without its `- p.to_sell`: an open row sells nothing
+            # (the value less a zero is the value: one Decimal operation a row fewer).
+            short = h.target * value - (h.value + p.to_buy)
             if short > ZERO:
                 laggards[p] = short
     _pay(state, laggards, second=False)
@@ -197,7 +201,7 @@ def send_leftover(state: PlanState) -> None:
 
 
 def round_shares(state: PlanState) -> None:
-    """Signed shares per position: sells rounded to the nearest share (a withdrawal
+    """Shares per position: sells rounded to the nearest share (a withdrawal
     rounds up, so the cash is really there), buys rounded down so cash is never
     overspent."""
     whole = state.settings.whole_shares
@@ -224,7 +228,7 @@ def round_shares(state: PlanState) -> None:
         amount = sold.quantize(_CENT, ROUND_HALF_UP)  # cents, inline: every row
         if not amount:  # worth less than a cent: nothing to place
             continue
-        p.shares, p.amount, p.value_after = -n, amount, h.value - sold
+        p.shares, p.selling, p.amount, p.value_after = n, True, amount, h.value - sold
         proceeds += amount
 
     planned_buys = sum([p.to_buy for p in buys], ZERO)
@@ -255,10 +259,11 @@ def round_shares(state: PlanState) -> None:
             bought = n * price
             cost = bought.quantize(_CENT, ROUND_HALF_UP)
         if n and cost:
-            p.shares, p.amount, p.value_after = n, cost, p.holding.value + bought
+            p.shares, p.selling, p.amount, p.value_after = n, False, cost, p.holding.value + bought
             spent += cost
-        else:
+        else:  # a buy replaces a sale's order, should the row have both (a withdrawal)
             p.shares = p.amount = ZERO
+            p.selling = False
 
 
 ALLOCATION: tuple[Callable[[PlanState], None], ...] = (
@@ -288,12 +293,12 @@ def allocate(state: PlanState) -> None:
             and p.shares != ZERO
             # A withdrawal is owed to the user: its sales are placed however small.
             and p.withdrawal == ZERO
-            and cents(abs(p.shares) * p.holding.price) < minimum
+            and cents(p.shares * p.holding.price) < minimum
         ]
         if not small:
             break
         for p in small:
-            amount = cents(abs(p.shares) * p.holding.price)
+            amount = cents(p.shares * p.holding.price)
             _suppress(p, BelowMinimum(amount, minimum))
     state.notes.extend(state.pass_notes)
 

@@ -62,16 +62,15 @@ def explain(state: PlanState) -> None:
     # one pass. Each order's amount was worked out with its shares (round_shares).
     # Signs are read with truth tests and `is_signed()`, not compared with ZERO: a
     # Decimal comparison fetches the thread's context (~28 ns against ~10), and these
-    # run several times a row. Shares are never −0: zero is ZERO, a trade is ±(n > 0).
+    # run several times a row. Shares are never negative: the side is `selling`.
     # The value after an order is round_shares' (its unrounded shares × price, which the
     # amount was rounded from): one product a row fewer (explain −0.95k instructions
     # a row, round_shares +0.6k for its sum and store).
     cash_left = state.cash
     post_values: list[Decimal] = []
     for p in positions:
-        n = p.shares
-        if n:
-            if n.is_signed():
+        if p.shares:
+            if p.selling:
                 cash_left += p.amount
             else:
                 cash_left -= p.amount
@@ -86,10 +85,9 @@ def explain(state: PlanState) -> None:
     labels: dict[RuleId, str] = {}  # the settings are fixed for the plan: word each once
     for p, post in zip(positions, post_values, strict=True):
         h = p.holding
-        n = p.shares
+        shares = p.shares
         amount = p.amount
-        selling = n.is_signed()
-        shares = -n if selling else n
+        selling = p.selling
         rule = p.rule
         # The clauses say what happened; rebalancer_xl.core.reasons words them when read.
         why: list[Clause] = p.why
@@ -109,7 +107,7 @@ def explain(state: PlanState) -> None:
                         rule = _FUNDING_TRIM
                     why.append(FundingTrim(p.funding))
             reason = new_reason((*why, new_clause(Order, (True, shares, amount))))
-        elif n:  # a buy; its parts (buy, top_up, second_priority) are never negative
+        elif shares:  # a buy; its parts (buy, top_up, second_priority) are never negative
             action = _BUY if (not h.shares or p.leftover) else _ADD
             if p.leftover:
                 rule = _LEFTOVER
@@ -123,7 +121,7 @@ def explain(state: PlanState) -> None:
                 p.flags |= {Flag.UPGRADE}
             if p.to_buy < p.buy:
                 why = [*why, Scaled(p.to_buy, p.buy)]
-            reason = new_reason((*why, new_clause(Order, (False, n, amount))))
+            reason = new_reason((*why, new_clause(Order, (False, shares, amount))))
         else:
             action = _HOLD
             if p.to_sell > ZERO or p.to_buy > ZERO:
@@ -134,7 +132,10 @@ def explain(state: PlanState) -> None:
         if rule is _LEFTOVER:
             label = rule_label(rule, s, h.ticker)
         else:
-            label = labels.get(rule) or labels.setdefault(rule, rule_label(rule, s))
+            try:  # a subscript, not .get(): no method call on every row (try costs nothing)
+                label = labels[rule]
+            except KeyError:
+                label = labels[rule] = rule_label(rule, s)
         if action is _HOLD:
             pass
         elif selling:
