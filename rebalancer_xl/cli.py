@@ -168,7 +168,7 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread() and not _ignored(signal.SIGTERM):
         signal.signal(signal.SIGTERM, _stop)
     parser = build_parser()
     try:
@@ -446,7 +446,22 @@ def _note_signals(noted: list[int]) -> dict[int, Any]:
             file=sys.stderr,
         )
 
-    return {signum: signal.signal(signum, note) for signum in (signal.SIGINT, signal.SIGTERM)}
+    return {
+        signum: signal.signal(signum, note)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+        if not _ignored(signum)
+    }
+
+
+def _ignored(signum: int) -> bool:
+    """Whether the command was started with `signum` ignored, and so keeps ignoring it.
+
+    A shell starts a script's `command &` with Ctrl-C ignored, and `nohup`-like tools
+    do the same for other signals: the caller's way of saying the signal is not for
+    this job. Python itself keeps an ignored SIGINT ignored (no KeyboardInterrupt), so
+    the pool's batch already did; the one-by-one batch and SIGTERM now agree with it.
+    """
+    return signal.getsignal(signum) is signal.SIG_IGN
 
 
 def _in_workers(

@@ -59,6 +59,16 @@ def test_a_closed_pipe_ends_the_command_quietly(sample_master, tmp_path, option,
 # --- Ctrl-C in a batch --------------------------------------------------------------------
 
 
+def _as_a_foreground_job() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def _ignoring_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
 @posix_only
 @pytest.mark.parametrize(
     ("jobs", "how"),
@@ -78,6 +88,9 @@ def test_ctrl_c_stops_a_batch_and_says_what_was_written(tmp_path, jobs, how):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's job is
+        # With the signals a terminal's foreground job has: the suite itself may run
+        # where Ctrl-C is ignored (a script's `pytest &`), which its children inherit.
+        preexec_fn=_as_a_foreground_job,
     )
     # A written book is renamed into place, so its inode changes: a stat of each is quick
     # enough that no further book can finish unseen between looking and signalling, as
@@ -113,6 +126,33 @@ def test_ctrl_c_stops_a_batch_and_says_what_was_written(tmp_path, jobs, how):
             assert z.testzip() is None
     # Nothing half-done is left beside them.
     assert not [n for n in listing(tmp_path) if n.endswith(".tmp")]
+
+
+@posix_only
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_signals_ignored_at_start_stay_ignored(tmp_path, jobs):
+    """Started as a script's `command &` is (Ctrl-C ignored; SIGTERM too, as some
+    launchers do), the batch is not for those signals to stop: it runs to the end."""
+    master = big_book(tmp_path / "master" / "big.xlsx", 300)
+    books = copies(master, tmp_path, 6)
+    inodes = {b: b.stat().st_ino for b in books}
+    proc = subprocess.Popen(
+        [*COMMAND, "run", *map(str, books), "--jobs", str(jobs)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_ignoring_signals,
+    )
+    deadline = time.monotonic() + 120
+    while all(b.stat().st_ino == inodes[b] for b in books) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert all(b.stat().st_ino != inodes[b] for b in books)  # every book written
+    assert "stopping" not in err
 
 
 # --- a killed run's temporary file ----------------------------------------------------------
