@@ -248,13 +248,20 @@ _READ_NEXT_BYTES = 4 << 20
 
 def _prolog_of(data: bytes) -> bytes:
     """`_prolog` of a part inflated whole: what it would inflate of it and answer."""
-    start = _START_TAG.search(data, 0, 1024)
-    if start is not None and b"<!--" not in data[: start.start()]:
-        return data[: start.start()]
-    return data[:65536]
+    before = _before_root(data[:1024])
+    return data[:65536] if before is None else before
 
 
 _START_TAG = re.compile(rb"<[A-Za-z_]")
+
+
+def _before_root(head: bytes) -> bytes | None:
+    """What of `head` comes before the root element; None when the root does not start
+    in it, or a comment (which may hide a ``<``) stands before it: look further then."""
+    start = _START_TAG.search(head)
+    if start is None or b"<!--" in head[: start.start()]:
+        return None
+    return head[: start.start()]
 
 
 def _prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -284,9 +291,9 @@ def _prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
                     head += inflater.decompress(inflater.unconsumed_tail, 1024 - len(head))
             except zlib.error:
                 head = b""
-        start = _START_TAG.search(head)
-        if start is not None and b"<!--" not in head[: start.start()]:
-            return head[: start.start()]
+        before = _before_root(head)
+        if before is not None:
+            return before
     with zf.open(info) as f:
         return f.read(65536)
 
@@ -1776,8 +1783,8 @@ def _deflate(data: bytes) -> bytes:
     each stream is a quarter the size, which was a sixth of the cost of deflating a
     run's parts, for 0.1% more bytes; a big part keeps the default table.
     """
-    level = 6 if len(data) <= _SMALL_PART else 8
-    compressor = zlib.compressobj(1, zlib.DEFLATED, -15, level)
+    mem_level = 6 if len(data) <= _SMALL_PART else 8
+    compressor = zlib.compressobj(1, zlib.DEFLATED, -15, mem_level)
     return compressor.compress(data) + compressor.flush()
 
 
