@@ -44,6 +44,7 @@ from rebalancer_xl.core.model import Action
 from rebalancer_xl.pipeline import Outcome, plan_book
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.formulas import holdings_formulas
+from rebalancer_xl.workbook.grid import SetValues
 from tests.conftest import convert_many
 from tests.household_books import (
     MONEY_IS_HERE,
@@ -530,6 +531,27 @@ def test_the_button_plans_exactly_as_the_command(
             ("IRA", "BUY", "ALAB", 2500),
             ("IRA", "BUY", "ARM", 7500),
         ]
+
+
+def test_the_log_s_rationale_is_one_write_however_many_lines(sample_master: Path) -> None:
+    """Every op is a round trip for the button: a write per rationale line cost a
+    10,000-position book over 8,000 of them. The lines go as one block, in order."""
+    outcome = plan_book(book_from_openpyxl(openpyxl.load_workbook(sample_master), sample_master))
+    plan = outcome.plan
+    assert plan is not None
+    explained = [d for d in plan.decisions if d.action is not Action.HOLD or d.flags]
+    log = [op for op in outcome.ops if isinstance(op, SetValues) and op.sheet.startswith("Log ")]
+    title = next(i for i, op in enumerate(log) if op.values == (("Rationale",),))
+    block = log[title + 1]
+    assert (block.row, block.col) == (log[title].row + 1, 1)
+    assert len(block.values) == len(explained) + len(plan.notes) + len(plan.problems) > 3
+    assert [len(row) for row in block.values] == [1] * len(block.values)
+    first = explained[0]
+    assert block.values[0] == (
+        f"{first.ticker} {first.action.value}: {first.rule}. {first.reason}",
+    )
+    # What follows is another section, a row further down: the block ended with the lines.
+    assert log[title + 2].row == block.row + len(block.values) + 1
 
 
 @pytest.mark.libreoffice

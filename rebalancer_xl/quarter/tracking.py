@@ -8,7 +8,7 @@ from decimal import Decimal
 from rebalancer_xl.core.values import BadValue, parse_date
 from rebalancer_xl.quarter.trades_sheet import plain
 from rebalancer_xl.workbook import schema as S
-from rebalancer_xl.workbook.grid import Book, Op, SetFormat, SetValues
+from rebalancer_xl.workbook.grid import Book, Op, SetFormat, row_writes
 from rebalancer_xl.workbook.inputs import find_table
 
 
@@ -37,14 +37,12 @@ def snapshot_row_ops(book: Book, when: date, run_type: str, values: dict[str, ob
         ):
             row = r
             break
-    ops: list[Op] = []
     full = {S.HistoryHeader.DATE: when, S.HistoryHeader.RUN_TYPE: run_type, **values}
-    for column in S.HISTORY_COLUMNS:
-        col = table.columns.get(column.header)
-        if col is None:
-            continue
-        ops.append(SetValues(S.HISTORY, row, col, ((full.get(column.header),),)))
-        ops.append(SetFormat(S.HISTORY, row, col, 1, 1, column.number_format))
+    cols = table.columns
+    written = [c for c in S.HISTORY_COLUMNS if c.header in cols]
+    ops: list[Op] = []
+    ops += row_writes(S.HISTORY, row, {cols[c.header]: full.get(c.header) for c in written})
+    ops += [SetFormat(S.HISTORY, row, cols[c.header], 1, 1, c.number_format) for c in written]
     return ops
 
 
@@ -54,14 +52,11 @@ def checklist_ops(book: Book, keys: tuple[str, ...], note: str) -> list[Op]:
     table = None if sheet is None else find_table(sheet, S.ChecklistHeader.KEY)
     if table is None or S.ChecklistHeader.DONE not in table.columns:
         return []
+    tick = {table.columns[S.ChecklistHeader.DONE]: S.DONE}
+    if S.ChecklistHeader.NOTE in table.columns:
+        tick[table.columns[S.ChecklistHeader.NOTE]] = note
     ops: list[Op] = []
     for r in range(table.first_row, table.last_row() + 1):
         if plain(table.get(r, S.ChecklistHeader.KEY)) in keys:
-            ops.append(
-                SetValues(S.CHECKLIST, r, table.columns[S.ChecklistHeader.DONE], ((S.DONE,),))
-            )
-            if S.ChecklistHeader.NOTE in table.columns:
-                ops.append(
-                    SetValues(S.CHECKLIST, r, table.columns[S.ChecklistHeader.NOTE], ((note,),))
-                )
+            ops += row_writes(S.CHECKLIST, r, tick)
     return ops

@@ -32,7 +32,8 @@ from rebalancer_xl.workbook.grid import (
     SetColor,
     SetFormat,
     SetValues,
-    column_block,
+    column_writes,
+    row_writes,
 )
 from rebalancer_xl.workbook.inputs import BookInputs, Table, find_table
 
@@ -102,11 +103,13 @@ def _holdings(plan: Plan, inputs: BookInputs) -> list[Op]:
     rows = [_outputs(by_row[r]) if r in by_row else blank for r in range(first, last + 1)]
     if not rows:
         return ops
-    for (header, fmt), values in zip(_OUTPUTS, zip(*rows, strict=True), strict=True):
-        col = table.columns[header]
-        ops.append(SetValues(S.HOLDINGS, first, col, column_block(values)))
+    outputs = [table.columns[header] for header, _ in _OUTPUTS]
+    ops += column_writes(
+        S.HOLDINGS, first, dict(zip(outputs, zip(*rows, strict=True), strict=True))
+    )
+    for (_, fmt), col in zip(_OUTPUTS, outputs, strict=True):
         if fmt != S.GENERAL:
-            ops.append(SetFormat(S.HOLDINGS, first, col, len(values), 1, fmt))
+            ops.append(SetFormat(S.HOLDINGS, first, col, len(rows), 1, fmt))
     # The template wraps the Reason column: its rows grow to show the whole reason.
     ops.append(FitRows(S.HOLDINGS, first, len(rows), table.columns[S.HoldingsHeader.REASON]))
     return ops
@@ -243,9 +246,8 @@ def _trades(plan: Plan, inputs: BookInputs, book: Book, rows: list[tuple[object,
                 ops.append(SetColor(S.TRADES, table.header_row, width, 1, 1, HEADER_COLOR))
     if old_last >= first:
         ops.append(ClearContents(S.TRADES, first, 1, old_last - first + 1, width))
-    for header, values in zip(headers, zip(*rows, strict=True) if rows else (), strict=False):
-        if header in cols:
-            ops.append(SetValues(S.TRADES, first, cols[header], column_block(values)))
+    columns = zip(headers, zip(*rows, strict=True) if rows else (), strict=False)
+    ops += column_writes(S.TRADES, first, {cols[h]: v for h, v in columns if h in cols})
     for header, fmt in (
         (S.TradesHeader.LIMIT_PRICE, S.MONEY),
         (S.TradesHeader.EST_AMOUNT, S.MONEY),
@@ -339,11 +341,9 @@ def _history(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
         S.HistoryHeader.NEXT_DATE: plan.next_rebalance_date,
         S.HistoryHeader.RUN_TYPE: S.RUN_EMERGENCY if plan.emergency_only else S.RUN_FULL,
     }
-    for column in S.HISTORY_COLUMNS:
-        if column.header in cols:
-            col = cols[column.header]
-            ops.append(SetValues(S.HISTORY, row, col, ((values[column.header],),)))
-            ops.append(SetFormat(S.HISTORY, row, col, 1, 1, column.number_format))
+    written = [c for c in S.HISTORY_COLUMNS if c.header in cols]
+    ops += row_writes(S.HISTORY, row, {cols[c.header]: values[c.header] for c in written})
+    ops += [SetFormat(S.HISTORY, row, cols[c.header], 1, 1, c.number_format) for c in written]
     return ops
 
 
@@ -526,7 +526,24 @@ class _Writer:
     def __init__(self, sheet: str) -> None:
         self.sheet = sheet
         self.r = 1
-        self.ops: list[Op] = []
+        self._ops: list[Op] = []
+        # Lines of text one under another, written as one block when something else
+        # comes: the rationale has a line per trade (8,568 at 10,000 positions), and an
+        # op each was a round trip each for the Excel button and a third of the Log's
+        # cost in the batch writer.
+        self._lines: list[tuple[str]] = []
+
+    @property
+    def ops(self) -> list[Op]:
+        """The log's writes so far, the lines still held included."""
+        self._flush()
+        return self._ops
+
+    def _flush(self) -> None:
+        if self._lines:
+            top = self.r - len(self._lines)
+            self._ops.append(SetValues(self.sheet, top, 1, tuple(self._lines)))
+            self._lines = []
 
     def title(self, text: str) -> None:
         self.ops.append(SetValues(self.sheet, self.r, 1, ((text,),)))
@@ -576,10 +593,11 @@ class _Writer:
         self.r += len(rows)
 
     def line(self, text: str) -> None:
-        self.ops.append(SetValues(self.sheet, self.r, 1, ((text,),)))
+        self._lines.append((text,))
         self.r += 1
 
     def gap(self) -> None:
+        self._flush()
         self.r += 1
 
 
@@ -614,19 +632,11 @@ def _checklist(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> lis
     if table is None or S.ChecklistHeader.DONE not in table.columns:
         return []
     keys = set(checklist_keys(plan, inputs))
+    tick = {table.columns[S.ChecklistHeader.DONE]: S.DONE}
+    if S.ChecklistHeader.NOTE in table.columns:
+        tick[table.columns[S.ChecklistHeader.NOTE]] = f"ticked by the run of {plan.as_of}"
     ops: list[Op] = []
     for r in range(table.first_row, table.last_row() + 1):
         if table.get(r, S.ChecklistHeader.KEY) in keys:
-            ops.append(
-                SetValues(S.CHECKLIST, r, table.columns[S.ChecklistHeader.DONE], ((S.DONE,),))
-            )
-            if S.ChecklistHeader.NOTE in table.columns:
-                ops.append(
-                    SetValues(
-                        S.CHECKLIST,
-                        r,
-                        table.columns[S.ChecklistHeader.NOTE],
-                        ((f"ticked by the run of {plan.as_of.isoformat()}",),),
-                    )
-                )
+            ops += row_writes(S.CHECKLIST, r, tick)
     return ops
