@@ -518,7 +518,10 @@ def test_the_file_checks_keep_their_words(tmp_path: Path):
     (tmp_path / "e.xlsx").write_bytes(b"")
     (tmp_path / "o.xlsx").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"zz")
     (tmp_path / "z.xlsx").write_bytes(b"PK not")
+    # Not found either: a symbolic link to itself, and a path through a file.
+    (tmp_path / "loop.xlsx").symlink_to(tmp_path / "loop.xlsx")
     names = ("none.xlsx", ".", "a.xls", "b.txt", "e.xlsx", "o.xlsx", "z.xlsx")
+    names += ("loop.xlsx", "b.txt/inside.xlsx")
     found = [pipeline.check_file(tmp_path / n) for n in names]
     book = Path("/x/book.xlsx")
     errors = (
@@ -544,6 +547,8 @@ def test_the_file_checks_keep_their_words(tmp_path: Path):
             "corrupt-file",
             "z.xlsx is not a valid workbook (not a zip package); it may be truncated or damaged",
         ),
+        ("file-not-found", "D/loop.xlsx does not exist"),
+        ("file-not-found", "D/b.txt/inside.xlsx does not exist"),
         ("unsafe-package", "book.xlsx: the package holds 'xl/a.xml' twice"),
         ("corrupt-file", "book.xlsx: bad crc"),
         ("corrupt-file", "book.xlsx could not be read as a workbook: ValueError: boom"),

@@ -76,17 +76,21 @@ def atomic_write(
     # The temporary file must sit on the target's file system for the rename to be atomic,
     # and renaming over the link itself would turn it into a regular file.
     target = Path(os.path.realpath(destination))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.is_dir():  # one stat where the folder is there, as it nearly always is
+        target.parent.mkdir(parents=True, exist_ok=True)
     if not cleared:
         remove_stale(target)
     pending = PendingFile(_create_beside(target))
+    renamed = False
     try:
         yield pending
         if not pending.cancelled:
             _copy_mode(target, pending.path)
             os.replace(pending.path, target)
+            renamed = True
     finally:
-        pending.path.unlink(missing_ok=True)
+        if not renamed:  # renamed, it has no name left to remove
+            pending.path.unlink(missing_ok=True)
 
 
 def _create_beside(target: Path) -> Path:
