@@ -433,3 +433,32 @@ def test_a_small_part_in_a_huge_stream_is_left_to_zipfile(tmp_path: Path) -> Non
         info = z.getinfo(_PART)
         info.compress_size = info.file_size * 2 + 4096  # what a lying directory claims
         assert package._inflated(z, info, package.MAX_PART_BYTES) is None
+
+
+def test_a_new_sheet_s_columns_fit_their_widest_value(sample: Path, tmp_path: Path) -> None:
+    """A number is shown as 1,234.50 and its column fitted to the widest: a negative
+    one's sign counts, as does the rounding up of 999.996 to 1,000.00."""
+    from rebalancer_xl.workbook.grid import AddSheet, Autofit, SetValues
+
+    numbers = (5.0, 999.996, -0.001, -12.5, 3.25)
+    others = (1.5, 2.0, -0.0, -1_234_567.5, 8.5)
+    rows = [(n, "ab", f) for n, f in zip(numbers, others, strict=True)]
+    pkg = package.Package(sample)
+    pkg.apply(
+        [
+            AddSheet("Fit"),
+            SetValues("Fit", 1, 1, (("a header long enough to widen it", None, None),)),
+            SetValues("Fit", 2, 1, tuple(rows)),
+            SetValues("Fit", 8, 2, (("left out: below the block fitted",),)),
+            Autofit("Fit", 2, 1, len(rows), 3),
+        ]
+    )
+    out = tmp_path / "fit.xlsx"
+    with out.open("wb") as f:
+        written = pkg.write(f)
+    pkg.close()
+    part = next(p for p, name in written.sheet_parts.items() if name == "Fit")
+    cols = openpyxl.load_workbook(out)["Fit"].column_dimensions
+    assert part in written.new_sheet_parts
+    # Shown widths + 2, at least 8: "1,000.00" (8), "ab" (2), "-1,234,567.50" (13).
+    assert [cols[c].width for c in "ABC"] == [10, 8, 15]

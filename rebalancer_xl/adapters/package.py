@@ -34,6 +34,7 @@ from __future__ import annotations
 import bisect
 import copy
 import io
+import math
 import os
 import posixpath
 import re
@@ -934,7 +935,9 @@ def _put_block(
                 cols = rows[r] = {}
             if kind is float:
                 xml = f"><v>{value:.16g}</v></c>"  # as `_value_xml` writes a float
-                width = len(f"{value:,.2f}") if widths else 0  # as `_display` shows it
+                # The number itself: its shown width (`_display`'s) is worked out by
+                # `autofit`, for the few numbers that can be a column's widest.
+                width = value if widths else 0
             elif isinstance(value, str):  # `kind is str`: a subclass went the last way
                 xml = strings.get(value) or _value_xml(value, date1904)
                 width = len(value)  # what `_display` shows of a string: itself
@@ -1058,15 +1061,34 @@ class _NewSheet:
         _drop_value(self.rows, r, c)
 
     def autofit(self, op: Autofit) -> None:
-        """Widen each column of the block to the longest text written in it."""
+        """Widen each column of the block to the longest text written in it.
+
+        A float's cell holds the number, not its width (see `_put_block`): shown as
+        f"{v:,.2f}", a number is never narrower than a smaller one of its sign, so only a
+        column's largest and its most negative are formatted, not its 100,000 numbers.
+        """
         widths = self.widths
+        highest: dict[int, float] = {}  # per column: the largest number at or above zero
+        lowest: dict[int, float] = {}  # and the most negative
         for r, cols in self.rows.items():
             if not op.row <= r < op.row + op.rows:
                 continue
             for c, (value, _, width) in cols.items():
-                inside = value is not None and op.col <= c < op.col + op.cols
-                if inside and width >= widths.get(c, 0):
-                    widths[c] = width
+                if value is None or not op.col <= c < op.col + op.cols:
+                    continue
+                if type(width) is not float:
+                    if width >= widths.get(c, 0):
+                        widths[c] = width
+                elif not math.isfinite(width):
+                    widths[c] = max(widths.get(c, 0), len(_display(width)))
+                elif math.copysign(1.0, width) > 0:  # -0.0 shows as "-0.00"
+                    if width >= highest.get(c, 0.0):
+                        highest[c] = width
+                elif width <= lowest.get(c, -0.0):
+                    lowest[c] = width
+        for extremes in (highest, lowest):
+            for c, number in extremes.items():
+                widths[c] = max(widths.get(c, 0), len(_display(number)))
 
     def serialize(self) -> bytes:
         if self.rows:
