@@ -27,6 +27,7 @@ from operator import itemgetter
 from lxml import etree
 
 from rebalancer_xl.adapters.package import (
+    _COLUMN_OF,
     _DEFAULT_COL_WIDTH,
     _KEEP,
     _letters,
@@ -340,10 +341,17 @@ class TextSheetEdit(_SheetEdit):
             if value is None and s is None:
                 continue
             if columns is None:
-                refs = list(_ROW_REFS.finditer(cells))
-                columns = [column_of(m.group(1)) for m in refs]
-                starts = [m.start() for m in refs]
-                if any(a >= b for a, b in itertools.pairwise(columns)):
+                # Where each of the row's cells starts, and its column: worked out once
+                # a row, on its first insertion (most writes of a book XlsxWriter made
+                # are insertions: it writes no cell it has no value for).
+                columns, starts = [], []
+                known = _COLUMN_OF
+                for m in _ROW_REFS.finditer(cells):
+                    starts.append(m.start())
+                    letters_at = m.group(1)
+                    columns.append(known.get(letters_at) or column_of(letters_at))
+                # `_row` found each column once, so in order is sorted: a test in C.
+                if columns != sorted(columns):
                     raise _Unhandled(r)  # cells out of column order
             i = bisect.bisect_right(columns, c)
             at = starts[i] if i < len(starts) else len(cells)
@@ -354,9 +362,13 @@ class TextSheetEdit(_SheetEdit):
             out.append(cells[cursor:at])
             out.append(f'<c r="{letters}{r}"{style}{tail}')
             cursor = at
-            added = True
-            self._grow(r, c)
+            if not added:
+                added, first = True, c
+            last = c
         out.append(cells[cursor:])
+        if added:  # the columns come in order: the first and last inserted bound them
+            self._grow(r, first)
+            self._grow(r, last)
         new_cells = "".join(out)
         if r in self.heights:
             tag = _set_attr(tag, "ht", self.heights[r])
@@ -408,10 +420,16 @@ def _with_style(attrs: str, s: int | None) -> str:
     return attrs[: found.start()] + new + attrs[found.end() :]
 
 
+_ATTR_OF: dict[str, re.Pattern[str]] = {}  # attribute name -> where it is in a tag
+
+
 def _set_attr(tag: str, key: str, value: str | None) -> str:
     """A start tag with attribute `key` set to `value` in its place (else at the end),
     or removed when `value` is None."""
-    found = re.search(rf'\s+{key}="[^"]*"', tag)
+    pattern = _ATTR_OF.get(key)
+    if pattern is None:  # a compiled pattern per name: `re.search` looks each up anew
+        pattern = _ATTR_OF[key] = re.compile(rf'\s+{key}="[^"]*"')
+    found = pattern.search(tag)
     if value is None:
         return tag if found is None else tag[: found.start()] + tag[found.end() :]
     if found is not None:
