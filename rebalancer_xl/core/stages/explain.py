@@ -31,7 +31,6 @@ from rebalancer_xl.core.reasons import (
     Leftover,
     NewPick,
     NotFunded,
-    Order,
     Priority,
     Reason,
     RoundsToZero,
@@ -40,7 +39,7 @@ from rebalancer_xl.core.reasons import (
     TopUp,
     TowardWithdrawal,
     Upgrade,
-    new_clause,
+    new_order_reason,
     new_reason,
 )
 from rebalancer_xl.core.rules.drift import bands
@@ -90,45 +89,43 @@ def explain(state: PlanState) -> None:
         selling = p.selling
         rule = p.rule
         # The clauses say what happened; rebalancer_xl.core.reasons words them when read.
-        why: list[Clause] = p.why
+        why = p.why
         if p.suppressed is not None:
-            why = [*why, p.suppressed]
+            why = (*why, p.suppressed)
         if selling:
             action = _SELL if p.exit_sale else _TRIM
             # The parts of a sale are never negative: a truth test is `> ZERO`.
-            if p.withdrawal or p.funding:
-                why = list(why)
-                if p.withdrawal:
-                    if not p.sell:
-                        rule = _WITHDRAWAL
-                    why.append(TowardWithdrawal(p.withdrawal, s.withdrawal))
-                if p.funding:
-                    if not p.sell and not p.withdrawal:
-                        rule = _FUNDING_TRIM
-                    why.append(FundingTrim(p.funding))
-            reason = new_reason((*why, new_clause(Order, (True, shares, amount))))
+            if p.withdrawal:
+                if not p.sell:
+                    rule = _WITHDRAWAL
+                why = (*why, TowardWithdrawal(p.withdrawal, s.withdrawal))
+            if p.funding:
+                if not p.sell and not p.withdrawal:
+                    rule = _FUNDING_TRIM
+                why = (*why, FundingTrim(p.funding))
+            reason = new_order_reason(why, True, shares, amount)
         elif shares:  # a buy; its parts (buy, top_up, second_priority) are never negative
             action = _BUY if (not h.shares or p.leftover) else _ADD
             if p.leftover:
                 rule = _LEFTOVER
-                why = [_LEFTOVER_WORDS]
+                why = _LEFTOVER_WHY
             elif not p.buy and p.top_up:
                 rule, first = _priority(p, state)
-                why = [first]
+                why = (first,)
             elif p.top_up:
-                why = [*why, ToppedUp(_priority_of(p))]
+                why = (*why, ToppedUp(_priority_of(p)))
             if p.second_priority and h.shares > ZERO:
                 p.flags |= {Flag.UPGRADE}
             if p.to_buy < p.buy:
-                why = [*why, Scaled(p.to_buy, p.buy)]
-            reason = new_reason((*why, new_clause(Order, (False, shares, amount))))
+                why = (*why, Scaled(p.to_buy, p.buy))
+            reason = new_order_reason(why, False, shares, amount)
         else:
             action = _HOLD
             if p.to_sell > ZERO or p.to_buy > ZERO:
-                why = [*why, RoundsToZero(p.to_sell > ZERO, p.to_sell or p.to_buy)]
+                why = (*why, RoundsToZero(p.to_sell > ZERO, p.to_sell or p.to_buy))
             elif p.buy > ZERO:  # the rule wanted a buy and no money was left for it
-                why = [*why, NotFunded(p.buy, state.rules_only)]
-            reason = new_reason(tuple(why))
+                why = (*why, NotFunded(p.buy, state.rules_only))
+            reason = new_reason(why)
         if rule is _LEFTOVER:
             label = rule_label(rule, s, h.ticker)
         else:
@@ -178,7 +175,7 @@ def explain(state: PlanState) -> None:
     state.decisions, state.trades, state.cash_left = decisions, trades, cash_left
 
 
-_LEFTOVER_WORDS = Leftover()
+_LEFTOVER_WHY: tuple[Clause, ...] = (Leftover(),)
 
 _ROW = attrgetter("row")
 

@@ -128,7 +128,7 @@ def _realised_gain(state: PlanState) -> Decimal:
 def _snapshot(p: Position) -> _Before:
     return _Before(
         p.rule,
-        tuple(p.why),
+        p.why,
         p.flags,
         p.may_top_up,
         p.may_fund,
@@ -140,7 +140,7 @@ def _snapshot(p: Position) -> _Before:
 
 def _undo(state: PlanState, before: dict[Position, _Before]) -> None:
     for p, b in before.items():
-        p.rule, p.why, p.flags = b.rule, list(b.why), b.flags
+        p.rule, p.why, p.flags = b.rule, b.why, b.flags
         p.may_top_up, p.may_fund, p.may_withdraw = b.may_top_up, b.may_fund, b.may_withdraw
         p.buy_blocked, p.suppressed = b.buy_blocked, b.suppressed
         p.sell = ZERO
@@ -153,7 +153,7 @@ def _mark(p: Position, sale: HarvestSale, gain: Decimal) -> None:
     shares = sale.shares
     p.rule = RuleId.HARVEST
     broken = None if h.thesis_intact else thesis(h)
-    p.why = [Harvest(broken, sale.loss, gain, sale.tax_saved)]
+    p.why = (Harvest(broken, sale.loss, gain, sale.tax_saved),)
     p.flags |= {Flag.WASH_SALE}
     p.harvest = sale
     p.sell = shares * h.price

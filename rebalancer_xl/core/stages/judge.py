@@ -111,14 +111,14 @@ class _Judge:
             if not p.rule_sale and (p.sell or p.buy):
                 block(p, Block.EVENT)
             else:  # a blocked trade's words already name the event
-                p.why.append(Remark.EVENT)
+                p.why += (Remark.EVENT,)
             p.may_top_up = p.may_fund = False
         if h.lock:
             if p.sell or p.buy:
                 p.flags |= _REVIEW
                 block(p, Block.LOCK)
             else:
-                p.why.append(Remark.LOCKED)
+                p.why += (Remark.LOCKED,)
             p.may_top_up = p.may_fund = p.may_withdraw = False
         return p
 
@@ -148,9 +148,9 @@ class _Judge:
                 flags |= {Flag.URGENT}
             if exit_amount >= cap_amount:
                 assert exits.why is not None  # signals to sell have words
-                why: list[Clause] = [exits.why, ExitSale(exits.sell_fraction == 1)]
+                why: tuple[Clause, ...] = (exits.why, ExitSale(exits.sell_fraction == 1))
                 if cap is not None:
-                    why.append(AlsoCap(rule_label(cap.rule, s), cap.why))
+                    why += (AlsoCap(rule_label(cap.rule, s), cap.why),)
                 p = new_position(
                     h,
                     weight,
@@ -164,10 +164,10 @@ class _Judge:
                 )
             else:
                 assert cap is not None
-                why = [cap.why]
+                why = (cap.why,)
                 if exits.count:
                     assert exits.why is not None
-                    why.append(AlsoExits(exits.why))
+                    why += (AlsoExits(exits.why),)
                 # may_fund: a capped winner may be trimmed further, down to its target,
                 # to pay for the buys the rules call for (the guide's example 4 trims
                 # PLTR so).
@@ -175,11 +175,11 @@ class _Judge:
                     h, weight, cap.rule, why, flags, sell=cap_amount, rule_sale=True, may_fund=True
                 )
         elif self.restricted:
-            why = [self.st.why_restricted]
+            why = (self.st.why_restricted,)
             if exits.why is not None:
-                why.insert(0, exits.why)
+                why = (exits.why, *why)
             if waiting_cap is not None:
-                why.append(waiting_cap)
+                why += (waiting_cap,)
             p = new_position(h, weight, self.restricted, why, flags)
         else:
             p = self._floor_and_drift(h, weight, exits.why, flags, thesis_intact(h))
@@ -199,7 +199,7 @@ class _Judge:
         near_floor = weight < self.floor_edge < h.target
         floor = floor_rule.floor_breach(h, pp(weight), self.s) if near_floor else None
         if floor is not None:
-            why: list[Clause] = [floor.why] if exit_why is None else [exit_why, floor.why]
+            why: tuple[Clause, ...] = (floor.why,) if exit_why is None else (exit_why, floor.why)
             if floor.restore:
                 buy = max(ZERO, h.target * self.value - value)
                 return new_position(
@@ -219,7 +219,7 @@ class _Judge:
 
         goal, rule, call, drift = self.drift(weight, h.target)
         # Built bare and then set: keyword arguments cost ~0.2 µs each, on every row.
-        p = new_position(h, weight, rule, [call] if exit_why is None else [exit_why, call], flags)
+        p = new_position(h, weight, rule, (call,) if exit_why is None else (exit_why, call), flags)
         p.drift = drift
         p.may_top_up = intact and h.target > ZERO
         p.may_fund = True
@@ -231,11 +231,11 @@ class _Judge:
             return p
         if not amount.is_signed():
             if self.rules_only:
-                p.why.append(RulesOnlyTrim(amount))
+                p.why += (RulesOnlyTrim(amount),)
             else:
                 p.sell = amount
         elif not intact:
-            p.why.append(NoBuy(floor_rule.thesis(h)))
+            p.why += (NoBuy(floor_rule.thesis(h)),)
         else:
             p.buy = -amount
             p.may_fund = False
@@ -244,6 +244,6 @@ class _Judge:
 
 def block(p: Position, because: Block) -> None:
     """The position wanted a trade it may not make: it holds and says what it wanted."""
-    p.why.append(Blocked(bool(p.sell), p.sell or p.buy, because))
+    p.why += (Blocked(bool(p.sell), p.sell or p.buy, because),)
     p.sell = p.buy = ZERO
     p.rule_sale = p.exit_sale = p.full_exit = False

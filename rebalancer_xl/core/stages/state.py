@@ -45,7 +45,9 @@ class Position:
     holding: Holding
     weight: Decimal
     rule: RuleId
-    why: list[Clause]  # the judgement's clauses; explain adds what the money did
+    # The judgement's clauses; explain adds what the money did. A tuple, replaced when a
+    # clause is added: the row's Reason keeps it as it is, without a copy.
+    why: tuple[Clause, ...]
     flags: frozenset[Flag]  # replaced, never changed: most rows keep the shared empty one
     sell: Decimal = ZERO  # exact sale the rules call for
     buy: Decimal = ZERO  # exact buy the rules call for (floor, strategy)

@@ -74,7 +74,7 @@ def _hold_back(
             if p.buy == ZERO and not p.may_top_up and h.ticker != state.settings.leftover_to:
                 return  # nothing this plan could buy: nothing to hold back
             first_safe = t.date + timedelta(days=WASH_WINDOW_DAYS + 1)
-            p.why.append(WashWait(p.buy, first_safe, h.ticker, t.date))
+            p.why += (WashWait(p.buy, first_safe, h.ticker, t.date),)
             p.buy = ZERO
             p.may_top_up = False
             p.buy_blocked = True
