@@ -221,7 +221,7 @@ class _Judge:
         # Built bare and then set: keyword arguments cost ~0.2 µs each, on every row.
         p = new_position(h, weight, rule, (call,) if exit_why is None else (exit_why, call), flags)
         p.drift = drift
-        p.may_top_up = intact and h.target > ZERO
+        p.may_top_up = intact and bool(h.target)  # never negative: a truth test is `> ZERO`
         p.may_fund = True
         if goal is None:
             return p
