@@ -33,6 +33,7 @@ from rebalancer_xl.core.reasons import (
     NoBuy,
     Remark,
     RulesOnlyTrim,
+    new_clause,
 )
 from rebalancer_xl.core.rules import floor as floor_rule
 from rebalancer_xl.core.rules.caps import cap_breach
@@ -148,20 +149,15 @@ class _Judge:
                 flags |= {Flag.URGENT}
             if exit_amount >= cap_amount:
                 assert exits.why is not None  # signals to sell have words
-                why: tuple[Clause, ...] = (exits.why, ExitSale(exits.sell_fraction == 1))
+                whole = exits.count >= 2  # sell_fraction == 1, without a Decimal test
+                why: tuple[Clause, ...] = (exits.why, new_clause(ExitSale, (whole,)))
                 if cap is not None:
                     why += (AlsoCap(rule_label(cap.rule, s), cap.why),)
-                p = new_position(
-                    h,
-                    weight,
-                    exits.rule,
-                    why,
-                    flags,
-                    sell=exit_amount,
-                    rule_sale=True,
-                    exit_sale=True,
-                    full_exit=exits.sell_fraction == 1,
-                )
+                # Built bare and then set, as in _floor_and_drift.
+                p = new_position(h, weight, exits.rule, why, flags)
+                p.sell = exit_amount
+                p.rule_sale = p.exit_sale = True
+                p.full_exit = whole
             else:
                 assert cap is not None
                 why = (cap.why,)
