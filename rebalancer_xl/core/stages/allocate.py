@@ -151,7 +151,7 @@ def top_up(state: PlanState) -> None:
     laggards = {}
     for p in open_:  # each goal and post worked out once: this runs on most rows
         h = p.holding
-        if h.shares > ZERO:
+        if h.shares:  # never negative (parse.validate): a truth test is `> ZERO`
             # p.post, inline and without its `- p.to_sell`: an open row sells nothing
             # (the value less a zero is the value: one Decimal operation a row fewer).
             short = h.target * value - (h.value + p.to_buy)
