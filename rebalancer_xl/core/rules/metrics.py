@@ -95,7 +95,8 @@ def portfolio_metrics(
         if h.ticker != CASH:
             if largest is None or v > most:
                 largest, most = h, v
-            if v > ZERO and (smallest is None or v < least):
+            # `v`: shares and prices are never negative, and a truth test is `> ZERO`
+            if v and (smallest is None or v < least):
                 smallest, least = h, v
     gain = costed_value - cost if costed else None
 

@@ -39,6 +39,7 @@ from rebalancer_xl.core.reasons import (
     TopUp,
     TowardWithdrawal,
     Upgrade,
+    new_clause,
     new_order_reason,
     new_reason,
 )
@@ -113,7 +114,7 @@ def explain(state: PlanState) -> None:
                 rule, first = _priority(p, state)
                 why = (first,)
             elif p.top_up:
-                why = (*why, ToppedUp(_priority_of(p)))
+                why = (*why, new_clause(ToppedUp, (_priority_of(p),)))
             if p.second_priority and h.shares > ZERO:
                 p.flags |= {Flag.UPGRADE}
             if p.to_buy < p.buy:
@@ -182,13 +183,19 @@ _ROW = attrgetter("row")
 
 def _priority_of(p: Position) -> Priority:
     """Which of the guide's priorities paid a top-up (SPEC §3)."""
-    if p.second_priority == ZERO:
-        return Priority.LAGGARD
-    if p.holding.shares == ZERO:
-        return Priority.NEW_PICK
+    # Truth tests for `== ZERO`, and the members bound once: a laggard topped up is
+    # asked on many rows.
+    if not p.second_priority:
+        return _LAGGARD
+    if not p.holding.shares:
+        return _NEW_PICK
     if p.second_priority < p.top_up:
-        return Priority.LAGGARD_THEN_UPGRADE
-    return Priority.UPGRADE
+        return _LAGGARD_THEN_UPGRADE
+    return _UPGRADE
+
+
+_LAGGARD, _NEW_PICK = Priority.LAGGARD, Priority.NEW_PICK
+_LAGGARD_THEN_UPGRADE, _UPGRADE = Priority.LAGGARD_THEN_UPGRADE, Priority.UPGRADE
 
 
 def _priority(p: Position, state: PlanState) -> tuple[RuleId, Clause]:
