@@ -28,6 +28,7 @@ _CENT = Decimal("0.01")
 
 def _start_pass(state: PlanState) -> None:
     state.pass_notes = []
+    state.buys_scaled = False
     for p in state.positions:
         p.to_sell, p.to_buy = p.sell, ZERO
         p.withdrawal = p.funding = p.top_up = p.second_priority = p.shares = p.amount = ZERO
@@ -127,6 +128,7 @@ def fund_required_buys(state: PlanState) -> None:
                 f"available ({money(cents(state.available))}) by {money(short)}: {share}"
             )
         required = {p: b * scale for p, b in required.items()}
+        state.buys_scaled = True
         wanted = sum(required.values(), ZERO)
     # Unscaled, the buys still add up to `wanted`, summed in the same order.
     for p, b in required.items():

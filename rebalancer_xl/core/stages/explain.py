@@ -83,6 +83,7 @@ def explain(state: PlanState) -> None:
     buys: list[Trade] = []
     decisions: list[Decision] = []
     labels: dict[RuleId, str] = {}  # the settings are fixed for the plan: word each once
+    buys_scaled = state.buys_scaled  # else no row buys less than its rule's buy
     for p, post in zip(positions, post_values, strict=True):
         h = p.holding
         shares = p.shares
@@ -117,14 +118,15 @@ def explain(state: PlanState) -> None:
                 why = (*why, new_clause(ToppedUp, (_priority_of(p),)))
             if p.second_priority and h.shares > ZERO:
                 p.flags |= {Flag.UPGRADE}
-            if p.to_buy < p.buy:
+            if buys_scaled and p.to_buy < p.buy:
                 why = (*why, Scaled(p.to_buy, p.buy))
             reason = new_order_reason(why, False, shares, amount)
         else:
             action = _HOLD
-            if p.to_sell > ZERO or p.to_buy > ZERO:
-                why = (*why, RoundsToZero(p.to_sell > ZERO, p.to_sell or p.to_buy))
-            elif p.buy > ZERO:  # the rule wanted a buy and no money was left for it
+            # Amounts to trade are never negative: truth tests are `> ZERO`.
+            if p.to_sell or p.to_buy:
+                why = (*why, RoundsToZero(bool(p.to_sell), p.to_sell or p.to_buy))
+            elif p.buy:  # the rule wanted a buy and no money was left for it
                 why = (*why, NotFunded(p.buy, state.rules_only))
             reason = new_reason(why)
         if rule is _LEFTOVER:

@@ -114,6 +114,9 @@ class PlanState:
     notes: list[str] = field(default_factory=list)
     pass_notes: list[str] = field(default_factory=list)  # the last allocation pass's
     available: Decimal = ZERO  # money free for buys during an allocation pass
+    # The pass scaled the rules' buys down: without it no row buys less than its rule's
+    # buy, and explain asks no row whether it does (a comparison a buy row).
+    buys_scaled: bool = False
     refusal: Problem | None = None  # set when the data asks for the impossible
     decisions: list[Decision] = field(default_factory=list)
     trades: list[Trade] = field(default_factory=list)
