@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, getcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -51,6 +51,21 @@ def pp_limit(limit: Decimal) -> Decimal:
             _PP_LIMITS.clear()
         found = _PP_LIMITS[limit] = pp(limit)
     return found
+
+
+def quantizer(rounding: str) -> Callable[[Decimal, Decimal], Decimal]:
+    """`x.quantize(exp, rounding)` as a function of (x, exp), for loops over many rows.
+
+    It is the quantize of a copy of the thread's context with that rounding: the copy
+    has the context's precision and traps, so the results are the same, and a context's
+    quantize reads its two arguments without the keyword parsing of Decimal.quantize
+    (~0.1k instructions a call fewer, three or four a trading row). The copy keeps the
+    flags it raises (Inexact, Rounded) to itself. Made per plan, after the thread's
+    context may have changed.
+    """
+    ctx = getcontext().copy()
+    ctx.rounding = rounding
+    return ctx.quantize
 
 
 def cents(amount: Decimal) -> Decimal:

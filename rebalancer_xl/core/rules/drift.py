@@ -21,6 +21,7 @@ from rebalancer_xl.core.model import (
     ZERO,
     RuleId,
     Strategy,
+    quantizer,
 )
 from rebalancer_xl.core.reasons import (
     AtTarget,
@@ -109,11 +110,12 @@ def drift_rule(settings: Settings) -> DriftRule:
     # A relative outer band is one product a row rather than a product and a quotient
     # when Outer Band / Band allows it (the defaults', 2): judge −1.4k instructions a row.
     outer_ratio = exact_ratio(outer_band, band)
+    half_up = quantizer(ROUND_HALF_UP)  # x.quantize(exp, ROUND_HALF_UP), for every row
 
     if strategy is _CALENDAR:
 
         def calendar(weight: Decimal, target: Decimal) -> DriftCall:
-            drift = ((weight - target) * HUNDRED).quantize(CENT, ROUND_HALF_UP)
+            drift = half_up((weight - target) * HUNDRED, CENT)
             if drift == ZERO:
                 return None, _R_CALENDAR, AtTarget(drift), drift
             return target, _R_CALENDAR, CalendarBack(drift, target), drift
@@ -124,7 +126,7 @@ def drift_rule(settings: Settings) -> DriftRule:
     within_rule = _R_THRESHOLD if threshold else _R_HYBRID
 
     def banded(weight: Decimal, target: Decimal) -> DriftCall:
-        drift = ((weight - target) * HUNDRED).quantize(CENT, ROUND_HALF_UP)  # pp: every row
+        drift = half_up((weight - target) * HUNDRED, CENT)  # pp: every row
         # copy_abs: the same value as abs(), which also rounds to the context (drift has
         # a handful of digits), ~0.17k instructions more on every row.
         size = drift.copy_abs()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from rebalancer_xl.core.model import CASH, ONE, ZERO, Where, cents, tier_rose
+from rebalancer_xl.core.model import CASH, ONE, ZERO, Where, cents, quantizer, tier_rose
 from rebalancer_xl.core.problems import problem
 from rebalancer_xl.core.reasons import BelowMinimum
 from rebalancer_xl.core.rules.drift import bands
@@ -208,6 +208,8 @@ def round_shares(state: PlanState) -> None:
     overspent."""
     whole = state.settings.whole_shares
     step = WHOLE if whole else FRACTION
+    half_up, down = quantizer(ROUND_HALF_UP), quantizer(ROUND_DOWN)
+    ceiling = quantizer(ROUND_CEILING)
     proceeds = planned_sells = ZERO
     buys: list[Position] = []  # gathered in the same pass, in the positions' order
     for p in state.positions:
@@ -222,12 +224,11 @@ def round_shares(state: PlanState) -> None:
         if p.full_exit or p.to_sell >= h.value:
             n = h.shares
         else:
-            mode = ROUND_CEILING if p.withdrawal else ROUND_HALF_UP
-            n = (p.to_sell / h.price).quantize(step, mode)
+            n = (ceiling if p.withdrawal else half_up)(p.to_sell / h.price, step)
             if h.shares <= n:  # min(h.shares, n), which keeps h.shares on a tie
                 n = h.shares
         sold = n * h.price
-        amount = sold.quantize(_CENT, ROUND_HALF_UP)  # cents, inline: every row
+        amount = half_up(sold, _CENT)  # cents, inline: every row
         if not amount:  # worth less than a cent: nothing to place
             continue
         p.shares, p.selling, p.amount, p.value_after = n, True, amount, h.value - sold
@@ -249,17 +250,17 @@ def round_shares(state: PlanState) -> None:
         budget = rest if p.leftover else own
         if rest < budget:  # min(budget, rest), which keeps budget on a tie
             budget = rest
-        budget = budget.quantize(_CENT, ROUND_DOWN)
+        budget = down(budget, _CENT)
         # Whole shares: the integer part of the exact quotient, a third of the cost of
         # dividing to 28 digits and cutting; both give the same for cents over a price.
-        n = budget // price if whole else (budget / price).quantize(step, ROUND_DOWN)
+        n = budget // price if whole else down(budget / price, step)
         bought = n * price
-        cost = bought.quantize(_CENT, ROUND_HALF_UP)
+        cost = half_up(bought, _CENT)
         # Budgets, shares and costs are never negative here: truth tests are `> ZERO`.
         while n and cost > budget:
             n -= step
             bought = n * price
-            cost = bought.quantize(_CENT, ROUND_HALF_UP)
+            cost = half_up(bought, _CENT)
         if n and cost:
             p.shares, p.selling, p.amount, p.value_after = n, False, cost, p.holding.value + bought
             spent += cost
