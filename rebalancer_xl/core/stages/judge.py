@@ -94,14 +94,16 @@ class _Judge:
         # Most rows meet no exit signal and no cap on a full run: no trigger, no fall in
         # score (exit_signals' own first test) and a weight below every cap's edge. They
         # go straight to the floor and the drift strategy, without the signals' record
-        # and the tests on it (~0.8k instructions a row).
+        # and the tests on it (~0.8k instructions a row). The cap's edge is tested once,
+        # for both.
+        near_cap = weight >= self.cap_edge
         if (
             h.exit_triggers
-            or weight >= self.cap_edge
+            or near_cap
             or self.restricted
             or (score is not None and previous is not None and score < previous)
         ):
-            p = self._signals_and_caps(h, value, weight)
+            p = self._signals_and_caps(h, value, weight, near_cap)
         else:
             # thesis_intact(h), whose trigger test is already made: a call fewer a row.
             intact = score is None or score >= THESIS_SCORE
@@ -123,7 +125,9 @@ class _Judge:
             p.may_top_up = p.may_fund = p.may_withdraw = False
         return p
 
-    def _signals_and_caps(self, h: Holding, value: Decimal, weight: Decimal) -> Position:
+    def _signals_and_caps(
+        self, h: Holding, value: Decimal, weight: Decimal, near_cap: bool
+    ) -> Position:
         """Exit signals and caps first (the larger sale wins), then what a restricted run
         says, or else the floor and the drift strategy."""
         s = self.s
@@ -131,7 +135,7 @@ class _Judge:
         exits = exit_signals(h)
         if exits.monitor:
             flags |= {Flag.MONITOR}
-        cap = cap_breach(pp(weight), s) if weight >= self.cap_edge else None
+        cap = cap_breach(pp(weight), s) if near_cap else None
         waiting_cap = None
         if cap is not None and self.restricted and not cap.urgent:
             waiting_cap = CapWaits(cap.why)
