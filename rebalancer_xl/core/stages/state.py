@@ -49,18 +49,21 @@ class Position:
     # clause is added: the row's Reason keeps it as it is, without a copy.
     why: tuple[Clause, ...]
     flags: frozenset[Flag]  # replaced, never changed: most rows keep the shared empty one
+    # The three a drift call sets, first of the defaults: judge passes them by position
+    # on most rows rather than storing them again after the defaults (−70 instructions
+    # a position).
+    drift: Decimal | None = None  # weight − target in pp, rounded, when judging needed it
+    may_top_up: bool = False
+    may_fund: bool = False  # may be trimmed to fund buys
     sell: Decimal = ZERO  # exact sale the rules call for
     buy: Decimal = ZERO  # exact buy the rules call for (floor, strategy)
     rule_sale: bool = False  # sold by exit signals, caps or the floor
     exit_sale: bool = False  # a SELL rather than a TRIM
     full_exit: bool = False
-    may_top_up: bool = False
-    may_fund: bool = False  # may be trimmed to fund buys
     may_withdraw: bool = True  # may be trimmed to fund a withdrawal
     suppressed: BelowMinimum | None = None  # why its own trade is not placed
     buy_blocked: bool = False  # no buy of any kind (wash-sale window)
     harvest: HarvestSale | None = None  # a loss sale to offset the plan's gains (SPEC §6b)
-    drift: Decimal | None = None  # weight − target in pp, rounded, when judging needed it
     # Set by the allocation stages, each pass starting from zero (allocate._start_pass):
     # not set here, where judge would only store the zeros the first pass stores again
     # (nine stores a row, ~12% of building a Position).
