@@ -44,7 +44,7 @@ from rebalancer_xl.core.model import Action
 from rebalancer_xl.pipeline import Outcome, plan_book
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.formulas import holdings_formulas
-from rebalancer_xl.workbook.grid import SetValues
+from rebalancer_xl.workbook.grid import SetValues, column_writes, row_writes
 from tests.conftest import convert_many
 from tests.household_books import (
     MONEY_IS_HERE,
@@ -531,6 +531,19 @@ def test_the_button_plans_exactly_as_the_command(
             ("IRA", "BUY", "ALAB", 2500),
             ("IRA", "BUY", "ARM", 7500),
         ]
+
+
+def test_a_row_or_a_block_is_one_write_per_run_of_adjacent_columns() -> None:
+    """A user's table may have its columns in any order, with others between them."""
+    assert row_writes("History", 4, {3: "a", 1: "x", 2: None, 7: 1.0}) == [
+        SetValues("History", 4, 1, (("x", None, "a"),)),
+        SetValues("History", 4, 7, ((1.0,),)),
+    ]
+    assert column_writes("Trades", 2, {2: (1, 2), 1: (3, 4), 5: (7, 8)}) == [
+        SetValues("Trades", 2, 1, ((3, 1), (4, 2))),
+        SetValues("Trades", 2, 5, ((7,), (8,))),
+    ]
+    assert row_writes("History", 4, {}) == column_writes("Trades", 2, {}) == []
 
 
 def test_the_log_s_rationale_is_one_write_however_many_lines(sample_master: Path) -> None:

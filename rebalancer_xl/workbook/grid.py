@@ -9,7 +9,7 @@ number formats and colours, add, delete or clear sheets and ranges.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rebalancer_xl.core.model import fast_constructor
@@ -205,22 +205,15 @@ def column_block(values: Sequence[Value]) -> tuple[tuple[Value, ...], ...]:
     return tuple((v,) for v in values)
 
 
-def column_writes(sheet: str, row: int, columns: Mapping[int, Sequence[Value]]) -> list[SetValues]:
-    """Columns of values of one length, by column, from `row` down: one block per run of
-    adjacent columns (a round trip for the Excel button, as `row_writes` says)."""
-    writes: list[SetValues] = []
-    run: list[Sequence[Value]] = []
-    start = 0
+def _adjacent(columns: Iterable[int]) -> list[list[int]]:
+    """Column numbers, sorted, cut into runs of adjacent ones: 1 2 3 5 6 → [1 2 3] [5 6]."""
+    runs: list[list[int]] = []
     for col in sorted(columns):
-        if run and col != start + len(run):
-            writes.append(SetValues(sheet, row, start, tuple(zip(*run, strict=True))))
-            run = []
-        if not run:
-            start = col
-        run.append(columns[col])
-    if run:
-        writes.append(SetValues(sheet, row, start, tuple(zip(*run, strict=True))))
-    return writes
+        if runs and col == runs[-1][-1] + 1:
+            runs[-1].append(col)
+        else:
+            runs.append([col])
+    return runs
 
 
 def row_writes(sheet: str, row: int, cells: Mapping[int, Value]) -> list[SetValues]:
@@ -229,16 +222,15 @@ def row_writes(sheet: str, row: int, cells: Mapping[int, Value]) -> list[SetValu
     Each op is a round trip for the Excel button: a History row of eight columns is one
     write, not eight, and a Checklist tick with its note beside it one, not two.
     """
-    writes: list[SetValues] = []
-    run: list[Value] = []
-    start = 0
-    for col in sorted(cells):
-        if run and col != start + len(run):
-            writes.append(SetValues(sheet, row, start, (tuple(run),)))
-            run = []
-        if not run:
-            start = col
-        run.append(cells[col])
-    if run:
-        writes.append(SetValues(sheet, row, start, (tuple(run),)))
-    return writes
+    return [
+        SetValues(sheet, row, run[0], (tuple(cells[c] for c in run),)) for run in _adjacent(cells)
+    ]
+
+
+def column_writes(sheet: str, row: int, columns: Mapping[int, Sequence[Value]]) -> list[SetValues]:
+    """Columns of values of one length, by column, from `row` down: one block per run of
+    adjacent columns (a round trip for the Excel button, as `row_writes` says)."""
+    return [
+        SetValues(sheet, row, run[0], tuple(zip(*(columns[c] for c in run), strict=True)))
+        for run in _adjacent(columns)
+    ]
