@@ -748,11 +748,8 @@ _LEADS: dict[type, str] = {ExitSale: " → ", AlsoCap: " ", AlsoExits: " "}
 
 
 def word(clauses: tuple[Clause, ...]) -> str:
-    """The text of clauses in order, joined as the module docstring says."""
-    if len(clauses) == 2:  # most rows: a judgement and its order (the loop's answer, faster)
-        first, order = clauses
-        if type(order) is Order and type(first) not in _MONEY:
-            return f"{first.words()}: {order.words()}"
+    """The text of clauses in order, joined as the module docstring says (most rows,
+    a judgement and its order, are worded by `Reason.text` without the loop)."""
     out: list[str] = []
     before: type | None = None
     for c in clauses:
@@ -806,7 +803,9 @@ class Reason:
         if text is None:
             head, shares = self._head, self._shares
             if shares is not None and len(head) == 1 and type(head[0]) not in _MONEY:
-                # word()'s answer for a judgement and its order, without making the Order
+                # word()'s answer for a judgement and its order, without making the
+                # Order: after a judgement the order leads with ": " (after a money
+                # clause it would be "; ", which the loop gives)
                 side = "sell " if self._sell else "buy "
                 text = f"{head[0].words()}: {order_words(side, shares, self._amount)}"
             else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -38,15 +39,20 @@ def snapshot_row_ops(book: Book, when: date, run_type: str, values: dict[str, ob
             row = r
             break
     full = {S.HistoryHeader.DATE: when, S.HistoryHeader.RUN_TYPE: run_type, **values}
-    cols = table.columns
+    return history_row_ops(row, table.columns, full)
+
+
+def history_row_ops(row: int, cols: Mapping[str, int], values: Mapping[str, object]) -> list[Op]:
+    """History row `row`: each column the sheet has (`cols`, header -> column) gets its
+    value (blank where `values` has none) as one write, then its number format."""
     written = [c for c in S.HISTORY_COLUMNS if c.header in cols]
     ops: list[Op] = []
-    ops += row_writes(S.HISTORY, row, {cols[c.header]: full.get(c.header) for c in written})
+    ops += row_writes(S.HISTORY, row, {cols[c.header]: values.get(c.header) for c in written})
     ops += [SetFormat(S.HISTORY, row, cols[c.header], 1, 1, c.number_format) for c in written]
     return ops
 
 
-def checklist_ops(book: Book, keys: tuple[str, ...], note: str) -> list[Op]:
+def checklist_ops(book: Book, keys: Collection[str], note: str) -> list[Op]:
     """Tick `keys` on the Checklist, saying who ticked them."""
     sheet = book.get(S.CHECKLIST)
     table = None if sheet is None else find_table(sheet, S.ChecklistHeader.KEY)

@@ -17,6 +17,7 @@ from rebalancer_xl.core.model import AccountType, Action, Decision, LotSale, Pla
 from rebalancer_xl.core.rules.metrics import QUARTER_PERFORMANCE_LABEL, QUARTER_RETURN_LABEL
 from rebalancer_xl.core.rules.review import targets_reviewed
 from rebalancer_xl.quarter.orders_plan import order_lines
+from rebalancer_xl.quarter.tracking import checklist_ops, history_row_ops
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.formulas import holdings_formulas
 from rebalancer_xl.workbook.grid import (
@@ -33,7 +34,6 @@ from rebalancer_xl.workbook.grid import (
     SetFormat,
     SetValues,
     column_writes,
-    row_writes,
 )
 from rebalancer_xl.workbook.inputs import BookInputs, Table, find_table
 
@@ -341,10 +341,7 @@ def _history(plan: Plan, inputs: BookInputs, book: Book) -> list[Op]:
         S.HistoryHeader.NEXT_DATE: plan.next_rebalance_date,
         S.HistoryHeader.RUN_TYPE: S.RUN_EMERGENCY if plan.emergency_only else S.RUN_FULL,
     }
-    written = [c for c in S.HISTORY_COLUMNS if c.header in cols]
-    ops += row_writes(S.HISTORY, row, {cols[c.header]: values[c.header] for c in written})
-    ops += [SetFormat(S.HISTORY, row, cols[c.header], 1, 1, c.number_format) for c in written]
-    return ops
+    return ops + history_row_ops(row, cols, values)
 
 
 # --- the dated Log sheet ---------------------------------------------------------------
@@ -628,15 +625,5 @@ def checklist_keys(plan: Plan, inputs: BookInputs) -> list[str]:
 
 
 def _checklist(plan: Plan, inputs: BookInputs, book: Book, info: RunInfo) -> list[Op]:
-    table = _sheet_table(book, S.CHECKLIST, S.ChecklistHeader.KEY)
-    if table is None or S.ChecklistHeader.DONE not in table.columns:
-        return []
     keys = set(checklist_keys(plan, inputs))
-    tick = {table.columns[S.ChecklistHeader.DONE]: S.DONE}
-    if S.ChecklistHeader.NOTE in table.columns:
-        tick[table.columns[S.ChecklistHeader.NOTE]] = f"ticked by the run of {plan.as_of}"
-    ops: list[Op] = []
-    for r in range(table.first_row, table.last_row() + 1):
-        if table.get(r, S.ChecklistHeader.KEY) in keys:
-            ops += row_writes(S.CHECKLIST, r, tick)
-    return ops
+    return checklist_ops(book, keys, f"ticked by the run of {plan.as_of.isoformat()}")

@@ -9,13 +9,11 @@ withdrawal or the rules' buys, and the order placed.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from operator import attrgetter
 
 from rebalancer_xl.core.model import (
     CASH,
-    CENT,
-    HUNDRED,
     ZERO,
     Action,
     Decision,
@@ -25,7 +23,6 @@ from rebalancer_xl.core.model import (
     new_decision,
     new_trade,
     pp,
-    quantizer,
 )
 from rebalancer_xl.core.reasons import (
     Cash,
@@ -86,7 +83,6 @@ def explain(state: PlanState) -> None:
     buys: list[Trade] = []
     decisions: list[Decision] = []
     labels: dict[RuleId, str] = {}  # the settings are fixed for the plan: word each once
-    half_up = quantizer(ROUND_HALF_UP)  # pp(), inline, for the rows judge left no drift
     buys_scaled = state.buys_scaled  # else no row buys less than its rule's buy
     for p, post in zip(positions, post_values, strict=True):
         h = p.holding
@@ -161,7 +157,7 @@ def explain(state: PlanState) -> None:
                 p.weight,
                 h.target,
                 # pp(weight − target), as the drift call rounded it, for the rows it judged
-                p.drift if p.drift is not None else half_up((p.weight - h.target) * HUNDRED, CENT),
+                p.drift if p.drift is not None else pp(p.weight - h.target),
                 h.value,
                 h.row,
             )
