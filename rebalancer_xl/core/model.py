@@ -501,10 +501,10 @@ def fast_constructor(cls: type[_Frozen]) -> Callable[..., _Frozen]:
 
     A frozen dataclass's `__init__` sets every field through `object.__setattr__`, about
     0.25 µs a field: 3 µs for a Decision or a Trade, a third of a 10,000-position plan.
-    The constructor returned here builds a mutable twin with the same slots (plain
-    attribute stores, ~10 ns a field) and then gives the object the frozen class; CPython
-    allows that `__class__` assignment because the two layouts are identical. The result
-    is an ordinary instance of `cls`: frozen, equal to and hashed like one built by `cls`.
+    The constructor returned here builds a mutable twin (plain attribute stores, ~10 ns a
+    field) and then gives the object the frozen class; CPython allows that `__class__`
+    assignment because the two layouts are identical. The result is an ordinary instance
+    of `cls`: frozen, equal to and hashed like one built by `cls`.
     A mutable slots dataclass (the engine's `Position`) is built by the same written-out
     function on its own class: called from Python rather than as the class's `__init__`
     from C, it costs ~0.6k instructions less.
@@ -519,25 +519,30 @@ def fast_constructor(cls: type[_Frozen]) -> Callable[..., _Frozen]:
     assert post_init or len(fields) + len(unset) == len(every), f"{cls.__name__}: who sets?"
     frozen = cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
     # A mutable class needs no twin: its own plain stores are the fast ones.
-    # The twin has no __init__ (and so no repr or eq to make): called with no arguments,
-    # it is made by type.__call__ straight through object's own new and init, ~0.28k
-    # instructions fewer than `object.__new__(twin)`, whose wrapper parses an argument
-    # tuple (a Decision and a Trade on most rows).
+    # The twin is a subclass that adds no slot and takes back object's own attribute
+    # stores and init. A subclass, not a class of its own with the same slots: the
+    # `__class__` assignment then finds the layouts alike by walking up to `cls`, rather
+    # than by comparing the two classes' slot names (−0.6k instructions a Decision or
+    # Trade, on most rows). With object's init, called with no arguments, it is made by
+    # type.__call__ straight through object's own new and init, ~0.28k instructions
+    # fewer than `object.__new__(twin)`, whose wrapper parses an argument tuple.
     twin = (
-        dataclasses.make_dataclass(
+        type(
             f"_Mutable{cls.__name__}",
-            [(f.name, f.type) for f in every],
-            slots=True,
-            init=False,
-            repr=False,
-            eq=False,
+            (cls,),
+            {
+                "__slots__": (),
+                "__init__": object.__init__,
+                "__setattr__": object.__setattr__,
+                "__delattr__": object.__delattr__,
+            },
         )
         if frozen
         else cls
     )
-    # A class without an __init__ of its own (the twin; `Position`, which declares none
-    # so that this is its one constructor) is called bare, as said above.
-    bare = "__init__" not in vars(twin)
+    # A class with object's init (the twin; `Position`, which declares none so that this
+    # is its one constructor) is called bare, as said above.
+    bare = vars(twin).get("__init__", object.__init__) is object.__init__
     # The builder is written out, as dataclasses writes an __init__, so that a call is one
     # Python frame of plain stores: the twin's own __init__ behind a wrapper was two
     # frames and an argument tuple (0.38 µs a Decision against 0.28).
