@@ -52,6 +52,7 @@ from rebalancer_xl.core.stages.state import PlanState, Position
 _SELL, _TRIM, _BUY, _ADD, _HOLD = Action.SELL, Action.TRIM, Action.BUY, Action.ADD, Action.HOLD
 _LEFTOVER, _WITHDRAWAL = RuleId.LEFTOVER, RuleId.WITHDRAWAL
 _FUNDING_TRIM = RuleId.FUNDING_TRIM
+_UPGRADE_FLAG = frozenset({Flag.UPGRADE})  # the flag as a set, as judge binds its own
 
 
 def explain(state: PlanState) -> None:
@@ -117,7 +118,7 @@ def explain(state: PlanState) -> None:
             elif p.top_up:
                 why = (*why, new_clause(ToppedUp, (_priority_of(p),)))
             if p.second_priority and h.shares > ZERO:
-                p.flags |= {Flag.UPGRADE}
+                p.flags |= _UPGRADE_FLAG
             if buys_scaled and p.to_buy < p.buy:
                 why = (*why, Scaled(p.to_buy, p.buy))
             reason = new_order_reason(why, False, shares, amount)

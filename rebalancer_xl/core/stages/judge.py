@@ -42,7 +42,10 @@ from rebalancer_xl.core.rules.exits import exit_signals
 from rebalancer_xl.core.rules.labels import rule_label
 from rebalancer_xl.core.stages.state import NO_FLAGS, PlanState, Position, new_position
 
+# Each flag a row may gain, as a set bound once: `flags |= {Flag.MONITOR}` read the enum
+# member (slow in CPython 3.11) and built a set on every row that gained it.
 _REVIEW = frozenset({Flag.REVIEW})
+_MONITOR, _URGENT = frozenset({Flag.MONITOR}), frozenset({Flag.URGENT})
 
 
 def judge(state: PlanState) -> None:
@@ -134,7 +137,7 @@ class _Judge:
         flags = self.flags
         exits = exit_signals(h)
         if exits.monitor:
-            flags |= {Flag.MONITOR}
+            flags |= _MONITOR
         cap = cap_breach(pp(weight), s) if near_cap else None
         waiting_cap = None
         if cap is not None and self.restricted and not cap.urgent:
@@ -150,7 +153,7 @@ class _Judge:
         p: Position
         if selling:
             if cap is not None and cap.urgent:
-                flags |= {Flag.URGENT}
+                flags |= _URGENT
             if exit_amount >= cap_amount:
                 assert exits.why is not None  # signals to sell have words
                 whole = exits.count >= 2  # sell_fraction == 1, without a Decimal test
