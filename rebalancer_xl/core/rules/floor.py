@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rebalancer_xl.core.model import THESIS_SCORE, Holding, RuleId, pp, pp_limit
-from rebalancer_xl.core.reasons import FloorExit, FloorRestore, Thesis
+from rebalancer_xl.core.reasons import FloorExit, FloorRestore, Thesis, new_clause
 from rebalancer_xl.core.settings import Settings
 
 RULE = RuleId.FLOOR
@@ -38,4 +38,4 @@ def floor_breach(h: Holding, w: Decimal, settings: Settings) -> FloorBreach | No
 def thesis(h: Holding) -> Thesis:
     """Why a thesis counts as broken: its score below Strong, its exit triggers."""
     low = h.score if h.score is not None and h.score < THESIS_SCORE else None
-    return Thesis(low, h.exit_triggers)
+    return new_clause(Thesis, (low, h.exit_triggers))  # as judge's NoBuy that holds it
