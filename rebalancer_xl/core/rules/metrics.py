@@ -74,21 +74,30 @@ def portfolio_metrics(
     with `history`, `as_of` and the run's portfolio value, the quarter performance."""
     # One pass over the holdings (a plan's set-up runs it on every row), each sum taken
     # in the holdings' order as sum() would.
-    value = cost = costed_value = ZERO
+    value = cost = ZERO
+    # The value of the positions with a known cost: None while every row so far has
+    # one, when it is `value`, the same sum of the same rows in the same order. The
+    # first row without one starts it from `value` as it stands; most books have a
+    # cost on every row and take one sum fewer (−0.7k instructions a position).
+    costed_value: Decimal | None = None
     costed = False
     largest = smallest = None
     most = least = ZERO  # their values
     for h in holdings:
         v = h.value
-        value += v
         # Only positions with a known cost can have gained: a blank Purchase Price is
         # unknown, not free (which would count the whole position as gain).
         paid = h.purchase_price
-        if paid is not None:
+        if paid is None:
+            if costed_value is None:
+                costed_value = value
+        else:
             costed = True
-            costed_value += v
+            if costed_value is not None:
+                costed_value += v
             if paid:
                 cost += h.shares * paid
+        value += v
         # Largest and smallest are among stock positions: cash is not a position to
         # trim, and a new pick with no shares yet is not held. First of equals wins, as
         # max and min would pick.
@@ -98,6 +107,8 @@ def portfolio_metrics(
             # `v`: shares and prices are never negative, and a truth test is `> ZERO`
             if v and (smallest is None or v < least):
                 smallest, least = h, v
+    if costed_value is None:
+        costed_value = value
     gain = costed_value - cost if costed else None
 
     priced = [h for h in holdings if h.last_price is not None]
