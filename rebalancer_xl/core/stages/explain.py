@@ -127,14 +127,6 @@ def explain(state: PlanState) -> None:
                 why = (*why, RoundsToZero(bool(p.to_sell), p.to_sell or p.to_buy))
             elif p.buy:  # the rule wanted a buy and no money was left for it
                 why = (*why, NotFunded(p.buy, state.rules_only))
-        # The row's Reason, made here slot by slot (see Reason): a function setting the
-        # slots was a Python call on every row (−0.41k instructions a position).
-        reason = _new_object(Reason)
-        reason._head, reason._text = why, None
-        if shares:  # the order's three values; its side is `selling`
-            reason._shares, reason._sell, reason._amount = shares, selling, amount
-        else:
-            reason._shares = None
         if rule is _LEFTOVER:
             label = rule_label(rule, s, h.ticker)
         else:
@@ -142,12 +134,16 @@ def explain(state: PlanState) -> None:
                 label = labels[rule]
             except KeyError:
                 label = labels[rule] = rule_label(rule, s)
-        if action is _HOLD:
-            pass
-        elif selling:
-            sells.append(new_trade(h.ticker, action, shares, h.price, amount, label, rule))
+        # The row's Reason, made here slot by slot (see Reason): a function setting the
+        # slots was a Python call on every row (−0.41k instructions a position).
+        reason = _new_object(Reason)
+        reason._head, reason._text = why, None
+        if shares:  # an order: its three values, and its trade on its side
+            reason._shares, reason._sell, reason._amount = shares, selling, amount
+            trade = new_trade(h.ticker, action, shares, h.price, amount, label, rule)
+            (sells if selling else buys).append(trade)
         else:
-            buys.append(new_trade(h.ticker, action, shares, h.price, amount, label, rule))
+            reason._shares = None
         decisions.append(
             # By position, in Decision's field order: this runs once per holding.
             new_decision(
