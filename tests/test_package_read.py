@@ -201,6 +201,32 @@ def test_sheet_scan_of_unusual_shapes_agrees_or_steps_aside(shape):
         assert found == _walked_sheet(data)
 
 
+# Rows whose cells are all scanned, and a cell whose extension holds a `<row` of its own.
+_SCANNED_ROWS = "".join(rows for rows, scanned in SHEET_SHAPES.values() if scanned)
+_ROW_INSIDE_A_CELL = (
+    '<row r="9"><c r="A9"><v>1</v><extLst><ext uri="u"><row/></ext></extLst>'
+    '</c><c r="B9"><v>2</v></c></row>'
+)
+
+
+@pytest.mark.parametrize("chunk", [1, 17, 64, 1 << 18])
+def test_a_sheet_scanned_a_stretch_at_a_time_reads_as_in_one_go(chunk, monkeypatch):
+    """However small the stretches `_tokens` matches, the scan reads what one pass reads;
+    a stretch cut where a `<row` is not a token's start makes it step aside, never
+    misread."""
+    whole = _sheet(_SCANNED_ROWS * 3)
+    inside = _sheet(_SCANNED_ROWS + _ROW_INSIDE_A_CELL + _SCANNED_ROWS)
+    in_one_go = _scanned_sheet(whole)
+    assert in_one_go is not None
+    assert _scanned_sheet(inside) is not None
+    monkeypatch.setattr(R, "_SCAN_CHUNK", chunk)
+    assert _scanned_sheet(whole) == in_one_go == _walked_sheet(whole)
+    found = _scanned_sheet(inside)
+    assert found is None or found == _walked_sheet(inside)
+    if chunk == 1:  # a cut at every `<row`, the one inside the cell too
+        assert found is None
+
+
 def test_a_sheet_in_another_namespace_or_with_other_merges_is_walked():
     other = _sheet('<row r="1"><c r="A1"><v>1</v></c></row>').replace(
         MAIN.encode(), b"http://purl.oclc.org/ooxml/spreadsheetml/main"
