@@ -773,9 +773,9 @@ class Reason:
 
     A trading row's reason ends with its order, kept here as its three values (made by
     `new_order_reason`): the `Order` and the tuple of all the clauses are made only when
-    `clauses` is read.
-    Planning made them on every trading row, two objects more a row to make and to free
-    (−1.9k instructions a position at 10,000, explain's and the freeing's).
+    `clauses` is read. Planning made them on every trading row, two objects more a row to
+    make and to free (−1.9k instructions a position at 10,000, explain's and the
+    freeing's).
     """
 
     __slots__ = ("_amount", "_head", "_sell", "_shares", "_text")

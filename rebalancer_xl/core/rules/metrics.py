@@ -78,7 +78,7 @@ def portfolio_metrics(
     # The value of the positions with a known cost: None while every row so far has
     # one, when it is `value`, the same sum of the same rows in the same order. The
     # first row without one starts it from `value` as it stands; most books have a
-    # cost on every row and take one sum fewer (−0.7k instructions a position).
+    # cost on every row and take one sum fewer (−0.55k instructions a position).
     costed_value: Decimal | None = None
     costed = False
     largest = smallest = None

@@ -134,7 +134,9 @@ def explain(state: PlanState) -> None:
                 label = labels[rule]
             except KeyError:
                 label = labels[rule] = rule_label(rule, s)
-        if shares:  # an order: the reason ends with it, and its trade goes on its side
+        # An order: the reason ends with it, and its trade goes on its side. A sale always
+        # has shares (round_shares places none worth less than a cent).
+        if shares:
             reason = new_order_reason(why, selling, shares, amount)
             trade = new_trade(h.ticker, action, shares, h.price, amount, label, rule)
             (sells if selling else buys).append(trade)
