@@ -152,8 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--force",
         action="store_true",
-        help="write in place even if saving would lose content openpyxl "
-        "cannot keep (shapes, form controls, sparklines …)",
+        help="write even if the verifier finds more changed than the run's own cells "
+        "(would-lose-content); what it found is listed as content_lost",
     )
     run.add_argument("--quiet", action="store_true", help="print only problems and the summary")
     from rebalancer_xl.quarter.commands import add_parsers

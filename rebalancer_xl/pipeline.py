@@ -127,7 +127,8 @@ def _passed_on(src: Path, err: PackageError) -> Problem:
 
 
 def check_file(path: Path) -> Problem | None:
-    """Refuse what openpyxl cannot read, before trying: with a message a person can act on."""
+    """Refuse what is not a workbook the run can read, before trying: with a message a
+    person can act on."""
     # One stat and one open for all of it: each system call costs microseconds, and a
     # batch checks thousands of files.
     try:
