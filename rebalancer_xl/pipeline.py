@@ -1,9 +1,10 @@
 """One pipeline for every way in: read a grid → build the model → plan → render writes.
 
-`plan_book` is the shared middle. The batch path (`process_file`) wraps it with
-openpyxl: it refuses files it cannot read safely, never writes a workbook with
-errors, checks what a save would lose, and replaces the file atomically. The Excel
-button (`rebalancer_xl.xl`) wraps the same middle with xlwings.
+`plan_book` is the shared middle. The batch path (`process_file`) wraps it with the
+package reader and writer (adapters/package*.py): it refuses files it cannot read
+safely, never writes a workbook with errors, edits only the cells the run writes, has
+the verifier check the result, and replaces the file atomically. The Excel button
+(`rebalancer_xl.xl`) wraps the same middle with xlwings.
 """
 
 from __future__ import annotations
