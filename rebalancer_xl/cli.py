@@ -305,6 +305,9 @@ def _run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
+    if args.scheduler is None:  # a cluster's workers clear their own files' folders
+        _clear_stale(files, args.output_dir)
+        options["swept"] = True
     try:
         results, stopped = _process_all(
             files, options, args.jobs, show_progress=len(files) > 1, scheduler=args.scheduler
@@ -329,6 +332,21 @@ def _run(args: argparse.Namespace) -> int:
         _report_interrupted(results, len(files), stopped)
         return stopped
     return EXIT_OK if all(r["status"] == "ok" for r in results) else EXIT_FAILED
+
+
+def _clear_stale(files: list[str], output_dir: str | None) -> None:
+    """Remove what killed runs left beside the batch's workbooks (and their copies in
+    `output_dir`), listing each folder once rather than once a file: a folder of many
+    workbooks made the batch grow with the square of their number."""
+    from rebalancer_xl.adapters.files import remove_stale_beside
+
+    by_folder: dict[Path, list[str]] = {}
+    for f in files:
+        for target in (f,) if output_dir is None else (f, os.path.join(output_dir, Path(f).name)):
+            real = Path(os.path.realpath(target))  # where the run writes: a link's target
+            by_folder.setdefault(real.parent, []).append(real.name)
+    for folder, names in by_folder.items():
+        remove_stale_beside(folder, names)
 
 
 def _report_interrupted(results: list[dict[str, Any]], total: int, code: int) -> None:

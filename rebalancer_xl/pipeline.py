@@ -180,14 +180,20 @@ def process_file(
     as_of: date | None = None,
     force: bool = False,
     today: date | None = None,
+    swept: bool = False,
 ) -> FileResult:
-    """Plan one workbook and write the results (in place, or into `output_dir`)."""
+    """Plan one workbook and write the results (in place, or into `output_dir`).
+
+    `swept` says the caller has just removed the stale temporary files beside the
+    workbook and in `output_dir` (`files.remove_stale_beside`), as a batch does once a
+    folder; else this run does, for its own file.
+    """
 
     def plan(book: Book) -> Edit:
         outcome = plan_book(book, as_of=as_of, today=today)
         return Edit(outcome.ok, outcome.ops, outcome.problems, outcome.plan)
 
-    result = edit_file(path, plan, dry_run=dry_run, output_dir=output_dir, force=force)
+    result = edit_file(path, plan, dry_run=dry_run, output_dir=output_dir, force=force, swept=swept)
     if isinstance(result.detail, Plan):
         result.plan = result.detail
     return result
@@ -200,15 +206,18 @@ def edit_file(
     dry_run: bool = False,
     output_dir: str | os.PathLike[str] | None = None,
     force: bool = False,
+    swept: bool = False,
 ) -> FileResult:
     """Read one workbook, let `editor` decide the writes, and write them atomically and
     losslessly (in place, or into `output_dir`). Every command that changes a workbook
     (run, record, check, calendar) comes through here, so each refuses the same files
-    and writes the same way."""
+    and writes the same way. `swept`: as for `process_file`."""
     # A run makes many short-lived objects and no cycles worth chasing mid-file; the
     # collector's passes over lxml's proxies cost about 5% of a small workbook's run.
     with paused_gc():
-        return _edit_file(path, editor, dry_run=dry_run, output_dir=output_dir, force=force)
+        return _edit_file(
+            path, editor, dry_run=dry_run, output_dir=output_dir, force=force, swept=swept
+        )
 
 
 def _edit_file(
@@ -218,6 +227,7 @@ def _edit_file(
     dry_run: bool,
     output_dir: str | os.PathLike[str] | None,
     force: bool,
+    swept: bool,
 ) -> FileResult:
     src = Path(path)
     result = FileResult(str(path), "error")
@@ -227,7 +237,8 @@ def _edit_file(
         return result
     # A run killed outright (kill -9, a power cut) leaves its temporary file behind; the
     # next run of the same workbook clears it, whatever that run's outcome.
-    remove_stale(Path(os.path.realpath(src)))
+    if not swept:
+        remove_stale(Path(os.path.realpath(src)))
     in_place = output_dir is None or (Path(output_dir) / src.name).resolve() == src.resolve()
     if not dry_run and in_place and not os.access(src, os.W_OK):
         result.problems.append(_file_problem(src, "read-only"))
@@ -236,7 +247,7 @@ def _edit_file(
         if seen is None:
             result.problems.append(_file_problem(src, "in-use"))
             return result
-        return _read_edit_write(src, seen, result, editor, dry_run, output_dir, force)
+        return _read_edit_write(src, seen, result, editor, dry_run, output_dir, force, swept)
 
 
 def _read_edit_write(
@@ -247,6 +258,7 @@ def _read_edit_write(
     dry_run: bool,
     output_dir: str | os.PathLike[str] | None,
     force: bool,
+    swept: bool,
 ) -> FileResult:
     from rebalancer_xl.adapters.package import Package
     from rebalancer_xl.adapters.package_read import book_from_package
@@ -273,7 +285,7 @@ def _read_edit_write(
             result.status = "ok"
             return result
         dest = Path(output_dir) / src.name if output_dir is not None else src
-        return _write(package, seen, dest, edit.ops, result, force=force)
+        return _write(package, seen, dest, edit.ops, result, force=force, swept=swept)
     finally:
         package.close()
 
@@ -286,6 +298,7 @@ def _write(
     result: FileResult,
     *,
     force: bool,
+    swept: bool,
 ) -> FileResult:
     """Edit the package surgically into a temporary file, verify it, then replace `dest`."""
     from rebalancer_xl.adapters.package import PackageError, verify
@@ -294,8 +307,9 @@ def _write(
     in_place = dest is src or dest.resolve() == src.resolve()  # `is`: no lstat per folder
     try:
         package.apply(ops)
-        # In place, `_edit_file` has just cleared the stale temporary files beside it.
-        with atomic_write(dest, cleared=in_place) as pending:
+        # In place, `_edit_file` has just cleared the stale temporary files beside it; a
+        # batch has cleared `dest`'s folder too.
+        with atomic_write(dest, cleared=in_place or swept) as pending:
             with pending.path.open("wb") as out:
                 plan = package.write(out)
             lost = verify(package.zf, pending.path, plan)

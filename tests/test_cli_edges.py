@@ -195,6 +195,45 @@ def test_the_next_run_removes_a_killed_runs_temporary_file(cli, sample):
 
 
 @posix_only
+@pytest.mark.parametrize("into", [None, "out"], ids=["in-place", "output-dir"])
+def test_a_batch_clears_every_leftover_listing_each_folder_once(
+    cli, sample_master, tmp_path, monkeypatch, into
+):
+    """Twelve workbooks in one folder, each with a killed run's file beside it (and beside
+    its copy in --output-dir): all go, and each folder is listed once, not once a file
+    (5,000 workbooks in a folder cost 6.7 ms a file to list it each time)."""
+    from rebalancer_xl.adapters import files as files_module
+
+    books = copies(sample_master, tmp_path / "books", 12)
+    out = tmp_path / "out"
+    out.mkdir()
+    folders = [books[0].parent] + ([out] if into else [])
+    dead = _dead_pid()
+    left = [folder / f".{book.name}.{dead}-0123abcd.tmp" for book in books for folder in folders]
+    for path in left:
+        path.write_bytes(b"half a workbook")
+    listed: list[Path] = []
+    real_iterdir = Path.iterdir
+
+    def counting(self: Path):  # type: ignore[no-untyped-def]
+        listed.append(self)
+        return real_iterdir(self)
+
+    monkeypatch.setattr(files_module.Path, "iterdir", counting)
+    run = cli("run", *books, *(["--output-dir", out] if into else []))
+    assert run.code == 0, run.err
+    assert not [path for path in left if path.exists()]
+    assert sorted(listed) == sorted(folders)
+
+
+def _dead_pid() -> int:
+    """A process id no process has: a child's, once it has ended and been reaped."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@posix_only
 def test_a_refused_run_clears_the_leftover_too(cli, sample):
     left = _killed_mid_write(sample)
     with zipfile.ZipFile(sample) as z:
