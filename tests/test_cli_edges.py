@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -215,7 +216,7 @@ def test_a_batch_clears_every_leftover_listing_each_folder_once(
     listed: list[Path] = []
     real_iterdir = Path.iterdir
 
-    def counting(self: Path):  # type: ignore[no-untyped-def]
+    def counting(self: Path) -> Iterator[Path]:
         listed.append(self)
         return real_iterdir(self)
 

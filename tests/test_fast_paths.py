@@ -199,7 +199,8 @@ def test_a_callers_cyclic_garbage_is_still_collected_between_plans() -> None:
         weakref.finalize(a, freed.append, i)
         del a, b
         plan(holdings, Settings(), as_of=date(2026, 12, 31))
-    assert len(freed) >= 190, f"{len(freed)} of 200 cycles freed"
+    # The last cycle too: a plan collects the young generations as it starts.
+    assert len(freed) == 200, f"{len(freed)} of 200 cycles freed"
 
 
 def test_a_plan_leaves_the_collector_as_it_found_it() -> None:
