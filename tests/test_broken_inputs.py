@@ -414,6 +414,38 @@ def test_other_formats(cli, tmp_path, name, data):
     assert path.read_bytes() == data
 
 
+# Excel's "Strict Open XML Spreadsheet" save: the same parts, every name in the ISO
+# namespaces. A real one is caught at its relationships' names; a strict workbook reached
+# through a transitional relationship, at the workbook's own.
+_SHEET_NAMES = (
+    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+)
+_RELATIONSHIP_NAMES = (
+    b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+
+
+@pytest.mark.parametrize(
+    "renamed",
+    [(_SHEET_NAMES, _RELATIONSHIP_NAMES), (_SHEET_NAMES,)],
+    ids=["every name", "the sheets' names only"],
+)
+def test_a_strict_open_xml_save_is_refused_with_what_to_do(cli, tmp_path, sample_master, renamed):
+    path = tmp_path / "strict.xlsx"
+    with zipfile.ZipFile(sample_master) as src, zipfile.ZipFile(path, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            for old, new in renamed:
+                data = data.replace(old, new)
+            out.writestr(info, data)
+    assert refused(cli, path) == [("unsupported-format", "")]
+    message = cli("run", path, "--json").file["problems"][0]["message"]
+    assert "Strict Open XML" in message
+    assert "Excel Workbook (.xlsx)" in message  # and what to do
+
+
 def test_password_protected_ole_header(cli, tmp_path):
     """An encrypted .xlsx is an OLE compound file, not a zip: the magic number says so."""
     path = tmp_path / "locked.xlsx"

@@ -78,6 +78,9 @@ WORKSHEET_TYPE = REL_NS + "/worksheet"
 CALC_CHAIN_TYPE = REL_NS + "/calcChain"
 TABLE_TYPE = REL_NS + "/table"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+#: Where the names of Strict Open XML (ISO/IEC 29500 strict) begin: Excel's "Strict Open
+#: XML Spreadsheet" save. The same parts under other names, which nothing here reads.
+STRICT_NS = "http://purl.oclc.org/ooxml/"
 
 #: A part we parse may inflate to at most this much; larger is refused, not read.
 MAX_PART_BYTES = 256 * 1024 * 1024
@@ -1311,6 +1314,9 @@ class Package:
 
     def _index_sheets(self) -> None:
         wb = self.tree(self.workbook_part)
+        if isinstance(wb.tag, str) and wb.tag.startswith("{" + STRICT_NS):
+            # a strict workbook under a transitional relationship: read, it has no sheets
+            raise PackageError("unsupported-format", "strict")
         pr = wb.find(_M + "workbookPr")
         self.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
         rels = (
@@ -1346,7 +1352,10 @@ class Package:
     def _main_part(self) -> str:
         root = self.tree("_rels/.rels")
         for rel in root:
-            if rel.get("Type", "").endswith("/officeDocument"):
+            kind = rel.get("Type", "")
+            if kind.endswith("/officeDocument"):
+                if kind.startswith(STRICT_NS):
+                    raise PackageError("unsupported-format", "strict")
                 return _resolve("", rel.get("Target", "").lstrip("/"))
         raise PackageError("corrupt-file", "no-workbook-part")
 
