@@ -28,6 +28,7 @@ from rebalancer_xl.core.model import WHOLE_FILE, Plan, Problem
 from rebalancer_xl.core.problems import problem
 from rebalancer_xl.workbook.grid import Book, Op
 from rebalancer_xl.workbook.schema import SETTINGS_SHEET
+from rebalancer_xl.workbook.totals import writes_on_totals
 
 if TYPE_CHECKING:
     from rebalancer_xl.adapters.package import Package, PackageError
@@ -83,8 +84,12 @@ def plan_book(book: Book, *, as_of: date | None = None, today: date | None = Non
         return outcome
     outcome.problems.extend(found)
     plan = replace(plan, problems=tuple(_on_cell(p, inputs) for p in plan.problems))
-    outcome.plan = plan
-    outcome.ops = render_plan(plan, inputs, book, RunInfo(run_date, RUN_LABEL))
+    ops = render_plan(plan, inputs, book, RunInfo(run_date, RUN_LABEL))
+    blocked = writes_on_totals(book, ops)  # rows to add where a table keeps its sums
+    if blocked:
+        outcome.problems.extend(blocked)
+        return outcome
+    outcome.plan, outcome.ops = plan, ops
     return outcome
 
 
@@ -280,6 +285,12 @@ def _read_edit_write(
         result.problems = edit.problems
         result.detail = edit.detail
         if not edit.ok:
+            return result
+        # Every command's writes, as plan_book and plan_record check their own for the
+        # button too: none may land on the Total Row of a table.
+        blocked = writes_on_totals(book, edit.ops)
+        if blocked:
+            result.problems = [*edit.problems, *blocked]
             return result
         if dry_run or not edit.ops:
             result.status = "ok"

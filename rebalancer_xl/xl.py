@@ -39,6 +39,7 @@ from rebalancer_xl.workbook.grid import (
     SetValues,
     Sheet,
 )
+from rebalancer_xl.workbook.totals import sheet_without_totals
 
 if TYPE_CHECKING:
     import xlwings as xw
@@ -146,10 +147,19 @@ def read_book(book: xw.Book) -> Book:
         sheet = book.sheets[name]
         rows = _used_values(sheet)
         merged = _merged_areas(sheet, rows) if name == S.HOLDINGS else ()
-        sheets[name] = Sheet(name, rows, merged)
+        sheets[name] = sheet_without_totals(name, rows, merged, _totals_rows(sheet))
     return Book(
         sheets, macro_enabled=book.name.lower().endswith((".xlsm", ".xlsb")), sheet_order=order
     )
+
+
+def _totals_rows(sheet: xw.Sheet) -> frozenset[int]:
+    """The Total Row of each Excel Table on the sheet: its range's last row, when shown.
+    Every xlwings client sends the sheet's tables (desktop Excel, VBA, Office.js)."""
+    try:
+        return frozenset(t.range.last_cell.row for t in sheet.tables if t.show_totals)
+    except NotImplementedError:  # a client without tables: read as before
+        return frozenset()
 
 
 def _names(book: xw.Book) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -17,6 +18,7 @@ from rebalancer_xl.workbook.grid import (
     Formula,
     Sheet,
 )
+from rebalancer_xl.workbook.totals import sheet_without_totals
 
 READ_SHEETS = S.READ_SHEETS
 
@@ -32,7 +34,7 @@ def book_from_openpyxl(wb: Workbook, path: Path | None = None) -> Book:
         rows, formulas = _sheet_rows(ws)
         has_formula = has_formula or formulas
         merged = tuple((m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges)
-        sheets[ws.title] = Sheet(ws.title, _trim(rows), merged)
+        sheets[ws.title] = sheet_without_totals(ws.title, _trim(rows), merged, _totals_rows(ws))
     book = Book(
         sheets,
         macro_enabled=bool(getattr(wb, "vba_archive", None)),
@@ -41,6 +43,13 @@ def book_from_openpyxl(wb: Workbook, path: Path | None = None) -> Book:
     if has_formula and path is not None:
         book = _with_cached_values(book, path)
     return book
+
+
+def _totals_rows(ws: Worksheet) -> frozenset[int]:
+    """The last row of each table on `ws` that shows a Total Row."""
+    return frozenset(
+        range_boundaries(t.ref)[3] for t in ws.tables.values() if (t.totalsRowCount or 0) > 0
+    )
 
 
 def _sheet_rows(ws: Worksheet) -> tuple[list[tuple[object, ...]], bool]:
@@ -105,5 +114,5 @@ def _with_cached_values(book: Book, path: Path) -> Book:
                     v = Formula(v.text, None if value == "" else value)
                 cells.append(v)
             rows.append(tuple(cells))
-        sheets[name] = Sheet(name, tuple(rows), sheet.merged)
+        sheets[name] = Sheet(name, tuple(rows), sheet.merged, sheet.totals_rows)
     return Book(sheets, book.macro_enabled, book.sheet_order)

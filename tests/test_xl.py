@@ -54,6 +54,7 @@ from tests.household_books import (
 )
 from tests.lo import require_soffice
 from tests.openpyxl_book import READ_SHEETS, book_from_openpyxl
+from tests.test_total_rows import with_holdings_total_row, with_total_row_on
 from tests.xlpayload import (
     CLIENT_ACTIONS,
     officejs_payload,
@@ -206,6 +207,11 @@ def books(tmp_path_factory: pytest.TempPathFactory, sample_master: Path) -> dict
             folder / "household.xlsx", RETIREMENT_FIRST, lots=RETIREMENT_FIRST_LOTS
         ),
         "new_row": build_household(folder / "new_row.xlsx", MONEY_IS_HERE),
+        # A table's Total Row: read as no holding; where History grows, refused alike.
+        "total_row": with_holdings_total_row(sample_master, folder / "total_row.xlsx"),
+        "history_total_row": with_total_row_on(
+            sample_master, folder / "history_total_row.xlsx", "History"
+        ),
     }
 
 
@@ -502,7 +508,18 @@ def test_the_lite_script_is_a_script_with_a_sheet_button() -> None:
 @pytest.mark.libreoffice
 @pytest.mark.parametrize(
     "name",
-    ["sample", "every_rule", "again", "broken", "bundled", "harvest", "household", "new_row"],
+    [
+        "sample",
+        "every_rule",
+        "again",
+        "broken",
+        "bundled",
+        "harvest",
+        "household",
+        "new_row",
+        "total_row",
+        "history_total_row",
+    ],
 )
 @pytest.mark.parametrize("client", ["vba", "officejs"])
 def test_the_button_plans_exactly_as_the_command(
@@ -519,7 +536,12 @@ def test_the_button_plans_exactly_as_the_command(
     assert button.plan == batch.plan
     assert button.ops == batch.ops
     assert [str(p) for p in button.problems] == [str(p) for p in batch.problems]
-    assert (batch.plan is None) == (name == "broken")
+    assert (batch.plan is None) == (name in ("broken", "history_total_row"))
+    if name == "history_total_row":
+        assert [p.code for p in button.problems if p.is_error] == ["table-total-row"]
+    if name == "total_row":
+        assert batch.plan is not None
+        assert "Total" not in {d.ticker for d in batch.plan.decisions}
     if name == "harvest":
         assert batch.plan is not None
         assert batch.plan.decision("IONQ").rule_id.value == "harvest"
@@ -569,7 +591,8 @@ def test_the_log_s_rationale_is_one_write_however_many_lines(sample_master: Path
 
 @pytest.mark.libreoffice
 @pytest.mark.parametrize(
-    "name", ["sample", "every_rule", "again", "bundled", "harvest", "household", "new_row"]
+    "name",
+    ["sample", "every_rule", "again", "bundled", "harvest", "household", "new_row", "total_row"],
 )
 @pytest.mark.parametrize("client", ["vba", "lite"])
 def test_the_button_writes_what_the_command_writes(

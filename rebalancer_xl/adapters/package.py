@@ -78,6 +78,7 @@ WORKSHEET_TYPE = REL_NS + "/worksheet"
 CALC_CHAIN_TYPE = REL_NS + "/calcChain"
 TABLE_TYPE = REL_NS + "/table"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+TABLE_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
 #: Where the names of Strict Open XML (ISO/IEC 29500 strict) begin: Excel's "Strict Open
 #: XML Spreadsheet" save. The same parts under other names, which nothing here reads.
 STRICT_NS = "http://purl.oclc.org/ooxml/"

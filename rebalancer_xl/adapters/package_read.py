@@ -19,9 +19,13 @@ from lxml import etree
 
 from rebalancer_xl.adapters.package import (
     _M,
+    CT_NS,
     MAIN,
+    TABLE_CT,
+    TABLE_TYPE,
     Package,
     PackageError,
+    _rels_name,
     _resolve,
     _Styles,
     column_of,
@@ -31,6 +35,7 @@ from rebalancer_xl.adapters.package import (
 )
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, Formula, Sheet, new_formula
+from rebalancer_xl.workbook.totals import sheet_without_totals
 
 
 def book_from_package(package: Package) -> Book:
@@ -45,6 +50,7 @@ def book_from_package(package: Package) -> Book:
     styles = package.styles if "xl/styles.xml" in package.names else None
     epoch = datetime(1904, 1, 1) if package.date1904 else datetime(1899, 12, 30)
     sheets: dict[str, Sheet] = {}
+    totals = _tables_with_totals(package)
     for name, part in package.sheet_part.items():
         if name not in S.READ_SHEETS and S.log_date(name) is None:
             continue
@@ -57,11 +63,55 @@ def book_from_package(package: Package) -> Book:
             grid, merged, body = scanned
             # A sheet whose cells all scanned can be edited as text (sheet_text.py).
             package.scanned[part] = body
-        sheets[name] = Sheet(name, _rows(grid), tuple(merged))
+        totals_rows = _totals_rows(package, part, totals) if totals else frozenset()
+        sheets[name] = sheet_without_totals(name, _rows(grid), tuple(merged), totals_rows)
     wb = package.tree(package.workbook_part)
     order = tuple(s.get("name", "") for s in wb.iterfind(f"{_M}sheets/{_M}sheet"))
     macro = any(n.lower().endswith("vbaproject.bin") for n in package.names)
     return Book(sheets, macro_enabled=macro, sheet_order=order)
+
+
+#: A table definition's count of Total Rows, when it is not 0.
+_TOTALS_ROW_COUNT = re.compile(rb'totalsRowCount\s*=\s*["\']0*[1-9]')
+
+
+def _tables_with_totals(package: Package) -> dict[str, etree._Element]:
+    """The package's Excel Tables that show a Total Row, by part name.
+
+    Most books have none: the tables are found by their content type and each one's few
+    hundred bytes searched, so that only a book with a Total Row has its sheets'
+    relationships walked (every sheet of the template has some)."""
+    if "[Content_Types].xml" not in package.names:
+        return {}
+    found: dict[str, etree._Element] = {}
+    for override in package.tree("[Content_Types].xml").iterfind(f"{{{CT_NS}}}Override"):
+        if override.get("ContentType") != TABLE_CT:
+            continue
+        part = override.get("PartName", "").lstrip("/")
+        if part in package.names and _TOTALS_ROW_COUNT.search(package.data(part)):
+            found[part] = package.tree(part)
+    return found
+
+
+def _totals_rows(
+    package: Package, sheet_part: str, tables: dict[str, etree._Element]
+) -> frozenset[int]:
+    """The rows of `sheet_part` that are its tables' Total Rows (the ref's last rows)."""
+    rels = _rels_name(sheet_part)
+    if rels not in package.names:
+        return frozenset()
+    rows: set[int] = set()
+    for rel in package.tree(rels):
+        table = tables.get(_resolve(sheet_part, rel.get("Target", "")))
+        if rel.get("Type") != TABLE_TYPE or table is None:
+            continue
+        try:
+            count = int(table.get("totalsRowCount", "0"))
+            last = parse_ref(table.get("ref", "").split(":")[-1])[0]
+        except (PackageError, ValueError):
+            continue  # no ref a row can be told from: the table is read as any other
+        rows.update(range(last - count + 1, last + 1))
+    return frozenset(rows)
 
 
 def _shared_strings(package: Package) -> list[str]:

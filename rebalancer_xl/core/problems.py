@@ -143,6 +143,13 @@ CATALOGUE: dict[str, Entry] = {
             "saying which account holds each row",
         },
     ),
+    "table-total-row": Entry(
+        E,
+        "an Excel Table's Total Row is where the run must write",
+        "row {row} is the Total Row of an Excel Table, where the run must add or change "
+        "rows; turn the Total Row off (Table Design > Total Row), run again, and turn it "
+        "back on",
+    ),
     "merged-cells": Entry(
         E,
         "cells of a table the run reads are merged",

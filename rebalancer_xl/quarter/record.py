@@ -43,6 +43,7 @@ from rebalancer_xl.quarter.trades_sheet import OrderRow, plain, read_orders, tra
 from rebalancer_xl.workbook import schema as S
 from rebalancer_xl.workbook.grid import Book, ClearContents, Formula, Op, SetFormat, SetValues
 from rebalancer_xl.workbook.inputs import BookInputs, Table, find_table, read_inputs
+from rebalancer_xl.workbook.totals import writes_on_totals
 
 _T = S.TradesHeader
 _H = S.HoldingsHeader
@@ -288,6 +289,9 @@ def plan_record(book: Book, on: date) -> Edit:
         rolled,
         tuple(books.notes),
     )
+    blocked = writes_on_totals(book, ops)  # a lot or a History row where a table sums
+    if blocked:
+        return Edit(False, problems=warnings + blocked)
     return Edit(True, ops, warnings, recording)
 
 

@@ -38,6 +38,9 @@ class Sheet:
     name: str
     rows: tuple[tuple[Value, ...], ...]
     merged: tuple[tuple[int, int, int, int], ...] = ()  # (min_row, min_col, max_row, max_col)
+    # The Total Row of each Excel Table on the sheet (Table Design > Total Row): a row of
+    # the table's sums, not of its data. The run reads no data from it and writes none.
+    totals_rows: frozenset[int] = frozenset()
 
     def value(self, row: int, col: int) -> Value:
         """The value at 1-based (row, col), None outside the grid."""
