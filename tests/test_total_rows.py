@@ -29,6 +29,7 @@ from rebalancer_xl.workbook.grid import (
 )
 from rebalancer_xl.workbook.totals import sheet_without_totals, writes_on_totals
 from tests.conftest import listing, run_json, sha256
+from tests.household_books import MONEY_IS_HERE, build_household
 
 HOLDINGS_TOTALS = {"Current Value": "sum", "Target %": "sum", "Amount": "sum"}
 
@@ -134,6 +135,27 @@ def test_rows_to_add_where_a_total_row_sits_are_refused_and_nothing_is_written(
         assert (sha256(book), listing(tmp_path)) == (before, files)
         # A dry run says so too: the plan a real run could not write is not shown as one.
         assert run_json("run", book, "--dry-run")[0] == 1
+
+
+def test_a_household_row_to_open_on_the_total_row_is_refused_too(tmp_path):
+    """SPEC §9: a buy in an account with no row for the ticker opens one under the
+    Holdings table, which is where its Total Row is."""
+    plain = build_household(tmp_path / "household.xlsx", MONEY_IS_HERE)
+    code, doc = run_json("run", plain, "--dry-run")
+    assert code == 0
+    opened = [
+        a for a in doc["files"][0]["actions"] if (a["ticker"], a["account"]) == ("IONQ", "Taxable")
+    ]
+    assert [a["action"] for a in opened] == ["BUY"]  # the new row the plan opens
+    book = with_holdings_total_row(plain, tmp_path / "totals.xlsx")
+    before = sha256(book)
+    code, doc = run_json("run", book)
+    assert code == 1
+    errors = [p for p in doc["files"][0]["problems"] if p["severity"] == "error"]
+    assert [(p["code"], f"{p['sheet']}!{p['cell']}") for p in errors] == [
+        ("table-total-row", "Holdings!A7")
+    ]
+    assert sha256(book) == before
 
 
 def test_only_writes_on_a_total_row_count() -> None:
