@@ -414,7 +414,7 @@ CATALOGUE: dict[str, Entry] = {
         {
             "": "{name} is not an .xlsx or .xlsm workbook",
             "other-app": "{name} is a {suffix} file; save it as an Excel workbook (.xlsx) first",
-            # raised by the package reader, which puts the file's name before it
+            # raised by the package reader (the pipeline puts the file's name before it)
             "strict": "it is saved as Strict Open XML Spreadsheet; save it again as an "
             "Excel Workbook (.xlsx) in Excel's Save As",
         },
